@@ -1,0 +1,146 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/waypoint-portal/waypoint/domain"
+)
+
+// ContactPreferences says how and when the client wants to be reached.
+type ContactPreferences struct {
+	Channels           []string `json:"channels" nullable:"false" maxItems:"5" uniqueItems:"true" doc:"Preferred channels, most preferred first" example:"[\"app\",\"sms\"]" enum:"app,sms,email,phone,mail"`
+	Phone              string   `json:"phone,omitempty" maxLength:"40" example:"+1 206 555 0100" doc:"Phone number for calls or texts"`
+	Email              string   `json:"email,omitempty" maxLength:"254" format:"email" example:"alice@example.org"`
+	BestTimes          string   `json:"best_times,omitempty" maxLength:"200" example:"weekday mornings" doc:"When contact is welcome, in the client's words"`
+	SafeToLeaveMessage *bool    `json:"safe_to_leave_message,omitempty" doc:"Whether a voicemail or visible message is safe; when false, workers must not leave one"`
+}
+
+// Client is a client's profile.
+type Client struct {
+	ID                 uuid.UUID          `json:"id"`
+	PersonID           uuid.UUID          `json:"person_id"`
+	DisplayName        string             `json:"display_name" example:"Alice Johnson"`
+	Strengths          []string           `json:"strengths" example:"[\"resourceful\",\"good with people\"]" doc:"Strengths, in the client's own words"`
+	Interests          []string           `json:"interests" example:"[\"gardening\"]"`
+	PreferredLanguage  string             `json:"preferred_language" example:"es" doc:"BCP 47 language tag; empty when not set"`
+	ContactPreferences ContactPreferences `json:"contact_preferences"`
+	Version            int64              `json:"version" example:"3"`
+	CreatedAt          time.Time          `json:"created_at"`
+	UpdatedAt          time.Time          `json:"updated_at"`
+}
+
+func clientDTO(c domain.Client) Client {
+	cp := c.ContactPreferences.V
+	if cp.Channels == nil {
+		cp.Channels = []string{}
+	}
+	return Client{
+		ID: c.ID, PersonID: c.PersonID, DisplayName: c.DisplayName,
+		Strengths: orEmpty(c.Strengths), Interests: orEmpty(c.Interests), PreferredLanguage: c.PreferredLanguage,
+		ContactPreferences: ContactPreferences{Channels: cp.Channels, Phone: cp.Phone, Email: cp.Email,
+			BestTimes: cp.BestTimes, SafeToLeaveMessage: cp.SafeToLeaveMessage},
+		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+type clientOutput struct {
+	ETag         string `header:"ETag" doc:"Strong ETag: the client's version"`
+	CacheControl string `header:"Cache-Control"`
+	Body         Client
+}
+
+func clientOut(c domain.Client) *clientOutput {
+	return &clientOutput{ETag: etag(c.Version), CacheControl: "private, no-cache", Body: clientDTO(c)}
+}
+
+type listClientsInput struct {
+	Q string `query:"q" maxLength:"100" doc:"Case-insensitive substring of the client's display name"`
+	PageParams
+}
+
+type clientsOutput struct {
+	Body Page[Client]
+}
+
+type clientPath struct {
+	ClientID uuid.UUID `path:"clientId" doc:"Client id"`
+}
+
+// ClientPatch is a JSON Merge Patch of a client profile; null clears a field.
+type ClientPatch struct {
+	Strengths          *[]string           `json:"strengths,omitempty" maxItems:"50" nullable:"true" doc:"Replaces the list; null clears it"`
+	Interests          *[]string           `json:"interests,omitempty" maxItems:"50" nullable:"true" doc:"Replaces the list; null clears it"`
+	PreferredLanguage  *string             `json:"preferred_language,omitempty" nullable:"true" pattern:"^([A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*)?$" example:"es" doc:"BCP 47 tag; null clears it"`
+	ContactPreferences *ContactPreferences `json:"contact_preferences,omitempty" doc:"Replaces the contact preferences"`
+}
+
+type patchClientInput struct {
+	clientPath
+	IfMatch string `header:"If-Match" doc:"The ETag from your last read (required)"`
+	RawBody []byte
+	Body    ClientPatch `contentType:"application/merge-patch+json"`
+}
+
+func (s *Server) registerClients() {
+	handle(s.api, op(http.MethodGet, "/v1/clients", "listClients", "Clients", "List clients I may see",
+		"A worker sees their caseload, an administrator every client, a client only themself. Ordered by id (creation time).",
+		"profile:read", http.StatusUnprocessableEntity),
+		func(ctx context.Context, in *listClientsInput) (*clientsOutput, error) {
+			rows, next, err := s.store.ListClients(ctx, actorFrom(ctx), domain.ClientFilter{Query: in.Q, Cursor: in.Cursor, Limit: in.Limit})
+			if err != nil {
+				return nil, err
+			}
+			return &clientsOutput{Body: newPage(rows, next, clientDTO)}, nil
+		})
+
+	handle(s.api, op(http.MethodGet, "/v1/clients/{clientId}", "getClient", "Clients", "Get a client profile",
+		"Visible to the client, the workers on their care team and administrators; anyone else gets 404. "+
+			"Reads by anyone but the client are recorded in the client's access log.",
+		"profile:read", http.StatusNotFound, http.StatusUnprocessableEntity),
+		func(ctx context.Context, in *clientPath) (*clientOutput, error) {
+			c, err := s.store.GetClient(ctx, actorFrom(ctx), in.ClientID)
+			if err != nil {
+				return nil, err
+			}
+			return clientOut(c), nil
+		})
+
+	handle(s.api, op(http.MethodPatch, "/v1/clients/{clientId}", "patchClient", "Clients", "Change a client profile",
+		"JSON Merge Patch of strengths, interests, preferred language and contact preferences. "+
+			"The client and the workers on their care team may change it (administrators: 403). Requires If-Match.",
+		"profile:write", http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusPreconditionFailed, http.StatusPreconditionRequired),
+		func(ctx context.Context, in *patchClientInput) (*clientOutput, error) {
+			a := actorFrom(ctx)
+			v := ifMatchVersion(in.IfMatch)
+			k := parseMergeKeys(in.RawBody)
+			c, err := s.store.UpdateClient(ctx, a, in.ClientID, v, domain.ClientPatch{
+				Strengths:          patchValue(k, "strengths", in.Body.Strengths),
+				Interests:          patchValue(k, "interests", in.Body.Interests),
+				PreferredLanguage:  patchValue(k, "preferred_language", in.Body.PreferredLanguage),
+				ContactPreferences: contactPatch(k, in.Body.ContactPreferences),
+			})
+			if err != nil {
+				return nil, err
+			}
+			return clientOut(c), nil
+		})
+}
+
+func contactPatch(k mergeKeys, cp *ContactPreferences) *domain.ContactPreferences {
+	v := patchValue(k, "contact_preferences", cp)
+	if v == nil {
+		return nil
+	}
+	return &domain.ContactPreferences{Channels: v.Channels, Phone: v.Phone, Email: v.Email, BestTimes: v.BestTimes, SafeToLeaveMessage: v.SafeToLeaveMessage}
+}

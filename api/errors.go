@@ -1,0 +1,141 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/waypoint-portal/waypoint/domain"
+)
+
+// Problem is an RFC 9457 problem details object. request_id is an extension
+// member so a user can quote it to support; the same id is in X-Request-Id
+// and in the request's log line.
+type Problem struct {
+	Type      string              `json:"type,omitempty" format:"uri-reference" default:"about:blank" doc:"A URI reference identifying the problem type"`
+	Title     string              `json:"title,omitempty" example:"Unprocessable Entity" doc:"Short summary of the problem type"`
+	Status    int                 `json:"status,omitempty" example:"422" doc:"HTTP status code"`
+	Detail    string              `json:"detail,omitempty" example:"validation failed" doc:"Explanation specific to this occurrence"`
+	Instance  string              `json:"instance,omitempty" format:"uri-reference" doc:"URI reference identifying this occurrence"`
+	RequestID string              `json:"request_id,omitempty" example:"01936f5e-6c1a-7b3e-9d2f-3a4b5c6d7e8f" doc:"Request id, also in the X-Request-Id header and the server log"`
+	Errors    []*huma.ErrorDetail `json:"errors,omitempty" doc:"Individual errors, each naming the failing location (e.g. body.title, query.limit)"`
+}
+
+func (p *Problem) Error() string  { return p.Detail }
+func (p *Problem) GetStatus() int { return p.Status }
+
+// ContentType makes JSON errors application/problem+json.
+func (p *Problem) ContentType(ct string) string {
+	if ct == "application/json" || ct == "" {
+		return "application/problem+json"
+	}
+	return ct
+}
+
+var installErrors sync.Once
+
+// installProblemErrors replaces Huma's error constructor, a package variable
+// of Huma's, once per process. 5xx bodies carry only a generic message and the
+// request id; the real cause is logged by the handler wrapper.
+func installProblemErrors() {
+	installErrors.Do(func() {
+		huma.NewErrorWithContext = func(hctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
+			var ctx context.Context
+			if hctx != nil {
+				ctx = hctx.Context()
+			}
+			return newProblem(ctx, status, msg, errs...)
+		}
+		huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
+			return newProblem(nil, status, msg, errs...)
+		}
+	})
+}
+
+func newProblem(ctx context.Context, status int, msg string, errs ...error) *Problem {
+	p := &Problem{Status: status, Title: http.StatusText(status), Detail: msg}
+	if ctx != nil {
+		if ri := requestInfoFrom(ctx); ri != nil {
+			p.RequestID = ri.ID
+			if status >= 500 && len(errs) > 0 {
+				ri.Err = errors.Join(errs...)
+			}
+		}
+	}
+	if status >= 500 {
+		p.Detail = "Something went wrong on our side. Nothing was changed unless the response said so; if it keeps happening, quote the request id."
+		return p
+	}
+	for _, e := range errs {
+		if e == nil {
+			continue
+		}
+		var d huma.ErrorDetailer
+		if errors.As(e, &d) {
+			p.Errors = append(p.Errors, d.ErrorDetail())
+		} else {
+			p.Errors = append(p.Errors, &huma.ErrorDetail{Message: e.Error()})
+		}
+	}
+	return p
+}
+
+// toHTTPError maps a handler error to a problem. Domain errors become 4xx with
+// the failing field; anything else is a 500 whose cause goes to the log only.
+func toHTTPError(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se huma.StatusError
+	if errors.As(err, &se) {
+		return err
+	}
+	var de *domain.Error
+	if !errors.As(err, &de) {
+		if errors.Is(err, context.Canceled) {
+			// The client went away; there is nobody to answer.
+			return newProblem(ctx, 499, "request cancelled")
+		}
+		if ri := requestInfoFrom(ctx); ri != nil {
+			ri.Err = err
+		}
+		return newProblem(ctx, http.StatusInternalServerError, "")
+	}
+	var details []error
+	if de.Field != "" {
+		details = append(details, &huma.ErrorDetail{Message: de.Message, Location: de.Field})
+	}
+	switch de.Kind {
+	case domain.KindInvalid:
+		return newProblem(ctx, http.StatusUnprocessableEntity, de.Message, details...)
+	case domain.KindNotFound:
+		return newProblem(ctx, http.StatusNotFound, de.Message, details...)
+	case domain.KindForbidden:
+		return newProblem(ctx, http.StatusForbidden, de.Message, details...)
+	case domain.KindConflict:
+		return newProblem(ctx, http.StatusConflict, de.Message, details...)
+	case domain.KindPreconditionRequired:
+		return newProblem(ctx, http.StatusPreconditionRequired, de.Message, details...)
+	case domain.KindPreconditionFailed:
+		p := newProblem(ctx, http.StatusPreconditionFailed, de.Message, details...)
+		return huma.ErrorWithHeaders(p, http.Header{"ETag": []string{etag(de.Version)}})
+	default:
+		return newProblem(ctx, http.StatusInternalServerError, "", fmt.Errorf("unmapped domain error kind %d: %w", de.Kind, err))
+	}
+}
+
+// logError records a 5xx cause with the request id; never sent to the client.
+func logError(log *slog.Logger, ri *requestInfo) {
+	if ri == nil || ri.Err == nil {
+		return
+	}
+	log.Error("request failed", "request_id", ri.ID, "operation_id", ri.OperationID, "error", ri.Err.Error())
+}
+
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }

@@ -1,0 +1,85 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/waypoint-portal/waypoint/domain"
+)
+
+// Person is a person as the API shows them.
+type Person struct {
+	ID          uuid.UUID  `json:"id" doc:"Person id (UUIDv7)"`
+	DisplayName string     `json:"display_name" example:"Alice Johnson" doc:"Name shown to others"`
+	Pronouns    string     `json:"pronouns" example:"she/her" doc:"Pronouns, if the person chose to share them"`
+	Roles       []string   `json:"roles" example:"[\"client\"]" doc:"Roles from the identity provider: client, worker, admin"`
+	ClientID    *uuid.UUID `json:"client_id,omitempty" doc:"The person's client record, when they are a client (only on /v1/me)"`
+	Version     int64      `json:"version" example:"1" doc:"Version, also the ETag"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+}
+
+func personDTO(p domain.Person) Person {
+	roles := []string(p.Roles)
+	if roles == nil {
+		roles = []string{}
+	}
+	return Person{ID: p.ID, DisplayName: p.DisplayName, Pronouns: p.Pronouns, Roles: roles, ClientID: p.ClientID,
+		Version: p.Version, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+}
+
+type personOutput struct {
+	ETag         string `header:"ETag" doc:"Strong ETag: the person's version"`
+	CacheControl string `header:"Cache-Control"`
+	Body         Person
+}
+
+func personOut(p domain.Person) *personOutput {
+	return &personOutput{ETag: etag(p.Version), CacheControl: "private, no-cache", Body: personDTO(p)}
+}
+
+// MePatch is a JSON Merge Patch of the caller's person.
+type MePatch struct {
+	DisplayName *string `json:"display_name,omitempty" minLength:"1" maxLength:"200" example:"Alice J." doc:"Name shown to others"`
+	Pronouns    *string `json:"pronouns,omitempty" maxLength:"40" nullable:"true" example:"she/her" doc:"Pronouns; null clears them"`
+}
+
+type patchMeInput struct {
+	IfMatch string `header:"If-Match" doc:"The ETag from your last read (required)"`
+	RawBody []byte
+	Body    MePatch `contentType:"application/merge-patch+json"`
+}
+
+func (s *Server) registerMe() {
+	handle(s.api, op(http.MethodGet, "/v1/me", "getMe", "Me", "Who am I",
+		"Returns the caller's person: id, display name, roles, and client_id when they are a client. "+
+			"The person is created on the first authenticated request.", "profile:read"),
+		func(ctx context.Context, _ *struct{}) (*personOutput, error) {
+			a := actorFrom(ctx)
+			p, err := s.store.GetPerson(ctx, a, a.PersonID)
+			if err != nil {
+				return nil, err
+			}
+			return personOut(p), nil
+		})
+
+	handle(s.api, op(http.MethodPatch, "/v1/me", "patchMe", "Me", "Change my display name or pronouns",
+		"JSON Merge Patch of the caller's own person. Requires If-Match with the ETag from GET /v1/me.",
+		"profile:write", http.StatusUnprocessableEntity, http.StatusPreconditionFailed, http.StatusPreconditionRequired),
+		func(ctx context.Context, in *patchMeInput) (*personOutput, error) {
+			a := actorFrom(ctx)
+			v := ifMatchVersion(in.IfMatch)
+			k := parseMergeKeys(in.RawBody)
+			p, err := s.store.UpdateMe(ctx, a, v, domain.PersonPatch{
+				DisplayName: patchValue(k, "display_name", in.Body.DisplayName),
+				Pronouns:    patchValue(k, "pronouns", in.Body.Pronouns),
+			})
+			if err != nil {
+				return nil, err
+			}
+			return personOut(p), nil
+		})
+}

@@ -1,0 +1,21 @@
+package api
+
+// Page is one page of a cursor-paginated list.
+type Page[T any] struct {
+	Items      []T    `json:"items" doc:"The items of this page, in a stable order"`
+	NextCursor string `json:"next_cursor,omitempty" doc:"Pass as cursor to get the next page; absent on the last page"`
+}
+
+// PageParams are the cursor pagination query parameters every list takes.
+type PageParams struct {
+	Cursor string `query:"cursor" maxLength:"200" doc:"Opaque cursor from a previous page's next_cursor"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20" doc:"Page size (1-100)"`
+}
+
+func newPage[D, T any](rows []D, next string, conv func(D) T) Page[T] {
+	items := make([]T, len(rows))
+	for i, r := range rows {
+		items[i] = conv(r)
+	}
+	return Page[T]{Items: items, NextCursor: next}
+}

@@ -1,0 +1,151 @@
+// Package api exposes Waypoint over HTTP with Huma: one file per resource,
+// DTOs separate from domain models, errors as RFC 9457 problems, and security
+// enforced from each operation's declared OpenAPI security.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/waypoint-portal/waypoint/auth"
+	"github.com/waypoint-portal/waypoint/domain"
+)
+
+// Version of the API contract.
+const Version = "1.0.0"
+
+// MaxBodyBytes caps request bodies; larger ones get 413.
+const MaxBodyBytes = 1 << 20
+
+// Deps are what the API needs from the outside.
+type Deps struct {
+	Store    *domain.Store
+	Verifier TokenVerifier
+	Logger   *slog.Logger
+	// Registry receives the HTTP metrics; /metrics serves its Gatherer.
+	Registry *prometheus.Registry
+	// DevIssuer, when set, is mounted at /dev/oidc/ (dev mode only).
+	DevIssuer http.Handler
+}
+
+// Server is the HTTP face of Waypoint.
+type Server struct {
+	store    *domain.Store
+	verifier TokenVerifier
+	log      *slog.Logger
+	metrics  *metrics
+	api      huma.API
+	handler  http.Handler
+}
+
+// New builds the server and registers every operation.
+func New(d Deps) *Server {
+	installProblemErrors()
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry)}
+	mux := http.NewServeMux()
+	s.api = humago.New(mux, humaConfig())
+	s.api.UseMiddleware(operationInfo, s.authenticate(s.api))
+	s.register()
+
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))
+	if d.DevIssuer != nil {
+		mux.Handle("/dev/oidc/", d.DevIssuer)
+	}
+	s.handler = s.observe(problemForUnrouted(mux))
+	return s
+}
+
+// Handler is the root HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// API exposes the Huma API (for the OpenAPI document).
+func (s *Server) API() huma.API { return s.api }
+
+// register wires every operation; each resource file contributes one function.
+func (s *Server) register() {
+	s.registerHealth()
+	s.registerMe()
+	s.registerPeople()
+	s.registerClients()
+	s.registerCareTeam()
+}
+
+func humaConfig() huma.Config {
+	cfg := huma.DefaultConfig("Waypoint API", Version)
+	// No $schema links in bodies: the contract is the OpenAPI document.
+	cfg.CreateHooks = nil
+	cfg.OpenAPI.Info.Description = "Waypoint is a client self-service portal for people receiving social services: " +
+		"their own goals, community resources near them, secure messages with their care team, and control over who touches their data.\n\n" +
+		"Errors are RFC 9457 problem+json. Resources you may not see are 404. Versioned resources carry a strong ETag; " +
+		"PATCH/PUT/DELETE of them require If-Match (missing: 428, stale: 412). PATCH bodies are JSON Merge Patch."
+	cfg.OpenAPI.Info.Contact = &huma.Contact{Name: "Waypoint", URL: "https://github.com/waypoint-portal/waypoint"}
+	cfg.OpenAPI.Info.License = &huma.License{Name: "Apache-2.0", Identifier: "Apache-2.0"}
+	cfg.OpenAPI.Servers = []*huma.Server{{URL: "http://127.0.0.1:8080", Description: "Local development server"}}
+	cfg.OpenAPI.Tags = []*huma.Tag{
+		{Name: "Me", Description: "The caller's own person"},
+		{Name: "People", Description: "People known to Waypoint (administrators)"},
+		{Name: "Clients", Description: "Client profiles: strengths, interests, language, contact preferences"},
+		{Name: "Care team", Description: "The workers who support a client"},
+		{Name: "Operations", Description: "Health, readiness and metrics"},
+	}
+	scopes := map[string]string{}
+	for k, v := range auth.AllScopes {
+		scopes[k] = v
+	}
+	cfg.OpenAPI.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		schemeBearer: {
+			Type: "http", Scheme: "bearer", BearerFormat: "JWT",
+			Description: "An OIDC access token (JWT) from the configured issuer, with the API audience. " +
+				"The scopes an operation needs are listed on it.",
+		},
+		schemeOAuth2: {
+			Type:        "oauth2",
+			Description: "Authorization code with PKCE at your OIDC provider. The URLs below are the embedded development issuer's; in production use your provider's.",
+			Flows: &huma.OAuthFlows{AuthorizationCode: &huma.OAuthFlow{
+				AuthorizationURL: "/dev/oidc/authorize",
+				TokenURL:         "/dev/oidc/token",
+				Scopes:           scopes,
+			}},
+		},
+	}
+	return cfg
+}
+
+// op fills the parts every operation shares: security for scope, the error
+// responses it documents, and the operation-wide body limits.
+func op(method, path, id, tag, summary, description, scope string, errs ...int) huma.Operation {
+	o := huma.Operation{
+		OperationID: id, Method: method, Path: path, Summary: summary, Description: description,
+		Tags: []string{tag}, MaxBodyBytes: MaxBodyBytes, BodyReadTimeout: 10 * time.Second,
+	}
+	if scope != "" {
+		o.Security = []map[string][]string{{schemeOAuth2: {scope}}, {schemeBearer: {scope}}}
+		errs = append([]int{http.StatusUnauthorized, http.StatusForbidden}, errs...)
+	}
+	o.Errors = append(errs, http.StatusInternalServerError)
+	return o
+}
+
+// handle registers h for o, mapping its errors in one place.
+func handle[I, O any](api huma.API, o huma.Operation, h func(context.Context, *I) (*O, error)) {
+	huma.Register(api, o, func(ctx context.Context, in *I) (*O, error) {
+		out, err := h(ctx, in)
+		if err != nil {
+			return nil, toHTTPError(ctx, err)
+		}
+		return out, nil
+	})
+}

@@ -1,0 +1,43 @@
+// Package auth verifies OIDC bearer access tokens and turns their claims into
+// a Principal. It also holds the embedded development issuer (package devissuer).
+package auth
+
+import "slices"
+
+// Role names carried in the roles claim.
+const (
+	RoleClient = "client"
+	RoleWorker = "worker"
+	RoleAdmin  = "admin"
+)
+
+// AllScopes lists every OAuth2 scope Waypoint understands, with a description
+// used in the OpenAPI document.
+var AllScopes = map[string]string{
+	"profile:read":    "Read the caller's person and client profiles",
+	"profile:write":   "Change the caller's person and client profiles, manage care teams",
+	"goals:read":      "Read goals, steps, check-ins and history",
+	"goals:write":     "Create and change goals, steps and check-ins",
+	"services:read":   "Search the resource directory; read saved services and referrals",
+	"directory:write": "Manage the resource directory (organizations, services, locations)",
+	"messages:read":   "Read conversations, messages and live events",
+	"messages:write":  "Start conversations, send messages, move read markers",
+}
+
+// Principal is the verified identity behind a request. It never holds the raw token.
+type Principal struct {
+	Issuer  string
+	Subject string
+	// Name is a display name suggested by the token (name, preferred_username), may be empty.
+	Name   string
+	Roles  []string
+	Scopes []string
+	// AppID is the OAuth2 client that obtained the token (azp or client_id claim).
+	AppID string
+}
+
+// HasRole reports whether the principal carries role r.
+func (p *Principal) HasRole(r string) bool { return slices.Contains(p.Roles, r) }
+
+// HasScope reports whether the token was granted scope s.
+func (p *Principal) HasScope(s string) bool { return slices.Contains(p.Scopes, s) }

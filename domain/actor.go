@@ -1,0 +1,71 @@
+package domain
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// Role names, as carried in the token's roles claim.
+const (
+	RoleClient = "client"
+	RoleWorker = "worker"
+	RoleAdmin  = "admin"
+)
+
+// Actor is the person behind a request, resolved from a verified token and
+// the people table. Every domain operation takes one.
+type Actor struct {
+	PersonID uuid.UUID
+	// ClientID is the actor's own client record; uuid.Nil unless they hold the client role.
+	ClientID uuid.UUID
+	Roles    []string
+	// AppID is the OAuth2 client the token was issued to; recorded in the access log.
+	AppID string
+}
+
+// Is reports whether the actor holds role r.
+func (a Actor) Is(r string) bool { return slices.Contains(a.Roles, r) }
+
+// IsClient reports whether clientID is the actor's own client record.
+func (a Actor) IsClient(clientID uuid.UUID) bool {
+	return a.ClientID != uuid.Nil && a.ClientID == clientID
+}
+
+// Reach says how far a client-scoped query may see.
+type Reach int
+
+const (
+	// ReachRecord covers the client record and care team: the client, their
+	// care team and administrators (who assign care teams).
+	ReachRecord Reach = iota
+	// ReachCare covers what the client shares with their care team only
+	// (goals, referrals, messages): the client and their care team. Admins
+	// administer; they do not read people's plans.
+	ReachCare
+)
+
+// ClientScope returns an SQL condition (GORM "?" placeholders) that holds
+// only for rows whose client id column col the actor may reach. It is the one
+// place where client visibility is decided; every client-scoped query must
+// include it, so a foreign client is simply "not found".
+func (a Actor) ClientScope(col string, reach Reach) (string, []any) {
+	if reach == ReachRecord && a.Is(RoleAdmin) {
+		return "TRUE", nil
+	}
+	var parts []string
+	var args []any
+	if a.ClientID != uuid.Nil && a.Is(RoleClient) {
+		parts = append(parts, col+" = ?")
+		args = append(args, a.ClientID)
+	}
+	if a.Is(RoleWorker) {
+		parts = append(parts, "EXISTS (SELECT 1 FROM care_team_members ctm WHERE ctm.client_id = "+col+" AND ctm.person_id = ?)")
+		args = append(args, a.PersonID)
+	}
+	if len(parts) == 0 {
+		return "FALSE", nil
+	}
+	return "(" + strings.Join(parts, " OR ") + ")", args
+}

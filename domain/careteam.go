@@ -1,0 +1,106 @@
+package domain
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// CareTeamMember is a worker on a client's care team.
+type CareTeamMember struct {
+	ClientID    uuid.UUID
+	PersonID    uuid.UUID
+	DisplayName string
+	Pronouns    string
+	TeamRole    string
+	AddedBy     uuid.UUID
+	AddedAt     time.Time
+}
+
+const memberColumns = `m.client_id, m.person_id, p.display_name, p.pronouns, m.team_role, m.added_by, m.added_at`
+
+// ListCareTeam lists a client's care team, visible to the client, the team and admins.
+func (s *Store) ListCareTeam(ctx context.Context, a Actor, clientID uuid.UUID) ([]CareTeamMember, error) {
+	var out []CareTeamMember
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if _, err := getClient(tx, a, clientID, ReachRecord); err != nil {
+			return err
+		}
+		err := tx.Table("care_team_members m").Joins("JOIN people p ON p.id = m.person_id").
+			Select(memberColumns).Where("m.client_id = ?", clientID).Order("m.added_at, m.person_id").Scan(&out).Error
+		if err != nil {
+			return fmt.Errorf("list care team: %w", err)
+		}
+		return logAccess(tx, a, ActionRead, "care_team", []uuid.UUID{clientID}, []string{clientID.String()})
+	})
+	return out, err
+}
+
+// AddCareTeamMember puts a worker on a client's care team (admins only). It is
+// idempotent: adding a member again updates their team role. created reports
+// whether the membership is new.
+func (s *Store) AddCareTeamMember(ctx context.Context, a Actor, clientID, personID uuid.UUID, teamRole string) (m CareTeamMember, created bool, err error) {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if err := s.requireAdminOn(tx, a, clientID); err != nil {
+			return err
+		}
+		var isWorker []bool
+		if err := tx.Raw(`SELECT roles @> '["worker"]' FROM people WHERE id = ?`, personID).Scan(&isWorker).Error; err != nil {
+			return fmt.Errorf("look up person: %w", err)
+		}
+		if len(isWorker) == 0 {
+			return &Error{Kind: KindNotFound, Field: "path.personId", Message: "person not found"}
+		}
+		if !isWorker[0] {
+			return Invalid("path.personId", "this person does not hold the worker role; only workers can join a care team")
+		}
+		var inserted []bool
+		err := tx.Raw(`INSERT INTO care_team_members (client_id, person_id, team_role, added_by)
+			VALUES (?, ?, ?, ?)
+			ON CONFLICT (client_id, person_id) DO UPDATE SET team_role = EXCLUDED.team_role
+			RETURNING (xmax = 0)`, clientID, personID, strings.TrimSpace(teamRole), a.PersonID).Scan(&inserted).Error
+		if err != nil {
+			return fmt.Errorf("add care team member: %w", err)
+		}
+		created = len(inserted) == 1 && inserted[0]
+		if err := tx.Table("care_team_members m").Joins("JOIN people p ON p.id = m.person_id").
+			Select(memberColumns).Where("m.client_id = ? AND m.person_id = ?", clientID, personID).Scan(&m).Error; err != nil {
+			return fmt.Errorf("read care team member: %w", err)
+		}
+		return logAccess(tx, a, ActionWrite, "care_team", []uuid.UUID{clientID}, []string{personID.String()})
+	})
+	return m, created, err
+}
+
+// RemoveCareTeamMember takes a worker off a care team (admins only); removing
+// a non-member succeeds, so retries are safe. The worker loses access at once,
+// because every client-scoped query checks membership.
+func (s *Store) RemoveCareTeamMember(ctx context.Context, a Actor, clientID, personID uuid.UUID) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		if err := s.requireAdminOn(tx, a, clientID); err != nil {
+			return err
+		}
+		res := tx.Exec(`DELETE FROM care_team_members WHERE client_id = ? AND person_id = ?`, clientID, personID)
+		if res.Error != nil {
+			return fmt.Errorf("remove care team member: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return nil
+		}
+		return logAccess(tx, a, ActionWrite, "care_team", []uuid.UUID{clientID}, []string{personID.String()})
+	})
+}
+
+func (s *Store) requireAdminOn(tx *gorm.DB, a Actor, clientID uuid.UUID) error {
+	if _, err := getClient(tx, a, clientID, ReachRecord); err != nil {
+		return err
+	}
+	if !a.Is(RoleAdmin) {
+		return Forbidden("only administrators can change a care team")
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package domain
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// ContactPreferences says how and when a client wants to be reached. Safety
+// matters here: some clients cannot receive messages that others might see.
+type ContactPreferences struct {
+	Channels           []string `json:"channels"`
+	Phone              string   `json:"phone,omitempty"`
+	Email              string   `json:"email,omitempty"`
+	BestTimes          string   `json:"best_times,omitempty"`
+	SafeToLeaveMessage *bool    `json:"safe_to_leave_message,omitempty"`
+}
+
+// Client is a person receiving services and their self-described profile.
+type Client struct {
+	ID                 uuid.UUID
+	PersonID           uuid.UUID
+	DisplayName        string
+	Strengths          Strings
+	Interests          Strings
+	PreferredLanguage  string
+	ContactPreferences JSONValue[ContactPreferences]
+	Version            int64
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+const clientColumns = `c.id, c.person_id, p.display_name, c.strengths, c.interests, c.preferred_language,
+	c.contact_preferences, c.version, c.created_at, c.updated_at`
+
+// ClientFilter narrows ListClients.
+type ClientFilter struct {
+	Query  string
+	Cursor string
+	Limit  int
+}
+
+// ListClients lists the clients the actor may see: a worker's caseload, every
+// client for an admin, only themself for a client.
+func (s *Store) ListClients(ctx context.Context, a Actor, f ClientFilter) ([]Client, string, error) {
+	after, err := decodeCursor(f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	scope, args := a.ClientScope("c.id", ReachRecord)
+	var out []Client
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		q := tx.Table("clients c").Joins("JOIN people p ON p.id = c.person_id").
+			Select(clientColumns).Where(scope, args...).Order("c.id").Limit(f.Limit + 1)
+		if after != uuid.Nil {
+			q = q.Where("c.id > ?", after)
+		}
+		if f.Query != "" {
+			q = q.Where("p.display_name ILIKE ?", "%"+escapeLike(f.Query)+"%")
+		}
+		if err := q.Scan(&out).Error; err != nil {
+			return fmt.Errorf("list clients: %w", err)
+		}
+		ids := make([]uuid.UUID, 0, len(out))
+		for i, c := range out {
+			if i < f.Limit {
+				ids = append(ids, c.ID)
+			}
+		}
+		return logAccess(tx, a, ActionRead, "client", ids, uuidStrings(ids))
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	out, next := page(out, f.Limit, func(c Client) uuid.UUID { return c.ID })
+	return out, next, nil
+}
+
+// GetClient returns one client the actor may see, else NotFound.
+func (s *Store) GetClient(ctx context.Context, a Actor, id uuid.UUID) (Client, error) {
+	var c Client
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var err error
+		c, err = getClient(tx, a, id, ReachRecord)
+		if err != nil {
+			return err
+		}
+		return logAccess(tx, a, ActionRead, "client", []uuid.UUID{id}, []string{id.String()})
+	})
+	return c, err
+}
+
+func getClient(tx *gorm.DB, a Actor, id uuid.UUID, reach Reach) (Client, error) {
+	scope, args := a.ClientScope("c.id", reach)
+	var c Client
+	res := tx.Table("clients c").Joins("JOIN people p ON p.id = c.person_id").
+		Select(clientColumns).Where("c.id = ?", id).Where(scope, args...).Scan(&c)
+	if res.Error != nil {
+		return Client{}, fmt.Errorf("get client: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return Client{}, NotFound("client")
+	}
+	return c, nil
+}
+
+// ClientPatch is a merge patch of the profile; nil fields are unchanged.
+type ClientPatch struct {
+	Strengths          *[]string
+	Interests          *[]string
+	PreferredLanguage  *string
+	ContactPreferences *ContactPreferences
+}
+
+// UpdateClient changes a client's profile. The client and the workers on
+// their care team may; an admin can see the record but not rewrite it.
+func (s *Store) UpdateClient(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, p ClientPatch) (Client, error) {
+	set := map[string]any{}
+	if p.Strengths != nil {
+		set["strengths"] = cleanList(*p.Strengths)
+	}
+	if p.Interests != nil {
+		set["interests"] = cleanList(*p.Interests)
+	}
+	if p.PreferredLanguage != nil {
+		set["preferred_language"] = strings.TrimSpace(*p.PreferredLanguage)
+	}
+	if p.ContactPreferences != nil {
+		cp := *p.ContactPreferences
+		if cp.Channels == nil {
+			cp.Channels = []string{}
+		}
+		set["contact_preferences"] = JSONValue[ContactPreferences]{V: cp}
+	}
+	var c Client
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		scope, args := a.ClientScope("id", ReachCare)
+		if err := conditionalUpdate(ctx, tx, "clients", id, ifVersion, set, scope, args...); err != nil {
+			if IsKind(err, KindNotFound) {
+				return s.forbiddenIfVisible(tx, a, id, "only the client and their care team can change this profile")
+			}
+			return err
+		}
+		var err error
+		if c, err = getClient(tx, a, id, ReachCare); err != nil {
+			return err
+		}
+		return logAccess(tx, a, ActionWrite, "client", []uuid.UUID{id}, []string{id.String()})
+	})
+	return c, err
+}
+
+// forbiddenIfVisible turns a refused write into 403 when the actor can see
+// the client record, and into 404 when they cannot (no existence leak).
+func (s *Store) forbiddenIfVisible(tx *gorm.DB, a Actor, clientID uuid.UUID, msg string) error {
+	if _, err := getClient(tx, a, clientID, ReachRecord); err != nil {
+		return err
+	}
+	return Forbidden("%s", msg)
+}
+
+// cleanList trims entries, drops empty ones and duplicates, keeping order.
+func cleanList(in []string) Strings {
+	out := Strings{}
+	seen := map[string]bool{}
+	for _, v := range in {
+		v = strings.TrimSpace(v)
+		if v == "" || seen[strings.ToLower(v)] {
+			continue
+		}
+		seen[strings.ToLower(v)] = true
+		out = append(out, v)
+	}
+	return out
+}

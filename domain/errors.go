@@ -1,0 +1,68 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies domain errors; the API maps each kind to one HTTP status.
+type Kind int
+
+// Error kinds.
+const (
+	KindInvalid              Kind = iota + 1 // bad input: 422
+	KindNotFound                             // missing or not visible to the actor: 404
+	KindForbidden                            // visible, but the actor's role may not do this: 403
+	KindConflict                             // state does not allow it (e.g. illegal transition): 409
+	KindPreconditionFailed                   // stale version: 412
+	KindPreconditionRequired                 // version missing: 428
+)
+
+// Error is a failure the caller can act on. Message is safe to show to users.
+type Error struct {
+	Kind    Kind
+	Message string
+	// Field is the location of the offending input, e.g. "body.title" or "path.clientId".
+	Field string
+	// Version is the current version of the resource, set with KindPreconditionFailed.
+	Version int64
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s (%s)", e.Message, e.Field)
+	}
+	return e.Message
+}
+
+// Errorf builds a domain error of the given kind.
+func Errorf(kind Kind, format string, args ...any) *Error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid reports bad input at field.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Kind: KindInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// NotFound reports that what does not exist or is not visible.
+func NotFound(what string) *Error {
+	return &Error{Kind: KindNotFound, Message: what + " not found"}
+}
+
+// Forbidden reports an action the actor's role does not allow on a visible resource.
+func Forbidden(format string, args ...any) *Error {
+	return &Error{Kind: KindForbidden, Message: fmt.Sprintf(format, args...)}
+}
+
+// Stale reports that the If-Match version is not the current one.
+func Stale(current int64) *Error {
+	return &Error{Kind: KindPreconditionFailed, Version: current,
+		Message: "the resource was changed by someone else; fetch it again and reapply your change"}
+}
+
+// IsKind reports whether err is a domain error of kind k.
+func IsKind(err error, k Kind) bool {
+	var de *Error
+	return errors.As(err, &de) && de.Kind == k
+}

@@ -1,0 +1,84 @@
+package domain
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// VersionMissing stands for "the caller sent no If-Match". It never matches a
+// row, and is reported (428) only after authorization, so a resource the
+// caller may not see stays 404.
+const VersionMissing int64 = -1
+
+// MaxPageSize caps every list.
+const MaxPageSize = 100
+
+// Cursors are opaque to callers: the base64url of the last row's UUIDv7 id.
+// UUIDv7 ids sort by creation time, so "id > cursor" is a stable order with
+// no gaps or repeats while rows are added.
+func encodeCursor(id uuid.UUID) string {
+	return base64.RawURLEncoding.EncodeToString(id[:])
+}
+
+func decodeCursor(c string) (uuid.UUID, error) {
+	if c == "" {
+		return uuid.Nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) != 16 {
+		return uuid.Nil, Invalid("query.cursor", "cursor is not one this API returned")
+	}
+	return uuid.UUID(b), nil
+}
+
+// page trims a result fetched with limit+1 rows and returns the next cursor.
+func page[T any](rows []T, limit int, id func(T) uuid.UUID) ([]T, string) {
+	if len(rows) <= limit {
+		return rows, ""
+	}
+	rows = rows[:limit]
+	return rows, encodeCursor(id(rows[len(rows)-1]))
+}
+
+// conditionalUpdate applies set to one row of table with
+// "WHERE id = ? AND version = ?" and bumps the version. It never reads before
+// writing: on zero rows it tells "gone" from "stale" with one follow-up read.
+// set uses a map so intended zero values (clearing a field) are written.
+// scope (with scopeArgs) is the caller's visibility condition, checked in the
+// same statement so authorization comes before the precondition: a row the
+// actor may not see is "not found" whatever version they sent.
+func conditionalUpdate(ctx context.Context, tx *gorm.DB, table string, id uuid.UUID, ifVersion int64, set map[string]any, scope string, scopeArgs ...any) error {
+	upd := make(map[string]any, len(set)+2)
+	for k, v := range set {
+		upd[k] = v
+	}
+	upd["version"] = gorm.Expr("version + 1")
+	upd["updated_at"] = gorm.Expr("now()")
+	if scope == "" {
+		scope = "TRUE"
+	}
+	res := tx.WithContext(ctx).Table(table).Where("id = ? AND version = ?", id, ifVersion).Where(scope, scopeArgs...).Updates(upd)
+	if res.Error != nil {
+		return fmt.Errorf("update %s: %w", table, res.Error)
+	}
+	if res.RowsAffected == 1 {
+		return nil
+	}
+	var current int64
+	r := tx.WithContext(ctx).Table(table).Select("version").Where("id = ?", id).Where(scope, scopeArgs...).Scan(&current)
+	if r.Error != nil {
+		return fmt.Errorf("read %s version: %w", table, r.Error)
+	}
+	if r.RowsAffected == 0 {
+		return NotFound(table)
+	}
+	if ifVersion == VersionMissing {
+		return &Error{Kind: KindPreconditionRequired, Field: "header.If-Match",
+			Message: "this change needs an If-Match header with the ETag you last read, so nobody's edit is lost"}
+	}
+	return Stale(current)
+}

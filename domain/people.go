@@ -1,0 +1,194 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Person is an identity known to Waypoint.
+type Person struct {
+	ID          uuid.UUID
+	Issuer      string
+	Subject     string
+	DisplayName string
+	Pronouns    string
+	Roles       Strings
+	Version     int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	// ClientID is set when the person has a client record and holds the client role.
+	ClientID *uuid.UUID `gorm:"-"`
+}
+
+// Identity is what a verified token says about its subject.
+type Identity struct {
+	Issuer, Subject, Name string
+	Roles                 []string
+	AppID                 string
+}
+
+// knownRoles filters roles to the ones Waypoint acts on, sorted and unique,
+// so that a change in unrelated provider roles does not rewrite the row.
+func knownRoles(roles []string) Strings {
+	out := Strings{}
+	for _, r := range roles {
+		if (r == RoleClient || r == RoleWorker || r == RoleAdmin) && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// provisionSQL upserts the person and, for the client role, their client
+// record in one round trip. Roles are refreshed from the token, but the row is
+// only rewritten when they changed, so the common case is a read.
+const provisionSQL = `
+WITH upserted AS (
+	INSERT INTO people (id, issuer, subject, display_name, roles)
+	VALUES (@id, @issuer, @subject, @name, @roles)
+	ON CONFLICT (issuer, subject) DO UPDATE
+		SET roles = EXCLUDED.roles, updated_at = now(), version = people.version + 1
+		WHERE people.roles IS DISTINCT FROM EXCLUDED.roles
+	RETURNING id, roles
+), person AS (
+	SELECT id, roles FROM upserted
+	UNION ALL
+	SELECT id, roles FROM people
+	WHERE issuer = @issuer AND subject = @subject AND NOT EXISTS (SELECT 1 FROM upserted)
+), new_client AS (
+	INSERT INTO clients (id, person_id)
+	SELECT @client_id, id FROM person WHERE jsonb_exists(roles, 'client')
+	ON CONFLICT (person_id) DO NOTHING
+	RETURNING id
+)
+SELECT person.id AS person_id,
+	CASE WHEN jsonb_exists(person.roles, 'client') THEN
+		COALESCE((SELECT id FROM new_client), (SELECT c.id FROM clients c WHERE c.person_id = person.id))
+	END AS client_id
+FROM person`
+
+// Provision returns the actor for a verified identity, creating the person
+// (and their client record when they hold the client role) on first sight.
+func (s *Store) Provision(ctx context.Context, id Identity) (Actor, error) {
+	roles := knownRoles(id.Roles)
+	name := strings.TrimSpace(id.Name)
+	if len(name) > 200 {
+		name = name[:200]
+	}
+	args := map[string]any{
+		"id": newID(), "issuer": id.Issuer, "subject": id.Subject, "name": name,
+		"roles": roles, "client_id": newID(),
+	}
+	var row struct {
+		PersonID uuid.UUID
+		ClientID *uuid.UUID
+	}
+	// A concurrent first request for the same subject can make both halves of
+	// the CTE miss the row (it committed after our snapshot); one retry sees it.
+	for attempt := 0; attempt < 3; attempt++ {
+		res := s.db.WithContext(ctx).Raw(provisionSQL, args).Scan(&row)
+		if res.Error != nil {
+			return Actor{}, fmt.Errorf("provision person: %w", res.Error)
+		}
+		if res.RowsAffected > 0 && row.PersonID != uuid.Nil {
+			a := Actor{PersonID: row.PersonID, Roles: roles, AppID: id.AppID}
+			if row.ClientID != nil {
+				a.ClientID = *row.ClientID
+			}
+			return a, nil
+		}
+	}
+	return Actor{}, errors.New("provision person: row not visible after upsert")
+}
+
+const personColumns = `p.id, p.issuer, p.subject, p.display_name, p.pronouns, p.roles, p.version, p.created_at, p.updated_at`
+
+// GetPerson returns a person by id. Only the person themself and admins use it.
+func (s *Store) GetPerson(ctx context.Context, a Actor, id uuid.UUID) (Person, error) {
+	if id != a.PersonID && !a.Is(RoleAdmin) {
+		return Person{}, NotFound("person")
+	}
+	var p Person
+	res := s.db.WithContext(ctx).Raw(`SELECT `+personColumns+` FROM people p WHERE p.id = ?`, id).Scan(&p)
+	if res.Error != nil {
+		return Person{}, fmt.Errorf("get person: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return Person{}, NotFound("person")
+	}
+	if id == a.PersonID && a.ClientID != uuid.Nil {
+		cid := a.ClientID
+		p.ClientID = &cid
+	}
+	return p, nil
+}
+
+// PersonPatch is a JSON Merge Patch of a person's own fields; nil means unchanged.
+type PersonPatch struct {
+	DisplayName *string
+	Pronouns    *string
+}
+
+// UpdateMe applies a patch to the actor's own person with one conditional UPDATE.
+func (s *Store) UpdateMe(ctx context.Context, a Actor, ifVersion int64, patch PersonPatch) (Person, error) {
+	set := map[string]any{}
+	if patch.DisplayName != nil {
+		set["display_name"] = strings.TrimSpace(*patch.DisplayName)
+	}
+	if patch.Pronouns != nil {
+		set["pronouns"] = strings.TrimSpace(*patch.Pronouns)
+	}
+	if err := conditionalUpdate(ctx, s.db, "people", a.PersonID, ifVersion, set, ""); err != nil {
+		if IsKind(err, KindNotFound) {
+			return Person{}, NotFound("person")
+		}
+		return Person{}, err
+	}
+	return s.GetPerson(ctx, a, a.PersonID)
+}
+
+// PeopleFilter narrows ListPeople.
+type PeopleFilter struct {
+	Role   string
+	Query  string
+	Cursor string
+	Limit  int
+}
+
+// ListPeople lists people for administrators (to assign care teams).
+func (s *Store) ListPeople(ctx context.Context, a Actor, f PeopleFilter) ([]Person, string, error) {
+	if !a.Is(RoleAdmin) {
+		return nil, "", Forbidden("only administrators can list people")
+	}
+	after, err := decodeCursor(f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	q := s.db.WithContext(ctx).Table("people p").Select(personColumns).Order("p.id").Limit(f.Limit + 1)
+	if after != uuid.Nil {
+		q = q.Where("p.id > ?", after)
+	}
+	if f.Role != "" {
+		q = q.Where("p.roles @> ?::jsonb", Strings{f.Role})
+	}
+	if f.Query != "" {
+		q = q.Where("p.display_name ILIKE ?", "%"+escapeLike(f.Query)+"%")
+	}
+	var people []Person
+	if err := q.Scan(&people).Error; err != nil {
+		return nil, "", fmt.Errorf("list people: %w", err)
+	}
+	people, next := page(people, f.Limit, func(p Person) uuid.UUID { return p.ID })
+	return people, next, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

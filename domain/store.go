@@ -1,0 +1,38 @@
+// Package domain holds Waypoint's entities, their rules and the services that
+// persist them in PostgreSQL through GORM. It knows nothing of HTTP.
+package domain
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// Store is the entry point to persisted state.
+type Store struct {
+	db *gorm.DB
+}
+
+// NewStore returns a Store over db.
+func NewStore(db *gorm.DB) *Store { return &Store{db: db} }
+
+// DB exposes the GORM handle (for health checks and tools).
+func (s *Store) DB() *gorm.DB { return s.db }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return fmt.Errorf("database handle: %w", err)
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
+
+// tx runs fn in one transaction: multi-row changes commit together or not at all.
+func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.db.WithContext(ctx).Transaction(fn)
+}
