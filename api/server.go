@@ -57,7 +57,7 @@ func New(d Deps) *Server {
 	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry)}
 	mux := http.NewServeMux()
 	s.api = humago.New(mux, humaConfig())
-	s.api.UseMiddleware(operationInfo, s.authenticate(s.api))
+	s.api.UseMiddleware(operationInfo, s.authenticate(s.api), s.idempotency(s.api))
 	s.register()
 
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))

@@ -1,0 +1,82 @@
+package domain
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+)
+
+// StoredResponse is a finished response kept for replay.
+type StoredResponse struct {
+	Status  int
+	Headers JSONValue[map[string][]string]
+	Body    []byte
+}
+
+// ClaimIdempotencyKey claims (person, key) for a request whose content hashes
+// to hash. It returns claimed=true when the caller should run the request; a
+// stored response when it already ran; a 422 error for the same key with a
+// different request and a 409 error while the first request is in flight.
+// The claim is one statement, so two concurrent retries cannot both run.
+func (s *Store) ClaimIdempotencyKey(ctx context.Context, personID uuid.UUID, key string, hash []byte) (claimed bool, stored *StoredResponse, err error) {
+	var ok []bool
+	err = s.db.WithContext(ctx).Raw(`
+		INSERT INTO idempotency_keys (person_id, key, request_hash, state, locked_until)
+		VALUES (?, ?, ?, 'running', now() + interval '2 minutes')
+		ON CONFLICT (person_id, key) DO UPDATE
+			SET request_hash = EXCLUDED.request_hash, state = 'running', status = NULL, headers = NULL,
+				body = NULL, created_at = now(), locked_until = EXCLUDED.locked_until
+			-- expired keys are reusable; a claim whose server died is taken over
+			WHERE idempotency_keys.created_at < now() - interval '24 hours'
+			   OR (idempotency_keys.state = 'running' AND idempotency_keys.locked_until < now()
+			       AND idempotency_keys.request_hash = EXCLUDED.request_hash)
+		RETURNING true`, personID, key, hash).Scan(&ok).Error
+	if err != nil {
+		return false, nil, fmt.Errorf("claim idempotency key: %w", err)
+	}
+	if len(ok) == 1 {
+		return true, nil, nil
+	}
+	var row struct {
+		RequestHash []byte
+		State       string
+		StoredResponse
+	}
+	res := s.db.WithContext(ctx).Raw(`SELECT request_hash, state, status, headers, body FROM idempotency_keys
+		WHERE person_id = ? AND key = ?`, personID, key).Scan(&row)
+	if res.Error != nil {
+		return false, nil, fmt.Errorf("read idempotency key: %w", res.Error)
+	}
+	switch {
+	case res.RowsAffected == 0:
+		return false, nil, Errorf(KindConflict, "this Idempotency-Key was just released; retry the request")
+	case !bytes.Equal(row.RequestHash, hash):
+		return false, nil, Invalid("header.Idempotency-Key", "this Idempotency-Key was already used for a different request; use a new key for a new request")
+	case row.State == "running":
+		return false, nil, Errorf(KindConflict, "a request with this Idempotency-Key is still being processed; retry shortly")
+	}
+	return false, &row.StoredResponse, nil
+}
+
+// CompleteIdempotencyKey stores the response of a claimed request.
+func (s *Store) CompleteIdempotencyKey(ctx context.Context, personID uuid.UUID, key string, r StoredResponse) error {
+	err := s.db.WithContext(ctx).Exec(`UPDATE idempotency_keys SET state = 'done', status = ?, headers = ?, body = ?
+		WHERE person_id = ? AND key = ? AND state = 'running'`, r.Status, r.Headers, r.Body, personID, key).Error
+	if err != nil {
+		return fmt.Errorf("store idempotent response: %w", err)
+	}
+	return nil
+}
+
+// ReleaseIdempotencyKey forgets a claim whose request failed on our side, so
+// a retry runs again.
+func (s *Store) ReleaseIdempotencyKey(ctx context.Context, personID uuid.UUID, key string) error {
+	err := s.db.WithContext(ctx).Exec(`DELETE FROM idempotency_keys WHERE person_id = ? AND key = ? AND state = 'running'`,
+		personID, key).Error
+	if err != nil {
+		return fmt.Errorf("release idempotency key: %w", err)
+	}
+	return nil
+}
