@@ -33,7 +33,8 @@ type CareTeam struct {
 
 type careTeamOutput struct{ Body CareTeam }
 
-type memberPath struct {
+// MemberPath addresses one care team membership.
+type MemberPath struct {
 	ClientID uuid.UUID `path:"clientId" doc:"Client id"`
 	PersonID uuid.UUID `path:"personId" doc:"The worker's person id"`
 }
@@ -44,7 +45,7 @@ type CareTeamMembership struct {
 }
 
 type putMemberInput struct {
-	memberPath
+	MemberPath
 	Body *CareTeamMembership `required:"false"`
 }
 
@@ -57,7 +58,7 @@ func (s *Server) registerCareTeam() {
 	handle(s.api, op(http.MethodGet, "/v1/clients/{clientId}/care-team", "getCareTeam", "Care team", "List a client's care team",
 		"The workers who support the client. Visible to the client, the team and administrators.",
 		"profile:read", http.StatusNotFound, http.StatusUnprocessableEntity),
-		func(ctx context.Context, in *clientPath) (*careTeamOutput, error) {
+		func(ctx context.Context, in *ClientPath) (*careTeamOutput, error) {
 			ms, err := s.store.ListCareTeam(ctx, actorFrom(ctx), in.ClientID)
 			if err != nil {
 				return nil, err
@@ -89,7 +90,7 @@ func (s *Server) registerCareTeam() {
 		"Administrators only. Idempotent (204 whether or not they were a member). The worker loses access to the client at once.",
 		"profile:write", http.StatusNotFound, http.StatusUnprocessableEntity)
 	o.DefaultStatus = http.StatusNoContent
-	handle(s.api, o, func(ctx context.Context, in *memberPath) (*struct{}, error) {
+	handle(s.api, o, func(ctx context.Context, in *MemberPath) (*struct{}, error) {
 		return nil, s.store.RemoveCareTeamMember(ctx, actorFrom(ctx), in.ClientID, in.PersonID)
 	})
 }

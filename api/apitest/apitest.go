@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -59,6 +60,13 @@ func envOr(k, def string) string {
 	return def
 }
 
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
 // Env is a running server with its database and token issuer.
 type Env struct {
 	t      testing.TB
@@ -80,7 +88,9 @@ func New(t testing.TB) *Env {
 		t.Fatalf("verifier: %v", err)
 	}
 	store := domain.NewStore(db)
-	srv := httptest.NewServer(api.New(api.Deps{Store: store, Verifier: v}).Handler())
+	// Errors reach the test log, so a 500 explains itself.
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv := httptest.NewServer(api.New(api.Deps{Store: store, Verifier: v, Logger: log}).Handler())
 	t.Cleanup(srv.Close)
 	return &Env{t: t, URL: srv.URL, DBURL: dbURL, DB: db, Store: store, Issuer: iss, Server: srv}
 }
