@@ -78,8 +78,9 @@ type Env struct {
 	Server *httptest.Server
 }
 
-// New starts a server on a fresh database.
-func New(t testing.TB) *Env {
+// New starts a server on a fresh database. extend may register extra
+// operations on the server before it starts (tests of shared middleware).
+func New(t testing.TB, extend ...func(*api.Server)) *Env {
 	t.Helper()
 	db, dbURL := NewDB(t)
 	iss := authtest.NewIssuer(t)
@@ -90,7 +91,11 @@ func New(t testing.TB) *Env {
 	store := domain.NewStore(db)
 	// Errors reach the test log, so a 500 explains itself.
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := httptest.NewServer(api.New(api.Deps{Store: store, Verifier: v, Logger: log}).Handler())
+	as := api.New(api.Deps{Store: store, Verifier: v, Logger: log})
+	for _, f := range extend {
+		f(as)
+	}
+	srv := httptest.NewServer(as.Handler())
 	t.Cleanup(srv.Close)
 	return &Env{t: t, URL: srv.URL, DBURL: dbURL, DB: db, Store: store, Issuer: iss, Server: srv}
 }
