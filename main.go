@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -101,6 +102,7 @@ type config struct {
 	StatementTimeout time.Duration
 	ShutdownTimeout  time.Duration
 	LogLevel         slog.Level
+	CORSOrigins      []string
 }
 
 func loadConfig(getenv func(string) string, devFlag bool) (config, error) {
@@ -127,6 +129,12 @@ func loadConfig(getenv func(string) string, devFlag bool) (config, error) {
 	}
 	if c.ShutdownTimeout, err = envDuration(getenv, "WAYPOINT_SHUTDOWN_TIMEOUT", 20*time.Second); err != nil {
 		return c, err
+	}
+	c.CORSOrigins = api.ParseOrigins(getenv("WAYPOINT_CORS_ORIGINS"))
+	for _, o := range c.CORSOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+			return c, &configError{"WAYPOINT_CORS_ORIGINS must list origins like https://app.example.org, got " + strconv.Quote(o)}
+		}
 	}
 	if lvl := getenv("WAYPOINT_LOG_LEVEL"); lvl != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(lvl)); err != nil {
@@ -269,7 +277,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(sqlDB, "waypoint"))
 
-	deps := api.Deps{Store: store, Logger: log, Registry: reg}
+	// Dev mode also admits any loopback front end (e.g. a Vite server on :5173).
+	deps := api.Deps{Store: store, Logger: log, Registry: reg, CORS: api.CORS{Origins: c.CORSOrigins, AllowLoopback: c.Dev}}
 	authCfg := auth.Config{IssuerURL: c.IssuerURL, Audience: c.Audience, RolesClaim: c.RolesClaim}
 	if c.Dev {
 		iss, err := newDevIssuer(ctx, store, c)

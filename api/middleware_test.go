@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -182,4 +183,48 @@ func TestHealthAndMetrics(t *testing.T) {
 		t.Fatal("503 without Retry-After")
 	}
 	e.Do(http.MethodGet, "/healthz", "", nil).Want(t, http.StatusOK)
+}
+
+func TestCORS(t *testing.T) {
+	c := api.CORS{Origins: []string{"https://app.example.org"}, AllowLoopback: true}
+	for origin, want := range map[string]bool{
+		"https://app.example.org": true, "http://localhost:5173": true, "http://127.0.0.1:3000": true,
+		"https://evil.example": false, "null": false, "http://localhost.evil.example": false,
+	} {
+		if got := c.Allowed(origin); got != want {
+			t.Errorf("origin %q allowed=%v, want %v", origin, got, want)
+		}
+	}
+	srv := httptest.NewServer(api.New(api.Deps{CORS: c}).Handler())
+	defer srv.Close()
+	preflight := func(origin string) *http.Response {
+		req, _ := http.NewRequest(http.MethodOptions, srv.URL+"/v1/me", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "PATCH")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, if-match")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	res := preflight("https://app.example.org")
+	if res.StatusCode != http.StatusNoContent || res.Header.Get("Access-Control-Allow-Origin") != "https://app.example.org" ||
+		!strings.Contains(res.Header.Get("Access-Control-Allow-Headers"), "If-Match") {
+		t.Fatalf("preflight: %d %v", res.StatusCode, res.Header)
+	}
+	if res := preflight("https://evil.example"); res.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("evil origin allowed: %v", res.Header)
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/healthz", nil)
+	req.Header.Set("Origin", "http://localhost:5173")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.Header.Get("Access-Control-Allow-Origin") != "http://localhost:5173" || !strings.Contains(res.Header.Get("Access-Control-Expose-Headers"), "ETag") {
+		t.Fatalf("simple request: %v", res.Header)
+	}
 }

@@ -33,6 +33,8 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// DevIssuer, when set, is mounted at /dev/oidc/ (dev mode only).
 	DevIssuer http.Handler
+	// CORS lists the browser origins allowed to call the API.
+	CORS CORS
 }
 
 // Server is the HTTP face of Waypoint.
@@ -64,7 +66,7 @@ func New(d Deps) *Server {
 	if d.DevIssuer != nil {
 		mux.Handle("/dev/oidc/", d.DevIssuer)
 	}
-	s.handler = s.observe(problemForUnrouted(mux))
+	s.handler = s.observe(d.CORS.wrap(problemForUnrouted(mux)))
 	return s
 }
 
