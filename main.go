@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -223,19 +224,20 @@ func envDuration(getenv func(string) string, k string, def time.Duration) (time.
 	return d, nil
 }
 
-func openDB(ctx context.Context, c config) (*gorm.DB, error) {
-	return domain.OpenDB(ctx, domain.DBConfig{
+// openDB returns GORM and the pool underneath it (for migrations, stats and Close).
+func openDB(ctx context.Context, c config) (*gorm.DB, *sql.DB, error) {
+	db, err := domain.OpenDB(ctx, domain.DBConfig{
 		URL: c.DatabaseURL, MaxOpenConns: c.DBMaxOpenConns, MaxIdleConns: c.DBMaxIdleConns,
 		ConnMaxLifetime: 30 * time.Minute, StatementTimeout: c.StatementTimeout,
 	})
-}
-
-func migrate(ctx context.Context, db *gorm.DB) (int, error) {
+	if err != nil {
+		return nil, nil, err
+	}
 	sqlDB, err := db.DB()
 	if err != nil {
-		return 0, fmt.Errorf("database handle: %w", err)
+		return nil, nil, fmt.Errorf("database handle: %w", err)
 	}
-	return domain.Migrate(ctx, sqlDB)
+	return db, sqlDB, nil
 }
 
 func cmdServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -255,17 +257,13 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	db, err := openDB(ctx, c)
+	db, sqlDB, err := openDB(ctx, c)
 	if err != nil {
 		return err
 	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return fmt.Errorf("database handle: %w", err)
-	}
 	defer sqlDB.Close()
 	if !*noMigrate {
-		n, err := migrate(ctx, db)
+		n, err := domain.Migrate(ctx, sqlDB)
 		if err != nil {
 			return err
 		}
@@ -380,13 +378,9 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 			return err
 		}
 	}
-	db, err := openDB(ctx, c)
+	_, sqlDB, err := openDB(ctx, c)
 	if err != nil {
 		return err
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return fmt.Errorf("database handle: %w", err)
 	}
 	defer sqlDB.Close()
 	if args[0] == "up" {
@@ -440,14 +434,12 @@ func cmdDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, c)
+	db, sqlDB, err := openDB(ctx, c)
 	if err != nil {
 		return err
 	}
-	if sqlDB, err := db.DB(); err == nil {
-		defer sqlDB.Close()
-	}
-	if _, err := migrate(ctx, db); err != nil {
+	defer sqlDB.Close()
+	if _, err := domain.Migrate(ctx, sqlDB); err != nil {
 		return err
 	}
 	iss, err := newDevIssuer(ctx, domain.NewStore(db), c)
