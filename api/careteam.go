@@ -43,9 +43,12 @@ type CareTeamMembership struct {
 	TeamRole string `json:"team_role,omitempty" maxLength:"100" example:"case manager" doc:"The worker's role on this team"`
 }
 
+// putMemberInput names the path fields rather than embedding memberPath:
+// Huma skips embedded structs of unexported types.
 type putMemberInput struct {
-	memberPath
-	Body *CareTeamMembership `required:"false"`
+	ClientID uuid.UUID           `path:"clientId" doc:"Client id"`
+	PersonID uuid.UUID           `path:"personId" doc:"The worker's person id"`
+	Body     *CareTeamMembership `required:"false"`
 }
 
 type memberOutput struct {

@@ -39,7 +39,7 @@ func logAccess(tx *gorm.DB, a Actor, action, resource string, clientIDs []uuid.U
 	}
 	err := tx.Exec(`INSERT INTO access_log (client_id, id, actor_person_id, app_id, action, resource, resource_id)
 		SELECT c, l, ?, ?, ?, ?, r FROM unnest(?::uuid[], ?::uuid[], ?::text[]) AS t(c, l, r)`,
-		a.PersonID, a.AppID, action, resource, uuidStrings(ids), uuidStrings(logIDs), rids).Error
+		a.PersonID, a.AppID, action, resource, TextArray(uuidStrings(ids)), TextArray(uuidStrings(logIDs)), TextArray(rids)).Error
 	if err != nil {
 		return fmt.Errorf("write access log: %w", err)
 	}
