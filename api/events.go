@@ -275,17 +275,11 @@ func (s *Server) stream(hctx huma.Context, sub *live.Subscription, rp domain.Rep
 			return
 		case <-tick.C:
 			buf = append(buf, ": heartbeat\n\n"...)
-		case ev := <-sub.Events():
-			// Take whatever else is queued too, then flush once.
-			for more := true; more; {
-				if ev.Seq > last { // already sent by the replay
+		case <-sub.Wake():
+			for _, ev := range sub.Take() {
+				if ev.Seq > last { // not already sent by the replay
 					buf = appendEvent(buf, ev)
 					last = ev.Seq
-				}
-				select {
-				case ev = <-sub.Events():
-				default:
-					more = false
 				}
 			}
 		}

@@ -8,9 +8,10 @@
 // "everything after the last position" is exact: after a reconnect, or a
 // lost notification, the next read recovers whatever was missed.
 //
-// Fan-out never blocks: each subscriber has a bounded queue, and one that
-// falls behind is dropped (its stream ends; the client reconnects with
-// Last-Event-ID and replays from the outbox).
+// Fan-out never blocks: each subscriber has a bounded queue (empty and
+// unallocated while idle, so an idle stream costs almost nothing), and one
+// that falls behind by more than the bound is dropped (its stream ends; the
+// client reconnects with Last-Event-ID and replays from the outbox).
 package live
 
 import (
@@ -34,7 +35,9 @@ type Config struct {
 	// DatabaseURL is where the listener connects (the same database as the store).
 	DatabaseURL string
 	Logger      *slog.Logger
-	// Buffer is each subscriber's queue length (default 256).
+	// Buffer bounds each subscriber's queue of undelivered events (default
+	// 1024); a subscriber further behind is dropped. It should exceed the
+	// bursts one person receives at once (BatchSize).
 	Buffer int
 	// PollInterval bounds how long the hub waits for a notification before it
 	// checks the connection and the outbox anyway (default 10 s).
@@ -53,7 +56,7 @@ func (c *Config) defaults() {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Buffer <= 0 {
-		c.Buffer = 256
+		c.Buffer = 1024
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = 10 * time.Second
@@ -126,14 +129,42 @@ func (h *Hub) Ready() <-chan struct{} { return h.ready }
 type Subscription struct {
 	hub    *Hub
 	person uuid.UUID
-	ch     chan *domain.EventRecord
+	wake   chan struct{} // one slot: "the queue has something"
 	gone   chan struct{}
 	// reason is set before gone is closed.
 	reason string
+
+	mu    sync.Mutex
+	queue []*domain.EventRecord
 }
 
-// Events delivers events in seq order.
-func (s *Subscription) Events() <-chan *domain.EventRecord { return s.ch }
+// Wake signals that Take has events.
+func (s *Subscription) Wake() <-chan struct{} { return s.wake }
+
+// Take returns the queued events in seq order and empties the queue.
+func (s *Subscription) Take() []*domain.EventRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.queue
+	s.queue = nil
+	return q
+}
+
+// push queues ev unless the subscriber is already max events behind.
+func (s *Subscription) push(ev *domain.EventRecord, max int) bool {
+	s.mu.Lock()
+	if len(s.queue) >= max {
+		s.mu.Unlock()
+		return false
+	}
+	s.queue = append(s.queue, ev)
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
 
 // Gone is closed when the hub ends the subscription: the subscriber fell
 // behind, or the hub stopped. Reason says which.
@@ -160,7 +191,7 @@ func (h *Hub) Subscribe(ctx context.Context, person uuid.UUID) (*Subscription, e
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	s := &Subscription{hub: h, person: person, ch: make(chan *domain.EventRecord, h.cfg.Buffer), gone: make(chan struct{})}
+	s := &Subscription{hub: h, person: person, wake: make(chan struct{}, 1), gone: make(chan struct{})}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.stopped {
@@ -367,10 +398,9 @@ func (h *Hub) dispatch(evs []domain.EventRecord) {
 		ev := &evs[i]
 		for _, p := range ev.Recipients.V {
 			for s := range h.subs[p] {
-				select {
-				case s.ch <- ev:
+				if s.push(ev, h.cfg.Buffer) {
 					h.delivered.Add(1)
-				default:
+				} else {
 					h.dropped.Add(1)
 					h.dropLocked(s, "slow")
 				}
