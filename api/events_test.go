@@ -78,7 +78,7 @@ func openStream(t *testing.T, baseURL, token, query string, hdrs ...string) *str
 		cancel()
 		t.Fatalf("open stream: %d %s %s", res.StatusCode, res.Header.Get("Content-Type"), b)
 	}
-	s := &stream{t: t, frames: make(chan sseFrame, 4096), done: make(chan struct{}), cancel: cancel, body: res.Body, tr: tr}
+	s := &stream{t: t, frames: make(chan sseFrame, 1024), done: make(chan struct{}), cancel: cancel, body: res.Body, tr: tr}
 	go s.read(res.Body)
 	t.Cleanup(s.Close)
 	return s
