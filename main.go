@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -103,6 +105,7 @@ type config struct {
 	ShutdownTimeout  time.Duration
 	LogLevel         slog.Level
 	SSEHeartbeat     time.Duration
+	CORSOrigins      []string
 }
 
 func loadConfig(getenv func(string) string, devFlag bool) (config, error) {
@@ -132,6 +135,12 @@ func loadConfig(getenv func(string) string, devFlag bool) (config, error) {
 	}
 	if c.SSEHeartbeat, err = envDuration(getenv, "WAYPOINT_SSE_HEARTBEAT", 20*time.Second); err != nil {
 		return c, err
+	}
+	c.CORSOrigins = api.ParseOrigins(getenv("WAYPOINT_CORS_ORIGINS"))
+	for _, o := range c.CORSOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+			return c, &configError{"WAYPOINT_CORS_ORIGINS must list origins like https://app.example.org, got " + strconv.Quote(o)}
+		}
 	}
 	if lvl := getenv("WAYPOINT_LOG_LEVEL"); lvl != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(lvl)); err != nil {
@@ -220,19 +229,20 @@ func envDuration(getenv func(string) string, k string, def time.Duration) (time.
 	return d, nil
 }
 
-func openDB(ctx context.Context, c config) (*gorm.DB, error) {
-	return domain.OpenDB(ctx, domain.DBConfig{
+// openDB returns GORM and the pool underneath it (for migrations, stats and Close).
+func openDB(ctx context.Context, c config) (*gorm.DB, *sql.DB, error) {
+	db, err := domain.OpenDB(ctx, domain.DBConfig{
 		URL: c.DatabaseURL, MaxOpenConns: c.DBMaxOpenConns, MaxIdleConns: c.DBMaxIdleConns,
 		ConnMaxLifetime: 30 * time.Minute, StatementTimeout: c.StatementTimeout,
 	})
-}
-
-func migrate(ctx context.Context, db *gorm.DB) (int, error) {
+	if err != nil {
+		return nil, nil, err
+	}
 	sqlDB, err := db.DB()
 	if err != nil {
-		return 0, fmt.Errorf("database handle: %w", err)
+		return nil, nil, fmt.Errorf("database handle: %w", err)
 	}
-	return domain.Migrate(ctx, sqlDB)
+	return db, sqlDB, nil
 }
 
 func cmdServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -252,17 +262,13 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	db, err := openDB(ctx, c)
+	db, sqlDB, err := openDB(ctx, c)
 	if err != nil {
 		return err
 	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return fmt.Errorf("database handle: %w", err)
-	}
 	defer sqlDB.Close()
 	if !*noMigrate {
-		n, err := migrate(ctx, db)
+		n, err := domain.Migrate(ctx, sqlDB)
 		if err != nil {
 			return err
 		}
@@ -278,7 +284,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	// with ctx, which ends open streams so shutdown does not wait on them.
 	hub := live.Start(ctx, store, live.Config{DatabaseURL: c.DatabaseURL, Logger: log})
 	defer hub.Close()
-	deps := api.Deps{Store: store, Logger: log, Registry: reg, Hub: hub, Events: api.EventsConfig{Heartbeat: c.SSEHeartbeat}}
+	// Dev mode also admits any loopback front end (e.g. a Vite server on :5173).
+	deps := api.Deps{Store: store, Logger: log, Registry: reg, CORS: api.CORS{Origins: c.CORSOrigins, AllowLoopback: c.Dev},
+		Hub: hub, Events: api.EventsConfig{Heartbeat: c.SSEHeartbeat}}
 	authCfg := auth.Config{IssuerURL: c.IssuerURL, Audience: c.Audience, RolesClaim: c.RolesClaim}
 	if c.Dev {
 		iss, err := newDevIssuer(ctx, store, c)
@@ -381,13 +389,9 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 			return err
 		}
 	}
-	db, err := openDB(ctx, c)
+	_, sqlDB, err := openDB(ctx, c)
 	if err != nil {
 		return err
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return fmt.Errorf("database handle: %w", err)
 	}
 	defer sqlDB.Close()
 	if args[0] == "up" {
@@ -441,14 +445,12 @@ func cmdDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, c)
+	db, sqlDB, err := openDB(ctx, c)
 	if err != nil {
 		return err
 	}
-	if sqlDB, err := db.DB(); err == nil {
-		defer sqlDB.Close()
-	}
-	if _, err := migrate(ctx, db); err != nil {
+	defer sqlDB.Close()
+	if _, err := domain.Migrate(ctx, sqlDB); err != nil {
 		return err
 	}
 	iss, err := newDevIssuer(ctx, domain.NewStore(db), c)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -102,8 +103,6 @@ func TestInsufficientScope(t *testing.T) {
 }
 
 func TestNestedRolesClaim(t *testing.T) {
-	db, _ := apitest.NewDB(t)
-	_ = db
 	e := apitest.New(t)
 	// The default env reads "roles"; a Keycloak-style token carries them nested
 	// and the top-level claim absent: the person gets no roles, hence no client record.
@@ -130,5 +129,32 @@ func TestProvisioningRefreshesRoles(t *testing.T) {
 	}
 	if n := countPeople(t, e); n != 1 {
 		t.Fatalf("people = %d, want 1", n)
+	}
+}
+
+// A phone that fires several requests at sign-in must not create two people.
+func TestConcurrentFirstRequests(t *testing.T) {
+	e := apitest.New(t)
+	tok := e.Issuer.Token(t, "carol", []string{"client"})
+	var wg sync.WaitGroup
+	codes := make([]int, 20)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i] = e.Do(http.MethodGet, "/v1/me", tok, nil).Status
+		}()
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != http.StatusOK {
+			t.Fatalf("request %d: %d", i, c)
+		}
+	}
+	var people, clients int64
+	e.DB.Raw(`SELECT count(*) FROM people`).Scan(&people)
+	e.DB.Raw(`SELECT count(*) FROM clients`).Scan(&clients)
+	if people != 1 || clients != 1 {
+		t.Fatalf("people=%d clients=%d, want 1 and 1", people, clients)
 	}
 }

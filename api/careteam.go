@@ -33,7 +33,8 @@ type CareTeam struct {
 
 type careTeamOutput struct{ Body CareTeam }
 
-type memberPath struct {
+// MemberPath addresses one care team membership.
+type MemberPath struct {
 	ClientID uuid.UUID `path:"clientId" doc:"Client id"`
 	PersonID uuid.UUID `path:"personId" doc:"The worker's person id"`
 }
@@ -43,12 +44,9 @@ type CareTeamMembership struct {
 	TeamRole string `json:"team_role,omitempty" maxLength:"100" example:"case manager" doc:"The worker's role on this team"`
 }
 
-// putMemberInput names the path fields rather than embedding memberPath:
-// Huma skips embedded structs of unexported types.
 type putMemberInput struct {
-	ClientID uuid.UUID           `path:"clientId" doc:"Client id"`
-	PersonID uuid.UUID           `path:"personId" doc:"The worker's person id"`
-	Body     *CareTeamMembership `required:"false"`
+	MemberPath
+	Body *CareTeamMembership `required:"false"`
 }
 
 type memberOutput struct {
@@ -60,7 +58,7 @@ func (s *Server) registerCareTeam() {
 	handle(s.api, op(http.MethodGet, "/v1/clients/{clientId}/care-team", "getCareTeam", "Care team", "List a client's care team",
 		"The workers who support the client. Visible to the client, the team and administrators.",
 		"profile:read", http.StatusNotFound, http.StatusUnprocessableEntity),
-		func(ctx context.Context, in *clientPath) (*careTeamOutput, error) {
+		func(ctx context.Context, in *ClientPath) (*careTeamOutput, error) {
 			ms, err := s.store.ListCareTeam(ctx, actorFrom(ctx), in.ClientID)
 			if err != nil {
 				return nil, err
@@ -92,7 +90,7 @@ func (s *Server) registerCareTeam() {
 		"Administrators only. Idempotent (204 whether or not they were a member). The worker loses access to the client at once.",
 		"profile:write", http.StatusNotFound, http.StatusUnprocessableEntity)
 	o.DefaultStatus = http.StatusNoContent
-	handle(s.api, o, func(ctx context.Context, in *memberPath) (*struct{}, error) {
+	handle(s.api, o, func(ctx context.Context, in *MemberPath) (*struct{}, error) {
 		return nil, s.store.RemoveCareTeamMember(ctx, actorFrom(ctx), in.ClientID, in.PersonID)
 	})
 }

@@ -73,7 +73,8 @@ type clientsOutput struct {
 	Body Page[Client]
 }
 
-type clientPath struct {
+// ClientPath is the {clientId} path parameter (exported: Huma only reads exported embedded structs).
+type ClientPath struct {
 	ClientID uuid.UUID `path:"clientId" doc:"Client id"`
 }
 
@@ -86,7 +87,7 @@ type ClientPatch struct {
 }
 
 type patchClientInput struct {
-	clientPath
+	ClientPath
 	IfMatch string `header:"If-Match" doc:"The ETag from your last read (required)"`
 	RawBody []byte
 	Body    ClientPatch `contentType:"application/merge-patch+json"`
@@ -108,7 +109,7 @@ func (s *Server) registerClients() {
 		"Visible to the client, the workers on their care team and administrators; anyone else gets 404. "+
 			"Reads by anyone but the client are recorded in the client's access log.",
 		"profile:read", http.StatusNotFound, http.StatusUnprocessableEntity),
-		func(ctx context.Context, in *clientPath) (*clientOutput, error) {
+		func(ctx context.Context, in *ClientPath) (*clientOutput, error) {
 			c, err := s.store.GetClient(ctx, actorFrom(ctx), in.ClientID)
 			if err != nil {
 				return nil, err

@@ -28,7 +28,7 @@ type team struct {
 
 func newTeam(t *testing.T, opts ...apitest.Option) *team {
 	t.Helper()
-	e := apitest.New(t, opts...)
+	e := apitest.NewWith(t, opts...)
 	tm := &team{e: e, alice: e.Login("alice", "client"), bob: e.Login("bob", "client"),
 		wanda: e.Login("wanda", "worker"), will: e.Login("will", "worker"), oscar: e.Login("oscar", "worker"),
 		adam: e.Login("adam", "admin")}

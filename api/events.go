@@ -142,7 +142,9 @@ const eventsDescription = "A Server-Sent Events stream of the caller's events: m
 	"for conversations they take part in, and goal.updated, goal.proposed and referral.updated for clients they support. " +
 	"Each event has `id:` (its position, also `seq` in the data), `event:` (the type) and `data:` (JSON). " +
 	"Events carry ids and states, never message text: fetch what changed through the API.\n\n" +
-	"Reconnect with `Last-Event-ID` (browsers' EventSource does this itself) to replay what was missed from the database, then continue " +
+	"The stream starts at the present; its first frame is `retry:` with `id:` (the current position) and no data, which sets the client's " +
+	"last event id without dispatching an event. Reconnect with `Last-Event-ID` (browsers' EventSource does this itself) to replay " +
+	"what was missed from the database, then continue " +
 	"live, with nothing missed or doubled. If the gap is larger than 24 h or 1000 events, the stream starts with a `resync` event: reload " +
 	"your conversations and continue. A comment line is sent every 20 s to keep proxies from closing an idle stream. A client that stops " +
 	"reading is disconnected rather than allowed to hold up others; reconnecting with Last-Event-ID recovers everything. " +
@@ -208,10 +210,15 @@ func (s *Server) registerEvents() {
 		}
 		var rp domain.Replay
 		if resume {
-			if rp, err = s.store.ReplayEvents(ctx, a, last, s.events.ReplayWindow, s.events.ReplayMax); err != nil {
-				sub.Close()
-				return nil, err
-			}
+			rp, err = s.store.ReplayEvents(ctx, a, last, s.events.ReplayWindow, s.events.ReplayMax)
+		} else {
+			// A new stream starts at the present: read after subscribing, so
+			// whatever commits later arrives through the hub.
+			last, err = s.store.LastEventSeq(ctx)
+		}
+		if err != nil {
+			sub.Close()
+			return nil, err
 		}
 		return &huma.StreamResponse{Body: func(hctx huma.Context) { s.stream(hctx, sub, rp, last) }}, nil
 	})
@@ -246,8 +253,14 @@ func (s *Server) stream(hctx huma.Context, sub *live.Subscription, rp domain.Rep
 		buf = buf[:0]
 		return err == nil
 	}
+	// The first frame carries only the starting position: per the SSE
+	// specification an id without data updates the client's last event id
+	// without dispatching an event, so a reconnect resumes from here even
+	// if nothing arrived in between.
 	buf = append(buf, "retry: "...)
 	buf = strconv.AppendInt(buf, s.events.Retry.Milliseconds(), 10)
+	buf = append(buf, "\nid: "...)
+	buf = strconv.AppendInt(buf, last, 10)
 	buf = append(buf, "\n\n"...)
 	if rp.Resync {
 		d, _ := json.Marshal(ResyncData{Seq: rp.ResyncSeq, Reason: "the gap since Last-Event-ID is larger than the replay window (24 h or 1000 events)"})

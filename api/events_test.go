@@ -148,15 +148,20 @@ func (s *stream) Next() (sseFrame, liveEvent) {
 	}
 }
 
-// NextOf returns the next event of type typ, skipping others (such as an
-// event committed just before the stream opened, which may still arrive live).
-func (s *stream) NextOf(typ string) (sseFrame, liveEvent) {
+// Start returns the position the stream announced in its first frame.
+func (s *stream) Start() int64 {
 	s.t.Helper()
-	for {
-		if f, ev := s.Next(); f.Event == typ {
-			return f, ev
+	select {
+	case f := <-s.frames:
+		n, err := strconv.ParseInt(f.ID, 10, 64)
+		if f.Event != "" || f.Data != "" || err != nil {
+			s.t.Fatalf("first frame %+v, want only an id", f)
 		}
+		return n
+	case <-time.After(deadline):
+		s.t.Fatalf("no first frame")
 	}
+	return 0
 }
 
 // Ended waits until the server ends the stream.
@@ -260,9 +265,25 @@ func TestEventsResume(t *testing.T) {
 	tm := newTeam(t)
 	e := tm.e
 	c := createConversation(t, e, tm.alice, map[string]any{})
+	// A stream starts at the present and says where: a client that drops
+	// before any event arrives resumes from there without a gap.
+	var now int64
+	e.DB.Raw(`SELECT max(seq) FROM events`).Scan(&now)
+	s0 := openStream(t, e.URL, tm.alice.Token, "")
+	if start := s0.Start(); start != now {
+		t.Fatalf("stream starts at %d, want %d", start, now)
+	}
+	s0.Close()
+	m0 := postMessage(t, e, tm.wanda, c.ID, "zero")
+	s0 = openStream(t, e.URL, tm.alice.Token, "", "Last-Event-ID", strconv.FormatInt(now, 10))
+	if _, ev := s0.Next(); eventData[api.MessageCreatedData](t, ev).MessageID != m0.ID {
+		t.Fatalf("resumed from the start position: %+v", ev)
+	}
+	s0.Close()
+
 	sa := openStream(t, e.URL, tm.alice.Token, "")
 	m1 := postMessage(t, e, tm.wanda, c.ID, "one")
-	_, ev1 := sa.NextOf("message.created")
+	_, ev1 := sa.Next()
 	if eventData[api.MessageCreatedData](t, ev1).MessageID != m1.ID {
 		t.Fatalf("first event %+v", ev1)
 	}
@@ -545,7 +566,7 @@ func TestStreamsLeaveNoGoroutines(t *testing.T) {
 	}
 	m := postMessage(t, e, tm.wanda, c.ID, "to every device")
 	for _, s := range streams {
-		if _, ev := s.NextOf("message.created"); eventData[api.MessageCreatedData](t, ev).MessageID != m.ID {
+		if _, ev := s.Next(); eventData[api.MessageCreatedData](t, ev).MessageID != m.ID {
 			t.Fatalf("event %+v", ev)
 		}
 	}

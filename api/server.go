@@ -38,6 +38,8 @@ type Deps struct {
 	Hub *live.Hub
 	// Events tunes the event stream.
 	Events EventsConfig
+	// CORS lists the browser origins allowed to call the API.
+	CORS CORS
 }
 
 // Server is the HTTP face of Waypoint.
@@ -75,7 +77,7 @@ func New(d Deps) *Server {
 	if d.DevIssuer != nil {
 		mux.Handle("/dev/oidc/", d.DevIssuer)
 	}
-	s.handler = s.observe(problemForUnrouted(mux))
+	s.handler = s.observe(d.CORS.wrap(problemForUnrouted(mux)))
 	return s
 }
 

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -39,7 +40,7 @@ func logAccess(tx *gorm.DB, a Actor, action, resource string, clientIDs []uuid.U
 	}
 	err := tx.Exec(`INSERT INTO access_log (client_id, id, actor_person_id, app_id, action, resource, resource_id)
 		SELECT c, l, ?, ?, ?, ?, r FROM unnest(?::uuid[], ?::uuid[], ?::text[]) AS t(c, l, r)`,
-		a.PersonID, a.AppID, action, resource, TextArray(uuidStrings(ids)), TextArray(uuidStrings(logIDs)), TextArray(rids)).Error
+		a.PersonID, a.AppID, action, resource, pgArray(uuidStrings(ids)), pgArray(uuidStrings(logIDs)), pgArray(rids)).Error
 	if err != nil {
 		return fmt.Errorf("write access log: %w", err)
 	}
@@ -52,4 +53,21 @@ func uuidStrings(ids []uuid.UUID) []string {
 		out[i] = id.String()
 	}
 	return out
+}
+
+// pgArray renders a PostgreSQL array literal. GORM expands Go slices into
+// "a, b, c" lists, so arrays travel as one quoted literal and are cast in SQL.
+func pgArray(vals []string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v))
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String()
 }

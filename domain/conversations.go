@@ -158,7 +158,7 @@ func (s *Store) CreateConversation(ctx context.Context, a Actor, in NewConversat
 			var missing []int
 			err := tx.Raw(`SELECT t.i FROM unnest(?::uuid[]) WITH ORDINALITY AS t(id, i)
 				WHERE NOT EXISTS (SELECT 1 FROM care_team_members m WHERE m.client_id = ? AND m.person_id = t.id)
-				ORDER BY t.i`, TextArray(uuidStrings(in.WorkerIDs)), clientID).Scan(&missing).Error
+				ORDER BY t.i`, pgArray(uuidStrings(in.WorkerIDs)), clientID).Scan(&missing).Error
 			if err != nil {
 				return fmt.Errorf("check participants: %w", err)
 			}
@@ -177,7 +177,7 @@ func (s *Store) CreateConversation(ctx context.Context, a Actor, in NewConversat
 			SELECT c.client_id, c.id, m.person_id, 'worker' FROM c JOIN care_team_members m ON m.client_id = c.client_id
 				JOIN clients cl ON cl.id = c.client_id
 				WHERE (? OR m.person_id = ANY(?::uuid[])) AND m.person_id <> cl.person_id`,
-			clientID, id, subject, linkKind, in.LinkID, a.PersonID, id, allTeam, TextArray(uuidStrings(workers)))
+			clientID, id, subject, linkKind, in.LinkID, a.PersonID, id, allTeam, pgArray(uuidStrings(workers)))
 		if res.Error != nil {
 			return fmt.Errorf("create conversation: %w", res.Error)
 		}

@@ -4,7 +4,6 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 // Strings is a list of strings stored as a jsonb array.
@@ -45,25 +44,4 @@ func scanJSON(src, dst any) error {
 	default:
 		return fmt.Errorf("scan jsonb: unsupported type %T", src)
 	}
-}
-
-// TextArray passes a list as one PostgreSQL array parameter (cast it in SQL,
-// e.g. ?::uuid[]). A plain slice would be expanded by GORM into a list of
-// placeholders, which is not an array.
-type TextArray []string
-
-// Value implements driver.Valuer as an array literal.
-func (a TextArray) Value() (driver.Value, error) {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, s := range a {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('"')
-		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s))
-		b.WriteByte('"')
-	}
-	b.WriteByte('}')
-	return b.String(), nil
 }

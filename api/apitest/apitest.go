@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -61,6 +62,13 @@ func envOr(k, def string) string {
 	return def
 }
 
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
 // Env is a running server with its database and token issuer.
 type Env struct {
 	t      testing.TB
@@ -79,6 +87,7 @@ type options struct {
 	hub                       live.Config
 	events                    api.EventsConfig
 	readTimeout, writeTimeout time.Duration
+	extend                    []func(*api.Server)
 }
 
 // Option adjusts the test server.
@@ -96,8 +105,20 @@ func WithServerTimeouts(read, write time.Duration) Option {
 	return func(o *options) { o.readTimeout, o.writeTimeout = read, write }
 }
 
-// New starts a server on a fresh database.
-func New(t testing.TB, opts ...Option) *Env {
+// New starts a server on a fresh database. extend may register extra
+// operations on the server before it starts (tests of shared middleware).
+func New(t testing.TB, extend ...func(*api.Server)) *Env {
+	t.Helper()
+	return NewWith(t, Extend(extend...))
+}
+
+// Extend registers extra operations on the server before it starts.
+func Extend(extend ...func(*api.Server)) Option {
+	return func(o *options) { o.extend = append(o.extend, extend...) }
+}
+
+// NewWith starts a server on a fresh database, tuned by opts.
+func NewWith(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	db, dbURL := NewDB(t)
 	iss := authtest.NewIssuer(t)
@@ -117,10 +138,19 @@ func (e *Env) start() {
 	if err != nil {
 		e.t.Fatalf("verifier: %v", err)
 	}
+	// Errors reach the test log, so a 500 explains itself.
+	log := slog.New(slog.NewTextHandler(testWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	hc := e.opts.hub
 	hc.DatabaseURL = e.DBURL
+	if hc.Logger == nil {
+		hc.Logger = log
+	}
 	e.Hub = live.Start(context.Background(), e.Store, hc)
-	e.Server = httptest.NewUnstartedServer(api.New(api.Deps{Store: e.Store, Verifier: v, Hub: e.Hub, Events: e.opts.events}).Handler())
+	as := api.New(api.Deps{Store: e.Store, Verifier: v, Logger: log, Hub: e.Hub, Events: e.opts.events})
+	for _, f := range e.opts.extend {
+		f(as)
+	}
+	e.Server = httptest.NewUnstartedServer(as.Handler())
 	e.Server.Config.ReadTimeout, e.Server.Config.WriteTimeout = e.opts.readTimeout, e.opts.writeTimeout
 	e.Server.Start()
 	e.URL = e.Server.URL
