@@ -341,6 +341,12 @@ func TestEventsResync(t *testing.T) {
 	if _, ev := s.Next(); eventData[api.MessageCreatedData](t, ev).MessageID != m.ID {
 		t.Fatalf("after resync: %+v", ev)
 	}
+	// A position beyond the present (say, after a database restore) cannot
+	// be continued from without skipping events: resync too.
+	s3 := openStream(t, e.URL, tm.alice.Token, "", "Last-Event-ID", "999999")
+	if f, _ := s3.Next(); f.Event != "resync" || f.ID != strconv.FormatInt(last+1, 10) {
+		t.Fatalf("first frame after a future id %+v, want resync at %d", f, last+1)
+	}
 	// Two missed events fit the window: replayed, no resync.
 	s2 := openStream(t, e.URL, tm.alice.Token, "", "Last-Event-ID", strconv.FormatInt(last-1, 10))
 	if f, _ := s2.Next(); f.Event != "message.created" || f.ID != strconv.FormatInt(last, 10) {
@@ -633,5 +639,31 @@ func TestHubRecoversAfterReconnect(t *testing.T) {
 	}
 	if st := e.Hub.Stats(); st.Reconnects < 1 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// The hub prunes the outbox: events past retention and idempotency keys past 24 h.
+func TestPruneOutbox(t *testing.T) {
+	tm := newTeam(t)
+	e := tm.e
+	c := createConversation(t, e, tm.alice, map[string]any{})
+	e.Do(http.MethodPost, "/v1/conversations/"+c.ID.String()+"/messages", tm.alice.Token, `{"body":"old"}`, "Idempotency-Key", "old").Want(t, http.StatusCreated)
+	e.Do(http.MethodPost, "/v1/conversations/"+c.ID.String()+"/messages", tm.alice.Token, `{"body":"new"}`, "Idempotency-Key", "new").Want(t, http.StatusCreated)
+	if err := e.DB.Exec(`UPDATE events SET created_at = now() - interval '49 hours' WHERE seq <= 2`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := e.DB.Exec(`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old'`).Error; err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.Store.PruneOutbox(context.Background(), 48*time.Hour)
+	if err != nil || n != 3 {
+		t.Fatalf("pruned %d rows (%v), want 2 events + 1 key", n, err)
+	}
+	var seqs []int64
+	var keys []string
+	e.DB.Raw(`SELECT seq FROM events ORDER BY seq`).Scan(&seqs)
+	e.DB.Raw(`SELECT key FROM idempotency_keys`).Scan(&keys)
+	if fmt.Sprint(seqs) != "[3]" || fmt.Sprint(keys) != "[new]" {
+		t.Fatalf("left events %v, keys %v", seqs, keys)
 	}
 }

@@ -124,7 +124,9 @@ type Replay struct {
 
 // ReplayEvents returns the actor's events after seq `after` (exclusive), if
 // they all fit in the window: at most max events, none older than maxAge.
-// Otherwise it asks for a resync from the current position.
+// Otherwise it asks for a resync from the current position; also when
+// `after` is beyond the current position (say, after a database restore),
+// since continuing from it would skip events.
 func (s *Store) ReplayEvents(ctx context.Context, a Actor, after int64, maxAge time.Duration, max int) (Replay, error) {
 	var r Replay
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -144,9 +146,13 @@ func (s *Store) ReplayEvents(ctx context.Context, a Actor, after int64, maxAge t
 		if err != nil {
 			return fmt.Errorf("check replay window: %w", err)
 		}
-		if len(rows) > max || tooOld {
-			r.Resync = true
-			return tx.Raw(`SELECT COALESCE(max(seq), 0) FROM events`).Scan(&r.ResyncSeq).Error
+		var current int64
+		if err := tx.Raw(`SELECT COALESCE(max(seq), 0) FROM events`).Scan(&current).Error; err != nil {
+			return fmt.Errorf("read last event seq: %w", err)
+		}
+		if len(rows) > max || tooOld || after > current {
+			r.Resync, r.ResyncSeq = true, current
+			return nil
 		}
 		r.Events = rows
 		return nil
@@ -155,7 +161,8 @@ func (s *Store) ReplayEvents(ctx context.Context, a Actor, after int64, maxAge t
 }
 
 // PruneOutbox deletes events older than keep and idempotency keys past their
-// 24 hours, a bounded batch at a time; it reports how many rows went.
+// 24 hours (a claim still "running" by then belonged to a dead server), a
+// bounded batch at a time; it reports how many rows went.
 func (s *Store) PruneOutbox(ctx context.Context, keep time.Duration) (int64, error) {
 	res := s.db.WithContext(ctx).Exec(`DELETE FROM events WHERE id IN (
 		SELECT id FROM events WHERE created_at < now() - make_interval(secs => ?) LIMIT 5000)`, keep.Seconds())
@@ -164,7 +171,7 @@ func (s *Store) PruneOutbox(ctx context.Context, keep time.Duration) (int64, err
 	}
 	n := res.RowsAffected
 	res = s.db.WithContext(ctx).Exec(`DELETE FROM idempotency_keys WHERE (person_id, key) IN (
-		SELECT person_id, key FROM idempotency_keys WHERE created_at < now() - interval '24 hours' AND state = 'done' LIMIT 5000)`)
+		SELECT person_id, key FROM idempotency_keys WHERE created_at < now() - interval '24 hours' LIMIT 5000)`)
 	if res.Error != nil {
 		return n, fmt.Errorf("prune idempotency keys: %w", res.Error)
 	}
