@@ -83,6 +83,7 @@ func (s *Server) register() {
 	s.registerPeople()
 	s.registerClients()
 	s.registerCareTeam()
+	s.registerGoals()
 }
 
 func humaConfig() huma.Config {
@@ -101,6 +102,7 @@ func humaConfig() huma.Config {
 		{Name: "People", Description: "People known to Waypoint (administrators)"},
 		{Name: "Clients", Description: "Client profiles: strengths, interests, language, contact preferences"},
 		{Name: "Care team", Description: "The workers who support a client"},
+		{Name: "Goals", Description: "The client's own goals, their steps, check-ins and history; workers on the care team propose and co-edit"},
 		{Name: "Operations", Description: "Health, readiness and metrics"},
 	}
 	scopes := map[string]string{}
