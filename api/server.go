@@ -94,6 +94,7 @@ func (s *Server) register() {
 	s.registerPeople()
 	s.registerClients()
 	s.registerCareTeam()
+	s.registerGoals()
 	s.registerConversations()
 	s.registerEvents()
 }
@@ -114,6 +115,7 @@ func humaConfig() huma.Config {
 		{Name: "People", Description: "People known to Waypoint (administrators)"},
 		{Name: "Clients", Description: "Client profiles: strengths, interests, language, contact preferences"},
 		{Name: "Care team", Description: "The workers who support a client"},
+		{Name: "Goals", Description: "The client's own goals, their steps, check-ins and history; workers on the care team propose and co-edit"},
 		{Name: "Messages", Description: "Secure conversations between a client and their care team"},
 		{Name: "Events", Description: "Live events (Server-Sent Events) for the caller"},
 		{Name: "Operations", Description: "Health, readiness and metrics"},
