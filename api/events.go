@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -149,7 +150,9 @@ const eventsDescription = "A Server-Sent Events stream of the caller's events: m
 	"your conversations and continue. A comment line is sent every 20 s to keep proxies from closing an idle stream. A client that stops " +
 	"reading is disconnected rather than allowed to hold up others; reconnecting with Last-Event-ID recovers everything. " +
 	"Events are re-authorized at delivery: a worker who leaves a client's care team stops receiving that client's events at once.\n\n" +
-	"The bearer token goes in the Authorization header; browser EventSource cannot set headers, so use a fetch-based SSE client."
+	"The bearer token goes in the Authorization header; browser EventSource cannot set headers, so use a fetch-based SSE client. " +
+	"The stream ends when the access token expires: reconnect with a fresh token and Last-Event-ID, nothing is lost. " +
+	"Goal events need the goals:read scope and referral events services:read; without them those events are skipped."
 
 func (s *Server) registerEvents() {
 	o := op(http.MethodGet, "/v1/events", "streamEvents", "Events", "Stream live events", eventsDescription,
@@ -220,7 +223,8 @@ func (s *Server) registerEvents() {
 			sub.Close()
 			return nil, err
 		}
-		return &huma.StreamResponse{Body: func(hctx huma.Context) { s.stream(hctx, sub, rp, last) }}, nil
+		g := grantFrom(ctx)
+		return &huma.StreamResponse{Body: func(hctx huma.Context) { s.stream(hctx, sub, rp, last, g) }}, nil
 	})
 }
 
@@ -232,7 +236,7 @@ func unavailable(ctx context.Context, msg string) error {
 // falls behind, or the hub stops. Every write has its own deadline instead
 // of the server's WriteTimeout, and the read deadline is cleared, so only a
 // client that stops reading ends the stream.
-func (s *Server) stream(hctx huma.Context, sub *live.Subscription, rp domain.Replay, last int64) {
+func (s *Server) stream(hctx huma.Context, sub *live.Subscription, rp domain.Replay, last int64, g grant) {
 	defer sub.Close()
 	r, w := humago.Unwrap(hctx)
 	rc := http.NewResponseController(w)
@@ -268,7 +272,9 @@ func (s *Server) stream(hctx huma.Context, sub *live.Subscription, rp domain.Rep
 		last = rp.ResyncSeq
 	}
 	for i := range rp.Events {
-		buf = appendEvent(buf, &rp.Events[i])
+		if eventAllowed(rp.Events[i].Type, g.Scopes) {
+			buf = appendEvent(buf, &rp.Events[i])
+		}
 		last = rp.Events[i].Seq
 		if len(buf) > 16<<10 && !flush() {
 			return
@@ -280,9 +286,19 @@ func (s *Server) stream(hctx huma.Context, sub *live.Subscription, rp domain.Rep
 
 	tick := time.NewTicker(s.events.Heartbeat)
 	defer tick.Stop()
+	// The token was checked once, at connect; the stream must not outlive it.
+	// The client reconnects with a fresh token and Last-Event-ID, losing nothing.
+	var expired <-chan time.Time
+	if !g.Expiry.IsZero() {
+		t := time.NewTimer(time.Until(g.Expiry))
+		defer t.Stop()
+		expired = t.C
+	}
 	for {
 		select {
 		case <-r.Context().Done():
+			return
+		case <-expired:
 			return
 		case <-sub.Gone():
 			return
@@ -291,7 +307,9 @@ func (s *Server) stream(hctx huma.Context, sub *live.Subscription, rp domain.Rep
 		case <-sub.Wake():
 			for _, ev := range sub.Take() {
 				if ev.Seq > last { // not already sent by the replay
-					buf = appendEvent(buf, ev)
+					if eventAllowed(ev.Type, g.Scopes) {
+						buf = appendEvent(buf, ev)
+					}
 					last = ev.Seq
 				}
 			}
@@ -303,6 +321,18 @@ func (s *Server) stream(hctx huma.Context, sub *live.Subscription, rp domain.Rep
 			buf = nil // do not keep a burst's buffer for an idle stream
 		}
 	}
+}
+
+// eventAllowed applies the token's scopes to each event: the stream itself
+// needs messages:read, goal events also goals:read, referral events services:read.
+func eventAllowed(typ string, scopes []string) bool {
+	switch {
+	case strings.HasPrefix(typ, "goal."):
+		return slices.Contains(scopes, "goals:read")
+	case strings.HasPrefix(typ, "referral."):
+		return slices.Contains(scopes, "services:read")
+	}
+	return true
 }
 
 func appendEvent(buf []byte, ev *domain.EventRecord) []byte {

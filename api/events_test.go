@@ -667,3 +667,30 @@ func TestPruneOutbox(t *testing.T) {
 		t.Fatalf("left events %v, keys %v", seqs, keys)
 	}
 }
+
+// The token is checked once, at connect: the stream must end when it expires
+// (here it already has, inside the verifier's clock-skew allowance).
+func TestStreamEndsWhenTokenExpires(t *testing.T) {
+	tm := newTeam(t)
+	e := tm.e
+	tok := e.Issuer.Token(t, "wanda", []string{"worker"}, authtest.WithClaim("exp", time.Now().Add(-10*time.Second).Unix()))
+	s := openStream(t, e.URL, tok, "")
+	s.Start()
+	s.Ended()
+}
+
+// A token without goals:read hears about conversations but not goals.
+func TestStreamAppliesTokenScopes(t *testing.T) {
+	tm := newTeam(t)
+	e := tm.e
+	tok := e.Issuer.Token(t, "wanda", []string{"worker"}, authtest.WithScopes("messages:read"))
+	s := openStream(t, e.URL, tok, "")
+	s.Start()
+	e.Do(http.MethodPost, "/v1/clients/"+tm.alice.ClientID.String()+"/goals", tm.alice.Token, map[string]any{"title": "Find a dentist"}).
+		Want(t, http.StatusCreated)
+	c := createConversation(t, e, tm.alice, map[string]any{"worker_ids": []uuid.UUID{tm.wanda.PersonID}})
+	f, ev := s.Next()
+	if f.Event != "conversation.created" || eventData[api.ConversationCreatedData](t, ev).ConversationID != c.ID {
+		t.Fatalf("first event %+v, want conversation.created (the goal event must be skipped)", f)
+	}
+}
