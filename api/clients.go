@@ -82,9 +82,9 @@ type ClientPath struct {
 
 // ClientPatch is a JSON Merge Patch of a client profile; null clears a field.
 type ClientPatch struct {
-	Strengths          *[]string           `json:"strengths,omitempty" maxItems:"50" nullable:"true" doc:"Replaces the list; null clears it"`
-	Interests          *[]string           `json:"interests,omitempty" maxItems:"50" nullable:"true" doc:"Replaces the list; null clears it"`
-	PreferredLanguage  *string             `json:"preferred_language,omitempty" nullable:"true" pattern:"^([A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*)?$" example:"es" doc:"BCP 47 tag; null clears it"`
+	Strengths          *[]string                `json:"strengths,omitempty" maxItems:"50" nullable:"true" doc:"Replaces the list; null clears it"`
+	Interests          *[]string                `json:"interests,omitempty" maxItems:"50" nullable:"true" doc:"Replaces the list; null clears it"`
+	PreferredLanguage  *string                  `json:"preferred_language,omitempty" nullable:"true" pattern:"^([A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*)?$" example:"es" doc:"BCP 47 tag; null clears it"`
 	ContactPreferences *ContactPreferencesPatch `json:"contact_preferences,omitempty" doc:"Merged member by member (RFC 7396): members you leave out are kept, null removes one; null for the whole object resets it"`
 }
 

@@ -111,9 +111,9 @@ func getClient(tx *gorm.DB, a Actor, id uuid.UUID, reach Reach) (Client, error) 
 
 // ClientPatch is a merge patch of the profile; nil fields are unchanged.
 type ClientPatch struct {
-	Strengths          *[]string
-	Interests          *[]string
-	PreferredLanguage  *string
+	Strengths         *[]string
+	Interests         *[]string
+	PreferredLanguage *string
 	// ContactPreferences is the JSON Merge Patch of the contact preferences
 	// object as sent: nil leaves them, "null" resets them, an object is merged
 	// member by member (null members removed), so a partial patch never drops
