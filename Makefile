@@ -34,3 +34,8 @@ build:
 
 docker:
 	docker build -t waypoint:dev .
+
+.PHONY: bench-goals
+## bench-goals: goal GET/PATCH load on loopback against its own database (waypoint_bench_goals; at most 60 s of load)
+bench-goals:
+	$(GO) run ./bench/goals
