@@ -42,6 +42,9 @@ commands:
   dev token --subject S --role client|worker|admin [--role ...] [--scope "..."] [--client-id APP] [--name N] [--ttl 1h]
                                  print an access token the dev server accepts
   openapi                        print the OpenAPI document (YAML)
+  hsds import PATH               import Open Referral HSDS 3.0 JSON (a file or a directory); upserts by HSDS id
+  hsds export DIR                write the directory as HSDS JSON that hsds import reads back
+  demo seed [--services N]       demo personas (dev issuer) and a generated directory of N services (default 2000)
 
 configuration is read from the environment; see README.md.
 `
@@ -73,6 +76,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = cmdDev(ctx, args[1:], getenv, stdout)
 	case "openapi":
 		err = cmdOpenAPI(stdout)
+	case "hsds":
+		err = cmdHSDS(ctx, args[1:], getenv, stdout)
+	case "demo":
+		err = cmdDemo(ctx, args[1:], getenv, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -97,6 +97,10 @@ func (s *Server) register() {
 	s.registerGoals()
 	s.registerConversations()
 	s.registerEvents()
+	s.registerServices()
+	s.registerOrganizations()
+	s.registerLocations()
+	s.registerTaxonomy()
 }
 
 func humaConfig() huma.Config {
@@ -118,6 +122,7 @@ func humaConfig() huma.Config {
 		{Name: "Goals", Description: "The client's own goals, their steps, check-ins and history; workers on the care team propose and co-edit"},
 		{Name: "Messages", Description: "Secure conversations between a client and their care team"},
 		{Name: "Events", Description: "Live events (Server-Sent Events) for the caller"},
+		{Name: "Directory", Description: "The resource directory (Open Referral HSDS 3.0): search services, read organizations, locations and taxonomy; administrators and integrations maintain it"},
 		{Name: "Operations", Description: "Health, readiness and metrics"},
 	}
 	scopes := map[string]string{}

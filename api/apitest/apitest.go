@@ -6,7 +6,9 @@ package apitest
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -32,7 +34,7 @@ import (
 // dropped when the test ends. PG* variables override the local defaults.
 func NewDB(t testing.TB) (*gorm.DB, string) {
 	t.Helper()
-	conf := pgtestdb.Custom(t, pgtestdb.Config{
+	admin := pgtestdb.Config{
 		DriverName: "pgx",
 		Host:       envOr("PGHOST", "127.0.0.1"),
 		Port:       envOr("PGPORT", "5432"),
@@ -42,7 +44,9 @@ func NewDB(t testing.TB) (*gorm.DB, string) {
 		Options:    "sslmode=disable",
 		// Servers under test hold pooled connections until cleanup.
 		ForceTerminateConnections: true,
-	}, goosemigrator.New(".", goosemigrator.WithFS(domain.Migrations())))
+	}
+	conf := pgtestdb.Custom(t, admin, dbaMigrator{
+		Migrator: goosemigrator.New(".", goosemigrator.WithFS(domain.Migrations())), admin: admin})
 	db, err := domain.OpenDB(context.Background(), domain.DBConfig{URL: conf.URL(), MaxOpenConns: 20})
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
@@ -53,6 +57,40 @@ func NewDB(t testing.TB) (*gorm.DB, string) {
 		}
 	})
 	return db, conf.URL()
+}
+
+// SuperuserExtensions are the extensions the migrations use that only a
+// superuser may create (not "trusted" in PostgreSQL's sense). In production a
+// DBA installs them once; here the harness does, as the server's admin user,
+// and the migrations' CREATE EXTENSION IF NOT EXISTS then finds them.
+var SuperuserExtensions = []string{"earthdistance"}
+
+// dbaMigrator installs SuperuserExtensions in the template database before
+// the migrations run as pgtestdb's unprivileged role.
+type dbaMigrator struct {
+	pgtestdb.Migrator
+	admin pgtestdb.Config
+}
+
+func (m dbaMigrator) Hash() (string, error) {
+	h, err := m.Migrator.Hash()
+	return h + "+" + strings.Join(SuperuserExtensions, ","), err
+}
+
+func (m dbaMigrator) Migrate(ctx context.Context, db *sql.DB, conf pgtestdb.Config) error {
+	admin := m.admin
+	admin.Database = conf.Database
+	adb, err := admin.Connect()
+	if err != nil {
+		return err
+	}
+	defer adb.Close()
+	for _, ext := range SuperuserExtensions {
+		if _, err := adb.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS "+ext+" CASCADE"); err != nil {
+			return fmt.Errorf("create extension %s: %w", ext, err)
+		}
+	}
+	return m.Migrator.Migrate(ctx, db, conf)
 }
 
 func envOr(k, def string) string {

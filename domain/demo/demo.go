@@ -1,0 +1,81 @@
+// Package demo fills a Waypoint database with a realistic resource directory
+// and the demo personas, for `waypoint demo seed` and the benchmarks.
+package demo
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/waypoint-portal/waypoint/domain"
+)
+
+//go:embed directory.sql
+var directorySQL string
+
+// DefaultServices is the size of the demo directory.
+const DefaultServices = 2000
+
+// SeedDirectory adds n generated services (with their organizations,
+// locations, schedules, languages and taxonomy) in one transaction. It is
+// deterministic and idempotent: ids derive from the row number, so a second
+// run adds only services beyond those already there. It returns how many
+// services were new.
+func SeedDirectory(ctx context.Context, db *gorm.DB, n int) (int, error) {
+	if n < 1 {
+		return 0, fmt.Errorf("the number of services must be at least 1")
+	}
+	var added int
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, stmt := range strings.Split(directorySQL, "\n--;\n") {
+			stmt = strings.ReplaceAll(stmt, "@n", strconv.Itoa(n))
+			if strings.TrimSpace(stmt) == "" {
+				continue
+			}
+			if err := tx.Exec(stmt).Error; err != nil {
+				return fmt.Errorf("seed directory: %w", err)
+			}
+		}
+		return tx.Raw(`SELECT count(*) FROM demo_new`).Scan(&added).Error
+	})
+	return added, err
+}
+
+// Person is a demo persona.
+type Person struct {
+	Subject, Name string
+	Roles         []string
+}
+
+// People are the provisioned personas, by subject.
+type People map[string]domain.Actor
+
+// SeedPeople provisions the personas as the issuer's subjects, so they exist
+// before their first sign-in.
+func SeedPeople(ctx context.Context, store *domain.Store, issuer string, personas []Person) (People, error) {
+	out := People{}
+	for _, p := range personas {
+		a, err := store.Provision(ctx, domain.Identity{Issuer: issuer, Subject: p.Subject, Name: p.Name, Roles: p.Roles})
+		if err != nil {
+			return nil, fmt.Errorf("seed persona %s: %w", p.Subject, err)
+		}
+		out[p.Subject] = a
+	}
+	return out, nil
+}
+
+// SeedCareTeam puts worker on client's care team, as admin would.
+func SeedCareTeam(ctx context.Context, store *domain.Store, admin, client, worker domain.Actor) error {
+	if client.ClientID == uuid.Nil {
+		return fmt.Errorf("seed care team: the client persona has no client record")
+	}
+	if _, _, err := store.AddCareTeamMember(ctx, admin, client.ClientID, worker.PersonID, "case manager"); err != nil {
+		return fmt.Errorf("seed care team: %w", err)
+	}
+	return nil
+}

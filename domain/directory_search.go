@@ -1,0 +1,419 @@
+package domain
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/waypoint-portal/waypoint/domain/hsds"
+)
+
+// Search sort orders.
+const (
+	SortRelevance = "relevance"
+	SortDistance  = "distance"
+	SortName      = "name"
+)
+
+// earthRadius is earthdistance's earth() in metres.
+const earthRadius = 6378168.0
+
+// Near is a circle on the globe.
+type Near struct {
+	Lat, Lon, RadiusKM float64
+}
+
+// SearchFilter is a directory search. Every filter is optional and they combine with AND.
+type SearchFilter struct {
+	// Search is a websearch_to_tsquery text ("food pantry", "shelter -youth", "\"legal aid\"").
+	Search         string
+	TaxonomyTermID uuid.UUID // the term or any narrower one
+	OrganizationID uuid.UUID
+	Near           *Near
+	// OpenNow keeps services open at At (now when zero) in their place's local time.
+	OpenNow       bool
+	At            time.Time
+	Language      string   // ISO 639-1 or 639-3
+	Age           *float64 // eligibility range contains it
+	ModifiedAfter time.Time
+	Statuses      []string // default: active
+	Sort          string   // default: distance with Near, relevance with Search, else name
+	Page, PerPage int
+}
+
+// ServiceHit is one search result: the service's own members, its
+// organization (id, name, description), languages, schedules, phones and its
+// locations (nearest first), plus the distance to the nearest one.
+type ServiceHit struct {
+	hsds.Service
+	DistanceKM *float64 `json:"distance_km,omitempty"`
+}
+
+// SearchResult is one page of hits.
+type SearchResult struct {
+	Hits  []ServiceHit
+	Total int
+	// Corrected is the search text actually used when the original found
+	// nothing and a spelling correction did.
+	Corrected string
+}
+
+// sqlArgs numbers positional parameters for database/sql.
+type sqlArgs []any
+
+func (a *sqlArgs) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// searchQuery is a prepared search: SQL conditions and parameters.
+type searchQuery struct {
+	f     SearchFilter
+	args  sqlArgs
+	where []string
+	point string // SQL of the search point (a cube), "" without Near
+	text  string // SQL of the tsquery, "" without Search
+	order string
+}
+
+// prepareSearch resolves what a search needs from the database before it
+// runs (descendant taxonomy terms, time zones) and rejects unusable filters,
+// naming the query parameter. It is separate so a streamed response can fail
+// cleanly before its first byte.
+func (s *Store) prepareSearch(ctx context.Context, db *sql.DB, f SearchFilter) (*searchQuery, error) {
+	q := &searchQuery{f: f}
+	statuses := f.Statuses
+	if len(statuses) == 0 {
+		statuses = []string{hsds.StatusActive}
+	}
+	q.where = append(q.where, "ss.status = ANY ("+q.args.add(pgArray(statuses))+"::text[])")
+	if t := strings.TrimSpace(f.Search); t != "" {
+		q.text = "websearch_to_tsquery('english', " + q.args.add(t) + ")"
+		q.where = append(q.where, "ss.document @@ "+q.text)
+	}
+	if f.Near != nil {
+		lat, lon := q.args.add(f.Near.Lat), q.args.add(f.Near.Lon)
+		q.point = "ll_to_earth(" + lat + "::float8, " + lon + "::float8)::cube"
+		meters := f.Near.RadiusKM * 1000
+		// earth_box is the indexed bounding box; the exact test compares the
+		// straight-line (chord) distance, which is what earth_distance
+		// converts, without its per-row conversions.
+		chord := 2 * earthRadius * math.Sin(meters/(2*earthRadius))
+		q.where = append(q.where,
+			"earth_box(ll_to_earth("+lat+"::float8, "+lon+"::float8), "+q.args.add(meters)+"::float8) @> ss.earth",
+			"cube_distance("+q.point+", ss.earth) <= "+q.args.add(chord)+"::float8")
+	}
+	if f.TaxonomyTermID != uuid.Nil {
+		var terms string
+		err := db.QueryRowContext(ctx, `WITH RECURSIVE d AS (
+				SELECT id FROM taxonomy_terms WHERE id = $1
+				UNION SELECT t.id FROM taxonomy_terms t JOIN d ON t.parent_id = d.id)
+			SELECT coalesce(array_agg(id)::text, '') FROM d`, f.TaxonomyTermID).Scan(&terms)
+		if err != nil {
+			return nil, fmt.Errorf("resolve taxonomy term: %w", err)
+		}
+		if terms == "" {
+			return nil, Invalid("query.taxonomy_term_id", "no taxonomy term has this id")
+		}
+		q.where = append(q.where, "ss.taxonomy_term_ids && "+q.args.add(terms)+"::uuid[]")
+	}
+	if f.OrganizationID != uuid.Nil {
+		q.where = append(q.where, "ss.organization_id = "+q.args.add(f.OrganizationID.String())+"::uuid")
+	}
+	if f.Language != "" {
+		q.where = append(q.where, "ss.language_codes && "+q.args.add(pgArray(hsds.LanguageCodes(f.Language)))+"::text[]")
+	}
+	if f.Age != nil {
+		q.where = append(q.where, "ss.ages @> "+q.args.add(*f.Age)+"::numeric")
+	}
+	if !f.ModifiedAfter.IsZero() {
+		q.where = append(q.where, "ss.last_modified >= "+q.args.add(f.ModifiedAfter)+"::timestamptz")
+	}
+	if f.OpenNow {
+		if err := q.openNow(ctx, db); err != nil {
+			return nil, err
+		}
+	}
+	sort := f.Sort
+	if sort == "" {
+		switch {
+		case f.Near != nil:
+			sort = SortDistance
+		case q.text != "":
+			sort = SortRelevance
+		default:
+			sort = SortName
+		}
+	}
+	switch sort {
+	case SortDistance:
+		if f.Near == nil {
+			return nil, Invalid("query.sort", "sort=distance needs lat, lon and radius_km")
+		}
+		q.order = "chord, name, service_id"
+	case SortRelevance:
+		if q.text == "" {
+			return nil, Invalid("query.sort", "sort=relevance needs search")
+		}
+		q.order = "rank DESC, name, service_id"
+		if f.Near != nil {
+			q.order = "rank DESC, chord, service_id"
+		}
+	case SortName:
+		q.order = "name, service_id"
+	default:
+		return nil, Invalid("query.sort", "sort must be relevance, distance or name")
+	}
+	return q, nil
+}
+
+// openNow adds the "open at At" condition. Opening hours are stored as
+// minutes of the week per zone (see migration 00020): this computes the
+// current minute in every zone the directory uses, once per request, so the
+// database compares integers instead of converting times row by row.
+func (q *searchQuery) openNow(ctx context.Context, db *sql.DB) error {
+	at := q.f.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	rows, err := db.QueryContext(ctx, `SELECT id, name FROM directory_time_zones ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("read time zones: %w", err)
+	}
+	defer rows.Close()
+	var slots, points []string
+	for rows.Next() {
+		var id int
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return fmt.Errorf("read time zones: %w", err)
+		}
+		loc, err := hsds.LoadZone(name)
+		if err != nil {
+			continue // a zone Go does not know cannot be evaluated; PostgreSQL and Go share the IANA database
+		}
+		local := at.In(loc)
+		wd := (int(local.Weekday()) + 6) % 7 // Monday = 0
+		m := id*10080 + wd*1440 + local.Hour()*60 + local.Minute()
+		slots = append(slots, strconv.Itoa(m/60))
+		points = append(points, "["+strconv.Itoa(m)+","+strconv.Itoa(m+1)+")")
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read time zones: %w", err)
+	}
+	if len(slots) == 0 {
+		q.where = append(q.where, "FALSE")
+		return nil
+	}
+	q.where = append(q.where,
+		"ss.open_slots && "+q.args.add("{"+strings.Join(slots, ",")+"}")+"::int[]",
+		"ss.open_week && "+q.args.add("{"+strings.Join(points, ",")+"}")+"::text::int4multirange",
+		"(ss.hours_valid = '(,)'::daterange OR ss.hours_valid @> ("+q.args.add(at)+"::timestamptz AT TIME ZONE ss.timezone)::date)")
+	return nil
+}
+
+// hitsSQL is the grouped match set: one row per service with its nearest
+// distance (as a chord), best rank and name.
+func (q *searchQuery) hitsSQL() string {
+	cols := []string{"ss.service_id", "min(ss.name) AS name"}
+	if q.point != "" {
+		cols = append(cols, "min(cube_distance("+q.point+", ss.earth)) AS chord")
+	} else {
+		cols = append(cols, "NULL::float8 AS chord")
+	}
+	if q.text != "" {
+		cols = append(cols, "max(ts_rank_cd(ss.document, "+q.text+")) AS rank")
+	} else {
+		cols = append(cols, "0::real AS rank")
+	}
+	return "SELECT " + strings.Join(cols, ", ") + " FROM service_search ss WHERE " +
+		strings.Join(q.where, " AND ") + " GROUP BY ss.service_id"
+}
+
+// itemSQL renders the hit for page row p joined to service s.
+func (q *searchQuery) itemSQL() string {
+	nearest := "sal.position"
+	if q.point != "" {
+		nearest = `CASE WHEN l.latitude BETWEEN -90 AND 90 AND l.longitude BETWEEN -180 AND 180
+			THEN cube_distance(` + q.point + `, ll_to_earth(l.latitude, l.longitude)::cube) END NULLS LAST, sal.position`
+	}
+	return `CASE WHEN s.id IS NULL THEN NULL ELSE
+		(to_jsonb(s) - '{organization_id,program_id,program,created_at,updated_at,version,service_areas,funding,cost_options,required_documents,contacts,metadata}'::text[])
+		|| jsonb_build_object(
+			'organization', (SELECT jsonb_build_object('id', o.id, 'name', o.name, 'description', o.description)
+			                 FROM organizations o WHERE o.id = s.organization_id),
+			'languages', ` + languagesJSON("x.service_id = s.id") + `,
+			'schedules', ` + schedulesJSON("x.service_id = s.id") + `,
+			'service_at_locations', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', sal.id, 'location',
+			        to_jsonb(l) - '{organization_id,version,created_at,updated_at,contacts,phones,attributes,metadata,accessibility}'::text[])
+			    ORDER BY ` + nearest + `), '[]')
+			    FROM service_at_locations sal JOIN locations l ON l.id = sal.location_id WHERE sal.service_id = s.id),
+			'distance_km', round((sec_to_gc(p.chord) / 1000)::numeric, 3))
+		END`
+}
+
+// SearchServices runs a directory search and returns one page. A search
+// text that matches nothing is retried once with its misspelt words
+// corrected from the directory's vocabulary (pg_trgm).
+func (s *Store) SearchServices(ctx context.Context, f SearchFilter) (SearchResult, error) {
+	db, err := s.db.DB()
+	if err != nil {
+		return SearchResult{}, fmt.Errorf("database handle: %w", err)
+	}
+	q, err := s.prepareSearch(ctx, db, f)
+	if err != nil {
+		return SearchResult{}, err
+	}
+	res, err := q.page(ctx, db)
+	if err != nil || res.Total > 0 || q.text == "" {
+		return res, err
+	}
+	var fixed string
+	if err := db.QueryRowContext(ctx, `SELECT directory_spellfix($1)`, f.Search).Scan(&fixed); err != nil {
+		return SearchResult{}, fmt.Errorf("correct search: %w", err)
+	}
+	if fixed == "" || strings.EqualFold(fixed, strings.Join(strings.Fields(f.Search), " ")) {
+		return res, nil
+	}
+	f.Search = fixed
+	if q, err = s.prepareSearch(ctx, db, f); err != nil {
+		return SearchResult{}, err
+	}
+	res, err = q.page(ctx, db)
+	if res.Total > 0 {
+		res.Corrected = fixed
+	}
+	return res, err
+}
+
+func (q *searchQuery) page(ctx context.Context, db *sql.DB) (SearchResult, error) {
+	limit, offset := q.args.add(q.f.PerPage), q.args.add((q.f.Page-1)*q.f.PerPage)
+	query := `WITH hits AS (` + q.hitsSQL() + `),
+		p AS (SELECT * FROM hits ORDER BY ` + q.order + ` LIMIT ` + limit + ` OFFSET ` + offset + `)
+		SELECT (SELECT count(*) FROM hits), ` + q.itemSQL() + `
+		FROM (SELECT 1) one LEFT JOIN p ON true LEFT JOIN services s ON s.id = p.service_id
+		ORDER BY ` + prefixed("p.", q.order)
+	rows, err := db.QueryContext(ctx, query, q.args...)
+	if err != nil {
+		return SearchResult{}, fmt.Errorf("search services: %w", err)
+	}
+	defer rows.Close()
+	res := SearchResult{Hits: []ServiceHit{}}
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&res.Total, &doc); err != nil {
+			return SearchResult{}, fmt.Errorf("search services: %w", err)
+		}
+		if doc == nil {
+			continue
+		}
+		var h ServiceHit
+		if err := json.Unmarshal(doc, &h); err != nil {
+			return SearchResult{}, fmt.Errorf("decode search hit: %w", err)
+		}
+		res.Hits = append(res.Hits, h)
+	}
+	if err := rows.Err(); err != nil {
+		return SearchResult{}, fmt.Errorf("search services: %w", err)
+	}
+	return res, nil
+}
+
+// StreamServices runs a search without pagination (HSDS format=ndjson) and
+// calls fn for every hit in order, as rows arrive. Errors from fn stop it.
+func (s *Store) StreamServices(ctx context.Context, f SearchFilter, fn func(ServiceHit) error) error {
+	db, err := s.db.DB()
+	if err != nil {
+		return fmt.Errorf("database handle: %w", err)
+	}
+	q, err := s.prepareSearch(ctx, db, f)
+	if err != nil {
+		return err
+	}
+	query := `WITH p AS (` + q.hitsSQL() + `)
+		SELECT ` + q.itemSQL() + ` FROM p JOIN services s ON s.id = p.service_id
+		ORDER BY ` + prefixed("p.", q.order)
+	rows, err := db.QueryContext(ctx, query, q.args...)
+	if err != nil {
+		return fmt.Errorf("search services: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return fmt.Errorf("search services: %w", err)
+		}
+		var h ServiceHit
+		if err := json.Unmarshal(doc, &h); err != nil {
+			return fmt.Errorf("decode search hit: %w", err)
+		}
+		if err := fn(h); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("search services: %w", err)
+	}
+	return nil
+}
+
+// CheckSearch validates a search without running it (for streamed responses).
+func (s *Store) CheckSearch(ctx context.Context, f SearchFilter) error {
+	db, err := s.db.DB()
+	if err != nil {
+		return fmt.Errorf("database handle: %w", err)
+	}
+	_, err = s.prepareSearch(ctx, db, f)
+	return err
+}
+
+// ExplainSearch returns PostgreSQL's plan for the match part of a search
+// (EXPLAIN without ANALYZE), for tests and the benchmark to show which
+// indexes each filter uses.
+func (s *Store) ExplainSearch(ctx context.Context, f SearchFilter) (string, error) {
+	db, err := s.db.DB()
+	if err != nil {
+		return "", fmt.Errorf("database handle: %w", err)
+	}
+	q, err := s.prepareSearch(ctx, db, f)
+	if err != nil {
+		return "", err
+	}
+	if f.PerPage == 0 {
+		f.PerPage, f.Page = 20, 1
+		q.f = f
+	}
+	limit, offset := q.args.add(q.f.PerPage), q.args.add((q.f.Page-1)*q.f.PerPage)
+	rows, err := db.QueryContext(ctx, `EXPLAIN (COSTS OFF) WITH hits AS (`+q.hitsSQL()+`)
+		SELECT (SELECT count(*) FROM hits), p.* FROM (SELECT * FROM hits ORDER BY `+q.order+` LIMIT `+limit+` OFFSET `+offset+`) p`, q.args...)
+	if err != nil {
+		return "", fmt.Errorf("explain search: %w", err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", fmt.Errorf("explain search: %w", err)
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return b.String(), rows.Err()
+}
+
+// prefixed qualifies the columns of an ORDER BY list.
+func prefixed(p, order string) string {
+	parts := strings.Split(order, ", ")
+	for i, c := range parts {
+		parts[i] = p + c
+	}
+	return strings.Join(parts, ", ")
+}

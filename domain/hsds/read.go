@@ -1,0 +1,366 @@
+package hsds
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Kind names an HSDS object type.
+type Kind string
+
+// Object kinds the importer reads.
+const (
+	KindTaxonomy          Kind = "taxonomy"
+	KindTaxonomyTerm      Kind = "taxonomy_term"
+	KindOrganization      Kind = "organization"
+	KindLocation          Kind = "location"
+	KindService           Kind = "service"
+	KindServiceAtLocation Kind = "service_at_location"
+)
+
+// Record is one top-level object read from a file. Exactly one of the object
+// pointers is set unless Err is: a malformed record carries its id (as far as
+// it could be read), where it starts, and why, and is skipped.
+type Record struct {
+	Kind Kind
+	ID   string
+	File string
+	Line int
+
+	Taxonomy          *Taxonomy
+	TaxonomyTerm      *TaxonomyTerm
+	Organization      *Organization
+	Location          *Location
+	Service           *Service
+	ServiceAtLocation *ServiceAtLocation
+
+	Err error
+}
+
+// Where names the record for reports: file:line id.
+func (r Record) Where() string {
+	id := r.ID
+	if id == "" {
+		id = "(no id)"
+	}
+	return fmt.Sprintf("%s:%d %s %s", r.File, r.Line, r.Kind, id)
+}
+
+// Skipped is a file the reader did not import, and why.
+type Skipped struct {
+	File   string
+	Reason string
+}
+
+// Read walks path (a file, or a directory read recursively in name order)
+// and calls fn for every record of every .json or .ndjson file. A file's
+// shape may be a single object, an array of objects, an HSDS paginated list
+// (contents), or one object per line. The object type comes from the file
+// name (service_full.json, organization_list.json, ...) or, failing that,
+// from the object's members. Files that are not HSDS data (the API's base
+// document, the tabular CSV-as-JSON form) are listed in the returned skips.
+// fn's error stops the walk.
+func Read(path string, fn func(Record) error) ([]Skipped, error) {
+	var files []string
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if st.IsDir() {
+		err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && (strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".ndjson")) {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("walk %s: %w", path, err)
+		}
+		sort.Strings(files)
+	} else {
+		files = []string{path}
+	}
+	var skipped []Skipped
+	for _, f := range files {
+		reason, err := readFile(f, fn)
+		if err != nil {
+			return skipped, err
+		}
+		if reason != "" {
+			skipped = append(skipped, Skipped{File: f, Reason: reason})
+		}
+	}
+	return skipped, nil
+}
+
+// kindFromName guesses the object type from an HSDS example-style file name.
+func kindFromName(file string) Kind {
+	base := strings.ToLower(filepath.Base(file))
+	for _, k := range []Kind{KindServiceAtLocation, KindService, KindOrganization, KindLocation, KindTaxonomyTerm, KindTaxonomy} {
+		if strings.HasPrefix(base, string(k)) {
+			return k
+		}
+	}
+	// plural forms written by other tools (services.json, taxonomy_terms.json)
+	for _, k := range []Kind{KindServiceAtLocation, KindService, KindOrganization, KindLocation, KindTaxonomyTerm} {
+		if strings.HasPrefix(base, string(k)+"s") {
+			return k
+		}
+	}
+	if strings.HasPrefix(base, "taxonomies") {
+		return KindTaxonomy
+	}
+	return ""
+}
+
+// kindFromMembers infers an object's type from the members it has.
+func kindFromMembers(m map[string]json.RawMessage) Kind {
+	has := func(k string) bool { _, ok := m[k]; return ok }
+	switch {
+	case has("location_type"):
+		return KindLocation
+	case has("status"):
+		return KindService
+	case has("service") || (has("location") && has("service_id")):
+		return KindServiceAtLocation
+	case has("parent_id") || has("term_uri") || has("taxonomy_detail") || has("code"):
+		return KindTaxonomyTerm
+	case has("tax_status") || has("year_incorporated") || has("website") || has("organization_identifiers") || has("services") || has("legal_status"):
+		return KindOrganization
+	case has("version") && has("name"):
+		return KindTaxonomy
+	}
+	return ""
+}
+
+// lineIndex maps byte offsets to line numbers.
+type lineIndex struct {
+	r        io.Reader
+	off      int64
+	newlines []int64
+}
+
+func (l *lineIndex) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for i := 0; i < n; i++ {
+		if p[i] == '\n' {
+			l.newlines = append(l.newlines, l.off+int64(i))
+		}
+	}
+	l.off += int64(n)
+	return n, err
+}
+
+// line returns the 1-based line of offset off.
+func (l *lineIndex) line(off int64) int {
+	return sort.Search(len(l.newlines), func(i int) bool { return l.newlines[i] >= off }) + 1
+}
+
+func readFile(file string, fn func(Record) error) (skipReason string, err error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", fmt.Errorf("open %s: %w", file, err)
+	}
+	defer f.Close()
+	li := &lineIndex{r: bufio.NewReaderSize(f, 1<<16)}
+	dec := json.NewDecoder(li)
+	dec.UseNumber()
+	kind := kindFromName(file)
+
+	emit := func(raw json.RawMessage, line int) error {
+		return fn(decodeRecord(kind, raw, file, line))
+	}
+	// valueLine is the line where the value just decoded started.
+	valueLine := func(raw json.RawMessage) int { return li.line(dec.InputOffset() - int64(len(raw))) }
+
+	tok, err := dec.Token()
+	if errors.Is(err, io.EOF) {
+		return "empty file", nil
+	}
+	if err != nil {
+		return "not JSON: " + err.Error(), nil
+	}
+	switch tok {
+	case json.Delim('['):
+		for dec.More() {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return "", fmt.Errorf("%s: broken JSON near line %d: %w", file, li.line(dec.InputOffset()), err)
+			}
+			if err := emit(raw, valueLine(raw)); err != nil {
+				return "", err
+			}
+		}
+		return "", nil
+	case json.Delim('{'):
+	default:
+		return "not an HSDS object or list", nil
+	}
+	// An object: a paginated list (stream its contents), or one record, or
+	// several records one per line (NDJSON).
+	startLine := li.line(dec.InputOffset() - 1)
+	top := map[string]json.RawMessage{}
+	sawContents := false
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return "", fmt.Errorf("%s: broken JSON near line %d: %w", file, li.line(dec.InputOffset()), err)
+		}
+		key, _ := kt.(string)
+		if key == "contents" {
+			if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+				return "", fmt.Errorf("%s: contents must be an array", file)
+			}
+			sawContents = true
+			for dec.More() {
+				var raw json.RawMessage
+				if err := dec.Decode(&raw); err != nil {
+					return "", fmt.Errorf("%s: broken JSON near line %d: %w", file, li.line(dec.InputOffset()), err)
+				}
+				if err := emit(raw, valueLine(raw)); err != nil {
+					return "", err
+				}
+			}
+			if _, err := dec.Token(); err != nil { // ]
+				return "", fmt.Errorf("%s: %w", file, err)
+			}
+			continue
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return "", fmt.Errorf("%s: broken JSON near line %d: %w", file, li.line(dec.InputOffset()), err)
+		}
+		top[key] = raw
+	}
+	if _, err := dec.Token(); err != nil { // }
+		return "", fmt.Errorf("%s: %w", file, err)
+	}
+	if sawContents {
+		return "", nil
+	}
+	if _, ok := top["openapi_url"]; ok {
+		return "HSDS API base document (no directory data)", nil
+	}
+	for k := range top {
+		if strings.HasSuffix(k, ".csv") {
+			return "HSDS tabular (CSV) form is not supported; import the JSON objects instead", nil
+		}
+	}
+	whole, err := json.Marshal(top)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", file, err)
+	}
+	if err := emit(whole, startLine); err != nil {
+		return "", err
+	}
+	// NDJSON: further objects, one per line.
+	for {
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			return "", nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("%s: broken JSON near line %d: %w", file, li.line(dec.InputOffset()), err)
+		}
+		if err := emit(raw, valueLine(raw)); err != nil {
+			return "", err
+		}
+	}
+}
+
+// decodeRecord decodes and validates one object. Failures become the
+// record's Err, so one bad record never stops an import.
+func decodeRecord(kind Kind, raw json.RawMessage, file string, line int) Record {
+	rec := Record{Kind: kind, File: file, Line: line}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil {
+		rec.Err = fmt.Errorf("not a JSON object")
+		return rec
+	}
+	var id string
+	if v, ok := members["id"]; ok {
+		_ = json.Unmarshal(v, &id)
+	}
+	rec.ID = id
+	if rec.Kind == "" {
+		rec.Kind = kindFromMembers(members)
+	}
+	if id == "" {
+		rec.Err = fieldErr("id", "is required")
+		return rec
+	}
+	var err error
+	switch rec.Kind {
+	case KindTaxonomy:
+		rec.Taxonomy = &Taxonomy{}
+		if err = unmarshal(raw, rec.Taxonomy); err == nil {
+			err = ValidateTaxonomy(rec.Taxonomy)
+		}
+	case KindTaxonomyTerm:
+		rec.TaxonomyTerm = &TaxonomyTerm{}
+		if err = unmarshal(raw, rec.TaxonomyTerm); err == nil {
+			err = ValidateTaxonomyTerm(rec.TaxonomyTerm)
+		}
+	case KindOrganization:
+		rec.Organization = &Organization{}
+		if err = unmarshal(raw, rec.Organization); err == nil {
+			err = ValidateOrganization(rec.Organization, false)
+		}
+	case KindLocation:
+		rec.Location = &Location{}
+		if err = unmarshal(raw, rec.Location); err == nil {
+			err = ValidateLocation(rec.Location, false)
+		}
+	case KindService:
+		rec.Service = &Service{}
+		if err = unmarshal(raw, rec.Service); err == nil {
+			err = ValidateService(rec.Service, false)
+		}
+	case KindServiceAtLocation:
+		var sal struct {
+			ServiceAtLocation
+			Service *Service `json:"service"`
+		}
+		if err = unmarshal(raw, &sal); err == nil {
+			rec.ServiceAtLocation = &sal.ServiceAtLocation
+			if sal.Service != nil {
+				rec.ServiceAtLocation.ServiceID = sal.Service.ID
+				rec.Service = sal.Service
+			}
+			err = ValidateServiceAtLocation(rec.ServiceAtLocation, rec.Service, false)
+		}
+	default:
+		err = fmt.Errorf("cannot tell which HSDS object this is; name the file after its type (e.g. service_list.json)")
+	}
+	if err != nil {
+		rec.Err = err
+		rec.Taxonomy, rec.TaxonomyTerm, rec.Organization, rec.Location, rec.Service, rec.ServiceAtLocation = nil, nil, nil, nil, nil, nil
+	}
+	return rec
+}
+
+// unmarshal decodes one object, naming the member that has the wrong type.
+func unmarshal(raw json.RawMessage, v any) error {
+	err := json.Unmarshal(raw, v)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fieldErr(te.Field, "must be a %s, not a JSON %s", te.Type.String(), te.Value)
+	}
+	if err != nil {
+		// uuid and time parse errors name no field; report them as they are
+		return fmt.Errorf("bad value: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,350 @@
+package hsds
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// FieldError is a problem with one member of an HSDS object. Field is a path
+// relative to the object, e.g. "schedules[0].opens_at".
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+func fieldErr(field, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+var (
+	bydayRe    = regexp.MustCompile(`^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$`)
+	langCodeRe = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
+)
+
+// ParseTime reads an HSDS time of day (HH:MM or HH:MM:SS) and returns it as HH:MM:SS.
+func ParseTime(v string) (string, bool) {
+	for _, layout := range []string{"15:04:05", "15:04"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.Format("15:04:05"), true
+		}
+	}
+	return "", false
+}
+
+// LoadZone loads an IANA time zone by name. "Local" and "" are refused: a
+// directory entry must name a real place's zone.
+func LoadZone(name string) (*time.Location, error) {
+	if name == "" || name == "Local" {
+		return nil, fmt.Errorf("not an IANA time zone name")
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("unknown IANA time zone %q", name)
+	}
+	return loc, nil
+}
+
+// Strict selects the stricter checks of the API (coordinates must be on the
+// globe) over the leniency imports need for published feeds.
+type Strict bool
+
+// ValidateService checks a service and everything it embeds, and normalises
+// times of day to HH:MM:SS. The organization may be embedded or referenced.
+func ValidateService(s *Service, strict Strict) error {
+	if s.Name = strings.TrimSpace(s.Name); s.Name == "" {
+		return fieldErr("name", "is required")
+	}
+	if !slices.Contains(Statuses, s.Status) {
+		return fieldErr("status", "must be one of %s", strings.Join(Statuses, ", "))
+	}
+	if s.Organization == nil && s.OrganizationID == uuid.Nil {
+		return fieldErr("organization_id", "is required (or embed organization)")
+	}
+	if s.Organization != nil {
+		if err := ValidateOrganization(s.Organization, strict); err != nil {
+			return prefix("organization", err)
+		}
+	}
+	if s.MinimumAge != nil && *s.MinimumAge < 0 {
+		return fieldErr("minimum_age", "must not be negative")
+	}
+	if s.MaximumAge != nil && *s.MaximumAge < 0 {
+		return fieldErr("maximum_age", "must not be negative")
+	}
+	if s.MinimumAge != nil && s.MaximumAge != nil && *s.MinimumAge > *s.MaximumAge {
+		return fieldErr("maximum_age", "must not be below minimum_age")
+	}
+	if err := validateSchedules("schedules", s.Schedules); err != nil {
+		return err
+	}
+	if err := validateLanguages("languages", s.Languages); err != nil {
+		return err
+	}
+	if err := validatePhones("phones", s.Phones); err != nil {
+		return err
+	}
+	seenLoc := map[uuid.UUID]bool{}
+	for i := range s.ServiceAtLocations {
+		sal := &s.ServiceAtLocations[i]
+		f := fmt.Sprintf("service_at_locations[%d]", i)
+		if sal.Location != nil {
+			if err := ValidateLocation(sal.Location, strict); err != nil {
+				return prefix(f+".location", err)
+			}
+			sal.LocationID = sal.Location.ID
+		}
+		if sal.LocationID == uuid.Nil {
+			return fieldErr(f+".location_id", "is required (or embed location)")
+		}
+		if seenLoc[sal.LocationID] {
+			return fieldErr(f+".location_id", "lists the same location twice")
+		}
+		seenLoc[sal.LocationID] = true
+		if err := validateSchedules(f+".schedules", sal.Schedules); err != nil {
+			return err
+		}
+		if err := validatePhones(f+".phones", sal.Phones); err != nil {
+			return err
+		}
+	}
+	for i := range s.Attributes {
+		a := &s.Attributes[i]
+		if a.TaxonomyTerm != nil {
+			if err := ValidateTaxonomyTerm(a.TaxonomyTerm); err != nil {
+				return prefix(fmt.Sprintf("attributes[%d].taxonomy_term", i), err)
+			}
+			a.TaxonomyTermID = a.TaxonomyTerm.ID
+		}
+	}
+	if s.Program != nil && s.Program.ID == uuid.Nil && s.Program.Name == "" {
+		return fieldErr("program.name", "is required")
+	}
+	return nil
+}
+
+// ValidateOrganization checks an organization and the locations and services it embeds.
+func ValidateOrganization(o *Organization, strict Strict) error {
+	if o.Name = strings.TrimSpace(o.Name); o.Name == "" {
+		return fieldErr("name", "is required")
+	}
+	if o.ParentOrganizationID != uuid.Nil && o.ParentOrganizationID == o.ID {
+		return fieldErr("parent_organization_id", "cannot be the organization itself")
+	}
+	if err := validatePhones("phones", o.Phones); err != nil {
+		return err
+	}
+	for i := range o.Locations {
+		if err := ValidateLocation(&o.Locations[i], strict); err != nil {
+			return prefix(fmt.Sprintf("locations[%d]", i), err)
+		}
+	}
+	for i := range o.Services {
+		s := &o.Services[i]
+		if s.OrganizationID == uuid.Nil && s.Organization == nil {
+			s.OrganizationID = o.ID
+		}
+		if err := ValidateService(s, strict); err != nil {
+			return prefix(fmt.Sprintf("services[%d]", i), err)
+		}
+	}
+	return nil
+}
+
+// LocationTypes lists HSDS location types.
+var LocationTypes = []string{"physical", "postal", "virtual"}
+
+// ValidateLocation checks a location.
+func ValidateLocation(l *Location, strict Strict) error {
+	if !slices.Contains(LocationTypes, l.LocationType) {
+		return fieldErr("location_type", "must be one of %s", strings.Join(LocationTypes, ", "))
+	}
+	if (l.Latitude == nil) != (l.Longitude == nil) {
+		return fieldErr("latitude", "latitude and longitude go together")
+	}
+	if strict && l.Latitude != nil {
+		if *l.Latitude < -90 || *l.Latitude > 90 {
+			return fieldErr("latitude", "must be between -90 and 90")
+		}
+		if *l.Longitude < -180 || *l.Longitude > 180 {
+			return fieldErr("longitude", "must be between -180 and 180")
+		}
+	}
+	if l.Timezone != "" {
+		if _, err := LoadZone(l.Timezone); err != nil {
+			return fieldErr("timezone", "%v", err)
+		}
+	}
+	for i, a := range l.Addresses {
+		if !slices.Contains(LocationTypes, a.AddressType) {
+			return fieldErr(fmt.Sprintf("addresses[%d].address_type", i), "must be one of %s", strings.Join(LocationTypes, ", "))
+		}
+	}
+	if err := validateSchedules("schedules", l.Schedules); err != nil {
+		return err
+	}
+	if err := validateLanguages("languages", l.Languages); err != nil {
+		return err
+	}
+	return validatePhones("phones", l.Phones)
+}
+
+// ValidateTaxonomyTerm checks a taxonomy term.
+func ValidateTaxonomyTerm(t *TaxonomyTerm) error {
+	if t.Name = strings.TrimSpace(t.Name); t.Name == "" {
+		return fieldErr("name", "is required")
+	}
+	if t.ParentID != uuid.Nil && t.ParentID == t.ID {
+		return fieldErr("parent_id", "cannot be the term itself")
+	}
+	if t.TaxonomyDetail != nil {
+		if err := ValidateTaxonomy(t.TaxonomyDetail); err != nil {
+			return prefix("taxonomy_detail", err)
+		}
+		t.TaxonomyID = t.TaxonomyDetail.ID
+	}
+	return nil
+}
+
+// ValidateTaxonomy checks a taxonomy.
+func ValidateTaxonomy(t *Taxonomy) error {
+	if t.Name = strings.TrimSpace(t.Name); t.Name == "" {
+		return fieldErr("name", "is required")
+	}
+	return nil
+}
+
+// ValidateServiceAtLocation checks a standalone service-at-location record,
+// which must embed or reference both its service and its location.
+func ValidateServiceAtLocation(sal *ServiceAtLocation, service *Service, strict Strict) error {
+	if service != nil {
+		if err := ValidateService(service, strict); err != nil {
+			return prefix("service", err)
+		}
+	}
+	if sal.Location != nil {
+		if err := ValidateLocation(sal.Location, strict); err != nil {
+			return prefix("location", err)
+		}
+		sal.LocationID = sal.Location.ID
+	}
+	if sal.ServiceID == uuid.Nil {
+		return fieldErr("service_id", "is required (or embed service)")
+	}
+	if sal.LocationID == uuid.Nil {
+		return fieldErr("location_id", "is required (or embed location)")
+	}
+	if err := validateSchedules("schedules", sal.Schedules); err != nil {
+		return err
+	}
+	return validatePhones("phones", sal.Phones)
+}
+
+func validateSchedules(field string, ss []Schedule) error {
+	for i := range ss {
+		s := &ss[i]
+		f := fmt.Sprintf("%s[%d]", field, i)
+		for _, t := range []struct {
+			name string
+			v    *string
+		}{{"opens_at", &s.OpensAt}, {"closes_at", &s.ClosesAt}} {
+			if *t.v == "" {
+				continue
+			}
+			norm, ok := ParseTime(*t.v)
+			if !ok {
+				return fieldErr(f+"."+t.name, "must be a time of day like 09:00 or 17:30:00")
+			}
+			*t.v = norm
+		}
+		if (s.OpensAt == "") != (s.ClosesAt == "") {
+			return fieldErr(f+".closes_at", "opens_at and closes_at go together")
+		}
+		if s.Freq != "" && s.Freq != "WEEKLY" && s.Freq != "MONTHLY" {
+			return fieldErr(f+".freq", "must be WEEKLY or MONTHLY")
+		}
+		if s.WKST != "" && !bydayRe.MatchString(s.WKST) {
+			return fieldErr(f+".wkst", "must be a weekday code (MO..SU)")
+		}
+		if s.ByDay != "" {
+			for _, d := range strings.Split(s.ByDay, ",") {
+				if !bydayRe.MatchString(strings.ToUpper(strings.TrimSpace(d))) {
+					return fieldErr(f+".byday", "must list weekday codes like MO,TU,WE (got %q)", d)
+				}
+			}
+		}
+		if s.Timezone != nil && (*s.Timezone < -14 || *s.Timezone > 14) {
+			return fieldErr(f+".timezone", "must be a UTC offset in hours between -14 and 14")
+		}
+		for _, d := range []struct{ name, v string }{{"valid_from", s.ValidFrom}, {"valid_to", s.ValidTo}} {
+			if d.v == "" {
+				continue
+			}
+			if _, err := time.Parse(time.DateOnly, d.v); err != nil {
+				return fieldErr(f+"."+d.name, "must be a date like 2025-11-01")
+			}
+		}
+	}
+	return nil
+}
+
+func validateLanguages(field string, ls []Language) error {
+	for i, l := range ls {
+		if l.Code != "" && !langCodeRe.MatchString(l.Code) {
+			return fieldErr(fmt.Sprintf("%s[%d].code", field, i), "must be an ISO 639 code like es or spa")
+		}
+	}
+	return nil
+}
+
+func validatePhones(field string, ps []Phone) error {
+	for i, p := range ps {
+		if strings.TrimSpace(p.Number) == "" {
+			return fieldErr(fmt.Sprintf("%s[%d].number", field, i), "is required")
+		}
+		if err := validateLanguages(fmt.Sprintf("%s[%d].languages", field, i), p.Languages); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func prefix(p string, err error) error {
+	if fe, ok := err.(*FieldError); ok {
+		return &FieldError{Field: p + "." + fe.Field, Message: fe.Message}
+	}
+	return err
+}
+
+// iso639 pairs the ISO 639-1 and 639-3 codes of the languages most often
+// offered by human services, so a search for "es" finds "spa" and back.
+var iso639 = map[string]string{
+	"en": "eng", "es": "spa", "zh": "zho", "vi": "vie", "ko": "kor", "ru": "rus", "tl": "tgl", "ar": "ara",
+	"so": "som", "am": "amh", "fr": "fra", "de": "deu", "pt": "por", "ja": "jpn", "hi": "hin", "ur": "urd",
+	"bn": "ben", "pa": "pan", "fa": "fas", "uk": "ukr", "pl": "pol", "ht": "hat", "ti": "tir", "om": "orm",
+	"sw": "swa", "my": "mya", "km": "khm", "lo": "lao", "ne": "nep", "ps": "pus", "sm": "smo",
+	"to": "ton", "mh": "mah", "it": "ita", "el": "ell", "he": "heb", "tr": "tur", "ro": "ron", "sk": "slk",
+	"cs": "ces", "hu": "hun", "th": "tha", "id": "ind", "ms": "msa", "ta": "tam", "te": "tel", "gu": "guj",
+}
+
+// LanguageCodes returns the codes to match for an ISO 639-1 or 639-3 code
+// (or BCP 47 tag): its primary subtag, lowercased, and its counterpart.
+func LanguageCodes(code string) []string {
+	c := strings.ToLower(strings.SplitN(strings.TrimSpace(code), "-", 2)[0])
+	out := []string{c}
+	if three, ok := iso639[c]; ok {
+		out = append(out, three)
+	}
+	for two, three := range iso639 {
+		if three == c {
+			out = append(out, two)
+		}
+	}
+	return out
+}
