@@ -155,8 +155,9 @@ const eventsDescription = "A Server-Sent Events stream of the caller's events: m
 	"Goal events need the goals:read scope and referral events services:read; without them those events are skipped."
 
 func (s *Server) registerEvents() {
-	o := op(http.MethodGet, "/v1/events", "streamEvents", "Events", "Stream live events", eventsDescription,
-		"messages:read", http.StatusUnprocessableEntity, http.StatusServiceUnavailable)
+	o := op(http.MethodGet, "/v1/events", "streamEvents", "Events", "Stream live events", eventsDescription+
+		" At most 10 streams per person are open at once (429 beyond).",
+		"messages:read", http.StatusUnprocessableEntity, http.StatusTooManyRequests, http.StatusServiceUnavailable)
 	reg := s.api.OpenAPI().Components.Schemas
 	var variants []*huma.Schema
 	for _, v := range []struct {
@@ -208,6 +209,11 @@ func (s *Server) registerEvents() {
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
 				return nil, err
+			}
+			if errors.Is(err, live.ErrTooManyStreams) {
+				return nil, huma.ErrorWithHeaders(newProblem(ctx, http.StatusTooManyRequests,
+					"too many open event streams for this person; close one (one stream per device is enough)"),
+					http.Header{"Retry-After": []string{"10"}})
 			}
 			return nil, unavailable(ctx, "live events are unavailable right now; retry shortly")
 		}

@@ -694,3 +694,23 @@ func TestStreamAppliesTokenScopes(t *testing.T) {
 		t.Fatalf("first event %+v, want conversation.created (the goal event must be skipped)", f)
 	}
 }
+
+// One person cannot pin unbounded streams: beyond the cap it is 429.
+func TestStreamsPerPersonCapped(t *testing.T) {
+	tm := newTeam(t, apitest.WithHub(live.Config{MaxPerPerson: 2}))
+	e := tm.e
+	for i := 0; i < 2; i++ {
+		s := openStream(t, e.URL, tm.wanda.Token, "")
+		s.Start()
+		defer s.Close()
+	}
+	r := e.Do(http.MethodGet, "/v1/events", tm.wanda.Token, nil)
+	r.Problem(t, http.StatusTooManyRequests)
+	if r.Header.Get("Retry-After") == "" {
+		t.Fatal("429 without Retry-After")
+	}
+	// Others are not affected.
+	s := openStream(t, e.URL, tm.alice.Token, "")
+	s.Start()
+	s.Close()
+}

@@ -49,6 +49,9 @@ type Config struct {
 	Retain, PruneEvery time.Duration
 	// BatchSize is how many events one outbox read returns (default 500).
 	BatchSize int
+	// MaxPerPerson caps one person's open streams (default 10), so one token
+	// cannot pin thousands of goroutines and connections.
+	MaxPerPerson int
 }
 
 func (c *Config) defaults() {
@@ -57,6 +60,9 @@ func (c *Config) defaults() {
 	}
 	if c.Buffer <= 0 {
 		c.Buffer = 1024
+	}
+	if c.MaxPerPerson <= 0 {
+		c.MaxPerPerson = 10
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = 10 * time.Second
@@ -80,6 +86,9 @@ func (c *Config) defaults() {
 
 // ErrStopped is returned by Subscribe once the hub has stopped.
 var ErrStopped = errors.New("live: hub stopped")
+
+// ErrTooManyStreams is returned when a person already has MaxPerPerson streams open.
+var ErrTooManyStreams = errors.New("live: too many open streams for this person")
 
 // Hub fans committed events out to this process's subscribers.
 type Hub struct {
@@ -198,6 +207,9 @@ func (h *Hub) Subscribe(ctx context.Context, person uuid.UUID) (*Subscription, e
 		return nil, ErrStopped
 	}
 	m := h.subs[person]
+	if len(m) >= h.cfg.MaxPerPerson {
+		return nil, ErrTooManyStreams
+	}
 	if m == nil {
 		m = map[*Subscription]struct{}{}
 		h.subs[person] = m
