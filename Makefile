@@ -34,3 +34,13 @@ build:
 
 docker:
 	docker build -t waypoint:dev .
+
+.PHONY: bench-events
+## bench-events: 1,000 idle SSE streams (RSS per stream) and post->deliver latency at 50 msg/s across two replicas (loopback, database waypoint_bench_events, ~40 s)
+bench-events:
+	$(GO) run ./bench/events
+
+.PHONY: bench-goals
+## bench-goals: goal GET/PATCH load on loopback against its own database (waypoint_bench_goals; at most 60 s of load)
+bench-goals:
+	$(GO) run ./bench/goals

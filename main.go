@@ -31,6 +31,7 @@ import (
 	"github.com/waypoint-portal/waypoint/auth"
 	"github.com/waypoint-portal/waypoint/auth/devissuer"
 	"github.com/waypoint-portal/waypoint/domain"
+	"github.com/waypoint-portal/waypoint/domain/live"
 )
 
 const usage = `usage: waypoint <command> [flags]
@@ -110,6 +111,7 @@ type config struct {
 	StatementTimeout time.Duration
 	ShutdownTimeout  time.Duration
 	LogLevel         slog.Level
+	SSEHeartbeat     time.Duration
 	CORSOrigins      []string
 }
 
@@ -136,6 +138,9 @@ func loadConfig(getenv func(string) string, devFlag bool) (config, error) {
 		return c, err
 	}
 	if c.ShutdownTimeout, err = envDuration(getenv, "WAYPOINT_SHUTDOWN_TIMEOUT", 20*time.Second); err != nil {
+		return c, err
+	}
+	if c.SSEHeartbeat, err = envDuration(getenv, "WAYPOINT_SSE_HEARTBEAT", 20*time.Second); err != nil {
 		return c, err
 	}
 	c.CORSOrigins = api.ParseOrigins(getenv("WAYPOINT_CORS_ORIGINS"))
@@ -282,8 +287,13 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(sqlDB, "waypoint"))
 
+	// One LISTEN connection per process feeds every event stream; it stops
+	// with ctx, which ends open streams so shutdown does not wait on them.
+	hub := live.Start(ctx, store, live.Config{DatabaseURL: c.DatabaseURL, Logger: log})
+	defer hub.Close()
 	// Dev mode also admits any loopback front end (e.g. a Vite server on :5173).
-	deps := api.Deps{Store: store, Logger: log, Registry: reg, CORS: api.CORS{Origins: c.CORSOrigins, AllowLoopback: c.Dev}}
+	deps := api.Deps{Store: store, Logger: log, Registry: reg, CORS: api.CORS{Origins: c.CORSOrigins, AllowLoopback: c.Dev},
+		Hub: hub, Events: api.EventsConfig{Heartbeat: c.SSEHeartbeat}}
 	authCfg := auth.Config{IssuerURL: c.IssuerURL, Audience: c.Audience, RolesClaim: c.RolesClaim}
 	if c.Dev {
 		iss, err := newDevIssuer(ctx, store, c)
@@ -315,6 +325,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		MaxHeaderBytes: 64 << 10,
 		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	srv.RegisterOnShutdown(hub.Close)
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on WAYPOINT_ADDR %s: %w", c.Addr, err)

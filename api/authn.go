@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -24,6 +25,20 @@ const (
 )
 
 type actorKey struct{}
+
+// grantKey carries what the token itself grants (scopes, expiry) for
+// responses that outlive the request's first check, like event streams.
+type grantKey struct{}
+
+type grant struct {
+	Scopes []string
+	Expiry time.Time
+}
+
+func grantFrom(ctx context.Context) grant {
+	g, _ := ctx.Value(grantKey{}).(grant)
+	return g
+}
 
 // actorFrom returns the authenticated actor. Operations without declared
 // security never call it; the authenticate middleware guarantees it for the rest.
@@ -115,6 +130,7 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 			ri.PersonID = actor.PersonID.String()
 			ri.AppID = actor.AppID
 		}
+		ctx = huma.WithValue(ctx, grantKey{}, grant{Scopes: p.Scopes, Expiry: p.Expiry})
 		next(huma.WithValue(ctx, actorKey{}, actor))
 	}
 }

@@ -2,9 +2,11 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 
 	"github.com/waypoint-portal/waypoint/domain"
@@ -80,10 +82,31 @@ type ClientPath struct {
 
 // ClientPatch is a JSON Merge Patch of a client profile; null clears a field.
 type ClientPatch struct {
-	Strengths          *[]string           `json:"strengths,omitempty" maxItems:"50" nullable:"true" doc:"Replaces the list; null clears it"`
-	Interests          *[]string           `json:"interests,omitempty" maxItems:"50" nullable:"true" doc:"Replaces the list; null clears it"`
-	PreferredLanguage  *string             `json:"preferred_language,omitempty" nullable:"true" pattern:"^([A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*)?$" example:"es" doc:"BCP 47 tag; null clears it"`
-	ContactPreferences *ContactPreferences `json:"contact_preferences,omitempty" doc:"Replaces the contact preferences"`
+	Strengths          *[]string                `json:"strengths,omitempty" maxItems:"50" nullable:"true" doc:"Replaces the list; null clears it"`
+	Interests          *[]string                `json:"interests,omitempty" maxItems:"50" nullable:"true" doc:"Replaces the list; null clears it"`
+	PreferredLanguage  *string                  `json:"preferred_language,omitempty" nullable:"true" pattern:"^([A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*)?$" example:"es" doc:"BCP 47 tag; null clears it"`
+	ContactPreferences *ContactPreferencesPatch `json:"contact_preferences,omitempty" doc:"Merged member by member (RFC 7396): members you leave out are kept, null removes one; null for the whole object resets it"`
+}
+
+// TransformSchema lets contact_preferences be null (reset); Huma cannot mark
+// a referenced object schema nullable with a tag.
+func (ClientPatch) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema {
+	if p := s.Properties["contact_preferences"]; p != nil && p.Ref != "" {
+		inline := *r.SchemaFromRef(p.Ref) // a copy: the shared schema stays non-nullable
+		inline.Nullable = true
+		inline.Description = p.Description
+		s.Properties["contact_preferences"] = &inline
+	}
+	return s
+}
+
+// ContactPreferencesPatch is the merge patch of contact preferences.
+type ContactPreferencesPatch struct {
+	Channels           *[]string `json:"channels,omitempty" nullable:"true" maxItems:"5" uniqueItems:"true" enum:"app,sms,email,phone,mail" example:"[\"app\",\"sms\"]"`
+	Phone              *string   `json:"phone,omitempty" nullable:"true" maxLength:"40" example:"+1 206 555 0100"`
+	Email              *string   `json:"email,omitempty" nullable:"true" maxLength:"254" format:"email" example:"alice@example.org"`
+	BestTimes          *string   `json:"best_times,omitempty" nullable:"true" maxLength:"200" example:"weekday mornings"`
+	SafeToLeaveMessage *bool     `json:"safe_to_leave_message,omitempty" nullable:"true" doc:"Whether a voicemail or visible message is safe"`
 }
 
 type patchClientInput struct {
@@ -129,7 +152,7 @@ func (s *Server) registerClients() {
 				Strengths:          patchValue(k, "strengths", in.Body.Strengths),
 				Interests:          patchValue(k, "interests", in.Body.Interests),
 				PreferredLanguage:  patchValue(k, "preferred_language", in.Body.PreferredLanguage),
-				ContactPreferences: contactPatch(k, in.Body.ContactPreferences),
+				ContactPreferences: rawMember(in.RawBody, "contact_preferences"),
 			})
 			if err != nil {
 				return nil, err
@@ -138,10 +161,12 @@ func (s *Server) registerClients() {
 		})
 }
 
-func contactPatch(k mergeKeys, cp *ContactPreferences) *domain.ContactPreferences {
-	v := patchValue(k, "contact_preferences", cp)
-	if v == nil {
+// rawMember returns one member of a JSON object body as sent (nil when absent),
+// for nested merge patches applied by the database.
+func rawMember(body []byte, name string) json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
 		return nil
 	}
-	return &domain.ContactPreferences{Channels: v.Channels, Phone: v.Phone, Email: v.Email, BestTimes: v.BestTimes, SafeToLeaveMessage: v.SafeToLeaveMessage}
+	return m[name]
 }

@@ -228,3 +228,25 @@ func TestAccessLog(t *testing.T) {
 		t.Fatalf("a refused read was logged")
 	}
 }
+
+// Contact preferences merge member by member: a partial patch keeps the
+// safety flag and phone someone else set.
+func TestContactPreferencesMerge(t *testing.T) {
+	w := newWorld(t)
+	e := w.e
+	e.Do(http.MethodPatch, w.aliceURL, w.alice.Token, map[string]any{"contact_preferences": map[string]any{
+		"channels": []string{"sms"}, "phone": "+1 206 555 0100", "safe_to_leave_message": false}}, "If-Match", `"1"`).Want(t, http.StatusOK)
+	m := e.Do(http.MethodPatch, w.aliceURL, w.wanda.Token, `{"contact_preferences":{"channels":["app"],"best_times":"mornings","phone":null}}`, "If-Match", `"2"`).
+		Want(t, http.StatusOK).Map(t)
+	cp := m["contact_preferences"].(map[string]any)
+	if cp["safe_to_leave_message"] != false || cp["best_times"] != "mornings" || cp["channels"].([]any)[0] != "app" {
+		t.Fatalf("merge lost members: %v", cp)
+	}
+	if _, ok := cp["phone"]; ok {
+		t.Fatalf("null did not remove phone: %v", cp)
+	}
+	m = e.Do(http.MethodPatch, w.aliceURL, w.alice.Token, `{"contact_preferences":null}`, "If-Match", `"3"`).Want(t, http.StatusOK).Map(t)
+	if cp := m["contact_preferences"].(map[string]any); len(cp) != 1 || len(cp["channels"].([]any)) != 0 {
+		t.Fatalf("null did not reset: %v", cp)
+	}
+}

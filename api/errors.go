@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/waypoint-portal/waypoint/domain"
 )
@@ -95,6 +96,13 @@ func toHTTPError(ctx context.Context, err error) error {
 	var se huma.StatusError
 	if errors.As(err, &se) {
 		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && (pgErr.Code == "22021" || pgErr.Code == "22P05") {
+		// Text PostgreSQL cannot store (a NUL character): the caller's input,
+		// refused before anything was written (the statement failed).
+		return newProblem(ctx, http.StatusUnprocessableEntity,
+			"the request contains a character that cannot be stored (U+0000 or another control character)")
 	}
 	var de *domain.Error
 	if !errors.As(err, &de) {

@@ -27,7 +27,8 @@ func idempotent(o huma.Operation) huma.Operation {
 		Name: "Idempotency-Key", In: "header", Required: false,
 		Description: "Unique key (1-255 visible ASCII characters) that makes a retry safe: the same key and body within 24 h replay " +
 			"the first response byte for byte (with Idempotent-Replayed: true); the same key with another body is 422; " +
-			"while the first request is still running, 409. Keys are scoped to the caller.",
+			"while the first request is still running, 409. Keys are scoped to the caller. " +
+			"Only successful responses are kept: after an error nothing was created, and a retry with the same key runs again.",
 		Schema:  &huma.Schema{Type: "string", MinLength: ptr(1), MaxLength: ptr(255)},
 		Example: "2f1d8c1e-6b0a-4c1e-9b7e-3b8f0f6d2a11",
 	})
@@ -108,7 +109,7 @@ func (s *Server) idempotency(api huma.API) func(huma.Context, func(huma.Context)
 		h.Write(body)
 		person := actorFrom(ctx.Context()).PersonID
 
-		claimed, stored, err := s.store.ClaimIdempotencyKey(ctx.Context(), person, key, h.Sum(nil))
+		token, stored, err := s.store.ClaimIdempotencyKey(ctx.Context(), person, key, h.Sum(nil))
 		if err != nil {
 			var se huma.StatusError
 			if errors.As(toHTTPError(ctx.Context(), err), &se) {
@@ -119,7 +120,7 @@ func (s *Server) idempotency(api huma.API) func(huma.Context, func(huma.Context)
 			}
 			return
 		}
-		if !claimed {
+		if token == "" {
 			for name, vals := range stored.Headers.V {
 				for i, v := range vals {
 					if i == 0 {
@@ -134,11 +135,22 @@ func (s *Server) idempotency(api huma.API) func(huma.Context, func(huma.Context)
 			_, _ = ctx.BodyWriter().Write(stored.Body)
 			return
 		}
-		rec := &recordingContext{humaContext: ctx, body: bytes.NewReader(body), headers: http.Header{}}
-		next(rec)
+		rec := &recordingContext{humaContext: huma.WithValue(ctx, idempotencyTokenKey{}, token), body: bytes.NewReader(body), headers: http.Header{}}
 		bg := context.WithoutCancel(ctx.Context())
-		if rec.status == 0 || rec.status >= 500 {
-			// Our failure: let the retry run again instead of replaying an error.
+		finished := false
+		defer func() {
+			if !finished {
+				// A panic: let the retry run again rather than wait out the claim.
+				if err := s.store.ReleaseIdempotencyKey(bg, person, key); err != nil {
+					s.log.Error("release idempotency key", "error", err.Error())
+				}
+			}
+		}()
+		next(rec)
+		finished = true
+		if rec.status < 200 || rec.status > 299 {
+			// Only a success is kept for replay. After a failure nothing was
+			// created, so the retry (perhaps with a corrected body) runs again.
 			if err := s.store.ReleaseIdempotencyKey(bg, person, key); err != nil {
 				s.log.Error("release idempotency key", "error", err.Error())
 			}
@@ -151,6 +163,16 @@ func (s *Server) idempotency(api huma.API) func(huma.Context, func(huma.Context)
 			s.log.Error("store idempotent response", "error", err.Error())
 		}
 	}
+}
+
+type idempotencyTokenKey struct{}
+
+// idempotencyToken names the Idempotency-Key claim the request runs under
+// ("" without a key). Handlers that record it with their work can recognise
+// a re-run after a crash between their commit and the stored response.
+func idempotencyToken(ctx context.Context) string {
+	t, _ := ctx.Value(idempotencyTokenKey{}).(string)
+	return t
 }
 
 func writeStatusError(api huma.API, ctx huma.Context, se huma.StatusError) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/waypoint-portal/waypoint/api/apitest"
+	"github.com/waypoint-portal/waypoint/auth/authtest"
 )
 
 func TestPatchMe(t *testing.T) {
@@ -31,6 +32,16 @@ func TestPatchMe(t *testing.T) {
 	if !apitest.HasErrorAt(p, "body.display_name") {
 		t.Fatalf("problem does not name body.display_name: %v", p)
 	}
+	p = e.Do(http.MethodPatch, "/v1/me", alice.Token, `{"display_name":"   "}`, "If-Match", `"3"`).Problem(t, http.StatusUnprocessableEntity)
+	if !apitest.HasErrorAt(p, "body.display_name") {
+		t.Fatalf("blank name: %v", p)
+	}
+	// NUL characters cannot be stored: 422, not 500, and nothing changes.
+	e.Do(http.MethodPatch, "/v1/me", alice.Token, `{"pronouns":"a\u0000b"}`, "If-Match", `"3"`).Problem(t, http.StatusUnprocessableEntity)
+	e.Do(http.MethodGet, "/v1/clients?q=%00", alice.Token, nil).Problem(t, http.StatusUnprocessableEntity)
+	// A NUL in the provider's name claim does not lock the person out.
+	tok := e.Issuer.Token(t, "nul-name", []string{"client"}, authtest.WithClaim("name", "Zoe\u0000 Q"))
+	e.Do(http.MethodGet, "/v1/me", tok, nil).Want(t, http.StatusOK)
 	// A later token with another name does not overwrite the chosen display name.
 	e.Login("alice", "client")
 	if m := e.Do(http.MethodGet, "/v1/me", alice.Token, nil).Map(t); m["display_name"] != "Alice J." {

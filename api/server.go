@@ -16,6 +16,7 @@ import (
 
 	"github.com/waypoint-portal/waypoint/auth"
 	"github.com/waypoint-portal/waypoint/domain"
+	"github.com/waypoint-portal/waypoint/domain/live"
 )
 
 // Version of the API contract.
@@ -33,6 +34,10 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// DevIssuer, when set, is mounted at /dev/oidc/ (dev mode only).
 	DevIssuer http.Handler
+	// Hub delivers live events to GET /v1/events (503 without one).
+	Hub *live.Hub
+	// Events tunes the event stream.
+	Events EventsConfig
 	// CORS lists the browser origins allowed to call the API.
 	CORS CORS
 }
@@ -45,6 +50,8 @@ type Server struct {
 	metrics  *metrics
 	api      huma.API
 	handler  http.Handler
+	hub      *live.Hub
+	events   EventsConfig
 }
 
 // New builds the server and registers every operation.
@@ -56,7 +63,11 @@ func New(d Deps) *Server {
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry)}
+	d.Events.defaults()
+	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry), hub: d.Hub, events: d.Events}
+	if d.Hub != nil {
+		registerHubMetrics(d.Registry, d.Hub)
+	}
 	mux := http.NewServeMux()
 	s.api = humago.New(mux, humaConfig())
 	s.api.UseMiddleware(operationInfo, s.authenticate(s.api), s.idempotency(s.api))
@@ -83,6 +94,9 @@ func (s *Server) register() {
 	s.registerPeople()
 	s.registerClients()
 	s.registerCareTeam()
+	s.registerGoals()
+	s.registerConversations()
+	s.registerEvents()
 	s.registerServices()
 	s.registerOrganizations()
 	s.registerLocations()
@@ -105,6 +119,9 @@ func humaConfig() huma.Config {
 		{Name: "People", Description: "People known to Waypoint (administrators)"},
 		{Name: "Clients", Description: "Client profiles: strengths, interests, language, contact preferences"},
 		{Name: "Care team", Description: "The workers who support a client"},
+		{Name: "Goals", Description: "The client's own goals, their steps, check-ins and history; workers on the care team propose and co-edit"},
+		{Name: "Messages", Description: "Secure conversations between a client and their care team"},
+		{Name: "Events", Description: "Live events (Server-Sent Events) for the caller"},
 		{Name: "Directory", Description: "The resource directory (Open Referral HSDS 3.0): search services, read organizations, locations and taxonomy; administrators and integrations maintain it"},
 		{Name: "Operations", Description: "Health, readiness and metrics"},
 	}

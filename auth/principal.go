@@ -2,7 +2,10 @@
 // a Principal. It also holds the embedded development issuer (package devissuer).
 package auth
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // Role names carried in the roles claim.
 const (
@@ -34,6 +37,8 @@ type Principal struct {
 	Scopes []string
 	// AppID is the OAuth2 client that obtained the token (azp or client_id claim).
 	AppID string
+	// Expiry is the token's exp: long-lived responses (event streams) end then.
+	Expiry time.Time
 }
 
 // HasRole reports whether the principal carries role r.

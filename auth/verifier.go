@@ -354,6 +354,9 @@ func (v *Verifier) principal(c map[string]json.RawMessage) (*Principal, error) {
 	if p.Roles, err = stringList(claimAtPath(c, v.rolesPath)); err != nil {
 		return nil, fmt.Errorf("roles claim: %w", err)
 	}
+	if exp, ok, err := numericDate(c, "exp"); err == nil && ok {
+		p.Expiry = exp
+	}
 	scopeClaim := "scope"
 	if !present(c, "scope") {
 		scopeClaim = "scp" // Entra ID

@@ -47,6 +47,17 @@ func logAccess(tx *gorm.DB, a Actor, action, resource string, clientIDs []uuid.U
 	return nil
 }
 
+// logAccessFrom is logAccess for a read that is a single statement: it
+// returns an INSERT (for a WITH clause of that statement) logging the access
+// to the one row of src, unless the row is the actor's own. One round trip,
+// and the log commits with the read or not at all.
+func logAccessFrom(a Actor, action, resource, src, clientCol, resourceCol string) (string, []any) {
+	return `INSERT INTO access_log (client_id, id, actor_person_id, app_id, action, resource, resource_id)
+		SELECT ` + clientCol + `, ?, ?, ?, ?, ?, ` + resourceCol + `::text FROM ` + src +
+			` WHERE ` + clientCol + ` IS DISTINCT FROM ?`,
+		[]any{newID(), a.PersonID, a.AppID, action, resource, a.ClientID}
+}
+
 func uuidStrings(ids []uuid.UUID) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {

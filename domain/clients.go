@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -110,10 +111,14 @@ func getClient(tx *gorm.DB, a Actor, id uuid.UUID, reach Reach) (Client, error) 
 
 // ClientPatch is a merge patch of the profile; nil fields are unchanged.
 type ClientPatch struct {
-	Strengths          *[]string
-	Interests          *[]string
-	PreferredLanguage  *string
-	ContactPreferences *ContactPreferences
+	Strengths         *[]string
+	Interests         *[]string
+	PreferredLanguage *string
+	// ContactPreferences is the JSON Merge Patch of the contact preferences
+	// object as sent: nil leaves them, "null" resets them, an object is merged
+	// member by member (null members removed), so a partial patch never drops
+	// a safety setting such as safe_to_leave_message.
+	ContactPreferences json.RawMessage
 }
 
 // UpdateClient changes a client's profile. The client and the workers on
@@ -130,11 +135,11 @@ func (s *Store) UpdateClient(ctx context.Context, a Actor, id uuid.UUID, ifVersi
 		set["preferred_language"] = strings.TrimSpace(*p.PreferredLanguage)
 	}
 	if p.ContactPreferences != nil {
-		cp := *p.ContactPreferences
-		if cp.Channels == nil {
-			cp.Channels = []string{}
+		if string(p.ContactPreferences) == "null" {
+			set["contact_preferences"] = gorm.Expr("'{}'::jsonb")
+		} else {
+			set["contact_preferences"] = gorm.Expr("jsonb_strip_nulls(contact_preferences || ?::jsonb)", string(p.ContactPreferences))
 		}
-		set["contact_preferences"] = JSONValue[ContactPreferences]{V: cp}
 	}
 	var c Client
 	err := s.tx(ctx, func(tx *gorm.DB) error {

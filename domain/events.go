@@ -1,8 +1,10 @@
 package domain
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -30,10 +32,26 @@ type Event struct {
 }
 
 // EmitEvent writes ev to the outbox inside tx, addressed to the client and
-// their current care team, and notifies listeners with the new row's seq. The
-// notification is sent only if tx commits, so no event announces a change that
-// did not happen; a lost notification is recovered from the outbox.
+// their current care team. At commit a trigger gives the row its position
+// (seq, in commit order) and notifies listeners with it, so no event
+// announces a change that did not happen; a lost notification is recovered
+// from the outbox. Event data is delivered to every recipient without an
+// access-log entry, so it should carry ids and states, not the client's words.
 func EmitEvent(tx *gorm.DB, ev Event) error {
+	return emitEvent(tx, ev, `SELECT person_id FROM clients WHERE id = ?
+			UNION SELECT person_id FROM care_team_members WHERE client_id = ?`, ev.ClientID, ev.ClientID)
+}
+
+// emitConversationEvent addresses ev to the participants of a conversation
+// who may still see it: the client and workers still on the care team.
+func emitConversationEvent(tx *gorm.DB, ev Event, conversationID uuid.UUID) error {
+	return emitEvent(tx, ev, `SELECT p.person_id FROM conversation_participants p
+			WHERE p.client_id = ? AND p.conversation_id = ? AND (p.role = 'client'
+				OR EXISTS (SELECT 1 FROM care_team_members m WHERE m.client_id = p.client_id AND m.person_id = p.person_id))`,
+		ev.ClientID, conversationID)
+}
+
+func emitEvent(tx *gorm.DB, ev Event, recipientsSQL string, args ...any) error {
 	data, err := json.Marshal(ev.Data)
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", ev.Type, err)
@@ -42,16 +60,120 @@ func EmitEvent(tx *gorm.DB, ev Event) error {
 	if ev.SubjectID != uuid.Nil {
 		subject = &ev.SubjectID
 	}
-	err = tx.Exec(`WITH ins AS (
-		INSERT INTO events (id, client_id, type, subject_id, recipients, data)
-		VALUES (?, ?, ?, ?, ARRAY(
-			SELECT person_id FROM clients WHERE id = ?
-			UNION SELECT person_id FROM care_team_members WHERE client_id = ?), ?::jsonb)
-		RETURNING seq)
-		SELECT pg_notify(?, seq::text) FROM ins`,
-		newID(), ev.ClientID, ev.Type, subject, ev.ClientID, ev.ClientID, string(data), EventsChannel).Error
+	all := append([]any{newID(), ev.ClientID, ev.Type, subject}, args...)
+	all = append(all, string(data))
+	err = tx.Exec(`INSERT INTO events (id, client_id, type, subject_id, recipients, data)
+		VALUES (?, ?, ?, ?, ARRAY(`+recipientsSQL+`), ?::jsonb)`, all...).Error
 	if err != nil {
 		return fmt.Errorf("emit %s event: %w", ev.Type, err)
 	}
 	return nil
+}
+
+// EventRecord is a committed event as delivered: Recipients holds only the
+// people still entitled to it when it was read (the client, and workers
+// still on the client's care team), so a worker who left the team no longer
+// hears about the client.
+type EventRecord struct {
+	Seq        int64
+	ID         uuid.UUID
+	Type       string
+	ClientID   uuid.UUID
+	SubjectID  *uuid.UUID
+	Data       json.RawMessage
+	CreatedAt  time.Time
+	Recipients JSONValue[[]uuid.UUID]
+}
+
+// eventSelect reads events with their recipients re-authorized at read time.
+const eventSelect = `SELECT e.seq, e.id, e.type, e.client_id, e.subject_id, e.data, e.created_at,
+	to_jsonb(ARRAY(SELECT r FROM unnest(e.recipients) r WHERE r = cl.person_id
+		OR EXISTS (SELECT 1 FROM care_team_members m WHERE m.client_id = e.client_id AND m.person_id = r))) AS recipients
+	FROM events e JOIN clients cl ON cl.id = e.client_id`
+
+// EventsAfter returns up to limit committed events with seq > after, in seq
+// order. Because seq follows commit order, a reader that continues from the
+// last seq it saw misses nothing.
+func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]EventRecord, error) {
+	var out []EventRecord
+	err := s.db.WithContext(ctx).Raw(eventSelect+` WHERE e.seq > ? ORDER BY e.seq LIMIT ?`, after, limit).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	return out, nil
+}
+
+// LastEventSeq is the highest committed event position (0 when none).
+func (s *Store) LastEventSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := s.db.WithContext(ctx).Raw(`SELECT COALESCE(max(seq), 0) FROM events`).Scan(&seq).Error; err != nil {
+		return 0, fmt.Errorf("read last event seq: %w", err)
+	}
+	return seq, nil
+}
+
+// Replay is what a reconnecting subscriber missed.
+type Replay struct {
+	Events []EventRecord
+	// Resync is set when the gap is larger than the replay window (too old
+	// or too many events): the subscriber should reload its state, and
+	// continue from ResyncSeq.
+	Resync    bool
+	ResyncSeq int64
+}
+
+// ReplayEvents returns the actor's events after seq `after` (exclusive), if
+// they all fit in the window: at most max events, none older than maxAge.
+// Otherwise it asks for a resync from the current position; also when
+// `after` is beyond the current position (say, after a database restore),
+// since continuing from it would skip events.
+func (s *Store) ReplayEvents(ctx context.Context, a Actor, after int64, maxAge time.Duration, max int) (Replay, error) {
+	var r Replay
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var rows []EventRecord
+		err := tx.Raw(`SELECT * FROM (`+eventSelect+` WHERE e.seq > ? AND e.recipients @> ARRAY[?::uuid]) x
+			WHERE recipients @> to_jsonb(?::text) ORDER BY seq LIMIT ?`, after, a.PersonID, a.PersonID.String(), max+1).Scan(&rows).Error
+		if err != nil {
+			return fmt.Errorf("replay events: %w", err)
+		}
+		// An event the actor was addressed but is no longer entitled to is
+		// filtered above; any event at all older than the window means the
+		// gap cannot be replayed in full.
+		var tooOld bool
+		err = tx.Raw(`SELECT EXISTS (SELECT 1 FROM events WHERE seq > ? AND created_at < now() - make_interval(secs => ?)
+			AND recipients @> ARRAY[?::uuid])
+			OR ? < (SELECT COALESCE(min(seq), 0) - 1 FROM events)`, after, maxAge.Seconds(), a.PersonID, after).Scan(&tooOld).Error
+		if err != nil {
+			return fmt.Errorf("check replay window: %w", err)
+		}
+		var current int64
+		if err := tx.Raw(`SELECT COALESCE(max(seq), 0) FROM events`).Scan(&current).Error; err != nil {
+			return fmt.Errorf("read last event seq: %w", err)
+		}
+		if len(rows) > max || tooOld || after > current {
+			r.Resync, r.ResyncSeq = true, current
+			return nil
+		}
+		r.Events = rows
+		return nil
+	})
+	return r, err
+}
+
+// PruneOutbox deletes events older than keep and idempotency keys past their
+// 24 hours (a claim still "running" by then belonged to a dead server), a
+// bounded batch at a time; it reports how many rows went.
+func (s *Store) PruneOutbox(ctx context.Context, keep time.Duration) (int64, error) {
+	res := s.db.WithContext(ctx).Exec(`DELETE FROM events WHERE id IN (
+		SELECT id FROM events WHERE created_at < now() - make_interval(secs => ?) LIMIT 5000)`, keep.Seconds())
+	if res.Error != nil {
+		return 0, fmt.Errorf("prune events: %w", res.Error)
+	}
+	n := res.RowsAffected
+	res = s.db.WithContext(ctx).Exec(`DELETE FROM idempotency_keys WHERE (person_id, key) IN (
+		SELECT person_id, key FROM idempotency_keys WHERE created_at < now() - interval '24 hours' LIMIT 5000)`)
+	if res.Error != nil {
+		return n, fmt.Errorf("prune idempotency keys: %w", res.Error)
+	}
+	return n + res.RowsAffected, nil
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -16,28 +18,34 @@ type StoredResponse struct {
 }
 
 // ClaimIdempotencyKey claims (person, key) for a request whose content hashes
-// to hash. It returns claimed=true when the caller should run the request; a
-// stored response when it already ran; a 422 error for the same key with a
-// different request and a 409 error while the first request is in flight.
-// The claim is one statement, so two concurrent retries cannot both run.
-func (s *Store) ClaimIdempotencyKey(ctx context.Context, personID uuid.UUID, key string, hash []byte) (claimed bool, stored *StoredResponse, err error) {
-	var ok []bool
+// to hash. It returns a non-empty token when the caller should run the
+// request; a stored response when it already ran; a 422 error for the same key
+// with a different request and a 409 error while the first request is in
+// flight. The claim is one statement, so two concurrent retries cannot both run.
+//
+// The token names this claim (key and claim time). A claim whose server died
+// is taken over with the same token, so a handler that records the token with
+// its work can recognise a re-run of work that committed before the crash.
+func (s *Store) ClaimIdempotencyKey(ctx context.Context, personID uuid.UUID, key string, hash []byte) (token string, stored *StoredResponse, err error) {
+	var claimedAt []time.Time
 	err = s.db.WithContext(ctx).Raw(`
 		INSERT INTO idempotency_keys (person_id, key, request_hash, state, locked_until)
 		VALUES (?, ?, ?, 'running', now() + interval '2 minutes')
 		ON CONFLICT (person_id, key) DO UPDATE
 			SET request_hash = EXCLUDED.request_hash, state = 'running', status = NULL, headers = NULL,
-				body = NULL, created_at = now(), locked_until = EXCLUDED.locked_until
+				body = NULL, locked_until = EXCLUDED.locked_until,
+				created_at = CASE WHEN idempotency_keys.created_at < now() - interval '24 hours'
+					THEN now() ELSE idempotency_keys.created_at END
 			-- expired keys are reusable; a claim whose server died is taken over
 			WHERE idempotency_keys.created_at < now() - interval '24 hours'
 			   OR (idempotency_keys.state = 'running' AND idempotency_keys.locked_until < now()
 			       AND idempotency_keys.request_hash = EXCLUDED.request_hash)
-		RETURNING true`, personID, key, hash).Scan(&ok).Error
+		RETURNING created_at`, personID, key, hash).Scan(&claimedAt).Error
 	if err != nil {
-		return false, nil, fmt.Errorf("claim idempotency key: %w", err)
+		return "", nil, fmt.Errorf("claim idempotency key: %w", err)
 	}
-	if len(ok) == 1 {
-		return true, nil, nil
+	if len(claimedAt) == 1 {
+		return key + "@" + strconv.FormatInt(claimedAt[0].UnixMicro(), 10), nil, nil
 	}
 	var row struct {
 		RequestHash []byte
@@ -47,17 +55,17 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, personID uuid.UUID, key
 	res := s.db.WithContext(ctx).Raw(`SELECT request_hash, state, status, headers, body FROM idempotency_keys
 		WHERE person_id = ? AND key = ?`, personID, key).Scan(&row)
 	if res.Error != nil {
-		return false, nil, fmt.Errorf("read idempotency key: %w", res.Error)
+		return "", nil, fmt.Errorf("read idempotency key: %w", res.Error)
 	}
 	switch {
 	case res.RowsAffected == 0:
-		return false, nil, Errorf(KindConflict, "this Idempotency-Key was just released; retry the request")
+		return "", nil, Errorf(KindConflict, "this Idempotency-Key was just released; retry the request")
 	case !bytes.Equal(row.RequestHash, hash):
-		return false, nil, Invalid("header.Idempotency-Key", "this Idempotency-Key was already used for a different request; use a new key for a new request")
+		return "", nil, Invalid("header.Idempotency-Key", "this Idempotency-Key was already used for a different request; use a new key for a new request")
 	case row.State == "running":
-		return false, nil, Errorf(KindConflict, "a request with this Idempotency-Key is still being processed; retry shortly")
+		return "", nil, Errorf(KindConflict, "a request with this Idempotency-Key is still being processed; retry shortly")
 	}
-	return false, &row.StoredResponse, nil
+	return "", &row.StoredResponse, nil
 }
 
 // CompleteIdempotencyKey stores the response of a claimed request.

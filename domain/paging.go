@@ -14,6 +14,24 @@ import (
 // caller may not see stays 404.
 const VersionMissing int64 = -1
 
+// VersionAny stands for "no precondition": operations where If-Match is
+// optional (accepting or rejecting a proposal) pass it when none was sent.
+const VersionAny int64 = -2
+
+// precondition compares the If-Match version with the current one, for use
+// after authorization: 428 when it is missing, 412 (with the current
+// version) when it does not match, nil otherwise.
+func precondition(ifVersion, current int64) error {
+	switch {
+	case ifVersion == VersionAny || ifVersion == current:
+		return nil
+	case ifVersion == VersionMissing:
+		return &Error{Kind: KindPreconditionRequired, Field: "header.If-Match",
+			Message: "this change needs an If-Match header with the ETag you last read, so nobody's edit is lost"}
+	}
+	return Stale(current)
+}
+
 // MaxPageSize caps every list.
 const MaxPageSize = 100
 
@@ -76,9 +94,9 @@ func conditionalUpdate(ctx context.Context, tx *gorm.DB, table string, id uuid.U
 	if r.RowsAffected == 0 {
 		return NotFound(table)
 	}
-	if ifVersion == VersionMissing {
-		return &Error{Kind: KindPreconditionRequired, Field: "header.If-Match",
-			Message: "this change needs an If-Match header with the ETag you last read, so nobody's edit is lost"}
+	if err := precondition(ifVersion, current); err != nil {
+		return err
 	}
+	// The version matches now: a concurrent change got in between.
 	return Stale(current)
 }

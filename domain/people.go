@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 )
@@ -78,31 +79,56 @@ FROM person`
 // (and their client record when they hold the client role) on first sight.
 func (s *Store) Provision(ctx context.Context, id Identity) (Actor, error) {
 	roles := knownRoles(id.Roles)
-	name := strings.TrimSpace(id.Name)
+	// Names come from the provider; control characters (NUL above all) cannot
+	// be stored and must not lock a person out.
+	name := strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, id.Name))
 	if len(name) > 200 {
-		name = name[:200]
+		name = strings.ToValidUTF8(name[:200], "")
+	}
+	wantClient := slices.Contains(roles, RoleClient)
+	var row struct {
+		PersonID uuid.UUID
+		Roles    Strings
+		ClientID *uuid.UUID
+	}
+	actor := func() Actor {
+		a := Actor{PersonID: row.PersonID, Roles: roles, AppID: id.AppID}
+		if wantClient && row.ClientID != nil {
+			a.ClientID = *row.ClientID
+		}
+		return a
+	}
+	// The common case is a known person whose roles did not change: one read,
+	// no write, so every request does not become a write (and reads can go to
+	// a replica later).
+	res := s.db.WithContext(ctx).Raw(`SELECT p.id AS person_id, p.roles, c.id AS client_id
+		FROM people p LEFT JOIN clients c ON c.person_id = p.id
+		WHERE p.issuer = ? AND p.subject = ?`, id.Issuer, id.Subject).Scan(&row)
+	if res.Error != nil {
+		return Actor{}, fmt.Errorf("look up person: %w", res.Error)
+	}
+	if res.RowsAffected > 0 && slices.Equal(row.Roles, roles) && (!wantClient || row.ClientID != nil) {
+		return actor(), nil
 	}
 	args := map[string]any{
 		"id": newID(), "issuer": id.Issuer, "subject": id.Subject, "name": name,
 		"roles": roles, "client_id": newID(),
 	}
-	var row struct {
-		PersonID uuid.UUID
-		ClientID *uuid.UUID
-	}
 	// A concurrent first request for the same subject can make both halves of
-	// the CTE miss the row (it committed after our snapshot); one retry sees it.
+	// the CTE miss the row (it committed after our snapshot); a retry sees it.
 	for attempt := 0; attempt < 3; attempt++ {
+		row.ClientID = nil
 		res := s.db.WithContext(ctx).Raw(provisionSQL, args).Scan(&row)
 		if res.Error != nil {
 			return Actor{}, fmt.Errorf("provision person: %w", res.Error)
 		}
-		if res.RowsAffected > 0 && row.PersonID != uuid.Nil {
-			a := Actor{PersonID: row.PersonID, Roles: roles, AppID: id.AppID}
-			if row.ClientID != nil {
-				a.ClientID = *row.ClientID
-			}
-			return a, nil
+		if res.RowsAffected > 0 && row.PersonID != uuid.Nil && (!wantClient || row.ClientID != nil) {
+			return actor(), nil
 		}
 	}
 	return Actor{}, errors.New("provision person: row not visible after upsert")
@@ -140,7 +166,11 @@ type PersonPatch struct {
 func (s *Store) UpdateMe(ctx context.Context, a Actor, ifVersion int64, patch PersonPatch) (Person, error) {
 	set := map[string]any{}
 	if patch.DisplayName != nil {
-		set["display_name"] = strings.TrimSpace(*patch.DisplayName)
+		name := strings.TrimSpace(*patch.DisplayName)
+		if name == "" {
+			return Person{}, Invalid("body.display_name", "a display name cannot be blank")
+		}
+		set["display_name"] = name
 	}
 	if patch.Pronouns != nil {
 		set["pronouns"] = strings.TrimSpace(*patch.Pronouns)

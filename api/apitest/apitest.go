@@ -16,6 +16,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/peterldowns/pgtestdb"
@@ -26,6 +27,7 @@ import (
 	"github.com/waypoint-portal/waypoint/auth"
 	"github.com/waypoint-portal/waypoint/auth/authtest"
 	"github.com/waypoint-portal/waypoint/domain"
+	"github.com/waypoint-portal/waypoint/domain/live"
 )
 
 // NewDB returns a GORM handle and URL for a fresh, migrated database that is
@@ -114,28 +116,107 @@ type Env struct {
 	Store  *domain.Store
 	Issuer *authtest.Issuer
 	Server *httptest.Server
+	// Hub is the server's live event hub (its own LISTEN connection).
+	Hub  *live.Hub
+	opts options
+}
+
+type options struct {
+	hub                       live.Config
+	events                    api.EventsConfig
+	readTimeout, writeTimeout time.Duration
+	extend                    []func(*api.Server)
+}
+
+// Option adjusts the test server.
+type Option func(*options)
+
+// WithHub tunes the live event hub (DatabaseURL is filled in).
+func WithHub(c live.Config) Option { return func(o *options) { o.hub = c } }
+
+// WithEvents tunes the event stream (heartbeats, write timeout, replay window).
+func WithEvents(c api.EventsConfig) Option { return func(o *options) { o.events = c } }
+
+// WithServerTimeouts sets the http.Server's ReadTimeout and WriteTimeout
+// (none by default, as in production), to show long streams survive them.
+func WithServerTimeouts(read, write time.Duration) Option {
+	return func(o *options) { o.readTimeout, o.writeTimeout = read, write }
 }
 
 // New starts a server on a fresh database. extend may register extra
 // operations on the server before it starts (tests of shared middleware).
 func New(t testing.TB, extend ...func(*api.Server)) *Env {
 	t.Helper()
+	return NewWith(t, Extend(extend...))
+}
+
+// Extend registers extra operations on the server before it starts.
+func Extend(extend ...func(*api.Server)) Option {
+	return func(o *options) { o.extend = append(o.extend, extend...) }
+}
+
+// NewWith starts a server on a fresh database, tuned by opts.
+func NewWith(t testing.TB, opts ...Option) *Env {
+	t.Helper()
 	db, dbURL := NewDB(t)
 	iss := authtest.NewIssuer(t)
-	v, err := auth.NewVerifier(context.Background(), iss.Config())
-	if err != nil {
-		t.Fatalf("verifier: %v", err)
+	e := &Env{t: t, DBURL: dbURL, DB: db, Store: domain.NewStore(db), Issuer: iss}
+	for _, o := range opts {
+		o(&e.opts)
 	}
-	store := domain.NewStore(db)
+	e.start()
+	return e
+}
+
+// start runs a server and its hub for e; cleanup stops the hub first, which
+// ends open event streams, so closing the server does not wait on them.
+func (e *Env) start() {
+	e.t.Helper()
+	v, err := auth.NewVerifier(context.Background(), e.Issuer.Config())
+	if err != nil {
+		e.t.Fatalf("verifier: %v", err)
+	}
 	// Errors reach the test log, so a 500 explains itself.
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	as := api.New(api.Deps{Store: store, Verifier: v, Logger: log})
-	for _, f := range extend {
+	log := slog.New(slog.NewTextHandler(testWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	hc := e.opts.hub
+	hc.DatabaseURL = e.DBURL
+	if hc.Logger == nil {
+		hc.Logger = log
+	}
+	e.Hub = live.Start(context.Background(), e.Store, hc)
+	as := api.New(api.Deps{Store: e.Store, Verifier: v, Logger: log, Hub: e.Hub, Events: e.opts.events})
+	for _, f := range e.opts.extend {
 		f(as)
 	}
-	srv := httptest.NewServer(as.Handler())
-	t.Cleanup(srv.Close)
-	return &Env{t: t, URL: srv.URL, DBURL: dbURL, DB: db, Store: store, Issuer: iss, Server: srv}
+	e.Server = httptest.NewUnstartedServer(as.Handler())
+	e.Server.Config.ReadTimeout, e.Server.Config.WriteTimeout = e.opts.readTimeout, e.opts.writeTimeout
+	e.Server.Start()
+	e.URL = e.Server.URL
+	e.t.Cleanup(e.Server.Close)
+	e.t.Cleanup(e.Hub.Close)
+	select {
+	case <-e.Hub.Ready():
+	case <-time.After(10 * time.Second):
+		e.t.Fatalf("event hub did not start listening")
+	}
+}
+
+// Replica starts a second server (its own connection pool and hub) on the
+// same database and issuer, like another replica behind a load balancer.
+func (e *Env) Replica() *Env {
+	e.t.Helper()
+	db, err := domain.OpenDB(context.Background(), domain.DBConfig{URL: e.DBURL, MaxOpenConns: 20})
+	if err != nil {
+		e.t.Fatalf("open replica pool: %v", err)
+	}
+	e.t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+	r := &Env{t: e.t, DBURL: e.DBURL, DB: db, Store: domain.NewStore(db), Issuer: e.Issuer, opts: e.opts}
+	r.start()
+	return r
 }
 
 // User is a signed-in person.

@@ -1,0 +1,374 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/waypoint-portal/waypoint/domain"
+	"github.com/waypoint-portal/waypoint/domain/live"
+)
+
+// EventsConfig tunes the live event stream; zero values take the defaults.
+type EventsConfig struct {
+	// Heartbeat is the interval of keep-alive comments (default 20 s).
+	Heartbeat time.Duration
+	// WriteTimeout bounds one write to a stream; a client that does not
+	// take its data within it is disconnected (default 10 s).
+	WriteTimeout time.Duration
+	// ReplayWindow and ReplayMax bound what a reconnect with Last-Event-ID
+	// replays (defaults 24 h, 1000 events); beyond them the stream asks the
+	// client to resync.
+	ReplayWindow time.Duration
+	ReplayMax    int
+	// Retry is the reconnect delay suggested to clients (default 2 s).
+	Retry time.Duration
+}
+
+func (c *EventsConfig) defaults() {
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = 20 * time.Second
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.ReplayWindow <= 0 {
+		c.ReplayWindow = 24 * time.Hour
+	}
+	if c.ReplayMax <= 0 {
+		c.ReplayMax = 1000
+	}
+	if c.Retry <= 0 {
+		c.Retry = 2 * time.Second
+	}
+}
+
+// liveEvent is the data: line of each event on the stream.
+type liveEvent struct {
+	ID        uuid.UUID       `json:"id"`
+	Seq       int64           `json:"seq"`
+	Type      string          `json:"type"`
+	ClientID  uuid.UUID       `json:"client_id"`
+	SubjectID *uuid.UUID      `json:"subject_id,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// The types below only document the stream in the OpenAPI document.
+
+// EventEnvelope is what every event's data carries besides its own data.
+// (Exported: Huma documents embedded structs only when their type is exported.)
+type EventEnvelope struct {
+	ID        uuid.UUID  `json:"id" doc:"Event id; the same on every delivery and replay"`
+	Seq       int64      `json:"seq" example:"1234" doc:"Position in the event log, also the SSE id: send it back as Last-Event-ID"`
+	ClientID  uuid.UUID  `json:"client_id" doc:"The client the event concerns"`
+	SubjectID *uuid.UUID `json:"subject_id,omitempty" doc:"The resource the event is about (for conversation and message events, the conversation)"`
+	CreatedAt time.Time  `json:"created_at"`
+}
+
+// MessageCreatedData is the data of message.created. Message text is not in
+// events: read it with listMessages (after=...), where each read by someone
+// other than the client is access-logged.
+type MessageCreatedData struct {
+	ConversationID uuid.UUID `json:"conversation_id"`
+	MessageID      uuid.UUID `json:"message_id"`
+	SenderID       uuid.UUID `json:"sender_id"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// MessageReadData is the data of message.read.
+type MessageReadData struct {
+	ConversationID uuid.UUID `json:"conversation_id"`
+	PersonID       uuid.UUID `json:"person_id" doc:"Who read"`
+	UpTo           uuid.UUID `json:"up_to" doc:"Their read marker: every message up to this id"`
+	ReadAt         time.Time `json:"read_at"`
+}
+
+// ConversationCreatedData is the data of conversation.created.
+type ConversationCreatedData struct {
+	ConversationID uuid.UUID `json:"conversation_id"`
+	ClientID       uuid.UUID `json:"client_id"`
+	CreatedBy      uuid.UUID `json:"created_by"`
+}
+
+// ResyncData is the data of resync: the gap since Last-Event-ID is larger
+// than the replay window, so reload state through the API and continue.
+type ResyncData struct {
+	Seq    int64  `json:"seq" doc:"The stream continues after this position"`
+	Reason string `json:"reason" example:"more than 1000 events were missed"`
+}
+
+type messageCreatedEvent struct {
+	EventEnvelope
+	Type string             `json:"type" enum:"message.created"`
+	Data MessageCreatedData `json:"data"`
+}
+
+type messageReadEvent struct {
+	EventEnvelope
+	Type string          `json:"type" enum:"message.read"`
+	Data MessageReadData `json:"data"`
+}
+
+type conversationCreatedEvent struct {
+	EventEnvelope
+	Type string                  `json:"type" enum:"conversation.created"`
+	Data ConversationCreatedData `json:"data"`
+}
+
+type otherEvent struct {
+	EventEnvelope
+	Type string         `json:"type" enum:"goal.updated,goal.proposed,referral.updated"`
+	Data map[string]any `json:"data" doc:"Ids and states of the changed goal or referral; fetch it for details"`
+}
+
+type eventsInput struct {
+	LastEventID      string `header:"Last-Event-ID" pattern:"^[0-9]{1,18}$" doc:"The id of the last event received; the stream first replays what was missed (bounded: 24 h, 1000 events)"`
+	LastEventIDQuery string `query:"last_event_id" pattern:"^[0-9]{1,18}$" doc:"Same as the Last-Event-ID header, for EventSource polyfills that cannot set it; the header wins"`
+}
+
+const eventsDescription = "A Server-Sent Events stream of the caller's events: message.created, message.read and conversation.created " +
+	"for conversations they take part in, and goal.updated, goal.proposed and referral.updated for clients they support. " +
+	"Each event has `id:` (its position, also `seq` in the data), `event:` (the type) and `data:` (JSON). " +
+	"Events carry ids and states, never message text: fetch what changed through the API.\n\n" +
+	"The stream starts at the present; its first frame is `retry:` with `id:` (the current position) and no data, which sets the client's " +
+	"last event id without dispatching an event. Reconnect with `Last-Event-ID` (browsers' EventSource does this itself) to replay " +
+	"what was missed from the database, then continue " +
+	"live, with nothing missed or doubled. If the gap is larger than 24 h or 1000 events, the stream starts with a `resync` event: reload " +
+	"your conversations and continue. A comment line is sent every 20 s to keep proxies from closing an idle stream. A client that stops " +
+	"reading is disconnected rather than allowed to hold up others; reconnecting with Last-Event-ID recovers everything. " +
+	"Events are re-authorized at delivery: a worker who leaves a client's care team stops receiving that client's events at once.\n\n" +
+	"The bearer token goes in the Authorization header; browser EventSource cannot set headers, so use a fetch-based SSE client. " +
+	"The stream ends when the access token expires: reconnect with a fresh token and Last-Event-ID, nothing is lost. " +
+	"Goal events need the goals:read scope and referral events services:read; without them those events are skipped."
+
+func (s *Server) registerEvents() {
+	o := op(http.MethodGet, "/v1/events", "streamEvents", "Events", "Stream live events", eventsDescription+
+		" At most 10 streams per person are open at once (429 beyond).",
+		"messages:read", http.StatusUnprocessableEntity, http.StatusTooManyRequests, http.StatusServiceUnavailable)
+	reg := s.api.OpenAPI().Components.Schemas
+	var variants []*huma.Schema
+	for _, v := range []struct {
+		names []any
+		t     any
+	}{
+		{[]any{domain.EventConversationCreated}, conversationCreatedEvent{}},
+		{[]any{domain.EventMessageCreated}, messageCreatedEvent{}},
+		{[]any{domain.EventMessageRead}, messageReadEvent{}},
+		{[]any{domain.EventGoalUpdated, domain.EventGoalProposed, domain.EventReferralUpdated}, otherEvent{}},
+		{[]any{"resync"}, ResyncData{}},
+	} {
+		variants = append(variants, &huma.Schema{
+			Title: strings.TrimSuffix(strings.TrimPrefix(fmt.Sprint(v.names), "["), "]"),
+			Type:  huma.TypeObject,
+			Properties: map[string]*huma.Schema{
+				"id":    {Type: huma.TypeInteger, Description: "The event's position (seq); send it back as Last-Event-ID"},
+				"event": {Type: huma.TypeString, Enum: v.names, Description: "The event type"},
+				"data":  reg.Schema(reflect.TypeOf(v.t), true, ""),
+			},
+			Required: []string{"id", "event", "data"},
+		})
+	}
+	o.Responses = map[string]*huma.Response{"200": {
+		Description: "An endless text/event-stream. Each element below is one event, written as `id:`, `event:` and `data:` lines.",
+		Content: map[string]*huma.MediaType{"text/event-stream": {Schema: &huma.Schema{
+			Title:       "Server-Sent Events",
+			Description: "Each oneOf object is one possible event, serialized as UTF-8 text per the SSE specification.",
+			Type:        huma.TypeArray,
+			Items:       &huma.Schema{OneOf: variants},
+		}}},
+	}}
+	handle(s.api, o, func(ctx context.Context, in *eventsInput) (*huma.StreamResponse, error) {
+		if s.hub == nil {
+			return nil, unavailable(ctx, "live events are not available on this server")
+		}
+		last, resume := int64(0), false
+		for _, v := range []string{in.LastEventID, in.LastEventIDQuery} {
+			if v != "" {
+				last, _ = strconv.ParseInt(v, 10, 64) // the pattern guarantees digits
+				resume = true
+				break
+			}
+		}
+		a := actorFrom(ctx)
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		sub, err := s.hub.Subscribe(sctx, a.PersonID)
+		cancel()
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return nil, err
+			}
+			if errors.Is(err, live.ErrTooManyStreams) {
+				return nil, huma.ErrorWithHeaders(newProblem(ctx, http.StatusTooManyRequests,
+					"too many open event streams for this person; close one (one stream per device is enough)"),
+					http.Header{"Retry-After": []string{"10"}})
+			}
+			return nil, unavailable(ctx, "live events are unavailable right now; retry shortly")
+		}
+		var rp domain.Replay
+		if resume {
+			rp, err = s.store.ReplayEvents(ctx, a, last, s.events.ReplayWindow, s.events.ReplayMax)
+		} else {
+			// A new stream starts at the present: read after subscribing, so
+			// whatever commits later arrives through the hub.
+			last, err = s.store.LastEventSeq(ctx)
+		}
+		if err != nil {
+			sub.Close()
+			return nil, err
+		}
+		g := grantFrom(ctx)
+		return &huma.StreamResponse{Body: func(hctx huma.Context) { s.stream(hctx, sub, rp, last, g) }}, nil
+	})
+}
+
+func unavailable(ctx context.Context, msg string) error {
+	return huma.ErrorWithHeaders(newProblem(ctx, http.StatusServiceUnavailable, msg), http.Header{"Retry-After": []string{"2"}})
+}
+
+// stream writes replayed events, then live ones, until the client leaves,
+// falls behind, or the hub stops. Every write has its own deadline instead
+// of the server's WriteTimeout, and the read deadline is cleared, so only a
+// client that stops reading ends the stream.
+func (s *Server) stream(hctx huma.Context, sub *live.Subscription, rp domain.Replay, last int64, g grant) {
+	defer sub.Close()
+	r, w := humago.Unwrap(hctx)
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	w.WriteHeader(http.StatusOK)
+
+	var buf []byte
+	flush := func() bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(s.events.WriteTimeout))
+		_, err := w.Write(buf)
+		if err == nil {
+			err = rc.Flush()
+		}
+		buf = buf[:0]
+		return err == nil
+	}
+	// The first frame carries only the starting position: per the SSE
+	// specification an id without data updates the client's last event id
+	// without dispatching an event, so a reconnect resumes from here even
+	// if nothing arrived in between.
+	buf = append(buf, "retry: "...)
+	buf = strconv.AppendInt(buf, s.events.Retry.Milliseconds(), 10)
+	buf = append(buf, "\nid: "...)
+	buf = strconv.AppendInt(buf, last, 10)
+	buf = append(buf, "\n\n"...)
+	if rp.Resync {
+		d, _ := json.Marshal(ResyncData{Seq: rp.ResyncSeq, Reason: "the gap since Last-Event-ID is larger than the replay window (24 h or 1000 events)"})
+		buf = appendFrame(buf, rp.ResyncSeq, "resync", d)
+		last = rp.ResyncSeq
+	}
+	for i := range rp.Events {
+		if eventAllowed(rp.Events[i].Type, g.Scopes) {
+			buf = appendEvent(buf, &rp.Events[i])
+		}
+		last = rp.Events[i].Seq
+		if len(buf) > 16<<10 && !flush() {
+			return
+		}
+	}
+	if !flush() {
+		return
+	}
+
+	tick := time.NewTicker(s.events.Heartbeat)
+	defer tick.Stop()
+	// The token was checked once, at connect; the stream must not outlive it.
+	// The client reconnects with a fresh token and Last-Event-ID, losing nothing.
+	var expired <-chan time.Time
+	if !g.Expiry.IsZero() {
+		t := time.NewTimer(time.Until(g.Expiry))
+		defer t.Stop()
+		expired = t.C
+	}
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-expired:
+			return
+		case <-sub.Gone():
+			return
+		case <-tick.C:
+			buf = append(buf, ": heartbeat\n\n"...)
+		case <-sub.Wake():
+			for _, ev := range sub.Take() {
+				if ev.Seq > last { // not already sent by the replay
+					if eventAllowed(ev.Type, g.Scopes) {
+						buf = appendEvent(buf, ev)
+					}
+					last = ev.Seq
+				}
+			}
+		}
+		if len(buf) > 0 && !flush() {
+			return
+		}
+		if cap(buf) > 64<<10 {
+			buf = nil // do not keep a burst's buffer for an idle stream
+		}
+	}
+}
+
+// eventAllowed applies the token's scopes to each event: the stream itself
+// needs messages:read, goal events also goals:read, referral events services:read.
+func eventAllowed(typ string, scopes []string) bool {
+	switch {
+	case strings.HasPrefix(typ, "goal."):
+		return slices.Contains(scopes, "goals:read")
+	case strings.HasPrefix(typ, "referral."):
+		return slices.Contains(scopes, "services:read")
+	}
+	return true
+}
+
+func appendEvent(buf []byte, ev *domain.EventRecord) []byte {
+	d, err := json.Marshal(liveEvent{ID: ev.ID, Seq: ev.Seq, Type: ev.Type, ClientID: ev.ClientID, SubjectID: ev.SubjectID,
+		CreatedAt: ev.CreatedAt.UTC(), Data: ev.Data})
+	if err != nil { // outbox data is JSON from PostgreSQL; never expected
+		d = []byte(`{}`)
+	}
+	return appendFrame(buf, ev.Seq, ev.Type, d)
+}
+
+func appendFrame(buf []byte, id int64, event string, data []byte) []byte {
+	buf = append(buf, "id: "...)
+	buf = strconv.AppendInt(buf, id, 10)
+	buf = append(buf, "\nevent: "...)
+	buf = append(buf, event...)
+	buf = append(buf, "\ndata: "...)
+	buf = append(buf, data...)
+	return append(buf, "\n\n"...)
+}
+
+func registerHubMetrics(reg *prometheus.Registry, h *live.Hub) {
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "waypoint_events_subscribers", Help: "Open live event streams in this process."},
+			func() float64 { return float64(h.Stats().Subscribers) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "waypoint_events_delivered_total", Help: "Events handed to live streams."},
+			func() float64 { return float64(h.Stats().Delivered) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "waypoint_events_dropped_streams_total", Help: "Streams ended because the client fell behind."},
+			func() float64 { return float64(h.Stats().Dropped) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "waypoint_events_listener_reconnects_total", Help: "Reconnects of the LISTEN connection."},
+			func() float64 { return float64(h.Stats().Reconnects) }),
+	)
+}

@@ -1,0 +1,277 @@
+package domain
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// Conversation links the client with workers of their care team.
+type Conversation struct {
+	ID        uuid.UUID
+	ClientID  uuid.UUID
+	Subject   string
+	LinkKind  *string
+	LinkID    *uuid.UUID
+	CreatedBy uuid.UUID
+	CreatedAt time.Time
+	// ActivityID orders conversations by newest activity (the last message's
+	// id, or the conversation's own id before the first message).
+	ActivityID   uuid.UUID
+	Participants JSONValue[[]Participant]
+	LastMessage  JSONValue[*Message]
+	// UnreadCount counts others' messages after the actor's read marker.
+	UnreadCount int64
+}
+
+// LastActivityAt is when the last message was sent, or the conversation started.
+func (c Conversation) LastActivityAt() time.Time {
+	if c.LastMessage.V != nil {
+		return c.LastMessage.V.CreatedAt
+	}
+	return c.CreatedAt
+}
+
+// Participant is someone taking part in a conversation.
+type Participant struct {
+	PersonID    uuid.UUID  `json:"person_id"`
+	DisplayName string     `json:"display_name"`
+	Role        string     `json:"role"`
+	ReadUpTo    *uuid.UUID `json:"read_up_to"`
+	// Active is false for a worker who has left the client's care team: they
+	// no longer see the conversation.
+	Active bool `json:"active"`
+}
+
+// Conversation link kinds.
+const (
+	LinkGoal     = "goal"
+	LinkReferral = "referral"
+)
+
+// conversationVisible is the condition under which the actor sees
+// conversation c: the client (or, for workers, current care-team membership)
+// through ClientScope, and being a participant. Admins are never participants.
+func conversationVisible(a Actor) (string, []any) {
+	scope, args := a.ClientScope("c.client_id", ReachCare)
+	return scope + ` AND EXISTS (SELECT 1 FROM conversation_participants vp
+		WHERE vp.client_id = c.client_id AND vp.conversation_id = c.id AND vp.person_id = ?)`, append(args, a.PersonID)
+}
+
+// messageJSON renders message m (with who has read it) as one jsonb value.
+const messageJSON = `jsonb_build_object('id', m.id, 'conversation_id', m.conversation_id, 'sender_id', m.sender_id,
+	'body', m.body, 'created_at', m.created_at,
+	'read_by', COALESCE((SELECT jsonb_agg(rp.person_id ORDER BY rp.read_at, rp.person_id) FROM conversation_participants rp
+		WHERE rp.client_id = m.client_id AND rp.conversation_id = m.conversation_id
+		AND rp.person_id <> m.sender_id AND rp.read_up_to >= m.id), '[]'::jsonb))`
+
+// conversationSelect reads conversations from the actor's participant rows
+// ("me"), each with participants, last message and unread count, in one
+// statement: no query per conversation.
+const conversationSelect = `SELECT c.id, c.client_id, c.subject, c.link_kind, c.link_id, c.created_by, c.created_at, c.activity_id,
+	(SELECT jsonb_agg(jsonb_build_object('person_id', p.person_id, 'display_name', pe.display_name, 'role', p.role,
+			'read_up_to', p.read_up_to,
+			'active', p.role = 'client' OR EXISTS (SELECT 1 FROM care_team_members ctm
+				WHERE ctm.client_id = p.client_id AND ctm.person_id = p.person_id))
+		ORDER BY p.role, p.joined_at, p.person_id)
+		FROM conversation_participants p JOIN people pe ON pe.id = p.person_id
+		WHERE p.client_id = c.client_id AND p.conversation_id = c.id) AS participants,
+	(SELECT ` + messageJSON + ` FROM messages m
+		WHERE m.client_id = c.client_id AND m.conversation_id = c.id AND m.id = c.last_message_id) AS last_message,
+	(SELECT count(*) FROM messages um WHERE um.client_id = c.client_id AND um.conversation_id = c.id
+		AND um.sender_id <> me.person_id AND (me.read_up_to IS NULL OR um.id > me.read_up_to)) AS unread_count
+	FROM conversation_participants me
+	JOIN conversations c ON c.client_id = me.client_id AND c.id = me.conversation_id
+	WHERE me.person_id = ?`
+
+// NewConversation is what starting a conversation takes.
+type NewConversation struct {
+	// ClientID is required for workers; clients leave it empty (or give their own).
+	ClientID *uuid.UUID
+	// WorkerIDs are care-team members to include. A client who gives none
+	// talks with the whole team; a worker is always included themself.
+	WorkerIDs []uuid.UUID
+	Subject   string
+	LinkKind  string
+	LinkID    *uuid.UUID
+}
+
+// CreateConversation starts a conversation between a client and workers on
+// their care team. Clients start them with their own team; workers with a
+// client on their caseload. All participants must be on the care team.
+func (s *Store) CreateConversation(ctx context.Context, a Actor, in NewConversation) (Conversation, error) {
+	subject := strings.TrimSpace(in.Subject)
+	if err := plainText("body.subject", subject, 0, 200); err != nil {
+		return Conversation{}, err
+	}
+	var linkKind *string
+	switch in.LinkKind {
+	case "":
+		if in.LinkID != nil {
+			return Conversation{}, Invalid("body.link.kind", "give the kind of the linked item: goal or referral")
+		}
+	case LinkGoal, LinkReferral:
+		if in.LinkID == nil {
+			return Conversation{}, Invalid("body.link.id", "give the id of the linked %s", in.LinkKind)
+		}
+		k := in.LinkKind
+		linkKind = &k
+	default:
+		return Conversation{}, Invalid("body.link.kind", "must be goal or referral")
+	}
+
+	var conv Conversation
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var clientID uuid.UUID
+		workers := in.WorkerIDs
+		allTeam := false
+		switch {
+		case a.Is(RoleClient) && a.ClientID != uuid.Nil && (in.ClientID == nil || *in.ClientID == a.ClientID):
+			clientID = a.ClientID
+			allTeam = len(workers) == 0
+		case a.Is(RoleWorker) && in.ClientID == nil:
+			return Invalid("body.client_id", "give the client this conversation is with")
+		case a.Is(RoleWorker):
+			// ReachCare: the client must be on the worker's caseload. A foreign
+			// and a missing client read the same, so nothing leaks.
+			if _, err := getClient(tx, a, *in.ClientID, ReachCare); err != nil {
+				if IsKind(err, KindNotFound) {
+					return Invalid("body.client_id", "no client with this id is on your caseload")
+				}
+				return err
+			}
+			clientID = *in.ClientID
+			if !containsID(workers, a.PersonID) {
+				workers = append([]uuid.UUID{a.PersonID}, workers...)
+			}
+		case in.ClientID != nil && a.Is(RoleClient):
+			return Invalid("body.client_id", "clients start conversations about themselves; leave client_id empty")
+		default:
+			return Forbidden("only a client and the workers on their care team take part in conversations")
+		}
+
+		if len(in.WorkerIDs) > 0 {
+			var missing []int
+			err := tx.Raw(`SELECT t.i FROM unnest(?::uuid[]) WITH ORDINALITY AS t(id, i)
+				WHERE NOT EXISTS (SELECT 1 FROM care_team_members m WHERE m.client_id = ? AND m.person_id = t.id)
+				ORDER BY t.i`, pgArray(uuidStrings(in.WorkerIDs)), clientID).Scan(&missing).Error
+			if err != nil {
+				return fmt.Errorf("check participants: %w", err)
+			}
+			if len(missing) > 0 {
+				return Invalid(fmt.Sprintf("body.worker_ids[%d]", missing[0]-1), "this person is not on the client's care team")
+			}
+		}
+
+		id := newID()
+		res := tx.Exec(`WITH c AS (
+				INSERT INTO conversations (client_id, id, subject, link_kind, link_id, created_by, activity_id)
+				VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING client_id, id)
+			INSERT INTO conversation_participants (client_id, conversation_id, person_id, role)
+			SELECT c.client_id, c.id, cl.person_id, 'client' FROM c JOIN clients cl ON cl.id = c.client_id
+			UNION ALL
+			SELECT c.client_id, c.id, m.person_id, 'worker' FROM c JOIN care_team_members m ON m.client_id = c.client_id
+				JOIN clients cl ON cl.id = c.client_id
+				WHERE (? OR m.person_id = ANY(?::uuid[])) AND m.person_id <> cl.person_id`,
+			clientID, id, subject, linkKind, in.LinkID, a.PersonID, id, allTeam, pgArray(uuidStrings(workers)))
+		if res.Error != nil {
+			return fmt.Errorf("create conversation: %w", res.Error)
+		}
+		if res.RowsAffected < 2 {
+			return Invalid("body.worker_ids", "the client has no care team yet, so there is nobody to talk with")
+		}
+		if err := logAccess(tx, a, ActionWrite, "conversation", []uuid.UUID{clientID}, []string{id.String()}); err != nil {
+			return err
+		}
+		if err := emitConversationEvent(tx, Event{Type: EventConversationCreated, ClientID: clientID, SubjectID: id,
+			Data: ConversationEventData{ConversationID: id, ClientID: clientID, CreatedBy: a.PersonID}}, id); err != nil {
+			return err
+		}
+		scope, args := conversationVisible(a)
+		r := tx.Raw(conversationSelect+` AND c.id = ? AND `+scope, append([]any{a.PersonID, id}, args...)...).Scan(&conv)
+		if r.Error != nil {
+			return fmt.Errorf("read conversation: %w", r.Error)
+		}
+		if r.RowsAffected == 0 {
+			return fmt.Errorf("read conversation %s: not visible to its creator", id)
+		}
+		return nil
+	})
+	return conv, err
+}
+
+// ConversationEventData is the data of conversation.created.
+type ConversationEventData struct {
+	ConversationID uuid.UUID `json:"conversation_id"`
+	ClientID       uuid.UUID `json:"client_id"`
+	CreatedBy      uuid.UUID `json:"created_by"`
+}
+
+// ListConversations lists the actor's conversations, newest activity first.
+func (s *Store) ListConversations(ctx context.Context, a Actor, cursor string, limit int) ([]Conversation, string, error) {
+	before, err := decodeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	scope, args := conversationVisible(a)
+	q := conversationSelect + ` AND ` + scope
+	all := append([]any{a.PersonID}, args...)
+	if before != uuid.Nil {
+		q += ` AND c.activity_id < ?`
+		all = append(all, before)
+	}
+	q += ` ORDER BY c.activity_id DESC LIMIT ?`
+	all = append(all, limit+1)
+	var out []Conversation
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Raw(q, all...).Scan(&out).Error; err != nil {
+			return fmt.Errorf("list conversations: %w", err)
+		}
+		clients := make([]uuid.UUID, 0, len(out))
+		ids := make([]string, 0, len(out))
+		for i, c := range out {
+			if i < limit {
+				clients = append(clients, c.ClientID)
+				ids = append(ids, c.ID.String())
+			}
+		}
+		return logAccess(tx, a, ActionRead, "conversation", clients, ids)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	out, next := page(out, limit, func(c Conversation) uuid.UUID { return c.ActivityID })
+	return out, next, nil
+}
+
+func containsID(ids []uuid.UUID, id uuid.UUID) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// plainText checks a user-written text: length in characters within
+// [min, max], and no control characters other than tab and line breaks.
+func plainText(field, s string, min, max int) error {
+	n := 0
+	for _, r := range s {
+		n++
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
+			return Invalid(field, "must be plain text without control characters")
+		}
+	}
+	if n < min || n > max {
+		if min > 0 && n < min {
+			return Invalid(field, "must not be empty")
+		}
+		return Invalid(field, "must be at most %d characters", max)
+	}
+	return nil
+}

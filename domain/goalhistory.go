@@ -1,0 +1,137 @@
+package domain
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// FieldChange is one changed field of a goal (or of something attached to
+// it), as recorded in the goal's history. Field names follow the JSON of the
+// API: "title", "steps[<stepId>].title", "steps[<stepId>]" (a step created or
+// deleted), "check_ins[<id>]", "referral[<id>].status". Old and New are any
+// JSON-encodable values; nil is null.
+type FieldChange struct {
+	Field    string
+	Old, New any
+}
+
+// recordGoalHistory writes one history row per change, attributed to the
+// actor, inside tx: the history commits with the change or not at all.
+// Callers must have checked that the actor may change the goal.
+func recordGoalHistory(tx *gorm.DB, a Actor, clientID, goalID uuid.UUID, changes []FieldChange) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	ids := make([]string, len(changes))
+	fields := make([]string, len(changes))
+	olds := make([]string, len(changes))
+	news := make([]string, len(changes))
+	for i, c := range changes {
+		// Ids are taken in order, so history sorts as it was written.
+		ids[i] = newID().String()
+		fields[i] = c.Field
+		o, err := json.Marshal(c.Old)
+		if err != nil {
+			return fmt.Errorf("encode history %s: %w", c.Field, err)
+		}
+		n, err := json.Marshal(c.New)
+		if err != nil {
+			return fmt.Errorf("encode history %s: %w", c.Field, err)
+		}
+		olds[i], news[i] = string(o), string(n)
+	}
+	err := tx.Exec(`INSERT INTO goal_history (client_id, id, goal_id, actor_person_id, actor_role, at, field, old_value, new_value)
+		SELECT ?, t.id, ?, ?, ?, ts.at, t.f, NULLIF(t.o, 'null'::jsonb), NULLIF(t.n, 'null'::jsonb)
+		FROM (SELECT clock_timestamp() AS at) ts,
+			unnest(?::uuid[], ?::text[], ?::jsonb[], ?::jsonb[]) AS t(id, f, o, n)`,
+		clientID, goalID, a.PersonID, actorRoleFor(a, clientID),
+		pgArray(ids), pgArray(fields), pgArray(olds), pgArray(news)).Error
+	if err != nil {
+		return fmt.Errorf("write goal history: %w", err)
+	}
+	return nil
+}
+
+// actorRoleFor says in which capacity a acts on clientID's data.
+func actorRoleFor(a Actor, clientID uuid.UUID) string {
+	switch {
+	case a.IsClient(clientID):
+		return RoleClient
+	case a.Is(RoleWorker):
+		return RoleWorker
+	case a.Is(RoleAdmin):
+		return RoleAdmin
+	}
+	return "other"
+}
+
+// GoalHistoryEntry is one recorded change.
+type GoalHistoryEntry struct {
+	ID               uuid.UUID
+	GoalID           uuid.UUID
+	ActorPersonID    uuid.UUID
+	ActorDisplayName string
+	ActorRole        string
+	At               time.Time
+	Field            string
+	OldValue         JSONValue[any]
+	NewValue         JSONValue[any]
+}
+
+// ListFilter pages a goal's sub-list (history, check-ins).
+type ListFilter struct {
+	Cursor string
+	Limit  int
+	// Desc lists newest first.
+	Desc bool
+}
+
+// ListGoalHistory lists who changed what on a goal, oldest first unless
+// f.Desc. Visible to the client and their care team.
+func (s *Store) ListGoalHistory(ctx context.Context, a Actor, goalID uuid.UUID, f ListFilter) ([]GoalHistoryEntry, string, error) {
+	after, err := decodeCursor(f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []GoalHistoryEntry
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		clientID, err := goalClient(tx, a, goalID)
+		if err != nil {
+			return err
+		}
+		q, args := `SELECT h.id, h.goal_id, h.actor_person_id, p.display_name AS actor_display_name, h.actor_role, h.at,
+				h.field, h.old_value, h.new_value
+			FROM goal_history h JOIN people p ON p.id = h.actor_person_id
+			WHERE h.client_id = ? AND h.goal_id = ?`, []any{clientID, goalID}
+		q, args = pageClause(q, args, "h.id", after, f)
+		if err := tx.Raw(q, args...).Scan(&out).Error; err != nil {
+			return fmt.Errorf("list goal history: %w", err)
+		}
+		return logAccess(tx, a, ActionRead, "goal_history", []uuid.UUID{clientID}, []string{goalID.String()})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	out, next := page(out, f.Limit, func(h GoalHistoryEntry) uuid.UUID { return h.ID })
+	return out, next, nil
+}
+
+// pageClause appends the cursor condition, order and limit+1 for a list
+// ordered by the UUIDv7 column col.
+func pageClause(q string, args []any, col string, after uuid.UUID, f ListFilter) (string, []any) {
+	op, dir := " > ?", " ASC"
+	if f.Desc {
+		op, dir = " < ?", " DESC"
+	}
+	if after != uuid.Nil {
+		q += " AND " + col + op
+		args = append(args, after)
+	}
+	q += " ORDER BY " + col + dir + " LIMIT ?"
+	return q, append(args, f.Limit+1)
+}

@@ -1,0 +1,278 @@
+package domain
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// StepInput creates a step.
+type StepInput struct {
+	Title   string
+	DueDate string // YYYY-MM-DD or ""
+	// Position inserts the step there (1 = first), shifting later steps;
+	// nil or past the end appends it.
+	Position *int
+}
+
+// StepPatch is a merge patch of a step; nil leaves a field alone, "" clears
+// the due date.
+type StepPatch struct {
+	Title   *string
+	DueDate *string
+	// Done marks the step done (now) or not done.
+	Done *bool
+	// Position moves the step (1 = first; past the end = last), shifting the
+	// steps in between.
+	Position *int
+}
+
+const stepReturning = `s.id, s.title, s.due_date::text AS due_date, s.done_at, s.position, s.version,
+	s.created_by, s.created_at, s.updated_at`
+
+func stepSnapshot(title string, due *string, position int) map[string]any {
+	return map[string]any{"title": title, "due_date": due, "position": position}
+}
+
+// AddStep adds a step to a goal. The client and their care team may.
+func (s *Store) AddStep(ctx context.Context, a Actor, goalID uuid.UUID, in StepInput) (Step, error) {
+	title, err := goalTitle("body.title", in.Title)
+	if err != nil {
+		return Step{}, err
+	}
+	due, err := optDate("body.due_date", in.DueDate)
+	if err != nil {
+		return Step{}, err
+	}
+	var st Step
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		clientID, version, err := touchGoal(tx, a, goalID)
+		if err != nil {
+			return err
+		}
+		var n int
+		if err := tx.Raw(`SELECT count(*) FROM goal_steps WHERE client_id = ? AND goal_id = ?`, clientID, goalID).Scan(&n).Error; err != nil {
+			return fmt.Errorf("count steps: %w", err)
+		}
+		if n >= MaxGoalSteps {
+			return Errorf(KindConflict, "this goal already has %d steps, the most it can have", MaxGoalSteps)
+		}
+		pos := n + 1
+		if in.Position != nil && *in.Position >= 1 && *in.Position <= n {
+			pos = *in.Position
+			// The goal row is locked (touchGoal), so positions cannot race.
+			if err := tx.Exec(`UPDATE goal_steps SET position = position + 1, version = version + 1, updated_at = now()
+				WHERE client_id = ? AND goal_id = ? AND position >= ?`, clientID, goalID, pos).Error; err != nil {
+				return fmt.Errorf("shift steps: %w", err)
+			}
+		}
+		id := newID()
+		if err := tx.Raw(`INSERT INTO goal_steps AS s (client_id, goal_id, id, title, due_date, position, created_by)
+			VALUES (?, ?, ?, ?, ?::date, ?, ?) RETURNING `+stepReturning,
+			clientID, goalID, id, title, due, pos, a.PersonID).Scan(&st).Error; err != nil {
+			return fmt.Errorf("insert step: %w", err)
+		}
+		return goalChildWritten(tx, a, clientID, goalID, version, "step_added",
+			[]FieldChange{{Field: "steps[" + id.String() + "]", New: stepSnapshot(title, due, pos)}})
+	})
+	return st, err
+}
+
+// stepRow is what a conditional step update returns.
+type stepRow struct {
+	Step
+	OldRow JSONValue[map[string]json.RawMessage]
+	NewRow JSONValue[map[string]json.RawMessage]
+}
+
+// UpdateStep changes a step with one conditional UPDATE on its version and
+// records each changed field in the goal's history. Moving a step shifts the
+// steps in between (their versions change too: their position did).
+func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUID, ifVersion int64, p StepPatch) (Step, error) {
+	var sets []string
+	var setArgs []any
+	if p.Title != nil {
+		t, err := goalTitle("body.title", *p.Title)
+		if err != nil {
+			return Step{}, err
+		}
+		sets, setArgs = append(sets, "title = ?"), append(setArgs, t)
+	}
+	if p.DueDate != nil {
+		d, err := optDate("body.due_date", *p.DueDate)
+		if err != nil {
+			return Step{}, err
+		}
+		sets, setArgs = append(sets, "due_date = ?::date"), append(setArgs, d)
+	}
+	if p.Done != nil {
+		if *p.Done {
+			sets = append(sets, "done_at = COALESCE(s.done_at, now())")
+		} else {
+			sets = append(sets, "done_at = NULL")
+		}
+	}
+	if p.Position != nil {
+		if *p.Position < 1 {
+			return Step{}, Invalid("body.position", "a position is 1 or more")
+		}
+		sets = append(sets, `position = LEAST(GREATEST(?::int, 1),
+			(SELECT count(*) FROM goal_steps c WHERE c.client_id = s.client_id AND c.goal_id = s.goal_id))`)
+		setArgs = append(setArgs, *p.Position)
+	}
+	if len(sets) == 0 {
+		return s.unchangedStep(ctx, a, goalID, stepID, ifVersion)
+	}
+	var st Step
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		clientID, version, err := touchGoal(tx, a, goalID)
+		if err != nil {
+			return err
+		}
+		q := `WITH old AS (SELECT * FROM goal_steps WHERE client_id = ? AND goal_id = ? AND id = ? AND version = ? FOR UPDATE)
+			UPDATE goal_steps s SET ` + strings.Join(sets, ", ") + `, version = s.version + 1, updated_at = now()
+			FROM old WHERE s.client_id = old.client_id AND s.id = old.id
+			RETURNING ` + stepReturning + `, to_jsonb(old) AS old_row, to_jsonb(s) AS new_row`
+		args := append([]any{clientID, goalID, stepID, ifVersion}, setArgs...)
+		var row stepRow
+		res := tx.Raw(q, args...).Scan(&row)
+		if res.Error != nil {
+			return fmt.Errorf("update step: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return stepMiss(tx, clientID, goalID, stepID, ifVersion)
+		}
+		var changes []FieldChange
+		for _, col := range []string{"title", "due_date", "done_at", "position"} {
+			o, n := row.OldRow.V[col], row.NewRow.V[col]
+			if !bytes.Equal(o, n) {
+				changes = append(changes, FieldChange{Field: "steps[" + stepID.String() + "]." + col, Old: o, New: n})
+			}
+		}
+		if len(changes) == 0 {
+			return errNoChange
+		}
+		var from, to int
+		_ = json.Unmarshal(row.OldRow.V["position"], &from)
+		to = row.Position
+		switch {
+		case to < from:
+			err = tx.Exec(`UPDATE goal_steps SET position = position + 1, version = version + 1, updated_at = now()
+				WHERE client_id = ? AND goal_id = ? AND id <> ? AND position >= ? AND position < ?`, clientID, goalID, stepID, to, from).Error
+		case to > from:
+			err = tx.Exec(`UPDATE goal_steps SET position = position - 1, version = version + 1, updated_at = now()
+				WHERE client_id = ? AND goal_id = ? AND id <> ? AND position > ? AND position <= ?`, clientID, goalID, stepID, from, to).Error
+		}
+		if err != nil {
+			return fmt.Errorf("shift steps: %w", err)
+		}
+		st = row.Step
+		return goalChildWritten(tx, a, clientID, goalID, version, "step_updated", changes)
+	})
+	if errors.Is(err, errNoChange) {
+		return s.unchangedStep(ctx, a, goalID, stepID, ifVersion)
+	}
+	return st, err
+}
+
+// DeleteStep removes a step; only the client may (a worker can edit a step
+// or mark it done, but not take it out of the client's plan).
+func (s *Store) DeleteStep(ctx context.Context, a Actor, goalID, stepID uuid.UUID, ifVersion int64) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		clientID, version, err := touchGoal(tx, a, goalID)
+		if err != nil {
+			return err
+		}
+		if !a.IsClient(clientID) {
+			return Forbidden("only the client can delete a step of their goal; you can edit it or mark it done")
+		}
+		var old []struct {
+			Title    string
+			DueDate  *string
+			DoneAt   *string
+			Position int
+		}
+		if err := tx.Raw(`DELETE FROM goal_steps WHERE client_id = ? AND goal_id = ? AND id = ? AND version = ?
+			RETURNING title, due_date::text AS due_date, to_jsonb(done_at) #>> '{}' AS done_at, position`,
+			clientID, goalID, stepID, ifVersion).Scan(&old).Error; err != nil {
+			return fmt.Errorf("delete step: %w", err)
+		}
+		if len(old) == 0 {
+			return stepMiss(tx, clientID, goalID, stepID, ifVersion)
+		}
+		o := old[0]
+		if err := tx.Exec(`UPDATE goal_steps SET position = position - 1, version = version + 1, updated_at = now()
+			WHERE client_id = ? AND goal_id = ? AND position > ?`, clientID, goalID, o.Position).Error; err != nil {
+			return fmt.Errorf("shift steps: %w", err)
+		}
+		snap := stepSnapshot(o.Title, o.DueDate, o.Position)
+		snap["done_at"] = o.DoneAt
+		return goalChildWritten(tx, a, clientID, goalID, version, "step_deleted",
+			[]FieldChange{{Field: "steps[" + stepID.String() + "]", Old: snap}})
+	})
+}
+
+// stepMiss explains a conditional step write that matched nothing; the goal
+// is already known to be visible and the actor allowed.
+func stepMiss(tx *gorm.DB, clientID, goalID, stepID uuid.UUID, ifVersion int64) error {
+	var cur []int64
+	if err := tx.Raw(`SELECT version FROM goal_steps WHERE client_id = ? AND goal_id = ? AND id = ?`,
+		clientID, goalID, stepID).Scan(&cur).Error; err != nil {
+		return fmt.Errorf("read step version: %w", err)
+	}
+	if len(cur) == 0 {
+		return &Error{Kind: KindNotFound, Field: "path.stepId", Message: "step not found"}
+	}
+	if err := precondition(ifVersion, cur[0]); err != nil {
+		return err
+	}
+	return Stale(cur[0])
+}
+
+// unchangedStep answers a patch that changes nothing: the step as it is,
+// after the usual visibility and precondition checks.
+func (s *Store) unchangedStep(ctx context.Context, a Actor, goalID, stepID uuid.UUID, ifVersion int64) (Step, error) {
+	var st Step
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		clientID, err := goalClient(tx, a, goalID)
+		if err != nil {
+			return err
+		}
+		var rows []Step
+		if err := tx.Raw(`SELECT `+stepReturning+` FROM goal_steps s WHERE s.client_id = ? AND s.goal_id = ? AND s.id = ?`,
+			clientID, goalID, stepID).Scan(&rows).Error; err != nil {
+			return fmt.Errorf("read step: %w", err)
+		}
+		if len(rows) == 0 {
+			return &Error{Kind: KindNotFound, Field: "path.stepId", Message: "step not found"}
+		}
+		if err := precondition(ifVersion, rows[0].Version); err != nil {
+			return err
+		}
+		st = rows[0]
+		return logAccess(tx, a, ActionRead, "goal", []uuid.UUID{clientID}, []string{goalID.String()})
+	})
+	return st, err
+}
+
+// goalChildWritten finishes a change to a goal's steps or check-ins: history,
+// live event and access log, in the caller's transaction.
+func goalChildWritten(tx *gorm.DB, a Actor, clientID, goalID uuid.UUID, version int64, change string, changes []FieldChange) error {
+	if err := recordGoalHistory(tx, a, clientID, goalID, changes); err != nil {
+		return err
+	}
+	fields := make([]string, len(changes))
+	for i, c := range changes {
+		fields[i] = c.Field
+	}
+	if err := emitGoalEvent(tx, EventGoalUpdated, clientID, goalID, version, change, fields); err != nil {
+		return err
+	}
+	return logAccess(tx, a, ActionWrite, "goal", []uuid.UUID{clientID}, []string{goalID.String()})
+}

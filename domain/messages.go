@@ -1,0 +1,329 @@
+package domain
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// MaxMessageLength is the longest message body, in characters.
+const MaxMessageLength = 4000
+
+// Message is one message in a conversation.
+type Message struct {
+	ID             uuid.UUID `json:"id"`
+	ConversationID uuid.UUID `json:"conversation_id"`
+	SenderID       uuid.UUID `json:"sender_id"`
+	Body           string    `json:"body"`
+	CreatedAt      time.Time `json:"created_at"`
+	// ReadBy lists the participants other than the sender whose read marker
+	// is at or past this message.
+	ReadBy []uuid.UUID `json:"read_by"`
+}
+
+// MessageEventData is the data of message.created. It carries no text:
+// events reach every participant without an access-log entry, so the body is
+// read through the API, where each read is logged.
+type MessageEventData struct {
+	ConversationID uuid.UUID `json:"conversation_id"`
+	MessageID      uuid.UUID `json:"message_id"`
+	SenderID       uuid.UUID `json:"sender_id"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// ReadEventData is the data of message.read.
+type ReadEventData struct {
+	ConversationID uuid.UUID `json:"conversation_id"`
+	PersonID       uuid.UUID `json:"person_id"`
+	UpTo           uuid.UUID `json:"up_to"`
+	ReadAt         time.Time `json:"read_at"`
+}
+
+// lockConversation finds a conversation the actor may see and, with lock,
+// holds its row until the transaction ends, so messages of one conversation
+// are written one at a time.
+func lockConversation(tx *gorm.DB, a Actor, id uuid.UUID, lock bool) (clientID uuid.UUID, last *uuid.UUID, err error) {
+	scope, args := conversationVisible(a)
+	q := `SELECT c.client_id, c.last_message_id FROM conversations c WHERE c.id = ? AND ` + scope
+	if lock {
+		q += ` FOR UPDATE OF c`
+	}
+	var row struct {
+		ClientID      uuid.UUID
+		LastMessageID *uuid.UUID
+	}
+	res := tx.Raw(q, append([]any{id}, args...)...).Scan(&row)
+	if res.Error != nil {
+		return uuid.Nil, nil, fmt.Errorf("find conversation: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return uuid.Nil, nil, NotFound("conversation")
+	}
+	return row.ClientID, row.LastMessageID, nil
+}
+
+// PostMessage adds a message to a conversation the actor takes part in.
+// idempotencyToken, when set, names the Idempotency-Key claim the request
+// runs under: a re-run of the same claim returns the message it already
+// created (created=false) instead of adding another.
+func (s *Store) PostMessage(ctx context.Context, a Actor, conversationID uuid.UUID, body, idempotencyToken string) (m Message, created bool, err error) {
+	if strings.TrimSpace(body) == "" {
+		return Message{}, false, Invalid("body.body", "must not be empty")
+	}
+	if err := plainText("body.body", body, 1, MaxMessageLength); err != nil {
+		return Message{}, false, err
+	}
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		clientID, last, err := lockConversation(tx, a, conversationID, true)
+		if err != nil {
+			return err
+		}
+		if idempotencyToken != "" {
+			var prior []messageRow
+			err := tx.Raw(`SELECT `+messageJSON+` AS m FROM messages m WHERE m.client_id = ? AND m.conversation_id = ?
+				AND m.sender_id = ? AND m.idempotency_token = ?`, clientID, conversationID, a.PersonID, idempotencyToken).Scan(&prior).Error
+			if err != nil {
+				return fmt.Errorf("look up message by idempotency key: %w", err)
+			}
+			if len(prior) == 1 {
+				m = prior[0].M.V
+				return nil
+			}
+		}
+		id := nextMessageID(last)
+		now := uuidTime(id)
+		var token *string
+		if idempotencyToken != "" {
+			token = &idempotencyToken
+		}
+		err = tx.Exec(`WITH m AS (
+				INSERT INTO messages (client_id, conversation_id, id, sender_id, body, idempotency_token, created_at)
+				VALUES (@client, @conv, @id, @sender, @body, @token, @at) RETURNING id),
+			c AS (UPDATE conversations SET last_message_id = @id, activity_id = @id WHERE client_id = @client AND id = @conv),
+			-- the sender has read their own message
+			r AS (UPDATE conversation_participants SET read_up_to = @id, read_at = @at
+				WHERE client_id = @client AND conversation_id = @conv AND person_id = @sender
+				AND (read_up_to IS NULL OR read_up_to < @id))
+			SELECT 1`, map[string]any{"client": clientID, "conv": conversationID, "id": id, "sender": a.PersonID,
+			"body": body, "token": token, "at": now}).Error
+		if err != nil {
+			return fmt.Errorf("post message: %w", err)
+		}
+		m = Message{ID: id, ConversationID: conversationID, SenderID: a.PersonID, Body: body, CreatedAt: now, ReadBy: []uuid.UUID{}}
+		created = true
+		if err := logAccess(tx, a, ActionWrite, "message", []uuid.UUID{clientID}, []string{id.String()}); err != nil {
+			return err
+		}
+		return emitConversationEvent(tx, Event{Type: EventMessageCreated, ClientID: clientID, SubjectID: conversationID,
+			Data: MessageEventData{ConversationID: conversationID, MessageID: id, SenderID: a.PersonID, CreatedAt: now}}, conversationID)
+	})
+	return m, created, err
+}
+
+// nextMessageID returns a new UUIDv7 greater than last. The caller holds the
+// conversation's row lock, so ids grow in commit order even when replicas'
+// clocks disagree: a clock behind the last message continues from it.
+func nextMessageID(last *uuid.UUID) uuid.UUID {
+	id := newID()
+	if last == nil || bytes.Compare(id[:], last[:]) > 0 {
+		return id
+	}
+	return successorV7(*last)
+}
+
+// successorV7 is the next UUIDv7 after u: the 74 bits of rand_a and rand_b
+// count up as one number, carrying into the millisecond timestamp.
+func successorV7(u uuid.UUID) uuid.UUID {
+	ts := binary.BigEndian.Uint64(u[0:8]) >> 16
+	a := binary.BigEndian.Uint16(u[6:8]) & 0x0fff
+	b := binary.BigEndian.Uint64(u[8:16]) & (1<<62 - 1)
+	b++
+	if b == 1<<62 {
+		b = 0
+		a++
+		if a == 1<<12 {
+			a = 0
+			ts++
+		}
+	}
+	var out uuid.UUID
+	binary.BigEndian.PutUint64(out[0:8], ts<<16|0x7000|uint64(a))
+	binary.BigEndian.PutUint64(out[8:16], 0x8000000000000000|b)
+	return out
+}
+
+// uuidTime is the millisecond timestamp of a UUIDv7.
+func uuidTime(u uuid.UUID) time.Time {
+	return time.UnixMilli(int64(binary.BigEndian.Uint64(u[0:8]) >> 16)).UTC()
+}
+
+// messageRow scans one messageJSON column (GORM needs a struct around it).
+type messageRow struct {
+	M JSONValue[Message]
+}
+
+// MessageQuery selects a page of messages. Pages are always in id order
+// (oldest first). With After the page follows that message; with Before it
+// is the newest messages older than it; with neither, the newest messages.
+// NextCursor continues in the same direction.
+type MessageQuery struct {
+	Cursor string
+	Limit  int
+	Before *uuid.UUID
+	After  *uuid.UUID
+}
+
+// Message cursors carry the direction and the id to continue from.
+const (
+	cursorForward  = 'a'
+	cursorBackward = 'b'
+)
+
+func encodeMessageCursor(dir byte, id uuid.UUID) string {
+	return base64.RawURLEncoding.EncodeToString(append([]byte{dir}, id[:]...))
+}
+
+func decodeMessageCursor(c string) (dir byte, id uuid.UUID, err error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) != 17 || (b[0] != cursorForward && b[0] != cursorBackward) {
+		return 0, uuid.Nil, Invalid("query.cursor", "cursor is not one this API returned")
+	}
+	return b[0], uuid.UUID(b[1:]), nil
+}
+
+// ListMessages returns a page of a conversation's messages. Because ids are
+// assigned in commit order, paging forward with after= never skips or repeats
+// a message while new ones arrive.
+func (s *Store) ListMessages(ctx context.Context, a Actor, conversationID uuid.UUID, q MessageQuery) ([]Message, string, error) {
+	dir, from := byte(cursorBackward), uuid.Nil
+	switch {
+	case q.Cursor != "" && (q.Before != nil || q.After != nil):
+		return nil, "", Invalid("query.cursor", "a cursor already says where to continue; do not combine it with before or after")
+	case q.Before != nil && q.After != nil:
+		return nil, "", Invalid("query.after", "give before or after, not both")
+	case q.Cursor != "":
+		var err error
+		if dir, from, err = decodeMessageCursor(q.Cursor); err != nil {
+			return nil, "", err
+		}
+	case q.After != nil:
+		dir, from = cursorForward, *q.After
+	case q.Before != nil:
+		from = *q.Before
+	}
+	var rows []messageRow
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		clientID, _, err := lockConversation(tx, a, conversationID, false)
+		if err != nil {
+			return err
+		}
+		sql := `SELECT ` + messageJSON + ` AS m FROM messages m WHERE m.client_id = ? AND m.conversation_id = ?`
+		args := []any{clientID, conversationID}
+		if dir == cursorForward {
+			sql += ` AND m.id > ? ORDER BY m.id LIMIT ?`
+			args = append(args, from, q.Limit+1)
+		} else {
+			if from != uuid.Nil {
+				sql += ` AND m.id < ?`
+				args = append(args, from)
+			}
+			sql += ` ORDER BY m.id DESC LIMIT ?`
+			args = append(args, q.Limit+1)
+		}
+		if err := tx.Raw(sql, args...).Scan(&rows).Error; err != nil {
+			return fmt.Errorf("list messages: %w", err)
+		}
+		return logAccess(tx, a, ActionRead, "messages", []uuid.UUID{clientID}, []string{conversationID.String()})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]Message, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.M.V)
+	}
+	next := ""
+	if len(out) > q.Limit {
+		out = out[:q.Limit]
+		next = encodeMessageCursor(dir, out[len(out)-1].ID)
+	}
+	if dir == cursorBackward {
+		slices.Reverse(out)
+	}
+	return out, next, nil
+}
+
+// ReadState is the actor's read marker in a conversation.
+type ReadState struct {
+	ConversationID uuid.UUID
+	ReadUpTo       *uuid.UUID
+	UnreadCount    int64
+	// Moved reports whether this call advanced the marker.
+	Moved bool
+}
+
+// MarkRead moves the actor's read marker to upTo, a message of the
+// conversation. The marker never moves backwards: the update is conditional
+// on the current marker being older, so concurrent calls cannot undo each other.
+func (s *Store) MarkRead(ctx context.Context, a Actor, conversationID, upTo uuid.UUID) (ReadState, error) {
+	st := ReadState{ConversationID: conversationID}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		scope, args := conversationVisible(a)
+		var row struct {
+			ClientID     *uuid.UUID
+			MessageFound bool
+			MovedTo      *uuid.UUID
+			ReadAt       *time.Time
+		}
+		all := append([]any{conversationID}, args...)
+		all = append(all, upTo, a.PersonID)
+		err := tx.Raw(`WITH conv AS (
+				SELECT c.client_id, c.id FROM conversations c WHERE c.id = ? AND `+scope+`),
+			msg AS (
+				SELECT m.id FROM messages m JOIN conv ON m.client_id = conv.client_id AND m.conversation_id = conv.id
+				WHERE m.id = ?),
+			upd AS (
+				UPDATE conversation_participants p SET read_up_to = msg.id, read_at = clock_timestamp()
+				FROM conv, msg
+				WHERE p.client_id = conv.client_id AND p.conversation_id = conv.id AND p.person_id = ?
+				AND (p.read_up_to IS NULL OR p.read_up_to < msg.id)
+				RETURNING p.read_up_to, p.read_at)
+			SELECT (SELECT client_id FROM conv) AS client_id, EXISTS (SELECT 1 FROM msg) AS message_found,
+				(SELECT read_up_to FROM upd) AS moved_to, (SELECT read_at FROM upd) AS read_at`, all...).Scan(&row).Error
+		if err != nil {
+			return fmt.Errorf("move read marker: %w", err)
+		}
+		if row.ClientID == nil {
+			return NotFound("conversation")
+		}
+		if !row.MessageFound {
+			return Invalid("body.up_to", "no message with this id in this conversation")
+		}
+		err = tx.Raw(`SELECT me.read_up_to, (SELECT count(*) FROM messages um WHERE um.client_id = me.client_id
+				AND um.conversation_id = me.conversation_id AND um.sender_id <> me.person_id
+				AND (me.read_up_to IS NULL OR um.id > me.read_up_to)) AS unread_count
+			FROM conversation_participants me WHERE me.client_id = ? AND me.conversation_id = ? AND me.person_id = ?`,
+			*row.ClientID, conversationID, a.PersonID).Scan(&st).Error
+		if err != nil {
+			return fmt.Errorf("read marker: %w", err)
+		}
+		if row.MovedTo == nil {
+			return nil
+		}
+		st.Moved = true
+		if err := logAccess(tx, a, ActionWrite, "read_marker", []uuid.UUID{*row.ClientID}, []string{conversationID.String()}); err != nil {
+			return err
+		}
+		return emitConversationEvent(tx, Event{Type: EventMessageRead, ClientID: *row.ClientID, SubjectID: conversationID,
+			Data: ReadEventData{ConversationID: conversationID, PersonID: a.PersonID, UpTo: *row.MovedTo, ReadAt: row.ReadAt.UTC()}}, conversationID)
+	})
+	return st, err
+}
