@@ -82,11 +82,15 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err := demo.SeedCareTeam(ctx, store, people["adam"], people["alice"], people["wanda"]); err != nil {
 		return err
 	}
+	if _, err := demo.SeedHousingGoal(ctx, store, people["alice"]); err != nil {
+		return err
+	}
 	added, err := demo.SeedDirectory(ctx, store.DB(), *n)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "seeded personas alice, bob (clients), wanda (on alice's care team), will (workers), adam (admin) for issuer %s\n", c.IssuerURL)
+	fmt.Fprintf(stdout, "alice has a housing goal: %q\n", demo.HousingGoalTitle)
 	fmt.Fprintf(stdout, "seeded the directory: %d new service(s) of %d\n", added, *n)
 	return nil
 }

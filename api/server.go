@@ -101,6 +101,8 @@ func (s *Server) register() {
 	s.registerOrganizations()
 	s.registerLocations()
 	s.registerTaxonomy()
+	s.registerSavedServices()
+	s.registerReferrals()
 }
 
 func humaConfig() huma.Config {
@@ -123,6 +125,8 @@ func humaConfig() huma.Config {
 		{Name: "Messages", Description: "Secure conversations between a client and their care team"},
 		{Name: "Events", Description: "Live events (Server-Sent Events) for the caller"},
 		{Name: "Directory", Description: "The resource directory (Open Referral HSDS 3.0): search services, read organizations, locations and taxonomy; administrators and integrations maintain it"},
+		{Name: "Saved services", Description: "The services a client keeps on their list"},
+		{Name: "Referrals", Description: "Referrals of a client to directory services, with their status history, linked to the client's goals"},
 		{Name: "Operations", Description: "Health, readiness and metrics"},
 	}
 	scopes := map[string]string{}

@@ -79,3 +79,29 @@ func SeedCareTeam(ctx context.Context, store *domain.Store, admin, client, worke
 	}
 	return nil
 }
+
+// HousingGoalTitle is the demo client's housing goal.
+const HousingGoalTitle = "Find a stable, affordable place to live"
+
+// SeedHousingGoal gives the client an active housing goal, in their own
+// words, unless they already have one with that title. It returns its id.
+func SeedHousingGoal(ctx context.Context, store *domain.Store, client domain.Actor) (uuid.UUID, error) {
+	goals, _, err := store.ListGoals(ctx, client, client.ClientID, domain.GoalFilter{Categories: []string{"housing"}, Limit: 100})
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("seed goal: %w", err)
+	}
+	for _, g := range goals {
+		if g.Title == HousingGoalTitle {
+			return g.ID, nil
+		}
+	}
+	g, err := store.CreateGoal(ctx, client, client.ClientID, domain.GoalInput{
+		Title: HousingGoalTitle, Category: "housing", Priority: "high", LifecycleStatus: "active",
+		WhyItMatters: "So my kids can stay at the same school",
+		Steps:        []domain.StepInput{{Title: "Keep groceries covered while I save for a deposit"}, {Title: "Apply for rent assistance"}},
+	})
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("seed goal: %w", err)
+	}
+	return g.ID, nil
+}

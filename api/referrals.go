@@ -1,0 +1,165 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/waypoint-portal/waypoint/domain"
+)
+
+// ReferralStatusChange is one step of a referral's status, with who and when.
+type ReferralStatusChange struct {
+	FromStatus    *string   `json:"from_status" doc:"The status before; null for the referral being made"`
+	ToStatus      string    `json:"to_status" example:"acknowledged"`
+	ChangedBy     uuid.UUID `json:"changed_by" doc:"The person who made the change"`
+	ChangedByName string    `json:"changed_by_name" example:"Wanda Okafor"`
+	ActorRole     string    `json:"actor_role" enum:"client,worker,admin,other" doc:"In which capacity they acted"`
+	ChangedAt     time.Time `json:"changed_at"`
+}
+
+// Referral sends a client to a directory service, optionally for one of the client's goals.
+type Referral struct {
+	ID            uuid.UUID              `json:"id"`
+	ClientID      uuid.UUID              `json:"client_id"`
+	Service       ServiceSummary         `json:"service"`
+	GoalID        *uuid.UUID             `json:"goal_id" doc:"The client's goal this referral serves, or null"`
+	Status        string                 `json:"status" enum:"sent,acknowledged,accepted,declined,completed,cancelled" example:"sent"`
+	Note          string                 `json:"note" example:"Ask for Maria at the front desk" doc:"Shared with the client"`
+	CreatedBy     uuid.UUID              `json:"created_by"`
+	CreatedAt     time.Time              `json:"created_at"`
+	UpdatedAt     time.Time              `json:"updated_at"`
+	Version       int64                  `json:"version" example:"2" doc:"Version, also the ETag"`
+	StatusHistory []ReferralStatusChange `json:"status_history" doc:"Every status the referral has had, oldest first"`
+}
+
+func referralDTO(r domain.Referral) Referral {
+	h := make([]ReferralStatusChange, len(r.StatusHistory))
+	for i, c := range r.StatusHistory {
+		h[i] = ReferralStatusChange{FromStatus: c.FromStatus, ToStatus: c.ToStatus, ChangedBy: c.ChangedBy,
+			ChangedByName: c.ChangedByName, ActorRole: c.ActorRole, ChangedAt: c.ChangedAt.UTC()}
+	}
+	return Referral{ID: r.ID, ClientID: r.ClientID, Service: serviceSummaryDTO(r.Service), GoalID: r.GoalID, Status: r.Status,
+		Note: r.Note, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version, StatusHistory: h}
+}
+
+type referralOutput struct {
+	ETag         string `header:"ETag" doc:"Strong ETag: the referral's version"`
+	Location     string `header:"Location" doc:"The referral's URL (on create)"`
+	CacheControl string `header:"Cache-Control"`
+	Status       int
+	Body         Referral
+}
+
+func referralOut(r domain.Referral, status int) *referralOutput {
+	o := &referralOutput{ETag: etag(r.Version), CacheControl: "private, no-cache", Status: status, Body: referralDTO(r)}
+	if status == http.StatusCreated {
+		o.Location = "/v1/referrals/" + r.ID.String()
+	}
+	return o
+}
+
+// ReferralCreate makes a referral.
+type ReferralCreate struct {
+	ServiceID uuid.UUID  `json:"service_id" doc:"An active directory service"`
+	GoalID    *uuid.UUID `json:"goal_id,omitempty" doc:"One of the client's goals this referral serves"`
+	Note      string     `json:"note,omitempty" maxLength:"2000" example:"Ask for Maria at the front desk"`
+}
+
+type createReferralInput struct {
+	ClientPath
+	Body ReferralCreate
+}
+
+type listReferralsInput struct {
+	ClientPath
+	Status string `query:"status" enum:"sent,acknowledged,accepted,declined,completed,cancelled" doc:"Only referrals in this status"`
+	PageParams
+}
+
+type referralsOutput struct {
+	Body Page[Referral]
+}
+
+// ReferralPath is the {referralId} path parameter.
+type ReferralPath struct {
+	ReferralID uuid.UUID `path:"referralId" doc:"Referral id"`
+}
+
+// ReferralPatch is a JSON Merge Patch of a referral.
+type ReferralPatch struct {
+	Status *string    `json:"status,omitempty" enum:"sent,acknowledged,accepted,declined,completed,cancelled" example:"acknowledged" doc:"The next status: sent -> acknowledged -> accepted or declined -> completed; cancelled from any status still in progress"`
+	Note   *string    `json:"note,omitempty" maxLength:"2000" nullable:"true" doc:"Replaces the note; null clears it"`
+	GoalID *uuid.UUID `json:"goal_id,omitempty" nullable:"true" doc:"Links one of the client's goals; null unlinks"`
+}
+
+type patchReferralInput struct {
+	ReferralPath
+	IfMatch string `header:"If-Match" doc:"The ETag from your last read (required)"`
+	RawBody []byte
+	Body    ReferralPatch `contentType:"application/merge-patch+json"`
+}
+
+func (s *Server) registerReferrals() {
+	handle(s.api, op(http.MethodGet, "/v1/clients/{clientId}/referrals", "listReferrals", "Referrals", "List a client's referrals",
+		"Newest first, each with its service and full status history. Visible to the client and their care team; "+
+			"anyone else (administrators included) gets 404. Worker reads are recorded in the client's access log.",
+		"services:read", http.StatusNotFound, http.StatusUnprocessableEntity),
+		func(ctx context.Context, in *listReferralsInput) (*referralsOutput, error) {
+			rows, next, err := s.store.ListReferrals(ctx, actorFrom(ctx), in.ClientID, in.Status, in.Cursor, in.Limit)
+			if err != nil {
+				return nil, err
+			}
+			return &referralsOutput{Body: newPage(rows, next, referralDTO)}, nil
+		})
+
+	create := idempotent(op(http.MethodPost, "/v1/clients/{clientId}/referrals", "createReferral", "Referrals", "Refer a client to a service",
+		"Creates a referral in status sent. The client themself or a worker on their care team may (scope goals:write); "+
+			"others get 404. The service must be active; a goal_id must be one of the client's goals (422 otherwise), and the "+
+			"referral then appears in that goal's history. Emits referral.updated to the client and care team.",
+		"goals:write", http.StatusNotFound, http.StatusUnprocessableEntity))
+	create.DefaultStatus = http.StatusCreated
+	handle(s.api, create, func(ctx context.Context, in *createReferralInput) (*referralOutput, error) {
+		r, err := s.store.CreateReferral(ctx, actorFrom(ctx), in.ClientID, domain.ReferralInput{
+			ServiceID: in.Body.ServiceID, GoalID: in.Body.GoalID, Note: in.Body.Note})
+		if err != nil {
+			return nil, err
+		}
+		return referralOut(r, http.StatusCreated), nil
+	})
+
+	handle(s.api, op(http.MethodGet, "/v1/referrals/{referralId}", "getReferral", "Referrals", "Get a referral",
+		"A referral with its service and status history (who changed it, when). Visible to the client and their care team; "+
+			"others get 404.",
+		"services:read", http.StatusNotFound, http.StatusUnprocessableEntity),
+		func(ctx context.Context, in *ReferralPath) (*referralOutput, error) {
+			r, err := s.store.GetReferral(ctx, actorFrom(ctx), in.ReferralID)
+			if err != nil {
+				return nil, err
+			}
+			return referralOut(r, http.StatusOK), nil
+		})
+
+	handle(s.api, op(http.MethodPatch, "/v1/referrals/{referralId}", "patchReferral", "Referrals", "Update a referral",
+		"JSON Merge Patch of status, note and goal_id. Status moves along sent -> acknowledged -> accepted | declined -> "+
+			"completed, and to cancelled from any status still in progress; any other move is 409 naming both states. "+
+			"Every status change is recorded with who and when, written to the linked goal's history as "+
+			"referral[<id>].status, and announced as referral.updated. The client and workers on their care team may "+
+			"(scope goals:write); others get 404. Requires If-Match (missing: 428, stale: 412).",
+		"goals:write", http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity,
+		http.StatusPreconditionFailed, http.StatusPreconditionRequired),
+		func(ctx context.Context, in *patchReferralInput) (*referralOutput, error) {
+			k := parseMergeKeys(in.RawBody)
+			if k.sent("status") && k["status"] {
+				return nil, domain.Invalid("body.status", "status cannot be null")
+			}
+			p := domain.ReferralPatch{Status: in.Body.Status, Note: patchValue(k, "note", in.Body.Note), GoalID: patchValue(k, "goal_id", in.Body.GoalID)}
+			r, err := s.store.UpdateReferral(ctx, actorFrom(ctx), in.ReferralID, ifMatchVersion(in.IfMatch), p)
+			if err != nil {
+				return nil, err
+			}
+			return referralOut(r, http.StatusOK), nil
+		})
+}

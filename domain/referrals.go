@@ -1,0 +1,406 @@
+package domain
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/waypoint-portal/waypoint/domain/hsds"
+)
+
+// Referral statuses.
+const (
+	ReferralSent         = "sent"
+	ReferralAcknowledged = "acknowledged"
+	ReferralAccepted     = "accepted"
+	ReferralDeclined     = "declined"
+	ReferralCompleted    = "completed"
+	ReferralCancelled    = "cancelled"
+)
+
+// ReferralStatuses lists every status in flow order.
+func ReferralStatuses() []string {
+	return []string{ReferralSent, ReferralAcknowledged, ReferralAccepted, ReferralDeclined, ReferralCompleted, ReferralCancelled}
+}
+
+// ReferralTransitions is the referral's status table: the statuses a
+// referral in status from may move to. The service acknowledges, then
+// accepts or declines; an accepted referral is completed; any referral still
+// in progress can be cancelled. declined, completed and cancelled are final.
+func ReferralTransitions(from string) []string {
+	switch from {
+	case ReferralSent:
+		return []string{ReferralAcknowledged, ReferralCancelled}
+	case ReferralAcknowledged:
+		return []string{ReferralAccepted, ReferralDeclined, ReferralCancelled}
+	case ReferralAccepted:
+		return []string{ReferralCompleted, ReferralCancelled}
+	}
+	return nil
+}
+
+// checkReferralTransition is nil when from -> to is allowed, else a 409 naming both states.
+func checkReferralTransition(from, to string) error {
+	if slices.Contains(ReferralTransitions(from), to) {
+		return nil
+	}
+	next := ReferralTransitions(from)
+	msg := "a referral that is " + from + " cannot become " + to
+	if len(next) == 0 {
+		msg += "; " + from + " is final"
+	} else {
+		msg += "; from " + from + " it can become " + strings.Join(next, ", ")
+	}
+	return &Error{Kind: KindConflict, Field: "body.status", Message: msg}
+}
+
+// ReferralStatusChange is one row of a referral's status history.
+type ReferralStatusChange struct {
+	FromStatus    *string   `json:"from_status"`
+	ToStatus      string    `json:"to_status"`
+	ChangedBy     uuid.UUID `json:"changed_by"`
+	ChangedByName string    `json:"changed_by_name"`
+	ActorRole     string    `json:"actor_role"`
+	ChangedAt     time.Time `json:"changed_at"`
+}
+
+// Referral sends a client to a service, optionally for one of their goals.
+type Referral struct {
+	ID            uuid.UUID
+	ClientID      uuid.UUID
+	Service       ServiceSummary
+	GoalID        *uuid.UUID
+	Status        string
+	Note          string
+	CreatedBy     uuid.UUID
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	Version       int64
+	StatusHistory []ReferralStatusChange
+}
+
+type referralRow struct {
+	ID        uuid.UUID
+	ClientID  uuid.UUID
+	GoalID    *uuid.UUID
+	Status    string
+	Note      string
+	CreatedBy uuid.UUID
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Version   int64
+	History   JSONValue[[]ReferralStatusChange]
+	Svc       serviceSummaryRow `gorm:"embedded"`
+}
+
+func (r referralRow) referral() Referral {
+	h := r.History.V
+	if h == nil {
+		h = []ReferralStatusChange{}
+	}
+	return Referral{ID: r.ID, ClientID: r.ClientID, Service: r.Svc.summary(), GoalID: r.GoalID, Status: r.Status, Note: r.Note,
+		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version, StatusHistory: h}
+}
+
+// referralSelect reads referrals r with their service and status history in
+// one statement.
+const referralSelect = `SELECT r.id, r.client_id, r.goal_id, r.status, r.note, r.created_by, r.created_at, r.updated_at, r.version,
+	(SELECT coalesce(jsonb_agg(jsonb_build_object('from_status', h.from_status, 'to_status', h.to_status,
+		'changed_by', h.changed_by, 'changed_by_name', p.display_name, 'actor_role', h.actor_role, 'changed_at', h.changed_at)
+		ORDER BY h.id), '[]')
+	 FROM referral_status_history h JOIN people p ON p.id = h.changed_by
+	 WHERE h.client_id = r.client_id AND h.referral_id = r.id) AS history,
+	` + serviceSummaryColumns + `
+	FROM referrals r JOIN services sv ON sv.id = r.service_id JOIN organizations o ON o.id = sv.organization_id`
+
+// ReferralInput creates a referral.
+type ReferralInput struct {
+	ServiceID uuid.UUID
+	GoalID    *uuid.UUID
+	Note      string
+}
+
+// CreateReferral refers a client to a service. The client themself and the
+// workers on their care team may; anyone else gets 404. The referral starts
+// as sent; the change is recorded, announced (referral.updated) and, when a
+// goal is linked, written to the goal's history, all in one transaction.
+func (s *Store) CreateReferral(ctx context.Context, a Actor, clientID uuid.UUID, in ReferralInput) (Referral, error) {
+	if len(in.Note) > 2000 {
+		return Referral{}, Invalid("body.note", "note is longer than 2000 characters")
+	}
+	var out Referral
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if _, err := getClient(tx, a, clientID, ReachCare); err != nil {
+			return err
+		}
+		var status []string
+		if err := tx.Raw(`SELECT status FROM services WHERE id = ?`, in.ServiceID).Scan(&status).Error; err != nil {
+			return fmt.Errorf("look up service: %w", err)
+		}
+		if len(status) == 0 {
+			return Invalid("body.service_id", "no service has this id")
+		}
+		if status[0] != hsds.StatusActive {
+			return Invalid("body.service_id", "the service is %s; refer to an active service", status[0])
+		}
+		if in.GoalID != nil {
+			if err := checkClientGoal(tx, clientID, *in.GoalID); err != nil {
+				return err
+			}
+		}
+		id := newID()
+		err := tx.Exec(`INSERT INTO referrals (client_id, id, service_id, goal_id, status, note, created_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, clientID, id, in.ServiceID, in.GoalID, ReferralSent, strings.TrimSpace(in.Note), a.PersonID).Error
+		if err != nil {
+			return fmt.Errorf("create referral: %w", err)
+		}
+		if err := recordReferralStatus(tx, a, clientID, id, nil, ReferralSent); err != nil {
+			return err
+		}
+		if in.GoalID != nil {
+			if err := referralGoalHistory(tx, a, clientID, *in.GoalID, id, nil, ReferralSent); err != nil {
+				return err
+			}
+		}
+		if out, err = readReferral(tx, clientID, id); err != nil {
+			return err
+		}
+		if err := emitReferralEvent(tx, out); err != nil {
+			return err
+		}
+		return logAccess(tx, a, ActionWrite, "referral", []uuid.UUID{clientID}, []string{id.String()})
+	})
+	return out, err
+}
+
+// checkClientGoal makes sure goalID is one of the client's goals.
+func checkClientGoal(tx *gorm.DB, clientID, goalID uuid.UUID) error {
+	var n int64
+	if err := tx.Raw(`SELECT count(*) FROM goals WHERE client_id = ? AND id = ?`, clientID, goalID).Scan(&n).Error; err != nil {
+		return fmt.Errorf("look up goal: %w", err)
+	}
+	if n == 0 {
+		return Invalid("body.goal_id", "the client has no goal with this id")
+	}
+	return nil
+}
+
+func recordReferralStatus(tx *gorm.DB, a Actor, clientID, referralID uuid.UUID, from *string, to string) error {
+	err := tx.Exec(`INSERT INTO referral_status_history (client_id, id, referral_id, from_status, to_status, changed_by, actor_role)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, clientID, newID(), referralID, from, to, a.PersonID, actorRoleFor(a, clientID)).Error
+	if err != nil {
+		return fmt.Errorf("record referral status: %w", err)
+	}
+	return nil
+}
+
+// referralGoalHistory writes a referral's status change into the linked
+// goal's history, so the goal shows the help it led to.
+func referralGoalHistory(tx *gorm.DB, a Actor, clientID, goalID, referralID uuid.UUID, from *string, to string) error {
+	var old any
+	if from != nil {
+		old = *from
+	}
+	return recordGoalHistory(tx, a, clientID, goalID, []FieldChange{{Field: "referral[" + referralID.String() + "].status", Old: old, New: to}})
+}
+
+func emitReferralEvent(tx *gorm.DB, r Referral) error {
+	return EmitEvent(tx, Event{Type: EventReferralUpdated, ClientID: r.ClientID, SubjectID: r.ID, Data: map[string]any{
+		"referral_id": r.ID, "service_id": r.Service.ID, "goal_id": r.GoalID, "status": r.Status, "version": r.Version,
+	}})
+}
+
+func readReferral(tx *gorm.DB, clientID, id uuid.UUID) (Referral, error) {
+	var row referralRow
+	res := tx.Raw(referralSelect+` WHERE r.client_id = ? AND r.id = ?`, clientID, id).Scan(&row)
+	if res.Error != nil {
+		return Referral{}, fmt.Errorf("read referral: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return Referral{}, NotFound("referral")
+	}
+	return row.referral(), nil
+}
+
+// GetReferral returns a referral the actor may see (client and care team).
+func (s *Store) GetReferral(ctx context.Context, a Actor, id uuid.UUID) (Referral, error) {
+	var out Referral
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		scope, args := a.ClientScope("r.client_id", ReachCare)
+		var row referralRow
+		res := tx.Raw(referralSelect+` WHERE r.id = ? AND `+scope, append([]any{id}, args...)...).Scan(&row)
+		if res.Error != nil {
+			return fmt.Errorf("read referral: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return NotFound("referral")
+		}
+		out = row.referral()
+		return logAccess(tx, a, ActionRead, "referral", []uuid.UUID{out.ClientID}, []string{id.String()})
+	})
+	return out, err
+}
+
+// ListReferrals lists a client's referrals, newest first.
+func (s *Store) ListReferrals(ctx context.Context, a Actor, clientID uuid.UUID, status, cursor string, limit int) ([]Referral, string, error) {
+	after, err := decodeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	var rows []referralRow
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if _, err := getClient(tx, a, clientID, ReachCare); err != nil {
+			return err
+		}
+		q, args := referralSelect+` WHERE r.client_id = ?`, []any{clientID}
+		if status != "" {
+			q += ` AND r.status = ?`
+			args = append(args, status)
+		}
+		q, args = pageClause(q, args, "r.id", after, ListFilter{Limit: limit, Desc: true})
+		if err := tx.Raw(q, args...).Scan(&rows).Error; err != nil {
+			return fmt.Errorf("list referrals: %w", err)
+		}
+		return logAccess(tx, a, ActionRead, "referrals", []uuid.UUID{clientID}, []string{clientID.String()})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	rows, next := page(rows, limit, func(r referralRow) uuid.UUID { return r.ID })
+	out := make([]Referral, len(rows))
+	for i, r := range rows {
+		out[i] = r.referral()
+	}
+	return out, next, nil
+}
+
+// ReferralPatch changes a referral; nil members are unchanged. GoalID set to
+// a pointer to uuid.Nil unlinks the goal.
+type ReferralPatch struct {
+	Status *string
+	Note   *string
+	GoalID *uuid.UUID
+}
+
+// UpdateReferral applies a patch if ifVersion is current: one conditional
+// UPDATE, then the status history, the goal history of the linked goal(s)
+// and a referral.updated event in the same transaction. A status the table
+// does not allow is 409 naming both states.
+func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, p ReferralPatch) (Referral, error) {
+	if p.Note != nil && len(*p.Note) > 2000 {
+		return Referral{}, Invalid("body.note", "note is longer than 2000 characters")
+	}
+	if p.Status != nil && !slices.Contains(ReferralStatuses(), *p.Status) {
+		return Referral{}, Invalid("body.status", "status must be one of %s", strings.Join(ReferralStatuses(), ", "))
+	}
+	var out Referral
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		scope, sargs := a.ClientScope("r.client_id", ReachCare)
+		// Lock the row (authorization in the same statement): the status
+		// history must record the status this change really came from.
+		var cur []referralRow
+		if err := tx.Raw(`SELECT r.client_id, r.status, r.goal_id, r.version FROM referrals r WHERE r.id = ? AND `+scope+` FOR UPDATE`,
+			append([]any{id}, sargs...)...).Scan(&cur).Error; err != nil {
+			return fmt.Errorf("read referral: %w", err)
+		}
+		if len(cur) == 0 {
+			return NotFound("referral")
+		}
+		c := cur[0]
+		if ifVersion == VersionMissing {
+			return &Error{Kind: KindPreconditionRequired, Field: "header.If-Match",
+				Message: "this change needs an If-Match header with the ETag you last read, so nobody's edit is lost"}
+		}
+		if ifVersion != c.Version {
+			return Stale(c.Version)
+		}
+		set := map[string]any{}
+		statusChanged := p.Status != nil && *p.Status != c.Status
+		if statusChanged {
+			if err := checkReferralTransition(c.Status, *p.Status); err != nil {
+				return err
+			}
+			set["status"] = *p.Status
+		}
+		if p.Note != nil {
+			set["note"] = strings.TrimSpace(*p.Note)
+		}
+		var newGoal *uuid.UUID
+		goalChanged := false
+		if p.GoalID != nil {
+			if *p.GoalID != uuid.Nil {
+				if err := checkClientGoal(tx, c.ClientID, *p.GoalID); err != nil {
+					return err
+				}
+				g := *p.GoalID
+				newGoal = &g
+			}
+			goalChanged = !sameGoal(c.GoalID, newGoal)
+			set["goal_id"] = newGoal
+		}
+		if len(set) == 0 { // nothing changes: answer with the referral as it is
+			var err error
+			if out, err = readReferral(tx, c.ClientID, id); err != nil {
+				return err
+			}
+			return logAccess(tx, a, ActionRead, "referral", []uuid.UUID{c.ClientID}, []string{id.String()})
+		}
+		if err := conditionalUpdate(ctx, tx, "referrals", id, ifVersion, set, "client_id = ?", c.ClientID); err != nil {
+			return err
+		}
+		if statusChanged {
+			from := c.Status
+			if err := recordReferralStatus(tx, a, c.ClientID, id, &from, *p.Status); err != nil {
+				return err
+			}
+		}
+		if err := referralGoalChanges(tx, a, c, id, p, statusChanged, goalChanged, newGoal); err != nil {
+			return err
+		}
+		var err error
+		if out, err = readReferral(tx, c.ClientID, id); err != nil {
+			return err
+		}
+		if err := emitReferralEvent(tx, out); err != nil {
+			return err
+		}
+		return logAccess(tx, a, ActionWrite, "referral", []uuid.UUID{c.ClientID}, []string{id.String()})
+	})
+	return out, err
+}
+
+func sameGoal(a, b *uuid.UUID) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+// referralGoalChanges records a referral change in the history of the goals
+// it concerns: a status change in the linked goal; linking and unlinking in
+// the goal gained and the goal lost.
+func referralGoalChanges(tx *gorm.DB, a Actor, c referralRow, id uuid.UUID, p ReferralPatch, statusChanged, goalChanged bool, newGoal *uuid.UUID) error {
+	field := "referral[" + id.String() + "]"
+	status := c.Status
+	if statusChanged {
+		status = *p.Status
+	}
+	if goalChanged && c.GoalID != nil {
+		if err := recordGoalHistory(tx, a, c.ClientID, *c.GoalID, []FieldChange{{Field: field, Old: map[string]any{"status": c.Status}, New: nil}}); err != nil {
+			return err
+		}
+	}
+	if goalChanged && newGoal != nil {
+		return recordGoalHistory(tx, a, c.ClientID, *newGoal, []FieldChange{{Field: field, Old: nil, New: map[string]any{"status": status}}})
+	}
+	if statusChanged && c.GoalID != nil && !goalChanged {
+		from := c.Status
+		return referralGoalHistory(tx, a, c.ClientID, *c.GoalID, id, &from, *p.Status)
+	}
+	return nil
+}
