@@ -44,3 +44,8 @@ bench-events:
 ## bench-goals: goal GET/PATCH load on loopback against its own database (waypoint_bench_goals; at most 60 s of load)
 bench-goals:
 	$(GO) run ./bench/goals
+
+.PHONY: bench-directory
+## bench-directory: directory search (text + point + radius + open now) on 100,000 services at 200 req/s and at full speed, 16 workers (loopback, database waypoint_bench_directory; at most 90 s of load)
+bench-directory:
+	$(GO) run ./bench/directory

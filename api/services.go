@@ -264,6 +264,10 @@ func (s *Server) registerServices() {
 	itemSchema := s.api.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(ServiceResult{}), true, "ServiceResult")
 	search.Responses = map[string]*huma.Response{"200": {
 		Description: "One HSDS page of services (json), or every matching service, one per line (ndjson)",
+		Headers: map[string]*huma.Param{"Search-Corrected": {
+			Description: "Present when search matched nothing as typed and these corrected words were searched instead",
+			Schema:      &huma.Schema{Type: "string"}, Example: "food pantry",
+		}},
 		Content: map[string]*huma.MediaType{
 			"application/json": {Schema: pageSchema},
 			NDJSONType:         {Schema: itemSchema},

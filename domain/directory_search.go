@@ -1,16 +1,19 @@
 package domain
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/waypoint-portal/waypoint/domain/hsds"
 )
@@ -64,6 +67,12 @@ type SearchResult struct {
 	// nothing and a spelling correction did.
 	Corrected string
 }
+
+// customPlan makes pgx send a search as an unnamed statement, planned for
+// its actual values every time. A cached prepared statement would switch to
+// PostgreSQL's generic plan after five runs, and a generic plan cannot know
+// whether "food" matches a quarter of the directory or "dental" a twentieth.
+const customPlan = pgx.QueryExecModeExec
 
 // sqlArgs numbers positional parameters for database/sql.
 type sqlArgs []any
@@ -214,7 +223,8 @@ func (q *searchQuery) openNow(ctx context.Context, db *sql.DB) error {
 	}
 	q.where = append(q.where,
 		"ss.open_slots && "+q.args.add("{"+strings.Join(slots, ",")+"}")+"::int[]",
-		"ss.open_week && "+q.args.add("{"+strings.Join(points, ",")+"}")+"::text::int4multirange",
+		// a sub-select, so the multirange is parsed once, not per row
+		"ss.open_week && (SELECT "+q.args.add("{"+strings.Join(points, ",")+"}")+"::text::int4multirange)",
 		"(ss.hours_valid = '(,)'::daterange OR ss.hours_valid @> ("+q.args.add(at)+"::timestamptz AT TIME ZONE ss.timezone)::date)")
 	return nil
 }
@@ -228,7 +238,8 @@ func (q *searchQuery) hitsSQL() string {
 	} else {
 		cols = append(cols, "NULL::float8 AS chord")
 	}
-	if q.text != "" {
+	if q.text != "" && strings.HasPrefix(q.order, "rank") {
+		// ranking reads every match's document: only when sorting by it
 		cols = append(cols, "max(ts_rank_cd(ss.document, "+q.text+")) AS rank")
 	} else {
 		cols = append(cols, "0::real AS rank")
@@ -237,27 +248,9 @@ func (q *searchQuery) hitsSQL() string {
 		strings.Join(q.where, " AND ") + " GROUP BY ss.service_id"
 }
 
-// itemSQL renders the hit for page row p joined to service s.
-func (q *searchQuery) itemSQL() string {
-	nearest := "sal.position"
-	if q.point != "" {
-		nearest = `CASE WHEN l.latitude BETWEEN -90 AND 90 AND l.longitude BETWEEN -180 AND 180
-			THEN cube_distance(` + q.point + `, ll_to_earth(l.latitude, l.longitude)::cube) END NULLS LAST, sal.position`
-	}
-	return `CASE WHEN s.id IS NULL THEN NULL ELSE
-		(to_jsonb(s) - '{organization_id,program_id,program,created_at,updated_at,version,service_areas,funding,cost_options,required_documents,contacts,metadata}'::text[])
-		|| jsonb_build_object(
-			'organization', (SELECT jsonb_build_object('id', o.id, 'name', o.name, 'description', o.description)
-			                 FROM organizations o WHERE o.id = s.organization_id),
-			'languages', ` + languagesJSON("x.service_id = s.id") + `,
-			'schedules', ` + schedulesJSON("x.service_id = s.id") + `,
-			'service_at_locations', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', sal.id, 'location',
-			        to_jsonb(l) - '{organization_id,version,created_at,updated_at,contacts,phones,attributes,metadata,accessibility}'::text[])
-			    ORDER BY ` + nearest + `), '[]')
-			    FROM service_at_locations sal JOIN locations l ON l.id = sal.location_id WHERE sal.service_id = s.id),
-			'distance_km', round((sec_to_gc(p.chord) / 1000)::numeric, 3))
-		END`
-}
+// itemSQL is the hit for page row p: the service's ready-made search
+// document (service_summaries, rendered by directory_refresh) and its distance.
+const itemSQL = `d.doc, round((sec_to_gc(p.chord) / 1000)::numeric, 3)`
 
 // SearchServices runs a directory search and returns one page. A search
 // text that matches nothing is retried once with its misspelt words
@@ -297,10 +290,10 @@ func (q *searchQuery) page(ctx context.Context, db *sql.DB) (SearchResult, error
 	limit, offset := q.args.add(q.f.PerPage), q.args.add((q.f.Page-1)*q.f.PerPage)
 	query := `WITH hits AS (` + q.hitsSQL() + `),
 		p AS (SELECT * FROM hits ORDER BY ` + q.order + ` LIMIT ` + limit + ` OFFSET ` + offset + `)
-		SELECT (SELECT count(*) FROM hits), ` + q.itemSQL() + `
-		FROM (SELECT 1) one LEFT JOIN p ON true LEFT JOIN services s ON s.id = p.service_id
+		SELECT (SELECT count(*) FROM hits), ` + itemSQL + `
+		FROM (SELECT 1) one LEFT JOIN p ON true LEFT JOIN service_summaries d ON d.service_id = p.service_id
 		ORDER BY ` + prefixed("p.", q.order)
-	rows, err := db.QueryContext(ctx, query, q.args...)
+	rows, err := db.QueryContext(ctx, query, append([]any{customPlan}, q.args...)...)
 	if err != nil {
 		return SearchResult{}, fmt.Errorf("search services: %w", err)
 	}
@@ -308,15 +301,16 @@ func (q *searchQuery) page(ctx context.Context, db *sql.DB) (SearchResult, error
 	res := SearchResult{Hits: []ServiceHit{}}
 	for rows.Next() {
 		var doc []byte
-		if err := rows.Scan(&res.Total, &doc); err != nil {
+		var km *float64
+		if err := rows.Scan(&res.Total, &doc, &km); err != nil {
 			return SearchResult{}, fmt.Errorf("search services: %w", err)
 		}
 		if doc == nil {
 			continue
 		}
-		var h ServiceHit
-		if err := json.Unmarshal(doc, &h); err != nil {
-			return SearchResult{}, fmt.Errorf("decode search hit: %w", err)
+		h, err := q.hit(doc, km)
+		if err != nil {
+			return SearchResult{}, err
 		}
 		res.Hits = append(res.Hits, h)
 	}
@@ -338,21 +332,22 @@ func (s *Store) StreamServices(ctx context.Context, f SearchFilter, fn func(Serv
 		return err
 	}
 	query := `WITH p AS (` + q.hitsSQL() + `)
-		SELECT ` + q.itemSQL() + ` FROM p JOIN services s ON s.id = p.service_id
+		SELECT ` + itemSQL + ` FROM p JOIN service_summaries d ON d.service_id = p.service_id
 		ORDER BY ` + prefixed("p.", q.order)
-	rows, err := db.QueryContext(ctx, query, q.args...)
+	rows, err := db.QueryContext(ctx, query, append([]any{customPlan}, q.args...)...)
 	if err != nil {
 		return fmt.Errorf("search services: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
+		var km *float64
+		if err := rows.Scan(&doc, &km); err != nil {
 			return fmt.Errorf("search services: %w", err)
 		}
-		var h ServiceHit
-		if err := json.Unmarshal(doc, &h); err != nil {
-			return fmt.Errorf("decode search hit: %w", err)
+		h, err := q.hit(doc, km)
+		if err != nil {
+			return err
 		}
 		if err := fn(h); err != nil {
 			return err
@@ -392,7 +387,7 @@ func (s *Store) ExplainSearch(ctx context.Context, f SearchFilter) (string, erro
 	}
 	limit, offset := q.args.add(q.f.PerPage), q.args.add((q.f.Page-1)*q.f.PerPage)
 	rows, err := db.QueryContext(ctx, `EXPLAIN (COSTS OFF) WITH hits AS (`+q.hitsSQL()+`)
-		SELECT (SELECT count(*) FROM hits), p.* FROM (SELECT * FROM hits ORDER BY `+q.order+` LIMIT `+limit+` OFFSET `+offset+`) p`, q.args...)
+		SELECT (SELECT count(*) FROM hits), p.* FROM (SELECT * FROM hits ORDER BY `+q.order+` LIMIT `+limit+` OFFSET `+offset+`) p`, append([]any{customPlan}, q.args...)...)
 	if err != nil {
 		return "", fmt.Errorf("explain search: %w", err)
 	}
@@ -407,6 +402,34 @@ func (s *Store) ExplainSearch(ctx context.Context, f SearchFilter) (string, erro
 		b.WriteByte('\n')
 	}
 	return b.String(), rows.Err()
+}
+
+// hit decodes a search document; with a search point, the service's
+// locations are put nearest first.
+func (q *searchQuery) hit(doc []byte, km *float64) (ServiceHit, error) {
+	var h ServiceHit
+	if err := json.Unmarshal(doc, &h); err != nil {
+		return h, fmt.Errorf("decode search hit: %w", err)
+	}
+	h.DistanceKM = km
+	if n := q.f.Near; n != nil && len(h.ServiceAtLocations) > 1 {
+		d := func(sal hsds.ServiceAtLocation) float64 {
+			if l := sal.Location; l != nil && l.Latitude != nil && *l.Latitude >= -90 && *l.Latitude <= 90 {
+				return greatCircleKM(n.Lat, n.Lon, *l.Latitude, *l.Longitude)
+			}
+			return math.Inf(1)
+		}
+		slices.SortStableFunc(h.ServiceAtLocations, func(a, b hsds.ServiceAtLocation) int { return cmp.Compare(d(a), d(b)) })
+	}
+	return h, nil
+}
+
+// greatCircleKM is the haversine distance on earthdistance's sphere.
+func greatCircleKM(lat1, lon1, lat2, lon2 float64) float64 {
+	rad := math.Pi / 180
+	dlat, dlon := (lat2-lat1)*rad, (lon2-lon1)*rad
+	a := math.Sin(dlat/2)*math.Sin(dlat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dlon/2)*math.Sin(dlon/2)
+	return 2 * earthRadius / 1000 * math.Asin(math.Sqrt(a))
 }
 
 // prefixed qualifies the columns of an ORDER BY list.

@@ -2,9 +2,12 @@
 -- derived from the row number with hashint4, so a re-run finds the same rows
 -- (inserts are ON CONFLICT DO NOTHING) and 100,000 services take seconds.
 -- @n is the number of services; statements are separated by lines of "--;".
+-- A demo-sized directory (up to 5,000 services) fills eight cities densely,
+-- Seattle most; a larger one spreads over 43 metro areas roughly by
+-- population, as a national directory would (Seattle gets about 2%).
 
 CREATE TEMP TABLE demo_cities (c int PRIMARY KEY, city text, state text, lat float8, lon float8, tz text, area text, zip text,
-                               weight int, hoods text[], streets text[]) ON COMMIT DROP;
+                               weight int, hoods text[], streets text[], national int) ON COMMIT DROP;
 --;
 INSERT INTO demo_cities VALUES
  (0, 'Seattle', 'WA', 47.6062, -122.3321, 'America/Los_Angeles', '206', '981', 30,
@@ -31,6 +34,53 @@ INSERT INTO demo_cities VALUES
  (7, 'Honolulu', 'HI', 21.3069, -157.8583, 'Pacific/Honolulu', '808', '968', 5,
   '{Kalihi,"Waikiki","Palama",Moiliili,Kakaako}',
   '{"N King St","Kapiolani Blvd","S Beretania St","Dillingham Blvd"}');
+--;
+UPDATE demo_cities SET national = v.w FROM (VALUES (0, 40), (1, 25), (2, 47), (3, 30), (4, 49), (5, 95), (6, 200), (7, 10)) AS v(c, w)
+WHERE demo_cities.c = v.c;
+--;
+INSERT INTO demo_cities (c, city, state, lat, lon, tz, area, zip, weight, national, hoods, streets)
+SELECT 8 + row_number() OVER () - 1, city, state, lat, lon, tz, area, zip, 0, w,
+       '{Downtown,Northside,Eastside,Southside,Westside,Midtown,Riverside,"Old Town"}',
+       '{"Main St","Oak Ave","1st Ave","Market St","Broadway","Elm St","Martin Luther King Jr Blvd","Washington Ave"}'
+FROM (VALUES
+ ('Los Angeles', 'CA', 34.0522, -118.2437, 'America/Los_Angeles', '213', '900', 130),
+ ('Houston', 'TX', 29.7604, -95.3698, 'America/Chicago', '713', '770', 70),
+ ('Dallas', 'TX', 32.7767, -96.7970, 'America/Chicago', '214', '752', 75),
+ ('Miami', 'FL', 25.7617, -80.1918, 'America/New_York', '305', '331', 60),
+ ('Atlanta', 'GA', 33.7490, -84.3880, 'America/New_York', '404', '303', 60),
+ ('Washington', 'DC', 38.9072, -77.0369, 'America/New_York', '202', '200', 62),
+ ('Philadelphia', 'PA', 39.9526, -75.1652, 'America/New_York', '215', '191', 62),
+ ('Boston', 'MA', 42.3601, -71.0589, 'America/New_York', '617', '021', 49),
+ ('Detroit', 'MI', 42.3314, -83.0458, 'America/Detroit', '313', '482', 43),
+ ('Minneapolis', 'MN', 44.9778, -93.2650, 'America/Chicago', '612', '554', 37),
+ ('San Diego', 'CA', 32.7157, -117.1611, 'America/Los_Angeles', '619', '921', 33),
+ ('Tampa', 'FL', 27.9506, -82.4572, 'America/New_York', '813', '336', 32),
+ ('Baltimore', 'MD', 39.2904, -76.6122, 'America/New_York', '410', '212', 28),
+ ('St. Louis', 'MO', 38.6270, -90.1994, 'America/Chicago', '314', '631', 28),
+ ('Orlando', 'FL', 28.5383, -81.3792, 'America/New_York', '407', '328', 27),
+ ('Charlotte', 'NC', 35.2271, -80.8431, 'America/New_York', '704', '282', 27),
+ ('San Antonio', 'TX', 29.4241, -98.4936, 'America/Chicago', '210', '782', 26),
+ ('Sacramento', 'CA', 38.5816, -121.4944, 'America/Los_Angeles', '916', '958', 24),
+ ('Pittsburgh', 'PA', 40.4406, -79.9959, 'America/New_York', '412', '152', 24),
+ ('Austin', 'TX', 30.2672, -97.7431, 'America/Chicago', '512', '787', 23),
+ ('Las Vegas', 'NV', 36.1699, -115.1398, 'America/Los_Angeles', '702', '891', 23),
+ ('Cincinnati', 'OH', 39.1031, -84.5120, 'America/New_York', '513', '452', 22),
+ ('Kansas City', 'MO', 39.0997, -94.5786, 'America/Chicago', '816', '641', 22),
+ ('Columbus', 'OH', 39.9612, -82.9988, 'America/New_York', '614', '432', 21),
+ ('Indianapolis', 'IN', 39.7684, -86.1581, 'America/Indiana/Indianapolis', '317', '462', 21),
+ ('Cleveland', 'OH', 41.4993, -81.6944, 'America/New_York', '216', '441', 20),
+ ('Nashville', 'TN', 36.1627, -86.7816, 'America/Chicago', '615', '372', 20),
+ ('Milwaukee', 'WI', 43.0389, -87.9065, 'America/Chicago', '414', '532', 16),
+ ('Salt Lake City', 'UT', 40.7608, -111.8910, 'America/Denver', '801', '841', 13),
+ ('New Orleans', 'LA', 29.9511, -90.0715, 'America/Chicago', '504', '701', 13),
+ ('Albuquerque', 'NM', 35.0844, -106.6504, 'America/Denver', '505', '871', 9),
+ ('Tacoma', 'WA', 47.2529, -122.4443, 'America/Los_Angeles', '253', '984', 9),
+ ('Boise', 'ID', 43.6150, -116.2023, 'America/Boise', '208', '837', 8),
+ ('Spokane', 'WA', 47.6588, -117.4260, 'America/Los_Angeles', '509', '992', 6),
+ ('Anchorage', 'AK', 61.2181, -149.9003, 'America/Anchorage', '907', '995', 4)
+) AS v(city, state, lat, lon, tz, area, zip, w);
+--;
+UPDATE demo_cities SET weight = national WHERE @n > 5000;
 --;
 -- Service kinds: name, description, taxonomy term, the schedule patterns they
 -- use, eligibility and fees.
@@ -121,7 +171,7 @@ ON CONFLICT (id) DO NOTHING;
 CREATE TEMP TABLE demo_orgs ON COMMIT DROP AS
 SELECT j, ('0190a000-0002-7000-8000-' || lpad(to_hex(j), 12, '0'))::uuid AS id,
        (SELECT c FROM demo_cities dc
-        WHERE (abs(hashint4(j * 7 + 1)) % 100) < (SELECT sum(weight) FROM demo_cities d2 WHERE d2.c <= dc.c)
+        WHERE (abs(hashint4(j * 7 + 1)) % (SELECT sum(weight) FROM demo_cities)) < (SELECT sum(weight) FROM demo_cities d2 WHERE d2.c <= dc.c)
         ORDER BY c LIMIT 1) AS c
 FROM generate_series(1, greatest(1, (@n + 3) / 4)) AS j;
 --;

@@ -1,0 +1,256 @@
+// Command directory benchmarks resource directory search against a real
+// Waypoint server and PostgreSQL, on loopback.
+//
+// It runs the server in-process on 127.0.0.1:<free port> against its own
+// database (waypoint_bench_directory, created and migrated if missing), fills
+// it with -services generated services (100,000 by default; the demo
+// generator, set-based SQL, only what is missing) and prints the EXPLAIN of
+// the benchmark query. Then it drives searches that combine text, a point and
+// radius and open_now, varied over eight cities, with vegeta at 16 workers:
+//
+//	phase 1: a constant -rate (200 req/s) for -duration (20 s): p50, p99, errors
+//	phase 2: as fast as 16 workers go for -max-duration (10 s): capacity in req/s
+//
+// Load is bounded (at most 90 s). Run with `make bench-directory`.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/waypoint-portal/waypoint/api"
+	"github.com/waypoint-portal/waypoint/auth"
+	"github.com/waypoint-portal/waypoint/auth/devissuer"
+	"github.com/waypoint-portal/waypoint/domain"
+	"github.com/waypoint-portal/waypoint/domain/demo"
+)
+
+const (
+	issuerURL = "https://bench.waypoint.invalid/oidc"
+	audience  = "waypoint-bench"
+	workers   = 16
+)
+
+type config struct {
+	dbURL       string
+	services    int
+	rate        int
+	duration    time.Duration
+	maxDuration time.Duration
+	targetP99   time.Duration
+	cpuProfile  string
+}
+
+func main() {
+	var c config
+	flag.StringVar(&c.dbURL, "db", envOr("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/waypoint_bench_directory?sslmode=disable"), "benchmark database (created if missing)")
+	flag.IntVar(&c.services, "services", 100000, "directory size")
+	flag.IntVar(&c.rate, "rate", 200, "searches per second in the constant-rate phase")
+	flag.DurationVar(&c.duration, "duration", 20*time.Second, "constant-rate phase length")
+	flag.DurationVar(&c.maxDuration, "max-duration", 10*time.Second, "as-fast-as-possible phase length (0 skips it)")
+	flag.DurationVar(&c.targetP99, "target-p99", 50*time.Millisecond, "p99 target of the constant-rate phase")
+	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the constant-rate phase here")
+	flag.Parse()
+	if total := c.duration + c.maxDuration; total > 90*time.Second {
+		fmt.Fprintf(os.Stderr, "bench: %s of load is more than the 90 s this bench allows itself\n", total)
+		os.Exit(2)
+	}
+	if err := run(context.Background(), c); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// point is a place people search from.
+type point struct{ lat, lon float64 }
+
+var texts = []string{"food pantry", "food", "shelter", "legal aid", "dental", "counseling", "meals", "rent assistance",
+	"immigration", "tax help", "job training", "clinic", "benefits snap"}
+
+func run(ctx context.Context, c config) error {
+	db, err := domain.OpenDB(ctx, domain.DBConfig{URL: c.dbURL, MaxOpenConns: 20, MaxIdleConns: 20, StatementTimeout: 10 * time.Second})
+	if err != nil {
+		return err
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	defer sqlDB.Close()
+	if _, err := domain.Migrate(ctx, sqlDB); err != nil {
+		return err
+	}
+	var have int
+	if err := db.Raw(`SELECT count(*) FROM services`).Scan(&have).Error; err != nil {
+		return err
+	}
+	if have < c.services {
+		start := time.Now()
+		added, err := demo.SeedDirectory(ctx, db, c.services)
+		if err != nil {
+			return err
+		}
+		if err := db.Exec(`VACUUM ANALYZE`).Error; err != nil {
+			return err
+		}
+		fmt.Printf("seeded %d services in %s\n", added, time.Since(start).Round(time.Millisecond))
+	}
+	var rows int
+	db.Raw(`SELECT count(*) FROM service_search`).Scan(&rows)
+	fmt.Printf("directory: %d services (%d search rows)\n\n", max(have, c.services), rows)
+
+	store := domain.NewStore(db)
+	plan, err := store.ExplainSearch(ctx, domain.SearchFilter{Search: "food pantry", OpenNow: true,
+		Near: &domain.Near{Lat: 47.61, Lon: -122.33, RadiusKM: 5}, Page: 1, PerPage: 20})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("EXPLAIN of search=food pantry&lat=47.61&lon=-122.33&radius_km=5&open_now=true:\n%s\n", plan)
+
+	key, err := devissuer.GenerateKey()
+	if err != nil {
+		return err
+	}
+	iss, err := devissuer.New(issuerURL, audience, key, []devissuer.Persona{})
+	if err != nil {
+		return err
+	}
+	verifier := auth.NewStaticVerifier(auth.Config{IssuerURL: issuerURL, Audience: audience, RolesClaim: "roles"}, iss.KeySet(), iss.Algorithms())
+	srv := api.New(api.Deps{Store: store, Verifier: verifier, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	defer hs.Close()
+	base := "http://" + ln.Addr().String()
+	// Search from where the services are: near random locations of the
+	// directory, so busy cities get more searches.
+	var pts []point
+	rows2, err := db.Raw(`SELECT latitude, longitude FROM locations WHERE latitude IS NOT NULL ORDER BY md5(id::text) LIMIT 5000`).Rows()
+	if err != nil {
+		return err
+	}
+	for rows2.Next() {
+		var p point
+		if err := rows2.Scan(&p.lat, &p.lon); err != nil {
+			rows2.Close()
+			return err
+		}
+		pts = append(pts, p)
+	}
+	rows2.Close()
+	tok, err := iss.Mint(devissuer.TokenRequest{Subject: "bench-client", Name: "Bench Client", Roles: []string{"client"},
+		Scopes: []string{"services:read"}, TTL: time.Hour})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("server on %s; %d workers\n\n", base, workers)
+
+	attack(targeter(base, tok, pts, 7), 100, 3*time.Second, 0) // warm-up, not measured
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer f.Close()
+	}
+	m1 := attack(targeter(base, tok, pts, 1), c.rate, c.duration, 0)
+	if c.cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	var m2 *vegeta.Metrics
+	if c.maxDuration > 0 {
+		m2 = attack(targeter(base, tok, pts, 2), 0, c.maxDuration, workers)
+	}
+
+	fmt.Printf("%-28s %8s %9s %8s %8s %8s %8s %8s  %s\n", "phase", "rate", "req/s ok", "p50", "p90", "p99", "max", "KB/req", "status codes / errors")
+	row := func(name string, rate string, m *vegeta.Metrics) {
+		fmt.Printf("%-28s %8s %9.1f %8s %8s %8s %8s %8.1f  %v %s\n", name, rate, m.Throughput, ms(m.Latencies.P50), ms(m.Latencies.P90),
+			ms(m.Latencies.P99), ms(m.Latencies.Max), float64(m.BytesIn.Total)/float64(max(m.Requests, 1))/1000, m.StatusCodes, firstErrors(m.Errors))
+	}
+	row("search (constant rate)", strconv.Itoa(c.rate), m1)
+	if m2 != nil {
+		row("search (16 workers, max)", "max", m2)
+	}
+	fmt.Println("(KB/req: response size per request)")
+	verdict := "met"
+	if m1.Latencies.P99 >= c.targetP99 {
+		verdict = "MISSED"
+	}
+	fmt.Printf("\np99 %s at %d req/s: target < %s %s\n", ms(m1.Latencies.P99), c.rate, ms(c.targetP99), verdict)
+	for _, m := range []*vegeta.Metrics{m1, m2} {
+		if m != nil && (m.Success < 1 || len(m.Errors) > 0) {
+			return fmt.Errorf("%.1f%% success, errors %s", m.Success*100, firstErrors(m.Errors))
+		}
+	}
+	return nil
+}
+
+func firstErrors(errs []string) string {
+	if len(errs) > 3 {
+		return strings.Join(errs[:3], "; ") + fmt.Sprintf("; ... (%d distinct errors)", len(errs))
+	}
+	return strings.Join(errs, "; ")
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
+
+// attack runs one phase: rate > 0 is constant-rate, 0 is as fast as maxWorkers allow.
+func attack(t vegeta.Targeter, rate int, d time.Duration, maxWorkers uint64) *vegeta.Metrics {
+	opts := []func(*vegeta.Attacker){vegeta.KeepAlive(true), vegeta.Timeout(10 * time.Second), vegeta.Workers(workers)}
+	if maxWorkers > 0 {
+		opts = append(opts, vegeta.MaxWorkers(maxWorkers))
+	}
+	a := vegeta.NewAttacker(opts...)
+	var m vegeta.Metrics
+	for res := range a.Attack(t, vegeta.Rate{Freq: rate, Per: time.Second}, d, "directory") {
+		m.Add(res)
+	}
+	m.Close()
+	return &m
+}
+
+// targeter varies the search: a text, a point within a few km of a random
+// directory location, a radius of 2-10 km, open now; the first page of 20.
+func targeter(base, token string, pts []point, seed uint64) vegeta.Targeter {
+	rng := rand.New(rand.NewPCG(seed, 42))
+	hdr := http.Header{"Authorization": {"Bearer " + token}}
+	return func(t *vegeta.Target) error {
+		c := pts[rng.IntN(len(pts))]
+		q := url.Values{
+			"search":    {texts[rng.IntN(len(texts))]},
+			"lat":       {strconv.FormatFloat(c.lat+(rng.Float64()-0.5)*0.05, 'f', 4, 64)},
+			"lon":       {strconv.FormatFloat(c.lon+(rng.Float64()-0.5)*0.07, 'f', 4, 64)},
+			"radius_km": {strconv.Itoa(2 + rng.IntN(9))},
+			"open_now":  {"true"},
+		}
+		t.Method, t.URL, t.Header = http.MethodGet, base+"/v1/services?"+q.Encode(), hdr
+		return nil
+	}
+}
