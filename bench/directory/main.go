@@ -35,6 +35,7 @@ import (
 	"github.com/waypoint-portal/waypoint/api"
 	"github.com/waypoint-portal/waypoint/auth"
 	"github.com/waypoint-portal/waypoint/auth/devissuer"
+	"github.com/waypoint-portal/waypoint/bench/internal/load"
 	"github.com/waypoint-portal/waypoint/domain"
 	"github.com/waypoint-portal/waypoint/domain/demo"
 )
@@ -57,7 +58,7 @@ type config struct {
 
 func main() {
 	var c config
-	flag.StringVar(&c.dbURL, "db", envOr("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/waypoint_bench_directory?sslmode=disable"), "benchmark database (created if missing)")
+	flag.StringVar(&c.dbURL, "db", load.EnvOr("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/waypoint_bench_directory?sslmode=disable"), "benchmark database (created if missing)")
 	flag.IntVar(&c.services, "services", 100000, "directory size")
 	flag.IntVar(&c.rate, "rate", 200, "searches per second in the constant-rate phase")
 	flag.DurationVar(&c.duration, "duration", 20*time.Second, "constant-rate phase length")
@@ -73,13 +74,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }
 
 // point is a place people search from.
@@ -169,7 +163,7 @@ func run(ctx context.Context, c config) error {
 	}
 	fmt.Printf("server on %s; %d workers\n\n", base, workers)
 
-	attack(targeter(base, tok, pts, 7), 100, 3*time.Second, 0) // warm-up, not measured
+	load.Attack("directory", targeter(base, tok, pts, 7), 100, 3*time.Second, workers, 0) // warm-up, not measured
 	if c.cpuProfile != "" {
 		f, err := os.Create(c.cpuProfile)
 		if err != nil {
@@ -180,19 +174,19 @@ func run(ctx context.Context, c config) error {
 		}
 		defer f.Close()
 	}
-	m1 := attack(targeter(base, tok, pts, 1), c.rate, c.duration, 0)
+	m1 := load.Attack("directory", targeter(base, tok, pts, 1), c.rate, c.duration, workers, 0)
 	if c.cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
 	var m2 *vegeta.Metrics
 	if c.maxDuration > 0 {
-		m2 = attack(targeter(base, tok, pts, 2), 0, c.maxDuration, workers)
+		m2 = load.Attack("directory", targeter(base, tok, pts, 2), 0, c.maxDuration, workers, workers)
 	}
 
 	fmt.Printf("%-28s %8s %9s %8s %8s %8s %8s %8s  %s\n", "phase", "rate", "req/s ok", "p50", "p90", "p99", "max", "KB/req", "status codes / errors")
 	row := func(name string, rate string, m *vegeta.Metrics) {
-		fmt.Printf("%-28s %8s %9.1f %8s %8s %8s %8s %8.1f  %v %s\n", name, rate, m.Throughput, ms(m.Latencies.P50), ms(m.Latencies.P90),
-			ms(m.Latencies.P99), ms(m.Latencies.Max), float64(m.BytesIn.Total)/float64(max(m.Requests, 1))/1000, m.StatusCodes, firstErrors(m.Errors))
+		fmt.Printf("%-28s %8s %9.1f %8s %8s %8s %8s %8.1f  %v %s\n", name, rate, m.Throughput, load.Ms(m.Latencies.P50), load.Ms(m.Latencies.P90),
+			load.Ms(m.Latencies.P99), load.Ms(m.Latencies.Max), float64(m.BytesIn.Total)/float64(max(m.Requests, 1))/1000, m.StatusCodes, firstErrors(m.Errors))
 	}
 	row("search (constant rate)", strconv.Itoa(c.rate), m1)
 	if m2 != nil {
@@ -203,7 +197,7 @@ func run(ctx context.Context, c config) error {
 	if m1.Latencies.P99 >= c.targetP99 {
 		verdict = "MISSED"
 	}
-	fmt.Printf("\np99 %s at %d req/s: target < %s %s\n", ms(m1.Latencies.P99), c.rate, ms(c.targetP99), verdict)
+	fmt.Printf("\np99 %s at %d req/s: target < %s %s\n", load.Ms(m1.Latencies.P99), c.rate, load.Ms(c.targetP99), verdict)
 	for _, m := range []*vegeta.Metrics{m1, m2} {
 		if m != nil && (m.Success < 1 || len(m.Errors) > 0) {
 			return fmt.Errorf("%.1f%% success, errors %s", m.Success*100, firstErrors(m.Errors))
@@ -217,23 +211,6 @@ func firstErrors(errs []string) string {
 		return strings.Join(errs[:3], "; ") + fmt.Sprintf("; ... (%d distinct errors)", len(errs))
 	}
 	return strings.Join(errs, "; ")
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
-
-// attack runs one phase: rate > 0 is constant-rate, 0 is as fast as maxWorkers allow.
-func attack(t vegeta.Targeter, rate int, d time.Duration, maxWorkers uint64) *vegeta.Metrics {
-	opts := []func(*vegeta.Attacker){vegeta.KeepAlive(true), vegeta.Timeout(10 * time.Second), vegeta.Workers(workers)}
-	if maxWorkers > 0 {
-		opts = append(opts, vegeta.MaxWorkers(maxWorkers))
-	}
-	a := vegeta.NewAttacker(opts...)
-	var m vegeta.Metrics
-	for res := range a.Attack(t, vegeta.Rate{Freq: rate, Per: time.Second}, d, "directory") {
-		m.Add(res)
-	}
-	m.Close()
-	return &m
 }
 
 // targeter varies the search: a text, a point within a few km of a random

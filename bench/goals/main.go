@@ -38,6 +38,7 @@ import (
 	"github.com/waypoint-portal/waypoint/api"
 	"github.com/waypoint-portal/waypoint/auth"
 	"github.com/waypoint-portal/waypoint/auth/devissuer"
+	"github.com/waypoint-portal/waypoint/bench/internal/load"
 	"github.com/waypoint-portal/waypoint/domain"
 )
 
@@ -65,7 +66,7 @@ type config struct {
 
 func main() {
 	var c config
-	flag.StringVar(&c.dbURL, "db", envOr("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/waypoint_bench_goals?sslmode=disable"), "benchmark database (created if missing)")
+	flag.StringVar(&c.dbURL, "db", load.EnvOr("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/waypoint_bench_goals?sslmode=disable"), "benchmark database (created if missing)")
 	flag.IntVar(&c.getRate, "get-rate", 500, "client GET requests per second")
 	flag.DurationVar(&c.getDuration, "get-duration", 20*time.Second, "client GET phase length")
 	flag.IntVar(&c.workerRate, "worker-rate", 500, "worker GET requests per second")
@@ -84,13 +85,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }
 
 func run(ctx context.Context, c config) error {
@@ -142,7 +136,7 @@ func run(ctx context.Context, c config) error {
 	fmt.Printf("server on %s; %d clients sending, %d goals; worker on %d caseload goals\n\n", base, c.sample, len(w.goals), len(w.workerGoals))
 
 	// Warm up connections, caches and the provisioning path (not measured).
-	attack(getTargeter(base, w.goals, 7), 200, 2*time.Second)
+	load.Attack("goals", getTargeter(base, w.goals, 7), 200, 2*time.Second, 16, 0)
 
 	var results []phaseResult
 	var stopProfile func()
@@ -156,26 +150,26 @@ func run(ctx context.Context, c config) error {
 		}
 		stopProfile = func() { pprof.StopCPUProfile(); _ = f.Close() }
 	}
-	results = append(results, phaseResult{"GET /v1/goals/{id} (client)", c.getRate, attack(getTargeter(base, w.goals, 1), c.getRate, c.getDuration)})
+	results = append(results, phaseResult{"GET /v1/goals/{id} (client)", c.getRate, load.Attack("goals", getTargeter(base, w.goals, 1), c.getRate, c.getDuration, 16, 0)})
 	if stopProfile != nil {
 		stopProfile()
 	}
-	results = append(results, phaseResult{"GET /v1/goals/{id} (worker)", c.workerRate, attack(getTargeter(base, w.workerGoals, 2), c.workerRate, c.workerDuration)})
+	results = append(results, phaseResult{"GET /v1/goals/{id} (worker)", c.workerRate, load.Attack("goals", getTargeter(base, w.workerGoals, 2), c.workerRate, c.workerDuration, 16, 0)})
 	var patched atomic.Int64
-	results = append(results, phaseResult{"PATCH /v1/goals/{id} (client)", c.patchRate, attack(patchTargeter(base, w.goals, &patched), c.patchRate, c.patchDuration)})
+	results = append(results, phaseResult{"PATCH /v1/goals/{id} (client)", c.patchRate, load.Attack("goals", patchTargeter(base, w.goals, &patched), c.patchRate, c.patchDuration, 16, 0)})
 
 	fmt.Printf("%-32s %8s %9s %8s %8s %8s %8s  %s\n", "operation", "rate", "req/s ok", "p50", "p90", "p99", "max", "status codes / errors")
 	for _, r := range results {
 		m := r.m
 		fmt.Printf("%-32s %8d %9.1f %8s %8s %8s %8s  %v %s\n", r.name, r.rate, m.Throughput,
-			ms(m.Latencies.P50), ms(m.Latencies.P90), ms(m.Latencies.P99), ms(m.Latencies.Max), m.StatusCodes, strings.Join(m.Errors, "; "))
+			load.Ms(m.Latencies.P50), load.Ms(m.Latencies.P90), load.Ms(m.Latencies.P99), load.Ms(m.Latencies.Max), m.StatusCodes, strings.Join(m.Errors, "; "))
 	}
 	got := results[0].m.Latencies.P99
 	verdict := "met"
 	if got >= c.targetP99 {
 		verdict = "MISSED"
 	}
-	fmt.Printf("\nclient GET p99 %s at %d req/s: target < %s %s\n", ms(got), c.getRate, ms(c.targetP99), verdict)
+	fmt.Printf("\nclient GET p99 %s at %d req/s: target < %s %s\n", load.Ms(got), c.getRate, load.Ms(c.targetP99), verdict)
 	for _, r := range results {
 		if r.m.Success < 1 || len(r.m.Errors) > 0 {
 			return fmt.Errorf("%s: %.1f%% success, errors %v", r.name, r.m.Success*100, r.m.Errors)
@@ -188,18 +182,6 @@ type phaseResult struct {
 	name string
 	rate int
 	m    *vegeta.Metrics
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
-
-func attack(t vegeta.Targeter, rate int, d time.Duration) *vegeta.Metrics {
-	a := vegeta.NewAttacker(vegeta.KeepAlive(true), vegeta.Timeout(10*time.Second), vegeta.Workers(16))
-	var m vegeta.Metrics
-	for res := range a.Attack(t, vegeta.Rate{Freq: rate, Per: time.Second}, d, "goals") {
-		m.Add(res)
-	}
-	m.Close()
-	return &m
 }
 
 // benchGoal is a goal and the token of someone who may read it.
