@@ -165,7 +165,9 @@ func parseMessageID(field, s string) (*uuid.UUID, error) {
 func (s *Server) registerConversations() {
 	handle(s.api, op(http.MethodGet, "/v1/conversations", "listConversations", "Messages", "List my conversations",
 		"The caller's conversations, newest activity first, each with its participants, last message and the caller's unread count. "+
-			"Workers see only conversations of clients still on their caseload; administrators take part in none.",
+			"Workers see only conversations of clients still on their caseload; administrators take part in none. "+
+			"The order follows activity, so a conversation that gets a new message while you page moves to the top "+
+			"and is not on later pages: on message.created, reload from the first page.",
 		"messages:read", http.StatusUnprocessableEntity),
 		func(ctx context.Context, in *listConversationsInput) (*conversationsOutput, error) {
 			cs, next, err := s.store.ListConversations(ctx, actorFrom(ctx), in.Cursor, in.Limit)
