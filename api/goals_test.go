@@ -692,37 +692,8 @@ func TestGoalHistoryComplete(t *testing.T) {
 
 	// Pagination walks the same entries in both directions.
 	all := history(t, w, w.alice, g.ID)
-	var asc, desc []string
-	for cursor := ""; ; {
-		var page struct {
-			Items []struct {
-				ID string `json:"id"`
-			} `json:"items"`
-			NextCursor string `json:"next_cursor"`
-		}
-		e.Do(http.MethodGet, goalPath(g.ID)+"/history?limit=3&cursor="+cursor, w.wanda.Token, nil).Want(t, http.StatusOK).Decode(t, &page)
-		for _, it := range page.Items {
-			asc = append(asc, it.ID)
-		}
-		if cursor = page.NextCursor; cursor == "" {
-			break
-		}
-	}
-	for cursor := ""; ; {
-		var page struct {
-			Items []struct {
-				ID string `json:"id"`
-			} `json:"items"`
-			NextCursor string `json:"next_cursor"`
-		}
-		e.Do(http.MethodGet, goalPath(g.ID)+"/history?order=desc&limit=4&cursor="+cursor, w.alice.Token, nil).Want(t, http.StatusOK).Decode(t, &page)
-		for _, it := range page.Items {
-			desc = append(desc, it.ID)
-		}
-		if cursor = page.NextCursor; cursor == "" {
-			break
-		}
-	}
+	asc := walkIDs(t, e, goalPath(g.ID)+"/history?limit=3&cursor=", w.wanda.Token)
+	desc := walkIDs(t, e, goalPath(g.ID)+"/history?order=desc&limit=4&cursor=", w.alice.Token)
 	slices.Reverse(desc)
 	if len(asc) != len(all) || !slices.Equal(asc, desc) {
 		t.Fatalf("pagination: %d asc, %d desc, %d total", len(asc), len(desc), len(all))
@@ -1100,5 +1071,27 @@ func TestGoalEventsAndAccessLog(t *testing.T) {
 	}
 	if n := countRows(t, e, `SELECT count(*) FROM access_log WHERE actor_person_id = ?`, w.alice.PersonID); n != 0 {
 		t.Fatalf("alice's own access logged %d times", n)
+	}
+}
+
+// walkIDs follows next_cursor from the first page to the last and returns the
+// ids in the order the pages gave them; prefix ends with "cursor=".
+func walkIDs(t *testing.T, e *apitest.Env, prefix, token string) []string {
+	t.Helper()
+	var ids []string
+	for cursor := ""; ; {
+		var page struct {
+			Items []struct {
+				ID string `json:"id"`
+			} `json:"items"`
+			NextCursor string `json:"next_cursor"`
+		}
+		e.Do(http.MethodGet, prefix+cursor, token, nil).Want(t, http.StatusOK).Decode(t, &page)
+		for _, it := range page.Items {
+			ids = append(ids, it.ID)
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			return ids
+		}
 	}
 }

@@ -83,18 +83,11 @@ var texts = []string{"food pantry", "food", "shelter", "legal aid", "dental", "c
 	"immigration", "tax help", "job training", "clinic", "benefits snap"}
 
 func run(ctx context.Context, c config) error {
-	db, err := domain.OpenDB(ctx, domain.DBConfig{URL: c.dbURL, MaxOpenConns: 20, MaxIdleConns: 20, StatementTimeout: 10 * time.Second})
+	db, closeDB, err := load.OpenMigrated(ctx, c.dbURL)
 	if err != nil {
 		return err
 	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return err
-	}
-	defer sqlDB.Close()
-	if _, err := domain.Migrate(ctx, sqlDB); err != nil {
-		return err
-	}
+	defer closeDB()
 	var have int
 	if err := db.Raw(`SELECT count(*) FROM services`).Scan(&have).Error; err != nil {
 		return err

@@ -88,18 +88,11 @@ func main() {
 }
 
 func run(ctx context.Context, c config) error {
-	db, err := domain.OpenDB(ctx, domain.DBConfig{URL: c.dbURL, MaxOpenConns: 20, MaxIdleConns: 20, StatementTimeout: 10 * time.Second})
+	db, closeDB, err := load.OpenMigrated(ctx, c.dbURL)
 	if err != nil {
 		return err
 	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return err
-	}
-	defer sqlDB.Close()
-	if _, err := domain.Migrate(ctx, sqlDB); err != nil {
-		return err
-	}
+	defer closeDB()
 	start := time.Now()
 	seeded, err := seed(ctx, db)
 	if err != nil {

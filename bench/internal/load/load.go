@@ -3,11 +3,15 @@
 package load
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"gorm.io/gorm"
+
+	"github.com/waypoint-portal/waypoint/domain"
 )
 
 // EnvOr returns the environment variable k, or def when it is unset.
@@ -35,4 +39,22 @@ func Attack(name string, t vegeta.Targeter, rate int, d time.Duration, workers, 
 	}
 	m.Close()
 	return &m
+}
+
+// OpenMigrated opens the benchmark database (created if missing) and applies
+// the migrations; close releases the pool.
+func OpenMigrated(ctx context.Context, url string) (db *gorm.DB, close func(), err error) {
+	db, err = domain.OpenDB(ctx, domain.DBConfig{URL: url, MaxOpenConns: 20, MaxIdleConns: 20, StatementTimeout: 10 * time.Second})
+	if err != nil {
+		return nil, nil, err
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := domain.Migrate(ctx, sqlDB); err != nil {
+		_ = sqlDB.Close()
+		return nil, nil, err
+	}
+	return db, func() { _ = sqlDB.Close() }, nil
 }
