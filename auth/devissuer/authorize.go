@@ -13,7 +13,7 @@ import (
 )
 
 // The authorization endpoint: the persona page (GET) and the form post that
-// issues a code (POST).
+// issues a code (POST, admitted by csrf.go).
 
 // authRequest is a validated authorization request.
 type authRequest struct {
@@ -157,6 +157,8 @@ func validChallenge(s string) bool {
 	return err == nil
 }
 
+// serveAuthorize shows the persona page (GET) or, for the page's own form
+// (POST, checked by readForm), redirects to the app with a code.
 func (i *Issuer) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
@@ -165,27 +167,25 @@ func (i *Issuer) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	// to the redirect that follows the POST, which goes to the app.
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: under no-referrer browsers send
+	// "Origin: null" with the page's own form post, which the cross-origin
+	// check must refuse. Other origins (the app after the redirect) still
+	// get no Referer, so the request parameters do not leak.
+	h.Set("Referrer-Policy", "same-origin")
 
-	params := r.URL.Query()
-	if r.Method == http.MethodPost {
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		if err := r.ParseForm(); err != nil {
-			i.renderError(w, http.StatusBadRequest, "The form could not be read.")
+	if r.Method == http.MethodGet {
+		ar, err := i.parseAuthRequest(r.URL.Query())
+		if err != nil {
+			i.renderError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		params = r.PostForm
-	}
-	ar, err := i.parseAuthRequest(params)
-	if err != nil {
-		i.renderError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	if r.Method == http.MethodGet {
 		i.renderPicker(w, ar)
 		return
 	}
-
+	ar, params, ok := i.readForm(w, r)
+	if !ok {
+		return
+	}
 	if params.Get("deny") != "" {
 		i.redirect(w, ar, url.Values{"error": {"access_denied"}, "error_description": {"the user cancelled sign-in"}})
 		return

@@ -4,16 +4,19 @@
 // provider: web and mobile front ends sign in with authorization code + PKCE
 // through a persona picker, and `waypoint dev token` mints access tokens
 // directly with Mint. There are no passwords by design, so the caller mounts
-// it only in dev mode on a loopback address.
+// it only in dev mode on a loopback address, and the handler itself answers
+// only requests whose Host is loopback (see LoopbackHost).
 //
-// The issuer keeps no state besides its signing key: authorization codes are
-// short-lived signed JWTs, so any number of dev processes sharing the key
-// (stored in PostgreSQL by the caller) agree on every code and token.
+// The issuer keeps no state besides its signing key: authorization codes and
+// the persona form's CSRF tokens are signed with keys derived from it, so any
+// number of dev processes sharing the key (stored in PostgreSQL by the
+// caller) agree on every code, form and token.
 //
 // Files: devissuer.go (the issuer, routing, shared helpers), discovery.go
 // (keys, JWKS, .well-known), mint.go (token types, signing, Mint),
-// authorize.go (the persona page), token.go (code exchange with PKCE,
-// userinfo), validate.go (shared input checks), page.go (HTML).
+// authorize.go and csrf.go (the persona page and its form protection),
+// token.go (code exchange with PKCE, userinfo), loopback.go (Host check),
+// validate.go (shared input checks), page.go (HTML).
 package devissuer
 
 import (
@@ -95,6 +98,12 @@ type Issuer struct {
 
 	accessSigner, idSigner, codeSigner jose.Signer
 
+	// csrfKey authenticates the persona form (csrf.go); it is derived from
+	// the signing key so every process sharing the key accepts the form.
+	csrfKey []byte
+	// crossOrigin refuses form posts a browser marks as cross-site.
+	crossOrigin *http.CrossOriginProtection
+
 	// now is the clock. Internal tests replace it to expire codes and tokens.
 	now func() time.Time
 }
@@ -102,6 +111,10 @@ type Issuer struct {
 type route struct {
 	methods []string
 	handle  http.HandlerFunc
+	// cors marks the endpoints browser apps call with fetch (discovery,
+	// keys, token, userinfo). The authorize page is a navigation and gets no
+	// CORS headers, so another origin can never read its form token.
+	cors bool
 }
 
 // New returns an issuer whose identifier is issuerURL (e.g.
@@ -136,16 +149,22 @@ func New(issuerURL, audience string, key *rsa.PrivateKey, personas []Persona) (*
 	if err != nil {
 		return nil, err
 	}
+	csrfKey, err := deriveCSRFKey(key)
+	if err != nil {
+		return nil, err
+	}
 	i := &Issuer{
-		url:      issuerURL,
-		path:     u.Path,
-		audience: audience,
-		key:      key,
-		kid:      kid,
-		keySet:   &oidc.StaticKeySet{PublicKeys: []crypto.PublicKey{&key.PublicKey}},
-		personas: ps,
-		pages:    pages,
-		now:      time.Now,
+		url:         issuerURL,
+		path:        u.Path,
+		audience:    audience,
+		key:         key,
+		kid:         kid,
+		keySet:      &oidc.StaticKeySet{PublicKeys: []crypto.PublicKey{&key.PublicKey}},
+		personas:    ps,
+		pages:       pages,
+		csrfKey:     csrfKey,
+		crossOrigin: http.NewCrossOriginProtection(),
+		now:         time.Now,
 	}
 	if err := i.newSigners(); err != nil {
 		return nil, err
@@ -190,11 +209,11 @@ func (i *Issuer) newSigners() error {
 func (i *Issuer) newRoutes() map[string]route {
 	read := []string{http.MethodGet, http.MethodHead}
 	return map[string]route{
-		"/.well-known/openid-configuration": {read, i.serveDiscovery},
-		"/jwks":                             {read, i.serveJWKS},
-		"/authorize":                        {[]string{http.MethodGet, http.MethodPost}, i.serveAuthorize},
-		"/token":                            {[]string{http.MethodPost}, i.serveToken},
-		"/userinfo":                         {[]string{http.MethodGet, http.MethodPost}, i.serveUserinfo},
+		"/.well-known/openid-configuration": {read, i.serveDiscovery, true},
+		"/jwks":                             {read, i.serveJWKS, true},
+		"/authorize":                        {[]string{http.MethodGet, http.MethodPost}, i.serveAuthorize, false},
+		"/token":                            {[]string{http.MethodPost}, i.serveToken, true},
+		"/userinfo":                         {[]string{http.MethodGet, http.MethodPost}, i.serveUserinfo, true},
 	}
 }
 
@@ -233,27 +252,35 @@ func (i *Issuer) Algorithms() []string { return []string{string(jose.RS256)} }
 func (i *Issuer) endpoint(name string) string { return i.url + name }
 
 // Handler serves the issuer's routes at their full paths (issuer path +
-// route), so the caller mounts it with mux.Handle(path+"/", h).
-func (i *Issuer) Handler() http.Handler { return http.HandlerFunc(i.serveHTTP) }
+// route), so the caller mounts it with mux.Handle(path+"/", h). It answers
+// only requests whose Host is loopback (421 otherwise), whatever the mux
+// around it does, so a rebound DNS name never reaches the persona page.
+func (i *Issuer) Handler() http.Handler {
+	return RequireLoopbackHost(http.HandlerFunc(i.serveHTTP))
+}
 
 func (i *Issuer) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	// Browser front ends on another port call discovery, token and userinfo;
-	// nothing here relies on cookies, so a wildcard origin is safe.
 	h := w.Header()
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Expose-Headers", "WWW-Authenticate")
 	rest, ok := strings.CutPrefix(r.URL.Path, i.path)
 	rt, known := i.routes[rest]
 	if !ok || !known {
 		writeProblem(w, http.StatusNotFound, "no such development issuer endpoint")
 		return
 	}
+	if rt.cors {
+		// Browser front ends on another port call discovery, token and
+		// userinfo; nothing here relies on cookies, so a wildcard origin is safe.
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Expose-Headers", "WWW-Authenticate")
+	}
 	allowed := strings.Join(append(slices.Clone(rt.methods), http.MethodOptions), ", ")
 	switch {
 	case r.Method == http.MethodOptions:
-		h.Set("Access-Control-Allow-Methods", allowed)
-		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
-		h.Set("Access-Control-Max-Age", "600")
+		if rt.cors {
+			h.Set("Access-Control-Allow-Methods", allowed)
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			h.Set("Access-Control-Max-Age", "600")
+		}
 		h.Set("Allow", allowed)
 		w.WriteHeader(http.StatusNoContent)
 	case !slices.Contains(rt.methods, r.Method):
