@@ -30,7 +30,7 @@ func LoopbackHost(hostport string) bool {
 }
 
 // MisdirectedDetail explains a refused Host in problem bodies.
-const MisdirectedDetail = "the development server answers only requests addressed to localhost, 127.0.0.1 or [::1] " +
+const MisdirectedDetail = "the development server answers only requests addressed to localhost, 127.0.0.0/8 or [::1] " +
 	"(a Host header naming any other host is refused to stop DNS rebinding)"
 
 // RequireLoopbackHost answers 421 Misdirected Request (RFC 9110 §15.5.20:
