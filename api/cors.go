@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/waypoint-portal/waypoint/auth/devissuer"
 )
 
 // CORS lets browser front ends on other origins call the API. Tokens travel
@@ -12,7 +14,7 @@ import (
 type CORS struct {
 	// Origins allowed exactly (scheme://host[:port]).
 	Origins []string
-	// AllowLoopback also allows any http(s) origin on localhost, 127.0.0.1 or [::1] (dev mode).
+	// AllowLoopback also allows any http(s) origin on a loopback host (dev mode; devissuer.LoopbackHost).
 	AllowLoopback bool
 }
 
@@ -31,8 +33,7 @@ func (c CORS) Allowed(origin string) bool {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return false
 	}
-	h := u.Hostname()
-	return h == "localhost" || h == "127.0.0.1" || h == "::1"
+	return devissuer.LoopbackHost(u.Host)
 }
 
 const (

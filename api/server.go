@@ -32,7 +32,10 @@ type Deps struct {
 	Logger   *slog.Logger
 	// Registry receives the HTTP metrics; /metrics serves its Gatherer.
 	Registry *prometheus.Registry
-	// DevIssuer, when set, is mounted at /dev/oidc/ (dev mode only).
+	// DevIssuer, when set, is mounted at /dev/oidc/ and puts the server in
+	// dev mode: every request whose Host is not loopback gets 421 (DNS
+	// rebinding). Tying the guard to the issuer means one cannot be mounted
+	// without the other.
 	DevIssuer http.Handler
 	// Hub delivers live events to GET /v1/events (503 without one).
 	Hub *live.Hub
@@ -74,10 +77,12 @@ func New(d Deps) *Server {
 	s.register()
 
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))
+	h := d.CORS.wrap(problemForUnrouted(mux))
 	if d.DevIssuer != nil {
 		mux.Handle("/dev/oidc/", d.DevIssuer)
+		h = loopbackOnly(h)
 	}
-	s.handler = s.observe(d.CORS.wrap(problemForUnrouted(mux)))
+	s.handler = s.observe(h)
 	return s
 }
 

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -148,17 +149,52 @@ func (e *env) do(t *testing.T, req *http.Request) (*http.Response, string) {
 	return resp, string(body)
 }
 
-// authorize posts the persona choice and returns the code from the redirect.
+var formTokenRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// formToken returns the CSRF token of a rendered persona page.
+func formToken(t *testing.T, page string) string {
+	t.Helper()
+	m := formTokenRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no csrf_token on the page: %s", page)
+	}
+	return m[1]
+}
+
+// submit posts form the way a browser submits the persona page: it loads
+// the page for the same request (extra fields are ignored there), copies
+// its form token and sends the same-origin headers a browser adds.
+func (e *env) submit(t *testing.T, form url.Values) (*http.Response, string) {
+	t.Helper()
+	resp, page := e.get(t, "/authorize", form, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET authorize: %d %s", resp.StatusCode, errorMessage(page))
+	}
+	post := merge(form, url.Values{"csrf_token": {formToken(t, page)}})
+	req, err := http.NewRequest(http.MethodPost, e.iss.URL()+"/authorize", strings.NewReader(post.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", e.srv.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return e.do(t, req)
+}
+
+func merge(vs ...url.Values) url.Values {
+	out := url.Values{}
+	for _, v := range vs {
+		for k, vv := range v {
+			out[k] = slices.Clone(vv)
+		}
+	}
+	return out
+}
+
+// authorize submits the persona choice and returns the code from the redirect.
 func (e *env) authorize(t *testing.T, params url.Values, choice url.Values) string {
 	t.Helper()
-	form := url.Values{}
-	for k, v := range params {
-		form[k] = v
-	}
-	for k, v := range choice {
-		form[k] = v
-	}
-	resp, body := e.postForm(t, "/authorize", form)
+	resp, body := e.submit(t, merge(params, choice))
 	if resp.StatusCode != http.StatusFound {
 		t.Fatalf("POST authorize: status %d, body %s", resp.StatusCode, body)
 	}
@@ -621,7 +657,7 @@ func TestCustomIdentityAndRedirectShapes(t *testing.T) {
 	form := authParams(challenge)
 	form.Set("subject", "zoe")
 	form.Set("role", "superuser")
-	if resp, _ := e.postForm(t, "/authorize", form); resp.StatusCode != http.StatusBadRequest {
+	if resp, _ := e.submit(t, form); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("bad custom role: %d", resp.StatusCode)
 	}
 
@@ -634,7 +670,7 @@ func TestCustomIdentityAndRedirectShapes(t *testing.T) {
 			form[k] = v
 		}
 		form.Set("persona", "alice")
-		resp, body := e.postForm(t, "/authorize", form)
+		resp, body := e.submit(t, form)
 		if resp.StatusCode != http.StatusFound {
 			t.Fatalf("%s: %d %s", redirect, resp.StatusCode, body)
 		}
@@ -659,7 +695,7 @@ func TestCustomIdentityAndRedirectShapes(t *testing.T) {
 	// Cancel sends access_denied back with state.
 	form = authParams(challenge)
 	form.Set("deny", "1")
-	resp, _ := e.postForm(t, "/authorize", form)
+	resp, _ := e.submit(t, form)
 	loc, _ := url.Parse(resp.Header.Get("Location"))
 	if resp.StatusCode != http.StatusFound || loc.Query().Get("error") != "access_denied" ||
 		loc.Query().Get("state") != "st-123" || loc.Query().Get("code") != "" {
@@ -710,9 +746,27 @@ func TestAuthorizeRejectsBadRequests(t *testing.T) {
 
 	params := authParams(challenge)
 	params.Set("persona", "mallory")
-	if resp, _ := e.postForm(t, "/authorize", params); resp.StatusCode != http.StatusBadRequest {
+	if resp, _ := e.submit(t, params); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("unknown persona: %d", resp.StatusCode)
 	}
+}
+
+// forgedCode asks another issuer's handler directly for a code carrying
+// params, through its own page (form token) on a loopback Host.
+func forgedCode(t *testing.T, forger *Issuer, params url.Values) string {
+	t.Helper()
+	page := httptest.NewRecorder()
+	forger.Handler().ServeHTTP(page, httptest.NewRequest(http.MethodGet, "http://127.0.0.1/dev/oidc/authorize?"+params.Encode(), nil))
+	form := merge(params, url.Values{"persona": {"alice"}, "csrf_token": {formToken(t, page.Body.String())}})
+	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/dev/oidc/authorize", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	forger.Handler().ServeHTTP(rec, req)
+	loc, err := url.Parse(rec.Header().Get("Location"))
+	if rec.Code != http.StatusFound || err != nil || loc.Query().Get("code") == "" {
+		t.Fatalf("forger's authorize: %d %q", rec.Code, rec.Header().Get("Location"))
+	}
+	return loc.Query().Get("code")
 }
 
 // errorMessage extracts the reason shown on the error page.
@@ -749,20 +803,7 @@ func TestTokenRejectsBadExchanges(t *testing.T) {
 		{"mismatched client_id", func(v url.Values) { v.Set("client_id", "another-app") }, "invalid_grant"},
 		{"access token as code", func(v url.Values) { v.Set("code", access) }, "invalid_grant"},
 		{"garbage code", func(v url.Values) { v.Set("code", "abc") }, "invalid_grant"},
-		{"code signed by another key", func(v url.Values) {
-			u := url.Values{}
-			for k, vv := range authParams(challenge) {
-				u[k] = vv
-			}
-			// Ask the forger's handler directly for a code carrying the same request.
-			u.Set("persona", "alice")
-			req := httptest.NewRequest(http.MethodPost, "/dev/oidc/authorize", strings.NewReader(u.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			rec := httptest.NewRecorder()
-			forgerIss.Handler().ServeHTTP(rec, req)
-			loc, _ := url.Parse(rec.Header().Get("Location"))
-			v.Set("code", loc.Query().Get("code"))
-		}, "invalid_grant"},
+		{"code signed by another key", func(v url.Values) { v.Set("code", forgedCode(t, forgerIss, authParams(challenge))) }, "invalid_grant"},
 		{"malformed code_verifier", func(v url.Values) { v.Set("code_verifier", "short") }, "invalid_request"},
 		{"missing code_verifier", func(v url.Values) { v.Del("code_verifier") }, "invalid_request"},
 		{"missing code", func(v url.Values) { v.Del("code") }, "invalid_request"},

@@ -48,6 +48,8 @@ input,select{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}
 {{end}}
 
 {{define "hidden"}}
+<input type="hidden" name="csrf_token" value="{{.CSRF}}">
+{{- with .Request}}
 <input type="hidden" name="response_type" value="code">
 <input type="hidden" name="client_id" value="{{.ClientID}}">
 <input type="hidden" name="redirect_uri" value="{{.RedirectURI}}">
@@ -58,6 +60,7 @@ input,select{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}
 <input type="hidden" name="scope" value="{{.Scope}}">{{end}}
 {{- if .Nonce}}
 <input type="hidden" name="nonce" value="{{.Nonce}}">{{end}}
+{{- end}}
 {{end}}
 
 {{define "picker"}}{{template "head" "Choose who to sign in as"}}
@@ -72,7 +75,7 @@ input,select{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}
 <p>It will return to <code>{{.Request.RedirectURI}}</code>.</p>
 
 {{if .Personas}}<form method="post" action="{{.Action}}">
-{{template "hidden" .Request}}
+{{template "hidden" .}}
 <fieldset>
 <legend>Sign in as a test persona</legend>
 <ul class="personas">
@@ -84,7 +87,7 @@ input,select{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}
 </form>{{end}}
 
 <form method="post" action="{{.Action}}">
-{{template "hidden" .Request}}
+{{template "hidden" .}}
 <fieldset>
 <legend>Or sign in as someone else</legend>
 <label for="subject">Subject (the <code>sub</code> claim)</label>
@@ -102,7 +105,7 @@ input,select{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}
 </form>
 
 <form method="post" action="{{.Action}}">
-{{template "hidden" .Request}}
+{{template "hidden" .}}
 <button type="submit" name="deny" value="1" class="secondary">Cancel and return to the app</button>
 </form>
 <p class="meta">Issuer: {{.Issuer}}</p>
@@ -135,9 +138,11 @@ func parsePages() (*template.Template, error) {
 type scopeView struct{ Name, Description string }
 
 type pickerView struct {
-	Action   string
-	Issuer   string
-	Request  *authRequest
+	Action  string
+	Issuer  string
+	Request *authRequest
+	// CSRF is the form token every post must carry (csrf.go).
+	CSRF     string
 	Scopes   []scopeView
 	Personas []Persona
 	Roles    []string
@@ -148,6 +153,7 @@ func (i *Issuer) renderPicker(w http.ResponseWriter, ar *authRequest) {
 		Action:   i.path + "/authorize",
 		Issuer:   i.url,
 		Request:  ar,
+		CSRF:     i.csrfToken(ar),
 		Personas: i.personas,
 		Roles:    knownRoles(),
 	}
