@@ -12,7 +12,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/waypoint-portal/waypoint/auth"
 	"github.com/waypoint-portal/waypoint/domain"
@@ -30,7 +29,8 @@ type Deps struct {
 	Store    *domain.Store
 	Verifier TokenVerifier
 	Logger   *slog.Logger
-	// Registry receives the HTTP metrics; /metrics serves its Gatherer.
+	// Registry receives the HTTP metrics; the caller serves it (never on the
+	// API's own listener: see api/server).
 	Registry *prometheus.Registry
 	// DevIssuer, when set, is mounted at /dev/oidc/ (dev mode only).
 	DevIssuer http.Handler
@@ -73,7 +73,6 @@ func New(d Deps) *Server {
 	s.api.UseMiddleware(operationInfo, s.authenticate(s.api), s.idempotency(s.api))
 	s.register()
 
-	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))
 	if d.DevIssuer != nil {
 		mux.Handle("/dev/oidc/", d.DevIssuer)
 	}
