@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -111,7 +112,8 @@ func humaConfig() huma.Config {
 	cfg.OpenAPI.Info.Description = "Waypoint is a client self-service portal for people receiving social services: " +
 		"their own goals, community resources near them, secure messages with their care team, and control over who touches their data.\n\n" +
 		"Errors are RFC 9457 problem+json. Resources you may not see are 404. Versioned resources carry a strong ETag; " +
-		"PATCH/PUT/DELETE of them require If-Match (missing: 428, stale: 412). PATCH bodies are JSON Merge Patch."
+		"PATCH/PUT/DELETE of them require If-Match (missing: 428, stale: 412). PATCH bodies are JSON Merge Patch. " +
+		"While the database is unreachable every operation answers 503 with Retry-After (seconds); retry then."
 	cfg.OpenAPI.Info.Contact = &huma.Contact{Name: "Waypoint", URL: "https://github.com/waypoint-portal/waypoint"}
 	cfg.OpenAPI.Info.License = &huma.License{Name: "Apache-2.0", Identifier: "Apache-2.0"}
 	cfg.OpenAPI.Servers = []*huma.Server{{URL: "http://127.0.0.1:8080", Description: "Local development server"}}
@@ -161,6 +163,10 @@ func op(method, path, id, tag, summary, description, scope string, errs ...int) 
 	if scope != "" {
 		o.Security = []map[string][]string{{schemeOAuth2: {scope}}, {schemeBearer: {scope}}}
 		errs = append([]int{http.StatusUnauthorized, http.StatusForbidden}, errs...)
+	}
+	// Every operation may meet a database outage: 503 with Retry-After.
+	if !slices.Contains(errs, http.StatusServiceUnavailable) {
+		errs = append(errs, http.StatusServiceUnavailable)
 	}
 	o.Errors = append(errs, http.StatusInternalServerError)
 	return o

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -68,5 +69,46 @@ func TestEnsureDatabaseErrorNamesTheDatabase(t *testing.T) {
 	err := domain.EnsureDatabase(context.Background(), "postgres://postgres@127.0.0.1:1/waypoint_nowhere?sslmode=disable")
 	if err == nil || !strings.Contains(err.Error(), `"waypoint_nowhere"`) || strings.Contains(err.Error(), "database=postgres") {
 		t.Fatalf("error = %v; want one naming waypoint_nowhere and not the maintenance database", err)
+	}
+}
+
+// Unavailable tells an outage (retry later: 503) from a failed statement.
+func TestUnavailable(t *testing.T) {
+	ctx := context.Background()
+	down, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=2")
+	if err == nil {
+		down.Close(ctx)
+		t.Fatal("something listens on port 1")
+	}
+	if !domain.Unavailable(err) || !domain.Unavailable(fmt.Errorf("wrapped: %w", err)) {
+		t.Fatalf("refused connection not unavailable: %v", err)
+	}
+	conn, err := pgx.Connect(ctx, maintenanceURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, "SELEC 1")
+	if err == nil || domain.Unavailable(err) {
+		t.Fatalf("syntax error counted as an outage: %v", err)
+	}
+	// A connection the server ends (as in a restart) is an outage.
+	var pid int
+	if err := conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	killer, err := pgx.Connect(ctx, maintenanceURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer killer.Close(ctx)
+	if _, err := killer.Exec(ctx, "SELECT pg_terminate_backend($1)", pid); err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, "SELECT 1")
+	if err == nil || !domain.Unavailable(err) {
+		t.Fatalf("terminated connection not unavailable: %v", err)
+	}
+	if domain.Unavailable(nil) || domain.Unavailable(domain.NotFound("goal")) {
+		t.Fatal("nil or a domain error counted as an outage")
 	}
 }
