@@ -85,7 +85,7 @@ func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 		{"serve", "--frob"}, {"serve", "extra"}, {"serve", "--dev=maybe"},
 		{"migrate", "up", "--frob"}, {"migrate", "status", "now"},
 		{"dev", "token"}, {"dev", "token", "--frob"}, {"dev", "token", "--subject", "a", "--role", "wizard"},
-		{"dev", "token", "--subject", "a", "--ttl", "soon"},
+		{"dev", "token", "--subject", "a", "--ttl", "soon"}, {"dev", "token", "--subject", "a", "--ttl", "-1h"},
 		{"openapi", "--json"}, {"openapi", "extra"}, {"version", "--short"},
 		{"hsds", "import"}, {"hsds", "import", "a", "b"}, {"hsds", "export", "--frob", "dir"}, {"hsds", "export"},
 		{"demo", "seed", "--services", "0"}, {"demo", "seed", "--services", "many"}, {"demo", "seed", "extra"},

@@ -69,6 +69,9 @@ func devTokenFlags(fs *flag.FlagSet) action {
 		if strings.TrimSpace(*subject) == "" {
 			return configErrorf("dev token: --subject is required")
 		}
+		if *ttl <= 0 {
+			return configErrorf("dev token: --ttl must be positive, got %s", *ttl)
+		}
 		for _, r := range roles {
 			if r != auth.RoleClient && r != auth.RoleWorker && r != auth.RoleAdmin {
 				return configErrorf("dev token: --role must be client, worker or admin, got %q", r)
@@ -113,7 +116,8 @@ func devToken(ctx context.Context, e cli, req devissuer.TokenRequest) (string, e
 	}
 	tok, err := iss.Mint(req)
 	if err != nil {
-		return "", fmt.Errorf("mint token: %w", err)
+		// The key works (it was just loaded): what Mint refuses is the request.
+		return "", configErrorf("dev token: %v", err)
 	}
 	return tok, nil
 }
