@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run test check fmt vet openapi build docker tools
+.PHONY: run test test-long check fmt vet openapi build docker tools
 
 ## run: dev mode against local PostgreSQL (embedded OIDC issuer, seeded personas)
 run:
@@ -12,10 +12,15 @@ run:
 test:
 	$(GO) test -race -count=1 -timeout 8m $(PKGS)
 
-## check: formatting, vet and OpenAPI drift (CI runs it before the tests)
+## test-long: the slow checks after make test: authorization matrix, fuzzing (FUZZTIME per target, default 10s), fault injection; one summary (scripts/test-long.sh)
+test-long:
+	scripts/test-long.sh
+
+## check: formatting, vet (also of the -tags long tests) and OpenAPI drift (CI runs it before the tests)
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags long $(PKGS)
 	@$(GO) run . openapi | cmp -s - openapi/openapi.yaml || { echo "openapi/openapi.yaml is stale: run make openapi"; exit 1; }
 
 fmt:

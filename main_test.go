@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -18,8 +19,12 @@ import (
 	"github.com/waypoint-portal/waypoint/api/apitest"
 )
 
-func env(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+// env is a process environment for run: exactly the variables in m.
+func env(m map[string]string) lookupEnv {
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	}
 }
 
 func TestConfigErrorsNameTheVariable(t *testing.T) {
@@ -37,6 +42,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"WAYPOINT_DEV": "true", "WAYPOINT_DB_MAX_OPEN_CONNS": "-3"}, "WAYPOINT_DB_MAX_OPEN_CONNS"},
 		{map[string]string{"WAYPOINT_DEV": "true", "WAYPOINT_DB_STATEMENT_TIMEOUT": "soon"}, "WAYPOINT_DB_STATEMENT_TIMEOUT"},
 		{map[string]string{"WAYPOINT_DEV": "true", "WAYPOINT_LOG_LEVEL": "loud"}, "WAYPOINT_LOG_LEVEL"},
+		{map[string]string{"WAYPOINT_DEV": "true", "WAYPOINT_METRICS_ADDR": "9464"}, "WAYPOINT_METRICS_ADDR"},
+		{map[string]string{"WAYPOINT_DEV": "true", "WAYPOINT_METRICS_ADDR": "127.0.0.1:8080"}, "WAYPOINT_METRICS_ADDR"},
 	}
 	for _, tc := range cases {
 		var stderr bytes.Buffer
@@ -46,15 +53,25 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 			t.Errorf("env %v: exit %d, stderr %q; want exit 2 and one line naming %s", tc.env, code, stderr.String(), tc.want)
 		}
 	}
-	c, err := loadConfig(env(map[string]string{"WAYPOINT_ADDR": "[::1]:9000"}), true)
+	c, err := loadServeConfig(env(map[string]string{"WAYPOINT_ADDR": "[::1]:9000"}), true)
 	if err != nil || c.IssuerURL != "http://[::1]:9000/dev/oidc" || c.Audience != "waypoint" {
 		t.Fatalf("dev defaults: %+v %v", c, err)
+	}
+	// Metrics: Prometheus' default port on loopback unless moved or turned off.
+	for v, want := range map[string]string{"": "", "off": "", "OFF": "", "0.0.0.0:9100": "0.0.0.0:9100"} {
+		c, err := loadServeConfig(env(map[string]string{"WAYPOINT_METRICS_ADDR": v}), true)
+		if err != nil || c.MetricsAddr != want {
+			t.Errorf("WAYPOINT_METRICS_ADDR=%q: metrics on %q (%v), want %q", v, c.MetricsAddr, err, want)
+		}
+	}
+	if c.MetricsAddr != "127.0.0.1:9464" {
+		t.Errorf("default metrics address %q", c.MetricsAddr)
 	}
 }
 
 func TestOpenAPIIsCommittedAndComplete(t *testing.T) {
 	var out bytes.Buffer
-	if err := cmdOpenAPI(&out); err != nil {
+	if err := cmdOpenAPI(context.Background(), cli{stdout: &out}, nil); err != nil {
 		t.Fatal(err)
 	}
 	committed, err := os.ReadFile("openapi/openapi.yaml")
@@ -110,8 +127,8 @@ func freeAddr(t *testing.T) string {
 // call /v1/me, then shut down gracefully on cancellation.
 func TestDevServeAndToken(t *testing.T) {
 	_, dbURL := apitest.NewDB(t)
-	addr := freeAddr(t)
-	e := env(map[string]string{"DATABASE_URL": dbURL, "WAYPOINT_ADDR": addr, "WAYPOINT_SHUTDOWN_TIMEOUT": "5s"})
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
+	e := env(map[string]string{"DATABASE_URL": dbURL, "WAYPOINT_ADDR": addr, "WAYPOINT_METRICS_ADDR": metricsAddr, "WAYPOINT_SHUTDOWN_TIMEOUT": "5s"})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
@@ -161,6 +178,19 @@ func TestDevServeAndToken(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusForbidden {
 		t.Fatalf("scoped token: %d, want 403", res.StatusCode)
+	}
+	// Metrics are on their own listener, not on the API's.
+	if r, err := http.Get("http://" + addr + "/metrics"); err != nil || r.StatusCode != http.StatusNotFound {
+		t.Fatalf("GET /metrics on the API listener: %v %v, want 404", r, err)
+	}
+	r, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK || !strings.Contains(string(m), `waypoint_http_requests_total{operation="getMe",status="200"}`) {
+		t.Fatalf("metrics listener: %d %.300s", r.StatusCode, m)
 	}
 	cancel()
 	select {

@@ -98,6 +98,7 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 				if ri := requestInfoFrom(ctx.Context()); ri != nil {
 					ri.Err = err
 				}
+				ctx.SetHeader("Retry-After", retryAfterOutage)
 				_ = huma.WriteErr(api, ctx, http.StatusServiceUnavailable, "")
 				return
 			}
@@ -120,10 +121,7 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 			Issuer: p.Issuer, Subject: p.Subject, Name: p.Name, Roles: p.Roles, AppID: p.AppID,
 		})
 		if err != nil {
-			if ri := requestInfoFrom(ctx.Context()); ri != nil {
-				ri.Err = err
-			}
-			_ = huma.WriteErr(api, ctx, http.StatusInternalServerError, "")
+			writeError(api, ctx, err)
 			return
 		}
 		if ri := requestInfoFrom(ctx.Context()); ri != nil {

@@ -69,7 +69,16 @@ func newProblem(ctx context.Context, status int, msg string, errs ...error) *Pro
 			}
 		}
 	}
-	if status >= 500 {
+	// 5xx bodies never carry internal text; a 503's own message (ours, such
+	// as "database unreachable") tells the caller what to wait for.
+	switch {
+	case status == http.StatusServiceUnavailable && msg == "":
+		p.Detail = "The service is temporarily unavailable. Retry after the number of seconds in Retry-After " +
+			"(a POST with the same Idempotency-Key is not applied twice)."
+		return p
+	case status == http.StatusServiceUnavailable:
+		return p
+	case status >= 500:
 		p.Detail = "Something went wrong on our side. Nothing was changed unless the response said so; if it keeps happening, quote the request id."
 		return p
 	}
@@ -96,6 +105,13 @@ func toHTTPError(ctx context.Context, err error) error {
 	var se huma.StatusError
 	if errors.As(err, &se) {
 		return err
+	}
+	if domain.Unavailable(err) {
+		// An outage, not a bug: tell the caller when to come back.
+		if ri := requestInfoFrom(ctx); ri != nil {
+			ri.Err = err
+		}
+		return databaseUnavailable(ctx)
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && (pgErr.Code == "22021" || pgErr.Code == "22P05") {
@@ -135,6 +151,36 @@ func toHTTPError(ctx context.Context, err error) error {
 		return huma.ErrorWithHeaders(p, http.Header{"ETag": []string{etag(de.Version)}})
 	default:
 		return newProblem(ctx, http.StatusInternalServerError, "", fmt.Errorf("unmapped domain error kind %d: %w", de.Kind, err))
+	}
+}
+
+// retryAfterOutage is how long a caller should wait after a database outage:
+// about how long a PostgreSQL failover or restart takes.
+const retryAfterOutage = "5"
+
+// databaseUnavailable is the answer while the database cannot be reached:
+// 503 with Retry-After, so clients and load balancers back off and retry.
+func databaseUnavailable(ctx context.Context) error {
+	return huma.ErrorWithHeaders(newProblem(ctx, http.StatusServiceUnavailable, ""),
+		http.Header{"Retry-After": []string{retryAfterOutage}})
+}
+
+// writeError answers a failure outside a handler (in middleware) exactly as
+// handle would: mapped once by toHTTPError, headers included.
+func writeError(api huma.API, ctx huma.Context, err error) {
+	herr := toHTTPError(ctx.Context(), err)
+	// The headers (Retry-After, ETag) wrap the problem, not the other way round.
+	var he huma.HeadersError
+	if errors.As(herr, &he) {
+		for k, vs := range he.GetHeaders() {
+			for _, v := range vs {
+				ctx.AppendHeader(k, v)
+			}
+		}
+	}
+	var se huma.StatusError
+	if errors.As(herr, &se) {
+		writeStatusError(api, ctx, se)
 	}
 }
 

@@ -7,12 +7,12 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/waypoint-portal/waypoint/auth"
 	"github.com/waypoint-portal/waypoint/domain"
@@ -30,7 +30,8 @@ type Deps struct {
 	Store    *domain.Store
 	Verifier TokenVerifier
 	Logger   *slog.Logger
-	// Registry receives the HTTP metrics; /metrics serves its Gatherer.
+	// Registry receives the HTTP metrics; the caller serves it (never on the
+	// API's own listener: see api/server).
 	Registry *prometheus.Registry
 	// DevIssuer, when set, is mounted at /dev/oidc/ and puts the server in
 	// dev mode: every request whose Host is not loopback gets 421 (DNS
@@ -76,7 +77,6 @@ func New(d Deps) *Server {
 	s.api.UseMiddleware(operationInfo, s.authenticate(s.api), s.idempotency(s.api))
 	s.register()
 
-	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))
 	h := d.CORS.wrap(problemForUnrouted(mux))
 	if d.DevIssuer != nil {
 		mux.Handle("/dev/oidc/", d.DevIssuer)
@@ -117,7 +117,8 @@ func humaConfig() huma.Config {
 	cfg.OpenAPI.Info.Description = "Waypoint is a client self-service portal for people receiving social services: " +
 		"their own goals, community resources near them, secure messages with their care team, and control over who touches their data.\n\n" +
 		"Errors are RFC 9457 problem+json. Resources you may not see are 404. Versioned resources carry a strong ETag; " +
-		"PATCH/PUT/DELETE of them require If-Match (missing: 428, stale: 412). PATCH bodies are JSON Merge Patch."
+		"PATCH/PUT/DELETE of them require If-Match (missing: 428, stale: 412). PATCH bodies are JSON Merge Patch. " +
+		"While the database is unreachable every operation answers 503 with Retry-After (seconds); retry then."
 	cfg.OpenAPI.Info.Contact = &huma.Contact{Name: "Waypoint", URL: "https://github.com/waypoint-portal/waypoint"}
 	cfg.OpenAPI.Info.License = &huma.License{Name: "Apache-2.0", Identifier: "Apache-2.0"}
 	cfg.OpenAPI.Servers = []*huma.Server{{URL: "http://127.0.0.1:8080", Description: "Local development server"}}
@@ -167,6 +168,10 @@ func op(method, path, id, tag, summary, description, scope string, errs ...int) 
 	if scope != "" {
 		o.Security = []map[string][]string{{schemeOAuth2: {scope}}, {schemeBearer: {scope}}}
 		errs = append([]int{http.StatusUnauthorized, http.StatusForbidden}, errs...)
+	}
+	// Every operation may meet a database outage: 503 with Retry-After.
+	if !slices.Contains(errs, http.StatusServiceUnavailable) {
+		errs = append(errs, http.StatusServiceUnavailable)
 	}
 	o.Errors = append(errs, http.StatusInternalServerError)
 	return o

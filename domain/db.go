@@ -3,8 +3,11 @@ package domain
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -74,8 +77,11 @@ func OpenGorm(sqlDB *sql.DB) (*gorm.DB, error) {
 	return db, nil
 }
 
-// EnsureDatabase creates the database named in dbURL if it is missing, by
-// connecting to the server's maintenance database "postgres".
+// EnsureDatabase creates the database named in dbURL if it is missing. It
+// connects to that database first, so errors name it; only when PostgreSQL
+// says it does not exist (3D000) does it connect to the server's maintenance
+// database "postgres" to create it. Several processes may do this at once
+// (replicas, `make run` and `dev token`): losing the race is success.
 func EnsureDatabase(ctx context.Context, dbURL string) error {
 	u, err := url.Parse(dbURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
@@ -85,29 +91,71 @@ func EnsureDatabase(ctx context.Context, dbURL string) error {
 	if name == "" || name == "postgres" {
 		return nil
 	}
-	admin := *u
-	admin.Path = "/postgres"
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(cctx, admin.String())
+	conn, err := pgx.Connect(cctx, dbURL)
+	if err == nil {
+		return conn.Close(context.Background())
+	}
+	if pgCode(err) != "3D000" { // invalid_catalog_name: the database does not exist
+		return connectError(name, u.Host, err)
+	}
+	admin := *u
+	admin.Path = "/postgres"
+	conn, err = pgx.Connect(cctx, admin.String())
 	if err != nil {
-		return fmt.Errorf("connect to database server: %w", err)
+		return connectError(name, u.Host, err)
 	}
 	defer conn.Close(context.Background())
-	var exists bool
-	if err := conn.QueryRow(cctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
-		return fmt.Errorf("look up database %q: %w", name, err)
-	}
-	if exists {
-		return nil
-	}
 	_, err = conn.Exec(cctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // created concurrently by another replica
+	switch {
+	case err == nil:
+		return nil
+	case pgCode(err) == "42P04", // duplicate_database: created by another process in the meantime
+		pgCode(err) == "23505": // unique violation on pg_database: the same race, caught a step later
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("create database %q: %w", name, err)
+	return fmt.Errorf("create database %q: %w", name, err)
+}
+
+// connectError names the configured database and server, not the
+// maintenance database that pgx's own message may mention.
+func connectError(name, host string, err error) error {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) && errors.Unwrap(ce) != nil {
+		err = errors.Unwrap(ce)
 	}
-	return nil
+	return fmt.Errorf("cannot connect to database %q on %s: %w", name, host, err)
+}
+
+// pgCode is the SQLSTATE of err, or "" when it is not a PostgreSQL error.
+func pgCode(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
+}
+
+// Unavailable reports whether err means the database could not be reached or
+// went away mid-statement (an outage or a restart: retrying later may
+// succeed), as opposed to a statement that failed on its own.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "57P01", "57P02", "57P03", // admin or crash shutdown, cannot connect now
+			"53300": // too many connections
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "08") // connection exception class
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		pgconn.SafeToRetry(err)
 }

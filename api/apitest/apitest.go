@@ -24,7 +24,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/waypoint-portal/waypoint/api"
-	"github.com/waypoint-portal/waypoint/auth"
+	"github.com/waypoint-portal/waypoint/api/server"
 	"github.com/waypoint-portal/waypoint/auth/authtest"
 	"github.com/waypoint-portal/waypoint/domain"
 	"github.com/waypoint-portal/waypoint/domain/live"
@@ -172,23 +172,17 @@ func NewWith(t testing.TB, opts ...Option) *Env {
 // ends open event streams, so closing the server does not wait on them.
 func (e *Env) start() {
 	e.t.Helper()
-	v, err := auth.NewVerifier(context.Background(), e.Issuer.Config())
-	if err != nil {
-		e.t.Fatalf("verifier: %v", err)
-	}
 	// Errors reach the test log, so a 500 explains itself.
 	log := slog.New(slog.NewTextHandler(testWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	hc := e.opts.hub
 	hc.DatabaseURL = e.DBURL
-	if hc.Logger == nil {
-		hc.Logger = log
+	srv, err := server.New(context.Background(), server.Config{Store: e.Store, Auth: e.Issuer.Config(), Logger: log,
+		Hub: hc, Events: e.opts.events, Extend: e.opts.extend})
+	if err != nil {
+		e.t.Fatalf("server: %v", err)
 	}
-	e.Hub = live.Start(context.Background(), e.Store, hc)
-	as := api.New(api.Deps{Store: e.Store, Verifier: v, Logger: log, Hub: e.Hub, Events: e.opts.events})
-	for _, f := range e.opts.extend {
-		f(as)
-	}
-	e.Server = httptest.NewUnstartedServer(as.Handler())
+	e.Hub = srv.Hub
+	e.Server = httptest.NewUnstartedServer(srv.Handler())
 	e.Server.Config.ReadTimeout, e.Server.Config.WriteTimeout = e.opts.readTimeout, e.opts.writeTimeout
 	e.Server.Start()
 	e.URL = e.Server.URL

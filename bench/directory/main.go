@@ -18,10 +18,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -32,8 +29,6 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/waypoint-portal/waypoint/api"
-	"github.com/waypoint-portal/waypoint/auth"
 	"github.com/waypoint-portal/waypoint/auth/devissuer"
 	"github.com/waypoint-portal/waypoint/bench/internal/load"
 	"github.com/waypoint-portal/waypoint/domain"
@@ -115,24 +110,12 @@ func run(ctx context.Context, c config) error {
 	}
 	fmt.Printf("EXPLAIN of search=food pantry&lat=47.61&lon=-122.33&radius_km=5&open_now=true:\n%s\n", plan)
 
-	key, err := devissuer.GenerateKey()
+	srv, iss, err := load.Server(ctx, store, issuerURL, audience)
 	if err != nil {
 		return err
 	}
-	iss, err := devissuer.New(issuerURL, audience, key, []devissuer.Persona{})
-	if err != nil {
-		return err
-	}
-	verifier := auth.NewStaticVerifier(auth.Config{IssuerURL: issuerURL, Audience: audience, RolesClaim: "roles"}, iss.KeySet(), iss.Algorithms())
-	srv := api.New(api.Deps{Store: store, Verifier: verifier, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	defer hs.Close()
-	base := "http://" + ln.Addr().String()
+	defer srv.Close()
+	base := srv.URL()
 	// Search from where the services are: near random locations of the
 	// directory, so busy cities get more searches.
 	var pts []point

@@ -56,8 +56,10 @@ func main() {
 type server struct {
 	name string
 	url  string
-	cmd  *exec.Cmd
-	done chan error
+	// metrics is the server's own metrics listener (never the API's).
+	metrics string
+	cmd     *exec.Cmd
+	done    chan error
 }
 
 func run(nStreams, nWorkers, rate int, duration time.Duration, dbURL string) error {
@@ -259,14 +261,15 @@ func startServer(ctx context.Context, name, bin, addr, issuer, dbURL, dir string
 	if err != nil {
 		return nil, err
 	}
+	metricsAddr := freeAddr()
 	cmd := exec.Command(bin, "serve", "--dev")
-	cmd.Env = append(os.Environ(), "WAYPOINT_ADDR="+addr, "DATABASE_URL="+dbURL, "OIDC_ISSUER_URL="+issuer,
+	cmd.Env = append(os.Environ(), "WAYPOINT_ADDR="+addr, "WAYPOINT_METRICS_ADDR="+metricsAddr, "DATABASE_URL="+dbURL, "OIDC_ISSUER_URL="+issuer,
 		"WAYPOINT_LOG_LEVEL=warn", "WAYPOINT_DB_MAX_OPEN_CONNS=20", "WAYPOINT_SHUTDOWN_TIMEOUT=20s")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &server{name: name, url: "http://" + addr, cmd: cmd, done: make(chan error, 1)}
+	s := &server{name: name, url: "http://" + addr, metrics: "http://" + metricsAddr + "/metrics", cmd: cmd, done: make(chan error, 1)}
 	go func() { s.done <- cmd.Wait(); logf.Close() }()
 	ok := waitUntil(60*time.Second, func() bool {
 		res, err := http.Get(s.url + "/readyz")
@@ -312,7 +315,7 @@ func (s *server) memory(hc *http.Client) (memory, error) {
 			m.rss = kb * 1024
 		}
 	}
-	res, err := hc.Get(s.url + "/metrics")
+	res, err := hc.Get(s.metrics)
 	if err != nil {
 		return m, err
 	}

@@ -19,10 +19,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"runtime/pprof"
@@ -35,8 +32,6 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"gorm.io/gorm"
 
-	"github.com/waypoint-portal/waypoint/api"
-	"github.com/waypoint-portal/waypoint/auth"
 	"github.com/waypoint-portal/waypoint/auth/devissuer"
 	"github.com/waypoint-portal/waypoint/bench/internal/load"
 	"github.com/waypoint-portal/waypoint/domain"
@@ -102,25 +97,12 @@ func run(ctx context.Context, c config) error {
 		fmt.Printf("seeded %d clients x %d goals in %s\n", clients, goalsPer, time.Since(start).Round(time.Millisecond))
 	}
 
-	key, err := devissuer.GenerateKey()
+	srv, iss, err := load.Server(ctx, domain.NewStore(db), issuerURL, audience)
 	if err != nil {
 		return err
 	}
-	iss, err := devissuer.New(issuerURL, audience, key, []devissuer.Persona{})
-	if err != nil {
-		return err
-	}
-	verifier := auth.NewStaticVerifier(auth.Config{IssuerURL: issuerURL, Audience: audience, RolesClaim: "roles"}, iss.KeySet(), iss.Algorithms())
-	// Request logs are formatted as in production, then dropped.
-	srv := api.New(api.Deps{Store: domain.NewStore(db), Verifier: verifier, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	defer hs.Close()
-	base := "http://" + ln.Addr().String()
+	defer srv.Close()
+	base := srv.URL()
 
 	w, err := loadWork(ctx, db, iss, c.sample)
 	if err != nil {

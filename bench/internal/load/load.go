@@ -5,12 +5,17 @@ package load
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"gorm.io/gorm"
 
+	"github.com/waypoint-portal/waypoint/api/server"
+	"github.com/waypoint-portal/waypoint/auth"
+	"github.com/waypoint-portal/waypoint/auth/devissuer"
 	"github.com/waypoint-portal/waypoint/domain"
 )
 
@@ -57,4 +62,29 @@ func OpenMigrated(ctx context.Context, url string) (db *gorm.DB, close func(), e
 		return nil, nil, err
 	}
 	return db, func() { _ = sqlDB.Close() }, nil
+}
+
+// Server runs Waypoint in process on a free loopback port, built by the same
+// constructor as `waypoint serve`, with tokens from an in-process dev issuer
+// under a fixed name (so seeded people, keyed by issuer and subject, match on
+// every run). Request logs are formatted as in production, then dropped.
+func Server(ctx context.Context, store *domain.Store, issuerURL, audience string) (*server.Server, *devissuer.Issuer, error) {
+	key, err := devissuer.GenerateKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	iss, err := devissuer.New(issuerURL, audience, key, []devissuer.Persona{})
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err := server.New(ctx, server.Config{Store: store, Dev: iss,
+		Auth:   auth.Config{IssuerURL: issuerURL, Audience: audience},
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Addr: "127.0.0.1:0"})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := srv.Open(); err != nil {
+		return nil, nil, err
+	}
+	return srv, iss, nil
 }
