@@ -39,7 +39,7 @@ const usage = `usage: waypoint <command> [flags]
 commands:
   serve [--dev] [--no-migrate]   run the API server (migrates the database first unless --no-migrate)
   migrate up|status              apply or list database migrations
-  dev token --subject S --role client|worker|admin [--role ...] [--scope "..."] [--client-id APP] [--name N] [--ttl 1h]
+  dev token --subject S --role client|worker|admin|directory_editor [--role ...] [--scope "..."] [--client-id APP] [--name N] [--ttl 1h]
                                  print an access token the dev server accepts
   openapi                        print the OpenAPI document (YAML)
   hsds import PATH               import Open Referral HSDS 3.0 JSON (a file or a directory); upserts by HSDS id
@@ -427,12 +427,12 @@ func (m *multiFlag) Set(v string) error {
 
 func cmdDev(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "token" {
-		return &configError{"usage: waypoint dev token --subject S --role client|worker|admin [--scope \"...\"] [--client-id APP] [--name N] [--ttl 1h]"}
+		return &configError{"usage: waypoint dev token --subject S --role client|worker|admin|directory_editor [--scope \"...\"] [--client-id APP] [--name N] [--ttl 1h]"}
 	}
 	fs := flag.NewFlagSet("dev token", flag.ContinueOnError)
 	subject := fs.String("subject", "", "subject (user id) of the token, e.g. alice")
 	var roles multiFlag
-	fs.Var(&roles, "role", "role: client, worker or admin (repeatable)")
+	fs.Var(&roles, "role", "role: client, worker, admin or directory_editor (repeatable; none: a token with no Waypoint role)")
 	scope := fs.String("scope", "", "space-separated scopes (default: all Waypoint scopes)")
 	clientID := fs.String("client-id", "waypoint-dev-cli", "app id (azp) of the token")
 	name := fs.String("name", "", "display name (default: the persona's name or the subject)")
@@ -444,8 +444,8 @@ func cmdDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return &configError{"dev token: --subject is required"}
 	}
 	for _, r := range roles {
-		if r != auth.RoleClient && r != auth.RoleWorker && r != auth.RoleAdmin {
-			return &configError{"dev token: --role must be client, worker or admin, got " + strconv.Quote(r)}
+		if !slices.Contains(auth.KnownRoles(), r) {
+			return &configError{"dev token: --role must be one of " + strings.Join(auth.KnownRoles(), ", ") + ", got " + strconv.Quote(r)}
 		}
 	}
 	c, err := loadConfig(getenv, true)

@@ -12,7 +12,16 @@ const (
 	RoleClient = "client"
 	RoleWorker = "worker"
 	RoleAdmin  = "admin"
+	// RoleDirectoryEditor maintains the resource directory's listings (a
+	// person or a machine client); it reaches no client data.
+	RoleDirectoryEditor = "directory_editor"
 )
+
+// KnownRoles lists the roles Waypoint acts on. A token carrying none of them
+// may only read its own person and the public directory.
+func KnownRoles() []string {
+	return []string{RoleClient, RoleWorker, RoleAdmin, RoleDirectoryEditor}
+}
 
 // AllScopes lists every OAuth2 scope Waypoint understands, with a description
 // used in the OpenAPI document.

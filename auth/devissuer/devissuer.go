@@ -843,7 +843,7 @@ func (i *Issuer) chosenPersona(v url.Values) (Persona, error) {
 	return Persona{Subject: sub, Name: name, Roles: []string{role}}, nil
 }
 
-func knownRoles() []string { return []string{auth.RoleClient, auth.RoleWorker, auth.RoleAdmin} }
+func knownRoles() []string { return auth.KnownRoles() }
 
 // redirect sends the browser back to the validated redirect_uri, keeping any
 // query it already had (RFC 6749 §3.1.2) and echoing state.
