@@ -176,6 +176,18 @@ func goalSources(to string, m GoalMover) []string {
 	return out
 }
 
+// sources lists the statuses mover m may make the change c from: the
+// lifecycle table, or for accept and reject only proposed, if m may.
+func (c goalChange) sources(m GoalMover) []string {
+	if !c.fromProposed {
+		return goalSources(c.to, m)
+	}
+	if GoalMoveAllowed(GoalProposed, c.to, m) {
+		return []string{GoalProposed}
+	}
+	return []string{}
+}
+
 // goalStartStatus is the status a new goal starts in. The client's own goal
 // starts active (the default) or planned; a care team member's goal is a
 // proposal for the client to accept or reject, and nothing else.

@@ -584,17 +584,6 @@ func (s *Store) applyGoalChange(ctx context.Context, a Actor, id uuid.UUID, c go
 	return g, err
 }
 
-// sources lists the statuses mover m may make this change from.
-func (c goalChange) sources(m GoalMover) []string {
-	if !c.fromProposed {
-		return goalSources(c.to, m)
-	}
-	if GoalMoveAllowed(GoalProposed, c.to, m) {
-		return []string{GoalProposed}
-	}
-	return []string{}
-}
-
 // unchangedGoal answers an empty patch: the goal as it is, after the same
 // visibility and precondition checks as a real change.
 func (s *Store) unchangedGoal(ctx context.Context, a Actor, id uuid.UUID, c goalChange) (Goal, error) {
