@@ -531,14 +531,14 @@ func (s *Store) applyGoalChange(ctx context.Context, a Actor, id uuid.UUID, c go
 	if c.to != "" {
 		// The statuses this actor may move the goal from, decided in the
 		// same statement as the write (the lifecycle table, per mover).
-		sources, sargs := goalMoverCase(a, pgArray(c.sources(MoverClient)), pgArray(c.sources(MoverProposer)), pgArray(c.sources(MoverWorker)))
-		cond := `g.lifecycle_status = ANY((` + sources + `)::text[])`
+		from, fargs := goalMoverCase(a, pgArray(c.sources(MoverClient)), pgArray(c.sources(MoverProposer)), pgArray(c.sources(MoverWorker)))
+		cond := `g.lifecycle_status = ANY((` + from + `)::text[])`
 		if c.allowSameLife {
 			cond = `(g.lifecycle_status = ? OR ` + cond + `)`
 			wargs = append(wargs, c.to)
 		}
 		where += ` AND ` + cond
-		wargs = append(wargs, sargs...)
+		wargs = append(wargs, fargs...)
 	}
 	q := `WITH old AS (SELECT g.* FROM goals g WHERE ` + where + ` FOR UPDATE),
 		upd AS (UPDATE goals g SET ` + strings.Join(c.sets, ", ") + `, version = g.version + 1, updated_at = now()
