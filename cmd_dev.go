@@ -60,7 +60,7 @@ func (m *multiFlag) Set(v string) error {
 func devTokenFlags(fs *flag.FlagSet) action {
 	subject := fs.String("subject", "", "subject (user id) of the token, e.g. alice (required)")
 	var roles multiFlag
-	fs.Var(&roles, "role", "role: client, worker or admin (repeatable)")
+	fs.Var(&roles, "role", "role: client, worker, admin or directory_editor (repeatable; none: a token with no Waypoint role)")
 	scope := fs.String("scope", "", "space-separated scopes (default: all Waypoint scopes)")
 	clientID := fs.String("client-id", "waypoint-dev-cli", "app id (azp) of the token")
 	name := fs.String("name", "", "display name (default: the persona's name or the subject)")
@@ -73,8 +73,8 @@ func devTokenFlags(fs *flag.FlagSet) action {
 			return configErrorf("dev token: --ttl must be positive, got %s", *ttl)
 		}
 		for _, r := range roles {
-			if r != auth.RoleClient && r != auth.RoleWorker && r != auth.RoleAdmin {
-				return configErrorf("dev token: --role must be client, worker or admin, got %q", r)
+			if !slices.Contains(auth.KnownRoles(), r) {
+				return configErrorf("dev token: --role must be one of %s, got %q", strings.Join(auth.KnownRoles(), ", "), r)
 			}
 		}
 		req := devissuer.TokenRequest{Subject: *subject, Name: *name, Roles: slices.Clip(roles), ClientID: *clientID, TTL: *ttl}

@@ -128,9 +128,29 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 			ri.PersonID = actor.PersonID.String()
 			ri.AppID = actor.AppID
 		}
+		if !actor.HasRole() && !rolelessAllowed(ctx.Operation().OperationID) {
+			_ = huma.WriteErr(api, ctx, http.StatusForbidden, "this account holds no Waypoint role ("+
+				strings.Join(auth.KnownRoles(), ", ")+"), so it may only read and change its own person (/v1/me) "+
+				"and read the public resource directory; ask an administrator for a role")
+			return
+		}
 		ctx = huma.WithValue(ctx, grantKey{}, grant{Scopes: p.Scopes, Expiry: p.Expiry})
 		next(huma.WithValue(ctx, actorKey{}, actor))
 	}
+}
+
+// rolelessAllowed lists the operations a person holding no Waypoint role may
+// call (DESIGN.md, "Who may do what"): their own person and the public
+// directory reads. It is the one place that decides it; everything else is
+// 403 for them before any handler runs, whatever the token's scopes, so an
+// unknown, revoked or mis-mapped role can never act as a privileged one.
+func rolelessAllowed(operationID string) bool {
+	switch operationID {
+	case "getMe", "patchMe",
+		"searchServices", "getService", "getOrganization", "getLocation", "listTaxonomyTerms":
+		return true
+	}
+	return false
 }
 
 func (s *Server) challenge(api huma.API, ctx huma.Context, status int, header, msg string) {

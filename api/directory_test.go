@@ -436,8 +436,8 @@ func TestDirectoryAdminCRUD(t *testing.T) {
 	seedDirectory(t, e.Store)
 	adam := e.Login("adam", "admin")
 	alice := e.Login("alice", "client")
-	// An integration (a service identity: no person roles) with directory:write.
-	app := e.Issuer.Token(t, "partner-sync", nil, authtest.WithScopes("directory:write", "services:read"), authtest.WithClaim("azp", "partner-sync"))
+	// An integration (a machine client holding the directory_editor role) with directory:write.
+	app := e.Issuer.Token(t, "partner-sync", []string{"directory_editor"}, authtest.WithScopes("directory:write", "services:read"), authtest.WithClaim("azp", "partner-sync"))
 	// A worker whose token lacks directory:write, and one whose token has it.
 	workerNoScope := e.Issuer.Token(t, "wanda", []string{"worker"}, authtest.WithScopes("services:read", "profile:read"))
 	workerAllScopes := e.Issuer.Token(t, "wanda", []string{"worker"})

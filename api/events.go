@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/waypoint-portal/waypoint/auth"
 	"github.com/waypoint-portal/waypoint/domain"
 	"github.com/waypoint-portal/waypoint/domain/live"
 )
@@ -152,7 +152,8 @@ const eventsDescription = "A Server-Sent Events stream of the caller's events: m
 	"Events are re-authorized at delivery: a worker who leaves a client's care team stops receiving that client's events at once.\n\n" +
 	"The bearer token goes in the Authorization header; browser EventSource cannot set headers, so use a fetch-based SSE client. " +
 	"The stream ends when the access token expires: reconnect with a fresh token and Last-Event-ID, nothing is lost. " +
-	"Goal events need the goals:read scope and referral events services:read; without them those events are skipped."
+	"Goal events need the goals:read scope and referral events referrals:read (each implied by its write scope); " +
+	"without them those events are skipped."
 
 func (s *Server) registerEvents() {
 	o := op(http.MethodGet, "/v1/events", "streamEvents", "Events", "Stream live events", eventsDescription+
@@ -330,13 +331,14 @@ func (s *Server) stream(hctx huma.Context, sub *live.Subscription, rp domain.Rep
 }
 
 // eventAllowed applies the token's scopes to each event: the stream itself
-// needs messages:read, goal events also goals:read, referral events services:read.
+// needs messages:read, goal events also goals:read, referral events
+// referrals:read (auth.ScopesAllow: a write scope implies its family's read).
 func eventAllowed(typ string, scopes []string) bool {
 	switch {
 	case strings.HasPrefix(typ, "goal."):
-		return slices.Contains(scopes, "goals:read")
+		return auth.ScopesAllow(scopes, "goals:read")
 	case strings.HasPrefix(typ, "referral."):
-		return slices.Contains(scopes, "services:read")
+		return auth.ScopesAllow(scopes, "referrals:read")
 	}
 	return true
 }

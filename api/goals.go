@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -35,18 +36,10 @@ const goalFHIRDoc = "A client's goal, in their own words. Only the client and th
 	"| `steps` | no FHIR element (milestones; export as `Goal.target` entries or a CarePlan activity) |\n" +
 	"| check-ins, `latest_rating`, `trend` | `Goal.outcome` / Observation resources referencing the goal |\n\n" +
 	"**Lifecycle.** A client's own goal starts `active` (or `planned`); a care team member's starts `proposed` until " +
-	"the client accepts (`accepted`/`active`) or rejects it. Moves follow this table (anything else is 409 naming both states):\n\n" +
-	"| from | to |\n|---|---|\n" +
-	"| proposed | accepted, active, rejected, cancelled, entered-in-error |\n" +
-	"| planned | accepted, active, on-hold, cancelled, entered-in-error |\n" +
-	"| accepted | active, on-hold, completed, cancelled, entered-in-error |\n" +
-	"| active | on-hold, completed, cancelled, entered-in-error |\n" +
-	"| on-hold | active, completed, cancelled, entered-in-error |\n" +
-	"| completed | active, entered-in-error |\n" +
-	"| cancelled | active, planned, entered-in-error |\n" +
-	"| rejected | entered-in-error |\n" +
-	"| entered-in-error | (final; the goal no longer changes) |\n\n" +
-	"Only the client may accept (proposed → accepted/active), reject, or mark a goal entered-in-error (403 for workers). " +
+	"the client accepts (`accepted`/`active`) or rejects it. A client's goal is theirs: every lifecycle move is the client's, " +
+	"except that the care team member who proposed a goal may withdraw it (cancel it) while it is still proposed. Workers " +
+	"co-edit the content. Moves follow this table; a move outside it is 409 naming both states, a move that is someone " +
+	"else's is 403:\n\n%LIFECYCLE%\n" +
 	"Completing a goal sets `achievement_status` to `achieved` unless the same change sets it; making it active again " +
 	"sets `in-progress` when it was empty or achieved.\n\n" +
 	"**Trend.** `latest_rating` is the client's own most recent self-rating (worker check-ins are shown but do not count). " +
@@ -81,7 +74,7 @@ type Goal struct {
 
 // TransformSchema documents the FHIR mapping, lifecycle and trend rules.
 func (Goal) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
-	s.Description = goalFHIRDoc
+	s.Description = strings.Replace(goalFHIRDoc, "%LIFECYCLE%", goalLifecycleDoc(), 1)
 	return nullableEnums(s)
 }
 
@@ -209,7 +202,7 @@ type GoalPatch struct {
 	Category          *string   `json:"category,omitempty" nullable:"true" enum:"housing,food,health,income,education,employment,family,legal,safety,wellbeing,other" doc:"null clears it"`
 	Priority          *string   `json:"priority,omitempty" enum:"high,medium,low"`
 	TargetDate        *string   `json:"target_date,omitempty" nullable:"true" format:"date" doc:"null clears it"`
-	LifecycleStatus   *string   `json:"lifecycle_status,omitempty" enum:"proposed,planned,accepted,active,on-hold,completed,cancelled,entered-in-error,rejected" doc:"Moves the goal along the lifecycle table (see Goal); 409 when the table forbids it, 403 for moves only the client may make"`
+	LifecycleStatus   *string   `json:"lifecycle_status,omitempty" enum:"proposed,planned,accepted,active,on-hold,completed,cancelled,entered-in-error,rejected" doc:"Moves the goal along the lifecycle table (see Goal); 409 when the table has no such move, 403 when the move is someone else's (every move is the client's, except that the worker who proposed a goal may cancel it while it is proposed)"`
 	AchievementStatus *string   `json:"achievement_status,omitempty" nullable:"true" enum:"in-progress,improving,worsening,no-change,achieved,sustaining,not-achieved,no-progress,not-attainable" doc:"null clears it"`
 	StatusReason      *string   `json:"status_reason,omitempty" nullable:"true" maxLength:"1000" doc:"null clears it"`
 }
@@ -424,10 +417,10 @@ func (s *Server) registerGoals() {
 	handle(s.api, op(http.MethodPatch, "/v1/goals/{goalId}", "patchGoal", goalTag, "Change a goal",
 		"JSON Merge Patch (null clears description, why_it_matters, strengths_used, category, target_date, "+
 			"achievement_status, status_reason). Requires If-Match: 428 without it, 412 with the current ETag when someone "+
-			"else changed the goal first; nobody's edit is lost. The client and their care team may edit; lifecycle moves "+
-			"follow the table in the Goal schema (409 naming both states), and only the client may accept, reject or mark "+
-			"entered-in-error (403). Every changed field is recorded in the goal's history. A patch that changes nothing "+
-			"returns the goal unchanged.",
+			"else changed the goal first; nobody's edit is lost. The client and their care team may edit the content; lifecycle "+
+			"moves follow the table in the Goal schema (409 naming both states) and are the client's, except that the worker "+
+			"who proposed a goal may cancel it while it is still proposed (403 otherwise). Every changed field is recorded in "+
+			"the goal's history. A patch that changes nothing returns the goal unchanged.",
 		"goals:write", notFound, invalid, conflict, stale, noMatch, tooLarge, badType),
 		func(ctx context.Context, in *patchGoalInput) (*goalOutput, error) {
 			k := parseMergeKeys(in.RawBody)

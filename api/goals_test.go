@@ -320,7 +320,9 @@ func TestGoalLifecycleTable(t *testing.T) {
 	patchGoal(w, w.wanda, act, map[string]any{"lifecycle_status": "entered-in-error"}).Problem(t, http.StatusForbidden)
 	// Role before precondition: a stale ETag does not hide the 403.
 	e.Do(http.MethodPatch, goalPath(act.ID), w.wanda.Token, map[string]any{"lifecycle_status": "entered-in-error"}, "If-Match", `"99"`).Problem(t, http.StatusForbidden)
-	act = decodeGoal(t, patchGoal(w, w.wanda, act, map[string]any{"lifecycle_status": "on-hold"}).Want(t, http.StatusOK))
+	// Every other lifecycle move is the client's too (TestGoalLifecycleOwnership has them all).
+	patchGoal(w, w.wanda, act, map[string]any{"lifecycle_status": "on-hold"}).Problem(t, http.StatusForbidden)
+	act = decodeGoal(t, patchGoal(w, w.alice, act, map[string]any{"lifecycle_status": "on-hold"}).Want(t, http.StatusOK))
 	// Entered in error: final, frozen, and hidden from lists by default.
 	eie := decodeGoal(t, patchGoal(w, w.alice, act, map[string]any{"lifecycle_status": "entered-in-error"}).Want(t, http.StatusOK))
 	p = patchGoal(w, w.alice, eie, map[string]any{"title": "again"}).Problem(t, http.StatusConflict)

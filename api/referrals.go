@@ -106,7 +106,7 @@ func (s *Server) registerReferrals() {
 	handle(s.api, op(http.MethodGet, "/v1/clients/{clientId}/referrals", "listReferrals", "Referrals", "List a client's referrals",
 		"Newest first, each with its service and full status history. Visible to the client and their care team; "+
 			"anyone else (administrators included) gets 404. Worker reads are recorded in the client's access log.",
-		"services:read", http.StatusNotFound, http.StatusUnprocessableEntity),
+		"referrals:read", http.StatusNotFound, http.StatusUnprocessableEntity),
 		func(ctx context.Context, in *listReferralsInput) (*referralsOutput, error) {
 			rows, next, err := s.store.ListReferrals(ctx, actorFrom(ctx), in.ClientID, in.Status, in.Cursor, in.Limit)
 			if err != nil {
@@ -116,10 +116,10 @@ func (s *Server) registerReferrals() {
 		})
 
 	create := idempotent(op(http.MethodPost, "/v1/clients/{clientId}/referrals", "createReferral", "Referrals", "Refer a client to a service",
-		"Creates a referral in status sent. The client themself or a worker on their care team may (scope goals:write); "+
+		"Creates a referral in status sent. The client themself or a worker on their care team may (scope referrals:write); "+
 			"others get 404. The service must be active; a goal_id must be one of the client's goals (422 otherwise), and the "+
 			"referral then appears in that goal's history. Emits referral.updated to the client and care team.",
-		"goals:write", http.StatusNotFound, http.StatusUnprocessableEntity))
+		"referrals:write", http.StatusNotFound, http.StatusUnprocessableEntity))
 	create.DefaultStatus = http.StatusCreated
 	handle(s.api, create, func(ctx context.Context, in *createReferralInput) (*referralOutput, error) {
 		r, err := s.store.CreateReferral(ctx, actorFrom(ctx), in.ClientID, domain.ReferralInput{
@@ -133,7 +133,7 @@ func (s *Server) registerReferrals() {
 	handle(s.api, op(http.MethodGet, "/v1/referrals/{referralId}", "getReferral", "Referrals", "Get a referral",
 		"A referral with its service and status history (who changed it, when). Visible to the client and their care team; "+
 			"others get 404.",
-		"services:read", http.StatusNotFound, http.StatusUnprocessableEntity),
+		"referrals:read", http.StatusNotFound, http.StatusUnprocessableEntity),
 		func(ctx context.Context, in *ReferralPath) (*referralOutput, error) {
 			r, err := s.store.GetReferral(ctx, actorFrom(ctx), in.ReferralID)
 			if err != nil {
@@ -147,8 +147,8 @@ func (s *Server) registerReferrals() {
 			"completed, and to cancelled from any status still in progress; any other move is 409 naming both states. "+
 			"Every status change is recorded with who and when, written to the linked goal's history as "+
 			"referral[<id>].status, and announced as referral.updated. The client and workers on their care team may "+
-			"(scope goals:write); others get 404. Requires If-Match (missing: 428, stale: 412).",
-		"goals:write", http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity,
+			"(scope referrals:write); others get 404. Requires If-Match (missing: 428, stale: 412).",
+		"referrals:write", http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity,
 		http.StatusPreconditionFailed, http.StatusPreconditionRequired),
 		func(ctx context.Context, in *patchReferralInput) (*referralOutput, error) {
 			k := parseMergeKeys(in.RawBody)

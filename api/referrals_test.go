@@ -270,10 +270,11 @@ func TestReferralVisibility(t *testing.T) {
 		e.Do(http.MethodPatch, "/v1/referrals/"+ref.ID, who.Token, map[string]any{"status": "acknowledged"}).Problem(t, http.StatusNotFound)
 	}
 	e.Do(http.MethodGet, "/v1/referrals/"+uuid.NewString(), w.alice.Token, nil).Problem(t, http.StatusNotFound)
-	// Scopes: reading needs services:read, changing needs goals:write.
-	noRead := e.Issuer.Token(t, "alice", []string{"client"}, authtest.WithScopes("goals:write"))
+	// Scopes: referrals are their own family (referrals:read, referrals:write);
+	// goal and directory scopes neither read nor change them.
+	noRead := e.Issuer.Token(t, "alice", []string{"client"}, authtest.WithScopes("goals:write", "services:read"))
 	e.Do(http.MethodGet, "/v1/referrals/"+ref.ID, noRead, nil).Problem(t, http.StatusForbidden)
-	noWrite := e.Issuer.Token(t, "alice", []string{"client"}, authtest.WithScopes("services:read"))
+	noWrite := e.Issuer.Token(t, "alice", []string{"client"}, authtest.WithScopes("referrals:read", "goals:write"))
 	e.Do(http.MethodPost, refs, noWrite, map[string]any{"service_id": svcBallard.String()}).Problem(t, http.StatusForbidden)
 	patchReferral(e, apitest.User{Token: noWrite}, ref, map[string]any{"status": "acknowledged"}).Problem(t, http.StatusForbidden)
 	e.Do(http.MethodGet, "/v1/referrals/"+ref.ID, w.alice.Token, nil).Want(t, http.StatusOK).Decode(t, &ref)

@@ -65,8 +65,9 @@ func (s *Server) registerSavedServices() {
 	handle(s.api, op(http.MethodGet, "/v1/clients/{clientId}/saved-services", "listSavedServices", "Saved services",
 		"List a client's saved services",
 		"The services the client keeps on their list, oldest first. Visible to the client and their care team; "+
-			"anyone else (administrators included) gets 404. Reads by a worker are recorded in the client's access log.",
-		"services:read", http.StatusNotFound, http.StatusUnprocessableEntity),
+			"anyone else (administrators included) gets 404. Reads by a worker are recorded in the client's access log. "+
+			"The list is the client's own data, so it needs profile:read (services:read covers only the public directory).",
+		"profile:read", http.StatusNotFound, http.StatusUnprocessableEntity),
 		func(ctx context.Context, in *listSavedInput) (*savedPageOutput, error) {
 			rows, next, err := s.store.ListSavedServices(ctx, actorFrom(ctx), in.ClientID, in.Cursor, in.Limit)
 			if err != nil {

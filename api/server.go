@@ -117,7 +117,11 @@ func humaConfig() huma.Config {
 	cfg.OpenAPI.Info.Description = "Waypoint is a client self-service portal for people receiving social services: " +
 		"their own goals, community resources near them, secure messages with their care team, and control over who touches their data.\n\n" +
 		"Errors are RFC 9457 problem+json. Resources you may not see are 404. Versioned resources carry a strong ETag; " +
-		"PATCH/PUT/DELETE of them require If-Match (missing: 428, stale: 412). PATCH bodies are JSON Merge Patch. " +
+		"PATCH/PUT/DELETE of them require If-Match (missing: 428, stale: 412). PATCH bodies are JSON Merge Patch.\n\n" +
+		"Roles (from the token's roles claim): client, worker, admin, directory_editor. A token whose person holds none of them may " +
+		"only use GET/PATCH /v1/me and the directory reads; every other operation answers it 403. " +
+		"Scopes: each operation declares exactly one; a write scope implies the read scope of its family " +
+		"(profile, goals, assessments, services/directory:write, referrals, messages, groups, privacy).\n\n" +
 		"While the database is unreachable every operation answers 503 with Retry-After (seconds); retry then."
 	cfg.OpenAPI.Info.Contact = &huma.Contact{Name: "Waypoint", URL: "https://github.com/waypoint-portal/waypoint"}
 	cfg.OpenAPI.Info.License = &huma.License{Name: "Apache-2.0", Identifier: "Apache-2.0"}
@@ -130,7 +134,7 @@ func humaConfig() huma.Config {
 		{Name: "Goals", Description: "The client's own goals, their steps, check-ins and history; workers on the care team propose and co-edit"},
 		{Name: "Messages", Description: "Secure conversations between a client and their care team"},
 		{Name: "Events", Description: "Live events (Server-Sent Events) for the caller"},
-		{Name: "Directory", Description: "The resource directory (Open Referral HSDS 3.0): search services, read organizations, locations and taxonomy; administrators and integrations maintain it"},
+		{Name: "Directory", Description: "The resource directory (Open Referral HSDS 3.0): search services, read organizations, locations and taxonomy; administrators and directory editors maintain it"},
 		{Name: "Saved services", Description: "The services a client keeps on their list"},
 		{Name: "Referrals", Description: "Referrals of a client to directory services, with their status history, linked to the client's goals"},
 		{Name: "Operations", Description: "Health, readiness and metrics"},

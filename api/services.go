@@ -249,8 +249,8 @@ type deleteServiceInput struct {
 	IfMatch string `header:"If-Match" doc:"The ETag from your last read (required)"`
 }
 
-const directoryWriteRules = " Needs the directory:write scope and the admin role, or a service identity (an integration token carrying no person roles); " +
-	"other people get 403."
+const directoryWriteRules = " Needs the directory:write scope and the admin or directory_editor role (a person or a machine client maintaining listings); " +
+	"everyone else gets 403, including tokens that carry no Waypoint role."
 
 func (s *Server) registerServices() {
 	search := op(http.MethodGet, "/v1/services", "searchServices", "Directory", "Search the resource directory",

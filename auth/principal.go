@@ -12,19 +12,38 @@ const (
 	RoleClient = "client"
 	RoleWorker = "worker"
 	RoleAdmin  = "admin"
+	// RoleDirectoryEditor maintains the resource directory's listings (a
+	// person or a machine client); it reaches no client data.
+	RoleDirectoryEditor = "directory_editor"
 )
+
+// KnownRoles lists the roles Waypoint acts on. A token carrying none of them
+// may only read its own person and the public directory.
+func KnownRoles() []string {
+	return []string{RoleClient, RoleWorker, RoleAdmin, RoleDirectoryEditor}
+}
 
 // AllScopes lists every OAuth2 scope Waypoint understands, with a description
 // used in the OpenAPI document.
 var AllScopes = map[string]string{
-	"profile:read":    "Read the caller's person and client profiles",
-	"profile:write":   "Change the caller's person and client profiles, manage care teams",
-	"goals:read":      "Read goals, steps, check-ins and history",
-	"goals:write":     "Create and change goals, steps and check-ins",
-	"services:read":   "Search the resource directory; read saved services and referrals",
-	"directory:write": "Manage the resource directory (organizations, services, locations)",
-	"messages:read":   "Read conversations, messages and live events",
-	"messages:write":  "Start conversations, send messages, move read markers",
+	"profile:read":      "Read the caller's person, client profiles, care teams, people and saved services",
+	"profile:write":     "Change the caller's person and client profiles, saved services and care teams (implies profile:read)",
+	"goals:read":        "Read goals, steps, check-ins and history",
+	"goals:write":       "Create and change goals, steps and check-ins (implies goals:read)",
+	"assessments:read":  "Read self-assessments, suggestions and the agenda",
+	"assessments:write": "Record and confirm self-assessments (implies assessments:read)",
+	"services:read":     "Search the resource directory and read its listings",
+	"directory:write":   "Manage the resource directory: organizations, services, locations (implies services:read)",
+	"referrals:read":    "Read referrals, their status and history",
+	"referrals:write":   "Make and update referrals (implies referrals:read)",
+	"messages:read":     "Read conversations, messages and live events",
+	"messages:write":    "Start conversations, send messages, move read markers (implies messages:read)",
+	"groups:read":       "Read groups, members, posts and sessions",
+	"groups:write":      "Join and take part in groups (implies groups:read)",
+	"privacy:read":      "Read the access log, connected apps, supporters and consents",
+	"privacy:write":     "Revoke apps, invite supporters, give and withdraw consents (implies privacy:read)",
+	"export:read":       "Download all of my data",
+	"insights:read":     "Read anonymised community insights (unmet needs, directory gaps)",
 }
 
 // Principal is the verified identity behind a request. It never holds the raw token.
@@ -44,5 +63,6 @@ type Principal struct {
 // HasRole reports whether the principal carries role r.
 func (p *Principal) HasRole(r string) bool { return slices.Contains(p.Roles, r) }
 
-// HasScope reports whether the token was granted scope s.
-func (p *Principal) HasScope(s string) bool { return slices.Contains(p.Scopes, s) }
+// HasScope reports whether the token's scopes allow s (see ScopesAllow:
+// a write scope implies the read scope of its family).
+func (p *Principal) HasScope(s string) bool { return ScopesAllow(p.Scopes, s) }

@@ -12,7 +12,17 @@ const (
 	RoleClient = "client"
 	RoleWorker = "worker"
 	RoleAdmin  = "admin"
+	// RoleDirectoryEditor maintains the resource directory; no client data.
+	RoleDirectoryEditor = "directory_editor"
 )
+
+// KnownRoles lists the roles Waypoint acts on; other roles in a token are ignored.
+func KnownRoles() []string { return []string{RoleClient, RoleWorker, RoleAdmin, RoleDirectoryEditor} }
+
+// HasRole reports whether the actor holds any role Waypoint knows. Without
+// one a person may only read and change their own person and read the
+// public directory.
+func (a Actor) HasRole() bool { return len(a.Roles) > 0 }
 
 // Actor is the person behind a request, resolved from a verified token and
 // the people table. Every domain operation takes one.

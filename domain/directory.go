@@ -214,14 +214,15 @@ func scanJSONRow(db *gorm.DB, v any, query string, args ...any) error {
 	return nil
 }
 
-// canWriteDirectory: directory changes are for administrators and for
-// service identities (integration tokens carrying no person roles); the
+// canWriteDirectory: directory changes are for administrators and directory
+// editors (people or machine clients maintaining listings). A token with no
+// Waypoint role is never an integration: it has no rights here. The
 // operation's scope (directory:write) is checked before.
 func canWriteDirectory(a Actor) error {
-	if a.Is(RoleAdmin) || len(a.Roles) == 0 {
+	if a.Is(RoleAdmin) || a.Is(RoleDirectoryEditor) {
 		return nil
 	}
-	return Forbidden("changing the resource directory is for administrators and directory integrations")
+	return Forbidden("changing the resource directory needs the admin or directory_editor role")
 }
 
 // directoryError maps constraint violations of directory writes to errors

@@ -202,24 +202,17 @@ func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in 
 		if len(cid) == 0 {
 			return NotFound("client")
 		}
-		byClient := a.IsClient(clientID)
-		status := in.LifecycleStatus
-		switch {
-		case byClient && status == "":
-			status = GoalActive
-		case byClient && status != GoalActive && status != GoalPlanned:
-			return Invalid("body.lifecycle_status", "your own goal starts as active or planned")
-		case !byClient && status == "":
-			status = GoalProposed
-		case !byClient && status != GoalProposed:
-			return Forbidden("a care team member's goal starts as a proposal; only the client can make it %s", status)
+		// Whoever creates a goal that is not their own is its proposer.
+		status, err := goalStartStatus(goalMoverOf(a, clientID, a.PersonID), in.LifecycleStatus)
+		if err != nil {
+			return err
 		}
 		var achievement *string
 		if status == GoalActive {
 			achievement = ptrTo("in-progress")
 		}
 		id := newID()
-		err := tx.Exec(`INSERT INTO goals (client_id, id, title, description, why_it_matters, strengths_used, category,
+		err = tx.Exec(`INSERT INTO goals (client_id, id, title, description, why_it_matters, strengths_used, category,
 				priority, target_date, lifecycle_status, achievement_status, created_by)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::date, ?, ?, ?)`,
 			clientID, id, title, desc, why, strengths, category, priority, target, status, achievement, a.PersonID).Error
@@ -378,11 +371,9 @@ type goalChange struct {
 	args []any    // for sets, in order
 	// to is the target lifecycle status, "" when unchanged.
 	to string
-	// sources overrides the statuses the move may start from (accept/reject:
-	// only proposed); nil means the table, for the actor's role.
-	sources []string
-	// clientOnly marks an action only the client may take, whatever the state.
-	clientOnly    string
+	// fromProposed limits the move to proposals (accept, reject); otherwise
+	// it may start wherever the lifecycle table allows the mover.
+	fromProposed  bool
 	ifVersion     int64
 	change        string // for the event: "updated", "accepted", "rejected"
 	allowSameLife bool   // lifecycle "to" equal to the current status is no change
@@ -498,8 +489,7 @@ func (s *Store) AcceptGoal(ctx context.Context, a Actor, id uuid.UUID, ifVersion
 	if to != GoalActive && to != GoalAccepted {
 		return Goal{}, Invalid("body.lifecycle_status", "an accepted goal becomes active or accepted")
 	}
-	c := goalChange{ifVersion: ifVersion, change: "accepted", to: to, sources: []string{GoalProposed},
-		clientOnly: "only the client can accept a goal proposed for them"}
+	c := goalChange{ifVersion: ifVersion, change: "accepted", to: to, fromProposed: true}
 	c.set("lifecycle_status", "?", to)
 	c.autoAchievement()
 	return s.applyGoalChange(ctx, a, id, c)
@@ -511,8 +501,7 @@ func (s *Store) RejectGoal(ctx context.Context, a Actor, id uuid.UUID, ifVersion
 	if err != nil {
 		return Goal{}, err
 	}
-	c := goalChange{ifVersion: ifVersion, change: "rejected", to: GoalRejected, sources: []string{GoalProposed},
-		clientOnly: "only the client can reject a goal proposed for them"}
+	c := goalChange{ifVersion: ifVersion, change: "rejected", to: GoalRejected, fromProposed: true}
 	c.set("lifecycle_status", "?", GoalRejected)
 	c.set("status_reason", "?", r)
 	return s.applyGoalChange(ctx, a, id, c)
@@ -535,26 +524,21 @@ func (s *Store) applyGoalChange(ctx context.Context, a Actor, id uuid.UUID, c go
 	// and carries every condition: visibility, version, lifecycle move.
 	where := `g.id = ? AND ` + scope + ` AND g.lifecycle_status <> 'entered-in-error'`
 	wargs := append([]any{id}, sargs...)
-	if c.clientOnly != "" {
-		where += ` AND g.client_id = ?`
-		wargs = append(wargs, a.ClientID)
-	}
 	if c.ifVersion != VersionAny {
 		where += ` AND g.version = ?`
 		wargs = append(wargs, c.ifVersion)
 	}
 	if c.to != "" {
-		clientSrc, workerSrc := goalSources(c.to, true), goalSources(c.to, false)
-		if c.sources != nil {
-			clientSrc, workerSrc = c.sources, nil
-		}
-		cond := `g.lifecycle_status = ANY(CASE WHEN g.client_id = ? THEN ?::text[] ELSE ?::text[] END)`
+		// The statuses this actor may move the goal from, decided in the
+		// same statement as the write (the lifecycle table, per mover).
+		from, fargs := goalMoverCase(a, pgArray(c.sources(MoverClient)), pgArray(c.sources(MoverProposer)), pgArray(c.sources(MoverWorker)))
+		cond := `g.lifecycle_status = ANY((` + from + `)::text[])`
 		if c.allowSameLife {
 			cond = `(g.lifecycle_status = ? OR ` + cond + `)`
 			wargs = append(wargs, c.to)
 		}
 		where += ` AND ` + cond
-		wargs = append(wargs, a.ClientID, pgArray(clientSrc), pgArray(workerSrc))
+		wargs = append(wargs, fargs...)
 	}
 	q := `WITH old AS (SELECT g.* FROM goals g WHERE ` + where + ` FOR UPDATE),
 		upd AS (UPDATE goals g SET ` + strings.Join(c.sets, ", ") + `, version = g.version + 1, updated_at = now()
@@ -618,10 +602,11 @@ func goalMiss(tx *gorm.DB, a Actor, id uuid.UUID, c goalChange, empty bool) erro
 	scope, sargs := a.ClientScope("g.client_id", ReachCare)
 	var cur []struct {
 		ClientID        uuid.UUID
+		CreatedBy       uuid.UUID
 		Version         int64
 		LifecycleStatus string
 	}
-	if err := tx.Raw(`SELECT g.client_id, g.version, g.lifecycle_status FROM goals g WHERE g.id = ? AND `+scope,
+	if err := tx.Raw(`SELECT g.client_id, g.created_by, g.version, g.lifecycle_status FROM goals g WHERE g.id = ? AND `+scope,
 		append([]any{id}, sargs...)...).Scan(&cur).Error; err != nil {
 		return fmt.Errorf("read goal state: %w", err)
 	}
@@ -629,21 +614,26 @@ func goalMiss(tx *gorm.DB, a Actor, id uuid.UUID, c goalChange, empty bool) erro
 		return NotFound("goal")
 	}
 	st := cur[0]
-	byClient := a.IsClient(st.ClientID)
-	if c.clientOnly != "" && !byClient {
-		return Forbidden("%s", c.clientOnly)
+	// Who may make the move comes before the precondition: accepting or
+	// rejecting is the client's whatever the state; otherwise the move from
+	// the current status.
+	from := st.LifecycleStatus
+	if c.fromProposed {
+		from = GoalProposed
 	}
-	if c.to != "" && c.to != st.LifecycleStatus && c.sources == nil && !byClient && GoalTransitionClientOnly(st.LifecycleStatus, c.to) {
-		return goalTransitionForbidden(st.LifecycleStatus, c.to)
+	if c.to != "" && (c.fromProposed || c.to != from) {
+		if err := CheckGoalTransition(from, c.to, goalMoverOf(a, st.ClientID, st.CreatedBy)); IsKind(err, KindForbidden) {
+			return err
+		}
 	}
 	if err := precondition(c.ifVersion, st.Version); err != nil {
 		return err
 	}
-	if c.sources != nil && !slices.Contains(c.sources, st.LifecycleStatus) {
+	if c.fromProposed && st.LifecycleStatus != GoalProposed {
 		return &Error{Kind: KindConflict, Message: "a goal that is " + st.LifecycleStatus + " cannot be " + c.change +
 			"; only a proposed goal can become " + c.to}
 	}
-	if c.to != "" && c.sources == nil && c.to != st.LifecycleStatus && !GoalTransitionAllowed(st.LifecycleStatus, c.to) {
+	if c.to != "" && !c.fromProposed && c.to != st.LifecycleStatus && !GoalTransitionAllowed(st.LifecycleStatus, c.to) {
 		return goalTransitionConflict(st.LifecycleStatus, c.to)
 	}
 	if empty {

@@ -46,67 +46,49 @@ func TestGoalTransitionTable(t *testing.T) {
 	}
 }
 
-// Every pair of statuses: allowed moves pass for the client, forbidden ones
-// are 409 naming both states; a worker is refused (403) exactly the moves
-// that belong to the client: accepting, rejecting, entered-in-error.
+// Every (from, to, mover) triple: moves outside the table are 409 naming
+// both states for everyone; inside it the client may make every move, the
+// care team member who proposed a goal only its withdrawal (proposed ->
+// cancelled), any other care team member none (403 naming who may).
 func TestCheckGoalTransition(t *testing.T) {
 	statuses := domain.GoalLifecycleStatuses()
 	allowed := 0
 	for _, from := range statuses {
 		for _, to := range statuses {
 			inTable := slices.Contains(strings.Fields(wantTransitions()[from]), to)
-			clientErr := domain.CheckGoalTransition(from, to, true)
-			workerErr := domain.CheckGoalTransition(from, to, false)
-			if !inTable {
-				for who, err := range map[string]error{"client": clientErr, "worker": workerErr} {
-					if !domain.IsKind(err, domain.KindConflict) {
-						t.Errorf("%s %s -> %s: %v, want a conflict", who, from, to, err)
-						continue
-					}
-					if msg := err.Error(); !strings.Contains(msg, from) || !strings.Contains(msg, to) || !strings.Contains(msg, "body.lifecycle_status") {
-						t.Errorf("%s -> %s: message %q does not name both states and the field", from, to, msg)
-					}
+			for _, m := range domain.GoalMovers() {
+				err := domain.CheckGoalTransition(from, to, m)
+				may := inTable && (m == domain.MoverClient || (m == domain.MoverProposer && from == "proposed" && to == "cancelled"))
+				if may != domain.GoalMoveAllowed(from, to, m) {
+					t.Errorf("GoalMoveAllowed(%s, %s, %v) = %v", from, to, m, !may)
 				}
-				continue
+				var want domain.Kind
+				switch {
+				case !inTable:
+					want = domain.KindConflict
+				case !may:
+					want = domain.KindForbidden
+				}
+				if (want == 0) != (err == nil) || (want != 0 && !domain.IsKind(err, want)) {
+					t.Errorf("%v moves %s -> %s: %v, want kind %d", m, from, to, err, want)
+					continue
+				}
+				if err == nil {
+					continue
+				}
+				if msg := err.Error(); !strings.Contains(msg, from) || !strings.Contains(msg, to) || !strings.Contains(msg, "body.lifecycle_status") {
+					t.Errorf("%s -> %s: message %q does not name both states and the field", from, to, msg)
+				}
+				if want == domain.KindForbidden && !strings.Contains(err.Error(), "the client") {
+					t.Errorf("%s -> %s: message %q does not say who may", from, to, err)
+				}
 			}
-			allowed++
-			if clientErr != nil {
-				t.Errorf("client %s -> %s: %v", from, to, clientErr)
-			}
-			clientOnly := to == "rejected" || to == "entered-in-error" || (from == "proposed" && (to == "accepted" || to == "active"))
-			switch {
-			case clientOnly && !domain.IsKind(workerErr, domain.KindForbidden):
-				t.Errorf("worker %s -> %s: %v, want forbidden", from, to, workerErr)
-			case !clientOnly && workerErr != nil:
-				t.Errorf("worker %s -> %s: %v, want allowed", from, to, workerErr)
-			}
-			if clientOnly != domain.GoalTransitionClientOnly(from, to) {
-				t.Errorf("GoalTransitionClientOnly(%s, %s) = %v", from, to, !clientOnly)
+			if inTable {
+				allowed++
 			}
 		}
 	}
 	if allowed != 29 {
 		t.Fatalf("%d allowed moves, want 29", allowed)
-	}
-	// A sample spelled out, as a reader would check it.
-	for _, tc := range []struct {
-		from, to string
-		byClient bool
-		kind     domain.Kind
-	}{
-		{"proposed", "active", true, 0},
-		{"proposed", "active", false, domain.KindForbidden},
-		{"proposed", "cancelled", false, 0}, // a worker may withdraw their proposal
-		{"active", "completed", false, 0},
-		{"active", "entered-in-error", false, domain.KindForbidden},
-		{"completed", "active", true, 0}, // reopening
-		{"entered-in-error", "active", true, domain.KindConflict},
-		{"rejected", "accepted", true, domain.KindConflict},
-		{"active", "active", true, domain.KindConflict},
-	} {
-		err := domain.CheckGoalTransition(tc.from, tc.to, tc.byClient)
-		if (tc.kind == 0) != (err == nil) || (tc.kind != 0 && !domain.IsKind(err, tc.kind)) {
-			t.Errorf("%s -> %s (client %v): %v, want kind %d", tc.from, tc.to, tc.byClient, err, tc.kind)
-		}
 	}
 }

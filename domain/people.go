@@ -39,7 +39,7 @@ type Identity struct {
 func knownRoles(roles []string) Strings {
 	out := Strings{}
 	for _, r := range roles {
-		if (r == RoleClient || r == RoleWorker || r == RoleAdmin) && !slices.Contains(out, r) {
+		if slices.Contains(KnownRoles(), r) && !slices.Contains(out, r) {
 			out = append(out, r)
 		}
 	}

@@ -71,4 +71,4 @@ func checkRoles(roles []string) error {
 }
 
 // knownRoles are the roles the custom-identity form offers.
-func knownRoles() []string { return []string{auth.RoleClient, auth.RoleWorker, auth.RoleAdmin} }
+func knownRoles() []string { return auth.KnownRoles() }

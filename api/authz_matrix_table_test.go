@@ -1,0 +1,160 @@
+package api_test
+
+import (
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/waypoint-portal/waypoint/api/apitest"
+)
+
+// The rows of the authorization matrix. Columns of mxWant: client (alice),
+// other client (bob), care-team worker (wanda), other worker (will), admin
+// (adam), directory editor (ed), role-less (nobody). "as" is whose identity
+// the app tokens carry; the app, no-token and expired-token columns follow
+// from it and from the operation's scope (see expect).
+
+// Who sees what, in one line each: a client-care row is what the client and
+// their care team share (goals, referrals, saved services, messages).
+func careRead() mxWant  { return mxWant{200, 404, 200, 404, 404, 404, 403} }
+func careWrite() mxWant { return mxWant{201, 404, 201, 404, 404, 404, 403} }
+func careEdit() mxWant  { return careRead() }
+func everyone() mxWant  { return mxWant{200, 200, 200, 200, 200, 200, 200} }
+func anyRole() mxWant   { return mxWant{200, 200, 200, 200, 200, 200, 403} }
+
+func mxPeopleOps() map[string]mxOp {
+	return map[string]mxOp{
+		"getHealth":    {as: mxClient, want: everyone(), req: plain},
+		"getReadiness": {as: mxClient, want: everyone(), req: plain},
+		"getMe":        {as: mxClient, want: everyone(), req: plain},
+		"patchMe": {as: mxClient, want: everyone(), req: func(w *mxWorld, u apitest.User) mxReq {
+			return mxReq{body: map[string]any{"pronouns": "they/them"}, ifMatch: w.ifMatch("people", u.PersonID.String())}
+		}},
+		"listPeople":  {as: mxAdmin, want: mxWant{403, 403, 403, 403, 200, 403, 403}, req: plain},
+		"listClients": {as: mxClient, want: anyRole(), req: plain},
+		"getClient":   {as: mxClient, want: mxWant{200, 404, 200, 404, 200, 404, 403}, req: plain},
+		"patchClient": {as: mxClient, want: mxWant{200, 404, 200, 404, 403, 404, 403}, req: func(w *mxWorld, _ apitest.User) mxReq {
+			return mxReq{body: map[string]any{"interests": []string{"cooking"}}, ifMatch: w.ifMatch("clients", w.params["clientId"])}
+		}},
+		"getCareTeam": {as: mxClient, want: mxWant{200, 404, 200, 404, 200, 404, 403}, req: plain},
+		// Walt is off the team before each call, so adding him is 201.
+		"putCareTeamMember": {as: mxAdmin, want: mxWant{403, 404, 403, 404, 201, 404, 403},
+			setup: func(_ *testing.T, w *mxWorld) map[string]string {
+				w.exec(`DELETE FROM care_team_members WHERE person_id = ?`, w.walt.PersonID)
+				return nil
+			}, req: body(map[string]any{"team_role": "housing navigator"})},
+		"deleteCareTeamMember": {as: mxAdmin, want: mxWant{403, 404, 403, 404, 204, 404, 403},
+			setup: func(_ *testing.T, w *mxWorld) map[string]string {
+				w.exec(`INSERT INTO care_team_members (client_id, person_id, team_role, added_by) VALUES (?, ?, '', ?)
+					ON CONFLICT DO NOTHING`, w.people[mxClient].ClientID, w.walt.PersonID, w.people[mxAdmin].PersonID)
+				return nil
+			}, req: plain},
+		"listSavedServices": {as: mxClient, want: careRead(), req: plain},
+		// The shelter is off alice's list before each call, so saving it is 201.
+		"saveService": {as: mxClient, want: careWrite(), setup: func(_ *testing.T, w *mxWorld) map[string]string {
+			w.exec(`DELETE FROM saved_services WHERE client_id = ? AND service_id = ?`, w.people[mxClient].ClientID, svcShelter)
+			return map[string]string{"serviceId": svcShelter.String()}
+		}, req: plain},
+		"unsaveService": {as: mxClient, want: mxWant{204, 404, 204, 404, 404, 404, 403}, setup: func(_ *testing.T, w *mxWorld) map[string]string {
+			w.exec(`INSERT INTO saved_services (client_id, service_id, id, saved_by) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				w.people[mxClient].ClientID, svcShelter, uuid.Must(uuid.NewV7()), w.people[mxClient].PersonID)
+			return map[string]string{"serviceId": svcShelter.String()}
+		}, req: plain},
+	}
+}
+
+func mxGoalOps() map[string]mxOp {
+	// A fresh proposal of wanda's for alice, for accepting and rejecting.
+	proposal := func(_ *testing.T, w *mxWorld) map[string]string {
+		return map[string]string{"goalId": w.created(w.people[mxTeamWorker], "/v1/clients/"+w.params["clientId"]+"/goals",
+			map[string]any{"title": "Open a savings account"})}
+	}
+	return map[string]mxOp{
+		"listGoals":        {as: mxClient, want: careRead(), req: plain},
+		"getGoal":          {as: mxClient, want: careRead(), req: plain},
+		"listGoalHistory":  {as: mxClient, want: careRead(), req: plain},
+		"listGoalCheckIns": {as: mxClient, want: careRead(), req: plain},
+		"createGoal":       {as: mxClient, want: careWrite(), req: body(map[string]any{"title": "Get my driving licence back"})},
+		"addGoalStep":      {as: mxClient, want: careWrite(), req: body(map[string]any{"title": "Book the test"})},
+		"addGoalCheckIn":   {as: mxClient, want: careWrite(), req: body(map[string]any{"rating": 6})},
+		"patchGoal": {as: mxClient, want: careEdit(), req: func(w *mxWorld, _ apitest.User) mxReq {
+			return mxReq{body: map[string]any{"title": "Find a home of my own"}, ifMatch: w.ifMatch("goals", w.params["goalId"])}
+		}},
+		"patchGoalStep": {as: mxClient, want: careEdit(), req: func(w *mxWorld, _ apitest.User) mxReq {
+			return mxReq{body: map[string]any{"title": "Call the landlord"}, ifMatch: w.ifMatch("goal_steps", w.params["stepId"])}
+		}},
+		// Only the client decides about a proposal, and only the client deletes steps.
+		"acceptGoal": {as: mxClient, want: mxWant{200, 404, 403, 404, 404, 404, 403}, setup: proposal, req: plain},
+		"rejectGoal": {as: mxClient, want: mxWant{200, 404, 403, 404, 404, 404, 403}, setup: proposal,
+			req: body(map[string]any{"reason": "Not now"})},
+		"deleteGoalStep": {as: mxClient, want: mxWant{204, 404, 403, 404, 404, 404, 403},
+			setup: func(_ *testing.T, w *mxWorld) map[string]string {
+				return map[string]string{"stepId": w.created(w.people[mxClient], "/v1/goals/"+w.params["goalId"]+"/steps",
+					map[string]any{"title": "A step to delete"})}
+			}, req: func(*mxWorld, apitest.User) mxReq { return mxReq{ifMatch: `"1"`} }},
+	}
+}
+
+func mxReferralOps() map[string]mxOp {
+	return map[string]mxOp{
+		"listReferrals":  {as: mxClient, want: careRead(), req: plain},
+		"getReferral":    {as: mxClient, want: careRead(), req: plain},
+		"createReferral": {as: mxClient, want: careWrite(), req: body(map[string]any{"service_id": svcShelter.String()})},
+		"patchReferral": {as: mxClient, want: careEdit(), req: func(w *mxWorld, _ apitest.User) mxReq {
+			return mxReq{body: map[string]any{"note": "Bring your ID"}, ifMatch: w.ifMatch("referrals", w.params["referralId"])}
+		}},
+	}
+}
+
+func mxMessageOps() map[string]mxOp {
+	return map[string]mxOp{
+		"listConversations": {as: mxClient, want: anyRole(), req: plain},
+		// A client names themself (bob names alice: 422), a worker their caseload
+		// (will has none: 422); admins and editors take part in no conversation.
+		"createConversation": {as: mxClient, want: mxWant{201, 422, 201, 422, 403, 403, 403}, req: func(w *mxWorld, _ apitest.User) mxReq {
+			return mxReq{body: map[string]any{"client_id": w.params["clientId"], "subject": "Rent"}}
+		}},
+		"listMessages": {as: mxClient, want: careRead(), req: plain},
+		"postMessage":  {as: mxClient, want: careWrite(), req: body(map[string]any{"body": "See you Thursday"})},
+		"markConversationRead": {as: mxClient, want: careEdit(), req: func(w *mxWorld, _ apitest.User) mxReq {
+			return mxReq{body: map[string]any{"up_to": w.params["messageId"]}}
+		}},
+		// Everyone with a role may listen (and hears only what they may read).
+		"streamEvents": {as: mxClient, want: anyRole(), req: plain},
+	}
+}
+
+func mxDirectoryOps() map[string]mxOp {
+	dirWrite := func(status int) mxWant { return mxWant{403, 403, 403, 403, status, status, 403} }
+	org := map[string]any{"name": "Fremont Food Bank", "description": "Groceries on Tuesdays"}
+	loc := map[string]any{"location_type": "physical", "name": "Fremont Hall", "organization_id": orgNY.String()}
+	svc := map[string]any{"organization_id": orgNY.String(), "name": "Fremont Evening Pantry", "status": "active", "description": "Groceries after work"}
+	// fresh makes a new object of kind (as the admin) for a delete to remove.
+	fresh := func(kind, param string, b any) func(*testing.T, *mxWorld) map[string]string {
+		return func(_ *testing.T, w *mxWorld) map[string]string {
+			return map[string]string{param: w.created(w.people[mxAdmin], "/v1/"+kind, b)}
+		}
+	}
+	replace := func(table, param, id string, b any) func(*mxWorld, apitest.User) mxReq {
+		return func(w *mxWorld, _ apitest.User) mxReq {
+			return mxReq{params: map[string]string{param: id}, body: b, ifMatch: w.ifMatch(table, id)}
+		}
+	}
+	v1 := func(*mxWorld, apitest.User) mxReq { return mxReq{ifMatch: `"1"`} }
+	return map[string]mxOp{
+		"searchServices":      {as: mxClient, want: everyone(), req: func(*mxWorld, apitest.User) mxReq { return mxReq{query: "search=pantry"} }},
+		"getService":          {as: mxClient, want: everyone(), req: plain},
+		"getOrganization":     {as: mxClient, want: everyone(), req: plain},
+		"getLocation":         {as: mxClient, want: everyone(), req: plain},
+		"listTaxonomyTerms":   {as: mxClient, want: everyone(), req: plain},
+		"createOrganization":  {as: mxEditor, want: dirWrite(201), req: body(org)},
+		"createLocation":      {as: mxEditor, want: dirWrite(201), req: body(loc)},
+		"createService":       {as: mxEditor, want: dirWrite(201), req: body(svc)},
+		"replaceOrganization": {as: mxEditor, want: dirWrite(200), req: replace("organizations", "organizationId", orgNY.String(), org)},
+		"replaceLocation":     {as: mxEditor, want: dirWrite(200), req: replace("locations", "locationId", locBrooklyn.String(), loc)},
+		"replaceService":      {as: mxEditor, want: dirWrite(200), req: replace("services", "serviceId", svcBrooklyn.String(), svc)},
+		"deleteOrganization":  {as: mxEditor, want: dirWrite(204), setup: fresh("organizations", "organizationId", org), req: v1},
+		"deleteLocation":      {as: mxEditor, want: dirWrite(204), setup: fresh("locations", "locationId", loc), req: v1},
+		"deleteService":       {as: mxEditor, want: dirWrite(204), setup: fresh("services", "serviceId", svc), req: v1},
+	}
+}
