@@ -1,10 +1,8 @@
 package domain
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -442,20 +440,12 @@ func (w *dirWriter) serviceAtLocation(sal *hsds.ServiceAtLocation, service *hsds
 // directly, through its organization (name), its locations (place, hours,
 // languages) or its taxonomy terms (names).
 func (w *dirWriter) finish() error {
-	ids := func(m map[uuid.UUID]bool) uuidArray {
-		s := make(uuidArray, 0, len(m))
-		for id := range m {
-			s = append(s, id)
-		}
-		sort.Slice(s, func(i, j int) bool { return bytes.Compare(s[i][:], s[j][:]) < 0 })
-		return s
-	}
 	err := w.tx.Exec(`SELECT directory_refresh(ARRAY(
 		SELECT unnest(?::uuid[])
 		UNION SELECT id FROM services WHERE organization_id = ANY (?::uuid[])
 		UNION SELECT service_id FROM service_at_locations WHERE location_id = ANY (?::uuid[])
 		UNION SELECT service_id FROM service_attributes WHERE taxonomy_term_id = ANY (?::uuid[])))`,
-		ids(w.services), ids(w.orgs), ids(w.locs), ids(w.terms)).Error
+		sortedIDs(w.services), sortedIDs(w.orgs), sortedIDs(w.locs), sortedIDs(w.terms)).Error
 	if err != nil {
 		return fmt.Errorf("refresh search index: %w", err)
 	}

@@ -1,8 +1,10 @@
 package domain
 
 import (
+	"bytes"
 	"context"
 	"database/sql/driver"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -84,4 +86,14 @@ func (a uuidArray) literal() string {
 	}
 	b.WriteByte('}')
 	return b.String()
+}
+
+// sortedIDs is the set m as a uuid[] argument, in a stable order.
+func sortedIDs(m map[uuid.UUID]bool) uuidArray {
+	s := make(uuidArray, 0, len(m))
+	for id := range m {
+		s = append(s, id)
+	}
+	slices.SortFunc(s, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	return s
 }
