@@ -210,9 +210,19 @@ func readFile(file string, fn func(Record) error) (skipReason string, err error)
 	}
 }
 
-// broken reports malformed JSON where the decoder stopped.
+// broken reports malformed JSON at the line where the value that failed
+// starts: the decoder stops after the last good value, and the whitespace
+// between them can span lines.
 func (r *fileReader) broken(err error) error {
-	return fmt.Errorf("%s: broken JSON near line %d: %w", r.file, r.li.line(r.dec.InputOffset()), err)
+	off := r.dec.InputOffset()
+	rest, _ := io.ReadAll(r.dec.Buffered())
+	for _, c := range rest {
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != ',' {
+			break
+		}
+		off++
+	}
+	return fmt.Errorf("%s: broken JSON near line %d: %w", r.file, r.li.line(off), err)
 }
 
 // emit hands fn the record in raw, the value just decoded.
@@ -326,15 +336,19 @@ func decodeRecord(kind Kind, raw json.RawMessage, file string, line int) Record 
 		rec.Err = fmt.Errorf("not a JSON object")
 		return rec
 	}
-	var id string
-	if v, ok := members["id"]; ok {
-		_ = json.Unmarshal(v, &id)
+	// The id as the typed decode below sees it: encoding/json matches member
+	// names case-insensitively, and the last match wins.
+	var idm struct {
+		ID json.RawMessage `json:"id"`
 	}
+	_ = json.Unmarshal(raw, &idm)
+	var id string
+	_ = json.Unmarshal(idm.ID, &id)
 	rec.ID = id
 	if rec.Kind == "" {
 		rec.Kind = kindFromMembers(members)
 	}
-	if err := checkID(members["id"], id); err != nil {
+	if err := checkID(idm.ID, id); err != nil {
 		rec.Err = err
 		return rec
 	}
