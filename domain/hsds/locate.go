@@ -37,6 +37,12 @@ func locate(raw json.RawMessage, t reflect.Type, path string, depth int) *FieldE
 	if path == "" {
 		return nil
 	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		// The fault is deeper than locate looks: name the member as
+		// encoding/json does (without indexes).
+		return &FieldError{Field: path + "." + te.Field, Message: fmt.Sprintf("must be a %s, not a JSON %s", te.Type, te.Value)}
+	}
 	return &FieldError{Field: path, Message: describe(t, err)}
 }
 
