@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -225,14 +226,22 @@ func testReplicaReceivesEvents(t *testing.T, w *world) {
 	}
 }
 
-// One outbox read returns at most BatchSize events; a larger commit is
-// read in several batches, in order, none lost.
+// One outbox read returns at most BatchSize events; one notification makes
+// the hub read batch after batch until it has caught up, in order, none
+// lost. (The five silent events notify nobody, and the poll is a minute
+// away: only the last event's notification tells the hub to read.)
 func testBatchesLargerThanBatchSize(t *testing.T, w *world) {
 	c := w.cast(t)
-	h := w.start(t, live.Config{BatchSize: 2})
+	h := w.start(t, live.Config{BatchSize: 2, PollInterval: time.Minute})
 	sub := subscribe(t, h, c.alice.PersonID)
-	w.emit(t, w.db, c.alice.ClientID, "a", 0, 7)
-	if got := payloads(t, collect(t, sub, 7)); !slices.Equal(got, []string{"a/0", "a/1", "a/2", "a/3", "a/4", "a/5", "a/6"}) {
+	insertSilently(t, w, c, 5)
+	w.emit(t, w.db, c.alice.ClientID, "loud", 1, 1)
+	want := []string{"silent/1", "silent/2", "silent/3", "silent/4", "silent/5", "loud/1"}
+	if got := payloads(t, collect(t, sub, 6)); !slices.Equal(got, want) {
+		t.Fatalf("delivered %v", got)
+	}
+	w.emit(t, w.db, c.alice.ClientID, "loud", 2, 5) // five notifications, batches of two
+	if got := payloads(t, collect(t, sub, 5)); !slices.Equal(got, []string{"loud/2", "loud/3", "loud/4", "loud/5", "loud/6"}) {
 		t.Fatalf("delivered %v", got)
 	}
 }

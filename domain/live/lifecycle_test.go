@@ -287,7 +287,7 @@ func testLostNotificationRecoveredByPoll(t *testing.T, w *world) {
 	c := w.cast(t)
 	h := w.start(t, live.Config{PollInterval: 50 * time.Millisecond})
 	sub := subscribe(t, h, c.alice.PersonID)
-	insertSilently(t, w, c)
+	insertSilently(t, w, c, 1)
 	if got := payloads(t, collect(t, sub, 1)); !slices.Equal(got, []string{"silent/1"}) {
 		t.Fatalf("delivered %v", got)
 	}
@@ -296,10 +296,10 @@ func testLostNotificationRecoveredByPoll(t *testing.T, w *world) {
 	}
 }
 
-// insertSilently writes one event for alice as the database superuser with
-// triggers disabled for the session: it gets its position but notifies
-// nobody.
-func insertSilently(t *testing.T, w *world, c cast) {
+// insertSilently writes n events for alice (silent/1..n) as the database
+// superuser with triggers disabled for the session: they get their
+// positions but notify nobody.
+func insertSilently(t *testing.T, w *world, c cast, n int) {
 	t.Helper()
 	u, err := url.Parse(w.url)
 	if err != nil {
@@ -321,8 +321,9 @@ func insertSilently(t *testing.T, w *world, c cast) {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO events (id, client_id, type, recipients, data, seq)
-			VALUES (gen_random_uuid(), $1, 'goal.updated', ARRAY[$2::uuid], '{"from": "silent", "n": 1}', nextval('events_seq'))`,
-			c.alice.ClientID.String(), c.alice.PersonID.String())
+			SELECT gen_random_uuid(), $1, 'goal.updated', ARRAY[$2::uuid], jsonb_build_object('from', 'silent', 'n', i), nextval('events_seq')
+			FROM generate_series(1, $3) i ORDER BY i`,
+			c.alice.ClientID.String(), c.alice.PersonID.String(), n)
 		return err
 	})
 	if err != nil {
