@@ -30,7 +30,8 @@ const (
 )
 
 // Record is one top-level object read from a file. Exactly one of the object
-// pointers is set unless Err is: a malformed record carries its id (as far as
+// pointers is set unless Err is (a service-at-location also carries the
+// service it embeds, if any): a malformed record carries its id (as far as
 // it could be read), where it starts, and why, and is skipped.
 type Record struct {
 	Kind Kind
