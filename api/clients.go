@@ -15,7 +15,7 @@ import (
 // ContactPreferences says how and when the client wants to be reached.
 type ContactPreferences struct {
 	Channels           []string `json:"channels" nullable:"false" maxItems:"5" uniqueItems:"true" doc:"Preferred channels, most preferred first" example:"[\"app\",\"sms\"]" enum:"app,sms,email,phone,mail"`
-	Phone              string   `json:"phone,omitempty" maxLength:"40" example:"+1 206 555 0100" doc:"Phone number for calls or texts"`
+	Phone              string   `json:"phone,omitempty" maxLength:"40" pattern:"^[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]*$" patternDescription:"one line of text without control or formatting characters" example:"+1 206 555 0100" doc:"Phone number for calls or texts"`
 	Email              string   `json:"email,omitempty" maxLength:"254" format:"email" example:"alice@example.org"`
 	BestTimes          string   `json:"best_times,omitempty" maxLength:"200" example:"weekday mornings" doc:"When contact is welcome, in the client's words"`
 	SafeToLeaveMessage *bool    `json:"safe_to_leave_message,omitempty" doc:"Whether a voicemail or visible message is safe; when false, workers must not leave one"`
@@ -103,7 +103,7 @@ func (ClientPatch) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema
 // ContactPreferencesPatch is the merge patch of contact preferences.
 type ContactPreferencesPatch struct {
 	Channels           *[]string `json:"channels,omitempty" nullable:"true" maxItems:"5" uniqueItems:"true" enum:"app,sms,email,phone,mail" example:"[\"app\",\"sms\"]"`
-	Phone              *string   `json:"phone,omitempty" nullable:"true" maxLength:"40" example:"+1 206 555 0100"`
+	Phone              *string   `json:"phone,omitempty" nullable:"true" maxLength:"40" pattern:"^[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]*$" patternDescription:"one line of text without control or formatting characters" example:"+1 206 555 0100"`
 	Email              *string   `json:"email,omitempty" nullable:"true" maxLength:"254" format:"email" example:"alice@example.org"`
 	BestTimes          *string   `json:"best_times,omitempty" nullable:"true" maxLength:"200" example:"weekday mornings"`
 	SafeToLeaveMessage *bool     `json:"safe_to_leave_message,omitempty" nullable:"true" doc:"Whether a voicemail or visible message is safe"`

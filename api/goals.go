@@ -184,7 +184,7 @@ func historyDTO(h domain.GoalHistoryEntry) GoalHistoryEntry {
 type GoalStepCreate struct {
 	Title    string `json:"title" minLength:"1" maxLength:"200" example:"Get my ID replaced"`
 	DueDate  string `json:"due_date,omitempty" format:"date" example:"2025-07-15"`
-	Position *int   `json:"position,omitempty" minimum:"1" example:"1" doc:"Insert at this position (1 = first), moving later steps down; default: last"`
+	Position *int   `json:"position,omitempty" minimum:"1" maximum:"2147483647" example:"1" doc:"Insert at this position (1 = first), moving later steps down; past the end or by default: last"`
 }
 
 // GoalCreate is a new goal.
@@ -234,7 +234,7 @@ type GoalStepPatch struct {
 	Title    *string `json:"title,omitempty" minLength:"1" maxLength:"200" example:"Get my ID and birth certificate"`
 	DueDate  *string `json:"due_date,omitempty" nullable:"true" format:"date" doc:"null clears it"`
 	Done     *bool   `json:"done,omitempty" example:"true" doc:"true marks the step done now (kept if already done); false reopens it"`
-	Position *int    `json:"position,omitempty" minimum:"1" example:"1" doc:"Move the step here (1 = first; past the end = last); the steps in between shift"`
+	Position *int    `json:"position,omitempty" minimum:"1" maximum:"2147483647" example:"1" doc:"Move the step here (1 = first; past the end = last); the steps in between shift"`
 }
 
 // GoalCheckInCreate records a check-in.

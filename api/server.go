@@ -7,10 +7,12 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -70,7 +72,10 @@ func New(d Deps) *Server {
 	}
 	mux := http.NewServeMux()
 	s.api = humago.New(mux, humaConfig())
-	s.api.UseMiddleware(operationInfo, s.authenticate(s.api), s.idempotency(s.api))
+	// Every uuid.UUID is documented (and validated) as format uuid, which is
+	// also how the input guard knows a member is an id.
+	s.api.OpenAPI().Components.Schemas.RegisterTypeAlias(reflect.TypeFor[uuid.UUID](), reflect.TypeFor[uuidText]())
+	s.api.UseMiddleware(operationInfo, s.authenticate(s.api), s.guardInput(s.api), s.idempotency(s.api))
 	s.register()
 
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))
@@ -169,6 +174,12 @@ func op(method, path, id, tag, summary, description, scope string, errs ...int) 
 
 // handle registers h for o, mapping its errors in one place.
 func handle[I, O any](api huma.API, o huma.Operation, h func(context.Context, *I) (*O, error)) {
+	if names := idParams(reflect.TypeFor[I]()); len(names) > 0 {
+		if o.Metadata == nil {
+			o.Metadata = map[string]any{}
+		}
+		o.Metadata[metaIDParams] = names
+	}
 	huma.Register(api, o, func(ctx context.Context, in *I) (*O, error) {
 		out, err := h(ctx, in)
 		if err != nil {
@@ -176,4 +187,12 @@ func handle[I, O any](api huma.API, o huma.Operation, h func(context.Context, *I
 		}
 		return out, nil
 	})
+}
+
+// uuidText is how uuid.UUID appears in the schema: a string of format uuid.
+type uuidText string
+
+// Schema implements huma.SchemaProvider.
+func (uuidText) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: huma.TypeString, Format: "uuid"}
 }

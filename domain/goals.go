@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+
+	"github.com/waypoint-portal/waypoint/domain/valid"
 )
 
 // GoalCategories lists the life areas a goal belongs to (FHIR Goal.category, Waypoint's own codes).
@@ -746,8 +748,8 @@ func optDate(field, s string) (*string, error) {
 	if s == "" {
 		return nil, nil
 	}
-	if _, err := time.Parse(time.DateOnly, s); err != nil {
-		return nil, Invalid(field, "must be a date like 2025-06-30")
+	if _, err := valid.Date(s); err != nil {
+		return nil, Invalid(field, "%s", err.Error())
 	}
 	return &s, nil
 }
