@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -279,4 +280,20 @@ func TestDirectoryPeriodsAndIDs(t *testing.T) {
 	}
 	// A one-day period is fine.
 	e.Do(http.MethodPost, "/v1/services", adam.Token, svc(hours("2026-12-24", "2026-12-24"))).Want(t, http.StatusCreated)
+}
+
+// TestTokenWithNULSubject: a validly signed token whose sub contains NUL is
+// 401 (it was a 500 from the person lookup), and provisions nobody.
+func TestTokenWithNULSubject(t *testing.T) {
+	e := apitest.New(t)
+	for _, sub := range []string{"mallory\x00", "\x00", "mal\u0007lory"} {
+		r := e.Do(http.MethodGet, "/v1/me", e.Issuer.Token(t, sub, []string{"client"}), nil)
+		r.Problem(t, http.StatusUnauthorized)
+		if !strings.Contains(r.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+			t.Errorf("sub %q: WWW-Authenticate %q", sub, r.Header.Get("WWW-Authenticate"))
+		}
+	}
+	if n := countPeople(t, e); n != 0 {
+		t.Fatalf("%d people provisioned from tokens with unstorable subjects", n)
+	}
 }
