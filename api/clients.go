@@ -146,13 +146,15 @@ func (s *Server) registerClients() {
 		"profile:write", http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusPreconditionFailed, http.StatusPreconditionRequired),
 		func(ctx context.Context, in *patchClientInput) (*clientOutput, error) {
 			a := actorFrom(ctx)
-			v := ifMatchVersion(in.IfMatch)
 			k := parseMergeKeys(in.RawBody)
-			c, err := s.store.UpdateClient(ctx, a, in.ClientID, v, domain.ClientPatch{
+			patch := domain.ClientPatch{
 				Strengths:          patchValue(k, "strengths", in.Body.Strengths),
 				Interests:          patchValue(k, "interests", in.Body.Interests),
 				PreferredLanguage:  patchValue(k, "preferred_language", in.Body.PreferredLanguage),
 				ContactPreferences: rawMember(in.RawBody, "contact_preferences"),
+			}
+			c, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Client, error) {
+				return s.store.UpdateClient(ctx, a, in.ClientID, v, patch)
 			})
 			if err != nil {
 				return nil, err

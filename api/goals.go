@@ -352,14 +352,6 @@ func goalOut(g domain.Goal) *goalOutput {
 	return &goalOutput{ETag: etag(g.Version), CacheControl: "private, no-cache", Body: goalDTO(g)}
 }
 
-// optionalIfMatch reads If-Match where it is optional: absent means no precondition.
-func optionalIfMatch(h string) int64 {
-	if h == "" {
-		return domain.VersionAny
-	}
-	return ifMatchVersion(h)
-}
-
 func (s *Server) registerGoals() {
 	const (
 		notFound = http.StatusNotFound
@@ -432,7 +424,7 @@ func (s *Server) registerGoals() {
 		func(ctx context.Context, in *patchGoalInput) (*goalOutput, error) {
 			k := parseMergeKeys(in.RawBody)
 			b := in.Body
-			g, err := s.store.UpdateGoal(ctx, actorFrom(ctx), in.GoalID, ifMatchVersion(in.IfMatch), domain.GoalPatch{
+			p := domain.GoalPatch{
 				Title:             patchValue(k, "title", b.Title),
 				Description:       patchValue(k, "description", b.Description),
 				WhyItMatters:      patchValue(k, "why_it_matters", b.WhyItMatters),
@@ -443,6 +435,9 @@ func (s *Server) registerGoals() {
 				LifecycleStatus:   patchValue(k, "lifecycle_status", b.LifecycleStatus),
 				AchievementStatus: patchValue(k, "achievement_status", b.AchievementStatus),
 				StatusReason:      patchValue(k, "status_reason", b.StatusReason),
+			}
+			g, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Goal, error) {
+				return s.store.UpdateGoal(ctx, actorFrom(ctx), in.GoalID, v, p)
 			})
 			if err != nil {
 				return nil, err
@@ -460,7 +455,9 @@ func (s *Server) registerGoals() {
 			if in.Body != nil {
 				to = in.Body.LifecycleStatus
 			}
-			g, err := s.store.AcceptGoal(ctx, actorFrom(ctx), in.GoalID, optionalIfMatch(in.IfMatch), to)
+			g, err := optionalConditionalWrite(in.IfMatch, func(v int64) (domain.Goal, error) {
+				return s.store.AcceptGoal(ctx, actorFrom(ctx), in.GoalID, v, to)
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -476,7 +473,9 @@ func (s *Server) registerGoals() {
 			if in.Body != nil {
 				reason = in.Body.Reason
 			}
-			g, err := s.store.RejectGoal(ctx, actorFrom(ctx), in.GoalID, optionalIfMatch(in.IfMatch), reason)
+			g, err := optionalConditionalWrite(in.IfMatch, func(v int64) (domain.Goal, error) {
+				return s.store.RejectGoal(ctx, actorFrom(ctx), in.GoalID, v, reason)
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -521,11 +520,14 @@ func (s *Server) registerGoals() {
 				return nil, huma.Error422UnprocessableEntity("done is true or false", &huma.ErrorDetail{
 					Location: "body.done", Message: "done cannot be null; send true or false", Value: nil})
 			}
-			st, err := s.store.UpdateStep(ctx, actorFrom(ctx), in.GoalID, in.StepID, ifMatchVersion(in.IfMatch), domain.StepPatch{
+			p := domain.StepPatch{
 				Title:    patchValue(k, "title", in.Body.Title),
 				DueDate:  patchValue(k, "due_date", in.Body.DueDate),
 				Done:     in.Body.Done,
 				Position: patchValue(k, "position", in.Body.Position),
+			}
+			st, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Step, error) {
+				return s.store.UpdateStep(ctx, actorFrom(ctx), in.GoalID, in.StepID, v, p)
 			})
 			if err != nil {
 				return nil, err
@@ -539,7 +541,9 @@ func (s *Server) registerGoals() {
 		"goals:write", notFound, invalid, conflict, stale, noMatch)
 	del.DefaultStatus = http.StatusNoContent
 	handle(s.api, del, func(ctx context.Context, in *deleteStepInput) (*struct{}, error) {
-		return nil, s.store.DeleteStep(ctx, actorFrom(ctx), in.GoalID, in.StepID, ifMatchVersion(in.IfMatch))
+		return nil, conditionalDo(in.IfMatch, func(v int64) error {
+			return s.store.DeleteStep(ctx, actorFrom(ctx), in.GoalID, in.StepID, v)
+		})
 	})
 
 	handle(s.api, op(http.MethodGet, "/v1/goals/{goalId}/check-ins", "listGoalCheckIns", goalTag, "List a goal's check-ins",

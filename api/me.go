@@ -71,11 +71,13 @@ func (s *Server) registerMe() {
 		"profile:write", http.StatusUnprocessableEntity, http.StatusPreconditionFailed, http.StatusPreconditionRequired),
 		func(ctx context.Context, in *patchMeInput) (*personOutput, error) {
 			a := actorFrom(ctx)
-			v := ifMatchVersion(in.IfMatch)
 			k := parseMergeKeys(in.RawBody)
-			p, err := s.store.UpdateMe(ctx, a, v, domain.PersonPatch{
+			patch := domain.PersonPatch{
 				DisplayName: patchValue(k, "display_name", in.Body.DisplayName),
 				Pronouns:    patchValue(k, "pronouns", in.Body.Pronouns),
+			}
+			p, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Person, error) {
+				return s.store.UpdateMe(ctx, a, v, patch)
 			})
 			if err != nil {
 				return nil, err

@@ -156,7 +156,9 @@ func (s *Server) registerReferrals() {
 				return nil, domain.Invalid("body.status", "status cannot be null")
 			}
 			p := domain.ReferralPatch{Status: in.Body.Status, Note: patchValue(k, "note", in.Body.Note), GoalID: patchValue(k, "goal_id", in.Body.GoalID)}
-			r, err := s.store.UpdateReferral(ctx, actorFrom(ctx), in.ReferralID, ifMatchVersion(in.IfMatch), p)
+			r, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Referral, error) {
+				return s.store.UpdateReferral(ctx, actorFrom(ctx), in.ReferralID, v, p)
+			})
 			if err != nil {
 				return nil, err
 			}

@@ -117,7 +117,8 @@ func humaConfig() huma.Config {
 	cfg.OpenAPI.Info.Description = "Waypoint is a client self-service portal for people receiving social services: " +
 		"their own goals, community resources near them, secure messages with their care team, and control over who touches their data.\n\n" +
 		"Errors are RFC 9457 problem+json. Resources you may not see are 404. Versioned resources carry a strong ETag; " +
-		"PATCH/PUT/DELETE of them require If-Match (missing: 428, stale: 412). PATCH bodies are JSON Merge Patch."
+		"PATCH/PUT/DELETE of them require If-Match (missing: 428, stale: 412); as in RFC 9110, If-Match may list several strong ETags " +
+		"(any one matching will do) or be * (any current version); weak ETags never match. PATCH bodies are JSON Merge Patch."
 	cfg.OpenAPI.Info.Contact = &huma.Contact{Name: "Waypoint", URL: "https://github.com/waypoint-portal/waypoint"}
 	cfg.OpenAPI.Info.License = &huma.License{Name: "Apache-2.0", Identifier: "Apache-2.0"}
 	cfg.OpenAPI.Servers = []*huma.Server{{URL: "http://127.0.0.1:8080", Description: "Local development server"}}
