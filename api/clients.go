@@ -57,13 +57,12 @@ func orEmpty(s []string) []string {
 }
 
 type clientOutput struct {
-	ETag         string `header:"ETag" doc:"Strong ETag: the client's version"`
-	CacheControl string `header:"Cache-Control"`
-	Body         Client
+	ETag string `header:"ETag" doc:"Strong ETag: the client's version"`
+	Body Client
 }
 
 func clientOut(c domain.Client) *clientOutput {
-	return &clientOutput{ETag: etag(c.Version), CacheControl: "private, no-cache", Body: clientDTO(c)}
+	return &clientOutput{ETag: etag(c.Version), Body: clientDTO(c)}
 }
 
 type listClientsInput struct {

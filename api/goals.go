@@ -315,16 +315,14 @@ type addCheckInInput struct {
 }
 
 type goalOutput struct {
-	ETag         string `header:"ETag" doc:"Strong ETag: the goal's version"`
-	CacheControl string `header:"Cache-Control"`
-	Body         Goal
+	ETag string `header:"ETag" doc:"Strong ETag: the goal's version"`
+	Body Goal
 }
 
 type goalCreatedOutput struct {
-	Location     string `header:"Location" doc:"The new goal's URL"`
-	ETag         string `header:"ETag" doc:"Strong ETag: the goal's version"`
-	CacheControl string `header:"Cache-Control"`
-	Body         Goal
+	Location string `header:"Location" doc:"The new goal's URL"`
+	ETag     string `header:"ETag" doc:"Strong ETag: the goal's version"`
+	Body     Goal
 }
 
 type goalsOutput struct {
@@ -349,7 +347,7 @@ type historyOutput struct {
 }
 
 func goalOut(g domain.Goal) *goalOutput {
-	return &goalOutput{ETag: etag(g.Version), CacheControl: "private, no-cache", Body: goalDTO(g)}
+	return &goalOutput{ETag: etag(g.Version), Body: goalDTO(g)}
 }
 
 func (s *Server) registerGoals() {
@@ -398,7 +396,7 @@ func (s *Server) registerGoals() {
 			return nil, err
 		}
 		return &goalCreatedOutput{Location: "/v1/goals/" + g.ID.String(), ETag: etag(g.Version),
-			CacheControl: "private, no-cache", Body: goalDTO(g)}, nil
+			Body: goalDTO(g)}, nil
 	})
 
 	handle(s.api, op(http.MethodGet, "/v1/goals/{goalId}", "getGoal", goalTag, "Get a goal",

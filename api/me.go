@@ -32,13 +32,12 @@ func personDTO(p domain.Person) Person {
 }
 
 type personOutput struct {
-	ETag         string `header:"ETag" doc:"Strong ETag: the person's version"`
-	CacheControl string `header:"Cache-Control"`
-	Body         Person
+	ETag string `header:"ETag" doc:"Strong ETag: the person's version"`
+	Body Person
 }
 
 func personOut(p domain.Person) *personOutput {
-	return &personOutput{ETag: etag(p.Version), CacheControl: "private, no-cache", Body: personDTO(p)}
+	return &personOutput{ETag: etag(p.Version), Body: personDTO(p)}
 }
 
 // MePatch is a JSON Merge Patch of the caller's person.

@@ -75,7 +75,7 @@ func New(d Deps) *Server {
 	// Every uuid.UUID is documented (and validated) as format uuid, which is
 	// also how the input guard knows a member is an id.
 	s.api.OpenAPI().Components.Schemas.RegisterTypeAlias(reflect.TypeFor[uuid.UUID](), reflect.TypeFor[uuidText]())
-	s.api.UseMiddleware(operationInfo, s.authenticate(s.api), s.guardInput(s.api), s.idempotency(s.api))
+	s.api.UseMiddleware(operationInfo, noStore, s.authenticate(s.api), s.guardInput(s.api), s.idempotency(s.api))
 	s.register()
 
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))
@@ -108,6 +108,7 @@ func (s *Server) register() {
 	s.registerTaxonomy()
 	s.registerSavedServices()
 	s.registerReferrals()
+	documentNoStore(s.api.OpenAPI())
 }
 
 func humaConfig() huma.Config {
