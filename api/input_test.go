@@ -94,6 +94,7 @@ func TestHostileInputIsRefused(t *testing.T) {
 		{"lone surrogate in a title", "POST", goalsPath(w.alice), `{"title":"x\ud800y"}`, nil, 422, "body.title"},
 		{"reversed pair in a title", "POST", goalsPath(w.alice), `{"title":"\udc00\ud800"}`, nil, 422, "body.title"},
 		{"invalid UTF-8 in a title", "POST", goalsPath(w.alice), "{\"title\":\"x\xff\"}", nil, 422, "body.title"},
+		{"lone surrogate under another +json type", "POST", goalsPath(w.alice), `{"title":"\ud800"}`, []string{"Content-Type", "application/vnd.example+json"}, 422, "body.title"},
 		{"NUL in a step title", "PATCH", step, `{"title":"a\u0000"}`, stepIf, 422, "body.title"},
 		{"NUL in search", "GET", "/v1/services?search=food%00", "", nil, 422, "query.search"},
 		{"invalid UTF-8 in search", "GET", "/v1/services?search=%ED%A0%80", "", nil, 422, "query.search"},

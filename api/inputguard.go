@@ -210,13 +210,13 @@ func readGuardedBody(ctx huma.Context, op *huma.Operation) ([]byte, int, string)
 	return body, 0, ""
 }
 
-// bodySchema is the request schema for the sent media type (JSON when unsure).
+// bodySchema is the request schema for the sent media type, else the JSON
+// one. Any body that parses as JSON is checked whatever its Content-Type
+// says: Huma reads every "+json" type as JSON, declared or not.
 func bodySchema(op *huma.Operation, contentType string) *huma.Schema {
 	content := op.RequestBody.Content
-	if mt, _, err := mime.ParseMediaType(contentType); err == nil {
-		if m := content[mt]; m != nil {
-			return m.Schema
-		}
+	if mt, _, err := mime.ParseMediaType(contentType); err == nil && content[mt] != nil {
+		return content[mt].Schema
 	}
 	if m := content["application/json"]; m != nil {
 		return m.Schema
