@@ -395,8 +395,7 @@ func (s *Server) registerGoals() {
 		if err != nil {
 			return nil, err
 		}
-		return &goalCreatedOutput{Location: "/v1/goals/" + g.ID.String(), ETag: etag(g.Version),
-			Body: goalDTO(g)}, nil
+		return &goalCreatedOutput{Location: "/v1/goals/" + g.ID.String(), ETag: etag(g.Version), Body: goalDTO(g)}, nil
 	})
 
 	handle(s.api, op(http.MethodGet, "/v1/goals/{goalId}", "getGoal", goalTag, "Get a goal",
@@ -453,9 +452,7 @@ func (s *Server) registerGoals() {
 			if in.Body != nil {
 				to = in.Body.LifecycleStatus
 			}
-			g, err := optionalConditionalWrite(in.IfMatch, func(v int64) (domain.Goal, error) {
-				return s.store.AcceptGoal(ctx, actorFrom(ctx), in.GoalID, v, to)
-			})
+			g, err := optionalConditionalWrite(in.IfMatch, func(v int64) (domain.Goal, error) { return s.store.AcceptGoal(ctx, actorFrom(ctx), in.GoalID, v, to) })
 			if err != nil {
 				return nil, err
 			}
@@ -539,9 +536,7 @@ func (s *Server) registerGoals() {
 		"goals:write", notFound, invalid, conflict, stale, noMatch)
 	del.DefaultStatus = http.StatusNoContent
 	handle(s.api, del, func(ctx context.Context, in *deleteStepInput) (*struct{}, error) {
-		return nil, conditionalDo(in.IfMatch, func(v int64) error {
-			return s.store.DeleteStep(ctx, actorFrom(ctx), in.GoalID, in.StepID, v)
-		})
+		return nil, conditionalDo(in.IfMatch, func(v int64) error { return s.store.DeleteStep(ctx, actorFrom(ctx), in.GoalID, in.StepID, v) })
 	})
 
 	handle(s.api, op(http.MethodGet, "/v1/goals/{goalId}/check-ins", "listGoalCheckIns", goalTag, "List a goal's check-ins",

@@ -57,7 +57,7 @@ func TestHostileInputIsRefused(t *testing.T) {
 	clientIf := []string{"If-Match", fmt.Sprintf(`"%d"`, client.Version)}
 	contact := func(member, v string) string { return `{"contact_preferences":{"` + member + `":"` + v + `"}}` }
 
-	cases := []hostileCase{
+	cases := append(hostileParameterCases(), []hostileCase{
 		// Dates: PostgreSQL refused year 0 with a 500; the range is now 1900-9999 everywhere.
 		{"goal target year 0", "POST", goalsPath(w.alice), `{"title":"x","target_date":"0000-01-01"}`, nil, 422, "body.target_date"},
 		{"goal target 1899", "POST", goalsPath(w.alice), `{"title":"x","target_date":"1899-12-31"}`, nil, 422, "body.target_date"},
@@ -69,25 +69,7 @@ func TestHostileInputIsRefused(t *testing.T) {
 		{"patch step position int32+1", "PATCH", step, `{"position":2147483648}`, stepIf, 422, "body.position"},
 		{"patch step position int64 max", "PATCH", step, `{"position":9223372036854775807}`, stepIf, 422, "body.position"},
 		{"new step position int32+1", "POST", goal + "/steps", `{"title":"a","position":2147483648}`, nil, 422, "body.position"},
-		{"search page int64 max", "GET", "/v1/services?page=9223372036854775807", "", nil, 422, "query.page"},
-		{"search page past the bound", "GET", "/v1/services?page=1000001", "", nil, 422, "query.page"},
-		{"terms page int64 max", "GET", "/v1/taxonomy_terms?page=9223372036854775807", "", nil, 422, "query.page"},
-		// Non-finite numbers.
-		{"lat NaN", "GET", "/v1/services?lat=NaN&lon=0", "", nil, 422, "query.lat"},
-		{"lat Infinity", "GET", "/v1/services?lat=Infinity&lon=0", "", nil, 422, "query.lat"},
-		{"lon -Inf", "GET", "/v1/services?lat=0&lon=-Inf", "", nil, 422, "query.lon"},
-		{"radius NaN", "GET", "/v1/services?lat=47.61&lon=-122.33&radius_km=NaN", "", nil, 422, "query.radius_km"},
-		{"radius +Infinity", "GET", "/v1/services?lat=47.61&lon=-122.33&radius_km=%2BInfinity", "", nil, 422, "query.radius_km"},
-		{"age NaN", "GET", "/v1/services?age=NaN", "", nil, 422, "query.age"},
-		{"age nan", "GET", "/v1/services?age=nan", "", nil, 422, "query.age"},
-		{"age overflow", "GET", "/v1/services?age=1e999", "", nil, 422, "query.age"},
-		{"open_now at year 0", "GET", "/v1/services?open_now=true&at=0000-01-01T00:00:00Z", "", nil, 422, "query.at"},
-		{"modified_after year 0", "GET", "/v1/services?modified_after=0000-01-01T00:00:00Z", "", nil, 422, "query.modified_after"},
-		// The nil UUID does not mean "not given".
-		{"nil taxonomy term", "GET", "/v1/services?taxonomy_term_id=00000000-0000-0000-0000-000000000000", "", nil, 422, "query.taxonomy_term_id"},
-		{"nil organization", "GET", "/v1/services?organization_id=00000000-0000-0000-0000-000000000000", "", nil, 422, "query.organization_id"},
-		{"nil parent term", "GET", "/v1/taxonomy_terms?parent_id=00000000-0000-0000-0000-000000000000", "", nil, 422, "query.parent_id"},
-		// Text PostgreSQL cannot store, in bodies (named member) and parameters.
+		// Text PostgreSQL cannot store, named down to the member.
 		{"lone high surrogate in contact preferences", "PATCH", w.aliceURL, contact("best_times", `\ud800`), clientIf, 422, "body.contact_preferences.best_times"},
 		{"lone low surrogate in phone", "PATCH", w.aliceURL, contact("phone", `\udc00`), clientIf, 422, "body.contact_preferences.phone"},
 		{"NUL in a strength", "PATCH", w.aliceURL, `{"strengths":["ok","\u0000"]}`, clientIf, 422, "body.strengths[1]"},
@@ -96,9 +78,6 @@ func TestHostileInputIsRefused(t *testing.T) {
 		{"invalid UTF-8 in a title", "POST", goalsPath(w.alice), "{\"title\":\"x\xff\"}", nil, 422, "body.title"},
 		{"lone surrogate under another +json type", "POST", goalsPath(w.alice), `{"title":"\ud800"}`, []string{"Content-Type", "application/vnd.example+json"}, 422, "body.title"},
 		{"NUL in a step title", "PATCH", step, `{"title":"a\u0000"}`, stepIf, 422, "body.title"},
-		{"NUL in search", "GET", "/v1/services?search=food%00", "", nil, 422, "query.search"},
-		{"invalid UTF-8 in search", "GET", "/v1/services?search=%ED%A0%80", "", nil, 422, "query.search"},
-		{"NUL in a client query", "GET", "/v1/clients?q=%00", "", nil, 422, "query.q"},
 		// Phone numbers are one line of visible text.
 		{"bell in phone", "PATCH", w.aliceURL, contact("phone", `555\u0007`), clientIf, 422, "body.contact_preferences.phone"},
 		{"newline in phone", "PATCH", w.aliceURL, contact("phone", `555\n0100`), clientIf, 422, "body.contact_preferences.phone"},
@@ -108,10 +87,7 @@ func TestHostileInputIsRefused(t *testing.T) {
 		{"Title beside title on create", "POST", goalsPath(w.alice), `{"title":"x","Title":"y"}`, nil, 422, "body.Title"},
 		{"Title on patch", "PATCH", goal, `{"Title":"x"}`, goalIf, 422, "body.Title"},
 		{"TITLE on step patch", "PATCH", step, `{"TITLE":"x"}`, stepIf, 422, "body.TITLE"},
-		// A scalar parameter sent twice is not silently half-read.
-		{"limit twice", "GET", "/v1/clients?limit=5&limit=6", "", nil, 422, "query.limit"},
-		{"sort twice", "GET", "/v1/services?sort=name&sort=relevance", "", nil, 422, "query.sort"},
-	}
+	}...)
 	for _, tc := range cases {
 		tc.run(t, e, w.alice.Token)
 	}
@@ -131,6 +107,35 @@ func TestHostileInputIsRefused(t *testing.T) {
 	}
 	if n := countRows(t, e, `SELECT count(*) FROM goals`); n != 1 {
 		t.Errorf("%d goals, want 1", n)
+	}
+}
+
+// hostileParameterCases are the query parameters of the review's findings:
+// integers past their bounds, non-finite numbers, out-of-range times, the nil
+// UUID as a filter, unstorable text, a scalar sent twice.
+func hostileParameterCases() []hostileCase {
+	return []hostileCase{
+		{"search page int64 max", "GET", "/v1/services?page=9223372036854775807", "", nil, 422, "query.page"},
+		{"search page past the bound", "GET", "/v1/services?page=1000001", "", nil, 422, "query.page"},
+		{"terms page int64 max", "GET", "/v1/taxonomy_terms?page=9223372036854775807", "", nil, 422, "query.page"},
+		{"lat NaN", "GET", "/v1/services?lat=NaN&lon=0", "", nil, 422, "query.lat"},
+		{"lat Infinity", "GET", "/v1/services?lat=Infinity&lon=0", "", nil, 422, "query.lat"},
+		{"lon -Inf", "GET", "/v1/services?lat=0&lon=-Inf", "", nil, 422, "query.lon"},
+		{"radius NaN", "GET", "/v1/services?lat=47.61&lon=-122.33&radius_km=NaN", "", nil, 422, "query.radius_km"},
+		{"radius +Infinity", "GET", "/v1/services?lat=47.61&lon=-122.33&radius_km=%2BInfinity", "", nil, 422, "query.radius_km"},
+		{"age NaN", "GET", "/v1/services?age=NaN", "", nil, 422, "query.age"},
+		{"age nan", "GET", "/v1/services?age=nan", "", nil, 422, "query.age"},
+		{"age overflow", "GET", "/v1/services?age=1e999", "", nil, 422, "query.age"},
+		{"open_now at year 0", "GET", "/v1/services?open_now=true&at=0000-01-01T00:00:00Z", "", nil, 422, "query.at"},
+		{"modified_after year 0", "GET", "/v1/services?modified_after=0000-01-01T00:00:00Z", "", nil, 422, "query.modified_after"},
+		{"nil taxonomy term", "GET", "/v1/services?taxonomy_term_id=00000000-0000-0000-0000-000000000000", "", nil, 422, "query.taxonomy_term_id"},
+		{"nil organization", "GET", "/v1/services?organization_id=00000000-0000-0000-0000-000000000000", "", nil, 422, "query.organization_id"},
+		{"nil parent term", "GET", "/v1/taxonomy_terms?parent_id=00000000-0000-0000-0000-000000000000", "", nil, 422, "query.parent_id"},
+		{"NUL in search", "GET", "/v1/services?search=food%00", "", nil, 422, "query.search"},
+		{"invalid UTF-8 in search", "GET", "/v1/services?search=%ED%A0%80", "", nil, 422, "query.search"},
+		{"NUL in a client query", "GET", "/v1/clients?q=%00", "", nil, 422, "query.q"},
+		{"limit twice", "GET", "/v1/clients?limit=5&limit=6", "", nil, 422, "query.limit"},
+		{"sort twice", "GET", "/v1/services?sort=name&sort=relevance", "", nil, 422, "query.sort"},
 	}
 }
 

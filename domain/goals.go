@@ -13,8 +13,6 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
-
-	"github.com/waypoint-portal/waypoint/domain/valid"
 )
 
 // GoalCategories lists the life areas a goal belongs to (FHIR Goal.category, Waypoint's own codes).
@@ -740,16 +738,6 @@ func optEnum(field, s string, allowed []string) (*string, error) {
 	}
 	if !slices.Contains(allowed, s) {
 		return nil, Invalid(field, "must be one of %s", strings.Join(allowed, ", "))
-	}
-	return &s, nil
-}
-
-func optDate(field, s string) (*string, error) {
-	if s == "" {
-		return nil, nil
-	}
-	if _, err := valid.Date(s); err != nil {
-		return nil, Invalid(field, "%s", err.Error())
 	}
 	return &s, nil
 }
