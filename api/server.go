@@ -119,7 +119,11 @@ func humaConfig() huma.Config {
 		"their own goals, community resources near them, secure messages with their care team, and control over who touches their data.\n\n" +
 		"Errors are RFC 9457 problem+json. Resources you may not see are 404. Versioned resources carry a strong ETag; " +
 		"PATCH/PUT/DELETE of them require If-Match (missing: 428, stale: 412); as in RFC 9110, If-Match may list several strong ETags " +
-		"(any one matching will do) or be * (any current version); weak ETags never match. PATCH bodies are JSON Merge Patch."
+		"(any one matching will do) or be * (any current version); weak ETags never match. PATCH bodies are JSON Merge Patch.\n\n" +
+		"Input rules (422 naming the field): body members match exactly; text may not contain U+0000, unpaired surrogates or " +
+		"invalid UTF-8; numbers are finite (no NaN or Infinity); dates and times fall in 1900-01-01..9999-12-31; the all-zero " +
+		"UUID is never an id. List parameters take a,b or the parameter repeated (x=a&x=b); any other parameter appears once. " +
+		"Responses that carry a person's data have Cache-Control: no-store."
 	cfg.OpenAPI.Info.Contact = &huma.Contact{Name: "Waypoint", URL: "https://github.com/waypoint-portal/waypoint"}
 	cfg.OpenAPI.Info.License = &huma.License{Name: "Apache-2.0", Identifier: "Apache-2.0"}
 	cfg.OpenAPI.Servers = []*huma.Server{{URL: "http://127.0.0.1:8080", Description: "Local development server"}}
