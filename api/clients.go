@@ -15,7 +15,7 @@ import (
 // ContactPreferences says how and when the client wants to be reached.
 type ContactPreferences struct {
 	Channels           []string `json:"channels" nullable:"false" maxItems:"5" uniqueItems:"true" doc:"Preferred channels, most preferred first" example:"[\"app\",\"sms\"]" enum:"app,sms,email,phone,mail"`
-	Phone              string   `json:"phone,omitempty" maxLength:"40" example:"+1 206 555 0100" doc:"Phone number for calls or texts"`
+	Phone              string   `json:"phone,omitempty" maxLength:"40" pattern:"^[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]*$" patternDescription:"one line of text without control or formatting characters" example:"+1 206 555 0100" doc:"Phone number for calls or texts"`
 	Email              string   `json:"email,omitempty" maxLength:"254" format:"email" example:"alice@example.org"`
 	BestTimes          string   `json:"best_times,omitempty" maxLength:"200" example:"weekday mornings" doc:"When contact is welcome, in the client's words"`
 	SafeToLeaveMessage *bool    `json:"safe_to_leave_message,omitempty" doc:"Whether a voicemail or visible message is safe; when false, workers must not leave one"`
@@ -57,13 +57,12 @@ func orEmpty(s []string) []string {
 }
 
 type clientOutput struct {
-	ETag         string `header:"ETag" doc:"Strong ETag: the client's version"`
-	CacheControl string `header:"Cache-Control"`
-	Body         Client
+	ETag string `header:"ETag" doc:"Strong ETag: the client's version"`
+	Body Client
 }
 
 func clientOut(c domain.Client) *clientOutput {
-	return &clientOutput{ETag: etag(c.Version), CacheControl: "private, no-cache", Body: clientDTO(c)}
+	return &clientOutput{ETag: etag(c.Version), Body: clientDTO(c)}
 }
 
 type listClientsInput struct {
@@ -103,7 +102,7 @@ func (ClientPatch) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema
 // ContactPreferencesPatch is the merge patch of contact preferences.
 type ContactPreferencesPatch struct {
 	Channels           *[]string `json:"channels,omitempty" nullable:"true" maxItems:"5" uniqueItems:"true" enum:"app,sms,email,phone,mail" example:"[\"app\",\"sms\"]"`
-	Phone              *string   `json:"phone,omitempty" nullable:"true" maxLength:"40" example:"+1 206 555 0100"`
+	Phone              *string   `json:"phone,omitempty" nullable:"true" maxLength:"40" pattern:"^[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]*$" patternDescription:"one line of text without control or formatting characters" example:"+1 206 555 0100"`
 	Email              *string   `json:"email,omitempty" nullable:"true" maxLength:"254" format:"email" example:"alice@example.org"`
 	BestTimes          *string   `json:"best_times,omitempty" nullable:"true" maxLength:"200" example:"weekday mornings"`
 	SafeToLeaveMessage *bool     `json:"safe_to_leave_message,omitempty" nullable:"true" doc:"Whether a voicemail or visible message is safe"`
@@ -146,13 +145,15 @@ func (s *Server) registerClients() {
 		"profile:write", http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusPreconditionFailed, http.StatusPreconditionRequired),
 		func(ctx context.Context, in *patchClientInput) (*clientOutput, error) {
 			a := actorFrom(ctx)
-			v := ifMatchVersion(in.IfMatch)
 			k := parseMergeKeys(in.RawBody)
-			c, err := s.store.UpdateClient(ctx, a, in.ClientID, v, domain.ClientPatch{
+			patch := domain.ClientPatch{
 				Strengths:          patchValue(k, "strengths", in.Body.Strengths),
 				Interests:          patchValue(k, "interests", in.Body.Interests),
 				PreferredLanguage:  patchValue(k, "preferred_language", in.Body.PreferredLanguage),
 				ContactPreferences: rawMember(in.RawBody, "contact_preferences"),
+			}
+			c, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Client, error) {
+				return s.store.UpdateClient(ctx, a, in.ClientID, v, patch)
 			})
 			if err != nil {
 				return nil, err

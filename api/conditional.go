@@ -1,28 +1,129 @@
 package api
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
 	"github.com/waypoint-portal/waypoint/domain"
 )
 
-// ifMatchVersion reads a strong ETag from If-Match. DESIGN.md asks for 428 when
-// it is missing and 412 when it cannot match; Huma's conditional package does
-// weak comparison and never answers 428, hence this helper.
-func ifMatchVersion(h string) int64 {
+// ifMatch is an If-Match header read as RFC 9110 §13.1.1 says: absent, "*"
+// (any current representation), or a comma-separated list of entity tags of
+// which only strong tags can match (weak comparison is not allowed for
+// If-Match). Our strong ETags are versions, "<n>". DESIGN.md also asks for 428
+// when it is missing and 412 when it cannot match; Huma's conditional package
+// does weak comparison and never answers 428, hence this helper.
+type ifMatch struct {
+	sent     bool
+	any      bool
+	versions []int64
+}
+
+func parseIfMatch(h string) ifMatch {
 	h = strings.TrimSpace(h)
-	if h == "" {
+	switch h {
+	case "":
+		return ifMatch{}
+	case "*":
+		return ifMatch{sent: true, any: true}
+	}
+	// A malformed header matches nothing (412), whatever tags it also lists.
+	m, malformed := ifMatch{sent: true}, ifMatch{sent: true}
+	for rest := h; ; {
+		rest = strings.TrimLeft(rest, " \t,")
+		if rest == "" {
+			return m
+		}
+		weak := strings.HasPrefix(rest, "W/")
+		if weak {
+			rest = rest[2:]
+		}
+		// entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; etagc excludes DQUOTE,
+		// so a comma inside the quotes belongs to the tag.
+		if !strings.HasPrefix(rest, `"`) {
+			return malformed
+		}
+		end := strings.IndexByte(rest[1:], '"')
+		if end < 0 {
+			return malformed
+		}
+		opaque := rest[1 : 1+end]
+		rest = strings.TrimLeft(rest[2+end:], " \t")
+		if rest != "" && rest[0] != ',' {
+			return malformed
+		}
+		if v, err := strconv.ParseInt(opaque, 10, 64); err == nil && v >= 1 && !weak && opaque == strconv.FormatInt(v, 10) {
+			m.versions = append(m.versions, v)
+		}
+	}
+}
+
+// first is the version to try first: VersionMissing without the header,
+// VersionAny for "*", the first listed version, or 0 (no resource ever has
+// it) when nothing listed can match, which answers 412 with the current ETag.
+func (m ifMatch) first() int64 {
+	switch {
+	case !m.sent:
 		return domain.VersionMissing
+	case m.any:
+		return domain.VersionAny
+	case len(m.versions) > 0:
+		return m.versions[0]
 	}
-	// Anything that is not one of our strong ETags can never match; version 0
-	// never exists, so the conditional update answers 412 with the current ETag.
-	if !strings.HasPrefix(h, `"`) || !strings.HasSuffix(h, `"`) || len(h) < 3 {
-		return 0
+	return 0
+}
+
+func (m ifMatch) matches(v int64) bool {
+	if m.any {
+		return true
 	}
-	v, err := strconv.ParseInt(h[1:len(h)-1], 10, 64)
-	if err != nil || v < 1 {
-		return 0
+	for _, x := range m.versions {
+		if x == v {
+			return true
+		}
 	}
-	return v
+	return false
+}
+
+// ifMatchAttempts bounds the retries of conditionalWrite.
+const ifMatchAttempts = 3
+
+// conditionalWrite runs write under the If-Match header h. The domain checks
+// one version inside its one conditional statement; when that answers 412
+// and the current version is one the header accepts (listed, or "*"), the
+// write runs again with it, so "a list matches if any tag matches" holds
+// while every attempt stays a single conditional statement. A change landing
+// in between is another 412.
+func conditionalWrite[T any](h string, write func(version int64) (T, error)) (T, error) {
+	return conditionalFrom(parseIfMatch(h), write)
+}
+
+// optionalConditionalWrite is conditionalWrite where If-Match is optional:
+// absent means no precondition.
+func optionalConditionalWrite[T any](h string, write func(version int64) (T, error)) (T, error) {
+	m := parseIfMatch(h)
+	if !m.sent {
+		return write(domain.VersionAny)
+	}
+	return conditionalFrom(m, write)
+}
+
+func conditionalFrom[T any](m ifMatch, write func(version int64) (T, error)) (T, error) {
+	v := m.first()
+	for attempt := 1; ; attempt++ {
+		out, err := write(v)
+		var de *domain.Error
+		if err == nil || attempt == ifMatchAttempts || !errors.As(err, &de) ||
+			de.Kind != domain.KindPreconditionFailed || de.Version == v || !m.matches(de.Version) {
+			return out, err
+		}
+		v = de.Version
+	}
+}
+
+// conditionalDo is conditionalWrite for writes without a result (DELETE).
+func conditionalDo(h string, write func(version int64) error) error {
+	_, err := conditionalWrite(h, func(v int64) (struct{}, error) { return struct{}{}, write(v) })
+	return err
 }

@@ -98,8 +98,7 @@ type listConversationsInput struct {
 }
 
 type conversationsOutput struct {
-	CacheControl string `header:"Cache-Control"`
-	Body         Page[Conversation]
+	Body Page[Conversation]
 }
 
 // Inputs name their path field: Huma skips embedded structs of unexported types.
@@ -111,8 +110,7 @@ type listMessagesInput struct {
 }
 
 type messagesOutput struct {
-	CacheControl string `header:"Cache-Control"`
-	Body         Page[Message]
+	Body Page[Message]
 }
 
 // NewMessage is a message to send.
@@ -174,7 +172,7 @@ func (s *Server) registerConversations() {
 			if err != nil {
 				return nil, err
 			}
-			return &conversationsOutput{CacheControl: "private, no-store", Body: newPage(cs, next, conversationDTO)}, nil
+			return &conversationsOutput{Body: newPage(cs, next, conversationDTO)}, nil
 		})
 
 	handle(s.api, idempotent(op(http.MethodPost, "/v1/conversations", "createConversation", "Messages", "Start a conversation",
@@ -214,7 +212,7 @@ func (s *Server) registerConversations() {
 			if err != nil {
 				return nil, err
 			}
-			return &messagesOutput{CacheControl: "private, no-store", Body: newPage(ms, next, messageDTO)}, nil
+			return &messagesOutput{Body: newPage(ms, next, messageDTO)}, nil
 		})
 
 	handle(s.api, idempotent(op(http.MethodPost, "/v1/conversations/{conversationId}/messages", "postMessage", "Messages", "Send a message",

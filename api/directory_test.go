@@ -75,7 +75,7 @@ func filed(term uuid.UUID) []hsds.Attribute {
 }
 
 // seedDirectory loads the known directory through the importer (one batch).
-func seedDirectory(t *testing.T, store *domain.Store) {
+func seedDirectory(t testing.TB, store *domain.Store) {
 	t.Helper()
 	place := func(id, org uuid.UUID, name string, lat, lon float64, tz string) hsds.Location {
 		return hsds.Location{ID: id, OrganizationID: org, LocationType: "physical", Name: name,

@@ -43,9 +43,13 @@ var installErrors sync.Once
 
 // installProblemErrors replaces Huma's error constructor, a package variable
 // of Huma's, once per process. 5xx bodies carry only a generic message and the
-// request id; the real cause is logged by the handler wrapper.
+// request id; the real cause is logged by the handler wrapper. It also makes
+// Huma match body members exactly: by default its validator accepts "Title"
+// for "title" (and encoding/json then fills the field), so POST took keys
+// that PATCH, matching members exactly, ignored.
 func installProblemErrors() {
 	installErrors.Do(func() {
+		huma.ValidateStrictCasing = true
 		huma.NewErrorWithContext = func(hctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
 			var ctx context.Context
 			if hctx != nil {
@@ -88,7 +92,9 @@ func newProblem(ctx context.Context, status int, msg string, errs ...error) *Pro
 		}
 		var d huma.ErrorDetailer
 		if errors.As(e, &d) {
-			p.Errors = append(p.Errors, d.ErrorDetail())
+			detail := *d.ErrorDetail() // a copy: the value may be shared
+			detail.Value = sanitizeValue(detail.Value)
+			p.Errors = append(p.Errors, &detail)
 		} else {
 			p.Errors = append(p.Errors, &huma.ErrorDetail{Message: e.Error()})
 		}

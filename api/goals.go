@@ -177,7 +177,7 @@ func historyDTO(h domain.GoalHistoryEntry) GoalHistoryEntry {
 type GoalStepCreate struct {
 	Title    string `json:"title" minLength:"1" maxLength:"200" example:"Get my ID replaced"`
 	DueDate  string `json:"due_date,omitempty" format:"date" example:"2025-07-15"`
-	Position *int   `json:"position,omitempty" minimum:"1" example:"1" doc:"Insert at this position (1 = first), moving later steps down; default: last"`
+	Position *int   `json:"position,omitempty" minimum:"1" maximum:"2147483647" example:"1" doc:"Insert at this position (1 = first), moving later steps down; past the end or by default: last"`
 }
 
 // GoalCreate is a new goal.
@@ -227,7 +227,7 @@ type GoalStepPatch struct {
 	Title    *string `json:"title,omitempty" minLength:"1" maxLength:"200" example:"Get my ID and birth certificate"`
 	DueDate  *string `json:"due_date,omitempty" nullable:"true" format:"date" doc:"null clears it"`
 	Done     *bool   `json:"done,omitempty" example:"true" doc:"true marks the step done now (kept if already done); false reopens it"`
-	Position *int    `json:"position,omitempty" minimum:"1" example:"1" doc:"Move the step here (1 = first; past the end = last); the steps in between shift"`
+	Position *int    `json:"position,omitempty" minimum:"1" maximum:"2147483647" example:"1" doc:"Move the step here (1 = first; past the end = last); the steps in between shift"`
 }
 
 // GoalCheckInCreate records a check-in.
@@ -308,16 +308,14 @@ type addCheckInInput struct {
 }
 
 type goalOutput struct {
-	ETag         string `header:"ETag" doc:"Strong ETag: the goal's version"`
-	CacheControl string `header:"Cache-Control"`
-	Body         Goal
+	ETag string `header:"ETag" doc:"Strong ETag: the goal's version"`
+	Body Goal
 }
 
 type goalCreatedOutput struct {
-	Location     string `header:"Location" doc:"The new goal's URL"`
-	ETag         string `header:"ETag" doc:"Strong ETag: the goal's version"`
-	CacheControl string `header:"Cache-Control"`
-	Body         Goal
+	Location string `header:"Location" doc:"The new goal's URL"`
+	ETag     string `header:"ETag" doc:"Strong ETag: the goal's version"`
+	Body     Goal
 }
 
 type goalsOutput struct {
@@ -342,15 +340,7 @@ type historyOutput struct {
 }
 
 func goalOut(g domain.Goal) *goalOutput {
-	return &goalOutput{ETag: etag(g.Version), CacheControl: "private, no-cache", Body: goalDTO(g)}
-}
-
-// optionalIfMatch reads If-Match where it is optional: absent means no precondition.
-func optionalIfMatch(h string) int64 {
-	if h == "" {
-		return domain.VersionAny
-	}
-	return ifMatchVersion(h)
+	return &goalOutput{ETag: etag(g.Version), Body: goalDTO(g)}
 }
 
 func (s *Server) registerGoals() {
@@ -398,8 +388,7 @@ func (s *Server) registerGoals() {
 		if err != nil {
 			return nil, err
 		}
-		return &goalCreatedOutput{Location: "/v1/goals/" + g.ID.String(), ETag: etag(g.Version),
-			CacheControl: "private, no-cache", Body: goalDTO(g)}, nil
+		return &goalCreatedOutput{Location: "/v1/goals/" + g.ID.String(), ETag: etag(g.Version), Body: goalDTO(g)}, nil
 	})
 
 	handle(s.api, op(http.MethodGet, "/v1/goals/{goalId}", "getGoal", goalTag, "Get a goal",
@@ -425,7 +414,7 @@ func (s *Server) registerGoals() {
 		func(ctx context.Context, in *patchGoalInput) (*goalOutput, error) {
 			k := parseMergeKeys(in.RawBody)
 			b := in.Body
-			g, err := s.store.UpdateGoal(ctx, actorFrom(ctx), in.GoalID, ifMatchVersion(in.IfMatch), domain.GoalPatch{
+			p := domain.GoalPatch{
 				Title:             patchValue(k, "title", b.Title),
 				Description:       patchValue(k, "description", b.Description),
 				WhyItMatters:      patchValue(k, "why_it_matters", b.WhyItMatters),
@@ -436,6 +425,9 @@ func (s *Server) registerGoals() {
 				LifecycleStatus:   patchValue(k, "lifecycle_status", b.LifecycleStatus),
 				AchievementStatus: patchValue(k, "achievement_status", b.AchievementStatus),
 				StatusReason:      patchValue(k, "status_reason", b.StatusReason),
+			}
+			g, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Goal, error) {
+				return s.store.UpdateGoal(ctx, actorFrom(ctx), in.GoalID, v, p)
 			})
 			if err != nil {
 				return nil, err
@@ -453,7 +445,7 @@ func (s *Server) registerGoals() {
 			if in.Body != nil {
 				to = in.Body.LifecycleStatus
 			}
-			g, err := s.store.AcceptGoal(ctx, actorFrom(ctx), in.GoalID, optionalIfMatch(in.IfMatch), to)
+			g, err := optionalConditionalWrite(in.IfMatch, func(v int64) (domain.Goal, error) { return s.store.AcceptGoal(ctx, actorFrom(ctx), in.GoalID, v, to) })
 			if err != nil {
 				return nil, err
 			}
@@ -469,7 +461,9 @@ func (s *Server) registerGoals() {
 			if in.Body != nil {
 				reason = in.Body.Reason
 			}
-			g, err := s.store.RejectGoal(ctx, actorFrom(ctx), in.GoalID, optionalIfMatch(in.IfMatch), reason)
+			g, err := optionalConditionalWrite(in.IfMatch, func(v int64) (domain.Goal, error) {
+				return s.store.RejectGoal(ctx, actorFrom(ctx), in.GoalID, v, reason)
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -514,11 +508,14 @@ func (s *Server) registerGoals() {
 				return nil, huma.Error422UnprocessableEntity("done is true or false", &huma.ErrorDetail{
 					Location: "body.done", Message: "done cannot be null; send true or false", Value: nil})
 			}
-			st, err := s.store.UpdateStep(ctx, actorFrom(ctx), in.GoalID, in.StepID, ifMatchVersion(in.IfMatch), domain.StepPatch{
+			p := domain.StepPatch{
 				Title:    patchValue(k, "title", in.Body.Title),
 				DueDate:  patchValue(k, "due_date", in.Body.DueDate),
 				Done:     in.Body.Done,
 				Position: patchValue(k, "position", in.Body.Position),
+			}
+			st, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Step, error) {
+				return s.store.UpdateStep(ctx, actorFrom(ctx), in.GoalID, in.StepID, v, p)
 			})
 			if err != nil {
 				return nil, err
@@ -532,7 +529,7 @@ func (s *Server) registerGoals() {
 		"goals:write", notFound, invalid, conflict, stale, noMatch)
 	del.DefaultStatus = http.StatusNoContent
 	handle(s.api, del, func(ctx context.Context, in *deleteStepInput) (*struct{}, error) {
-		return nil, s.store.DeleteStep(ctx, actorFrom(ctx), in.GoalID, in.StepID, ifMatchVersion(in.IfMatch))
+		return nil, conditionalDo(in.IfMatch, func(v int64) error { return s.store.DeleteStep(ctx, actorFrom(ctx), in.GoalID, in.StepID, v) })
 	})
 
 	handle(s.api, op(http.MethodGet, "/v1/goals/{goalId}/check-ins", "listGoalCheckIns", goalTag, "List a goal's check-ins",

@@ -117,7 +117,9 @@ func (s *Server) registerLocations() {
 			"transaction (place, hours, languages). Requires If-Match."+directoryWriteRules,
 		"directory:write", http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusPreconditionFailed, http.StatusPreconditionRequired),
 		func(ctx context.Context, in *replaceLocationInput) (*locationOutput, error) {
-			d, err := s.store.ReplaceLocation(ctx, actorFrom(ctx), in.LocationID, ifMatchVersion(in.IfMatch), in.Body.hsds())
+			d, err := conditionalWrite(in.IfMatch, func(v int64) (domain.DirectoryLocation, error) {
+				return s.store.ReplaceLocation(ctx, actorFrom(ctx), in.LocationID, v, in.Body.hsds())
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -130,6 +132,8 @@ func (s *Server) registerLocations() {
 		http.StatusPreconditionFailed, http.StatusPreconditionRequired)
 	del.DefaultStatus = http.StatusNoContent
 	handle(s.api, del, func(ctx context.Context, in *deleteLocationInput) (*struct{}, error) {
-		return nil, s.store.DeleteLocation(ctx, actorFrom(ctx), in.LocationID, ifMatchVersion(in.IfMatch))
+		return nil, conditionalDo(in.IfMatch, func(v int64) error {
+			return s.store.DeleteLocation(ctx, actorFrom(ctx), in.LocationID, v)
+		})
 	})
 }

@@ -32,13 +32,12 @@ func personDTO(p domain.Person) Person {
 }
 
 type personOutput struct {
-	ETag         string `header:"ETag" doc:"Strong ETag: the person's version"`
-	CacheControl string `header:"Cache-Control"`
-	Body         Person
+	ETag string `header:"ETag" doc:"Strong ETag: the person's version"`
+	Body Person
 }
 
 func personOut(p domain.Person) *personOutput {
-	return &personOutput{ETag: etag(p.Version), CacheControl: "private, no-cache", Body: personDTO(p)}
+	return &personOutput{ETag: etag(p.Version), Body: personDTO(p)}
 }
 
 // MePatch is a JSON Merge Patch of the caller's person.
@@ -71,11 +70,13 @@ func (s *Server) registerMe() {
 		"profile:write", http.StatusUnprocessableEntity, http.StatusPreconditionFailed, http.StatusPreconditionRequired),
 		func(ctx context.Context, in *patchMeInput) (*personOutput, error) {
 			a := actorFrom(ctx)
-			v := ifMatchVersion(in.IfMatch)
 			k := parseMergeKeys(in.RawBody)
-			p, err := s.store.UpdateMe(ctx, a, v, domain.PersonPatch{
+			patch := domain.PersonPatch{
 				DisplayName: patchValue(k, "display_name", in.Body.DisplayName),
 				Pronouns:    patchValue(k, "pronouns", in.Body.Pronouns),
+			}
+			p, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Person, error) {
+				return s.store.UpdateMe(ctx, a, v, patch)
 			})
 			if err != nil {
 				return nil, err

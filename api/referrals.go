@@ -46,15 +46,14 @@ func referralDTO(r domain.Referral) Referral {
 }
 
 type referralOutput struct {
-	ETag         string `header:"ETag" doc:"Strong ETag: the referral's version"`
-	Location     string `header:"Location" doc:"The referral's URL (on create)"`
-	CacheControl string `header:"Cache-Control"`
-	Status       int
-	Body         Referral
+	ETag     string `header:"ETag" doc:"Strong ETag: the referral's version"`
+	Location string `header:"Location" doc:"The referral's URL (on create)"`
+	Status   int
+	Body     Referral
 }
 
 func referralOut(r domain.Referral, status int) *referralOutput {
-	o := &referralOutput{ETag: etag(r.Version), CacheControl: "private, no-cache", Status: status, Body: referralDTO(r)}
+	o := &referralOutput{ETag: etag(r.Version), Status: status, Body: referralDTO(r)}
 	if status == http.StatusCreated {
 		o.Location = "/v1/referrals/" + r.ID.String()
 	}
@@ -156,7 +155,9 @@ func (s *Server) registerReferrals() {
 				return nil, domain.Invalid("body.status", "status cannot be null")
 			}
 			p := domain.ReferralPatch{Status: in.Body.Status, Note: patchValue(k, "note", in.Body.Note), GoalID: patchValue(k, "goal_id", in.Body.GoalID)}
-			r, err := s.store.UpdateReferral(ctx, actorFrom(ctx), in.ReferralID, ifMatchVersion(in.IfMatch), p)
+			r, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Referral, error) {
+				return s.store.UpdateReferral(ctx, actorFrom(ctx), in.ReferralID, v, p)
+			})
 			if err != nil {
 				return nil, err
 			}

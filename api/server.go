@@ -7,11 +7,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/waypoint-portal/waypoint/auth"
@@ -74,7 +76,10 @@ func New(d Deps) *Server {
 	}
 	mux := http.NewServeMux()
 	s.api = humago.New(mux, humaConfig())
-	s.api.UseMiddleware(operationInfo, s.authenticate(s.api), s.idempotency(s.api))
+	// Every uuid.UUID is documented (and validated) as format uuid, which is
+	// also how the input guard knows a member is an id.
+	s.api.OpenAPI().Components.Schemas.RegisterTypeAlias(reflect.TypeFor[uuid.UUID](), reflect.TypeFor[uuidText]())
+	s.api.UseMiddleware(operationInfo, noStore, s.authenticate(s.api), s.guardInput(s.api), s.idempotency(s.api))
 	s.register()
 
 	h := d.CORS.wrap(problemForUnrouted(mux))
@@ -108,6 +113,7 @@ func (s *Server) register() {
 	s.registerTaxonomy()
 	s.registerSavedServices()
 	s.registerReferrals()
+	documentNoStore(s.api.OpenAPI())
 }
 
 func humaConfig() huma.Config {
@@ -117,12 +123,17 @@ func humaConfig() huma.Config {
 	cfg.OpenAPI.Info.Description = "Waypoint is a client self-service portal for people receiving social services: " +
 		"their own goals, community resources near them, secure messages with their care team, and control over who touches their data.\n\n" +
 		"Errors are RFC 9457 problem+json. Resources you may not see are 404. Versioned resources carry a strong ETag; " +
-		"PATCH/PUT/DELETE of them require If-Match (missing: 428, stale: 412). PATCH bodies are JSON Merge Patch.\n\n" +
+		"PATCH/PUT/DELETE of them require If-Match (missing: 428, stale: 412); as in RFC 9110, If-Match may list several strong ETags " +
+		"(any one matching will do) or be * (any current version); weak ETags never match. PATCH bodies are JSON Merge Patch.\n\n" +
 		"Roles (from the token's roles claim): client, worker, admin, directory_editor. A token whose person holds none of them may " +
 		"only use GET/PATCH /v1/me and the directory reads; every other operation answers it 403. " +
 		"Scopes: each operation declares exactly one; a write scope implies the read scope of its family " +
 		"(profile, goals, assessments, services/directory:write, referrals, messages, groups, privacy).\n\n" +
-		"While the database is unreachable every operation answers 503 with Retry-After (seconds); retry then."
+		"While the database is unreachable every operation answers 503 with Retry-After (seconds); retry then.\n\n" +
+		"Input rules (422 naming the field): body members match exactly; text may not contain U+0000, unpaired surrogates or " +
+		"invalid UTF-8; numbers are finite (no NaN or Infinity); dates and times fall in 1900-01-01..9999-12-31; the all-zero " +
+		"UUID is never an id. List parameters take a,b or the parameter repeated (x=a&x=b); any other parameter appears once. " +
+		"Responses that carry a person's data have Cache-Control: no-store."
 	cfg.OpenAPI.Info.Contact = &huma.Contact{Name: "Waypoint", URL: "https://github.com/waypoint-portal/waypoint"}
 	cfg.OpenAPI.Info.License = &huma.License{Name: "Apache-2.0", Identifier: "Apache-2.0"}
 	cfg.OpenAPI.Servers = []*huma.Server{{URL: "http://127.0.0.1:8080", Description: "Local development server"}}
@@ -183,6 +194,12 @@ func op(method, path, id, tag, summary, description, scope string, errs ...int) 
 
 // handle registers h for o, mapping its errors in one place.
 func handle[I, O any](api huma.API, o huma.Operation, h func(context.Context, *I) (*O, error)) {
+	if names := idParams(reflect.TypeFor[I]()); len(names) > 0 {
+		if o.Metadata == nil {
+			o.Metadata = map[string]any{}
+		}
+		o.Metadata[metaIDParams] = names
+	}
 	huma.Register(api, o, func(ctx context.Context, in *I) (*O, error) {
 		out, err := h(ctx, in)
 		if err != nil {
@@ -190,4 +207,12 @@ func handle[I, O any](api huma.API, o huma.Operation, h func(context.Context, *I
 		}
 		return out, nil
 	})
+}
+
+// uuidText is how uuid.UUID appears in the schema: a string of format uuid.
+type uuidText string
+
+// Schema implements huma.SchemaProvider.
+func (uuidText) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: huma.TypeString, Format: "uuid"}
 }

@@ -82,7 +82,7 @@ type searchServicesInput struct {
 	ModifiedAfter  time.Time              `query:"modified_after" doc:"Services modified on or after this time (RFC 3339)"`
 	Status         []string               `query:"status" enum:"active,inactive,defunct,temporarily closed" doc:"Service statuses to include (comma-separated); default active"`
 	Sort           string                 `query:"sort" enum:"relevance,distance,name" doc:"Order: default distance with a point, relevance with search, else name"`
-	Page           int                    `query:"page" minimum:"1" default:"1" doc:"Page number, from 1 (HSDS)"`
+	Page           int                    `query:"page" minimum:"1" maximum:"1000000" default:"1" doc:"Page number, from 1 (HSDS); pages past the last are empty"`
 	PerPage        int                    `query:"per_page" minimum:"1" maximum:"100" default:"20" doc:"Services per page, 1-100 (HSDS)"`
 	Format         string                 `query:"format" enum:"json,ndjson" default:"json" doc:"json: one HSDS page; ndjson: every matching service, one per line, without pagination (HSDS)"`
 }
@@ -337,7 +337,9 @@ func (s *Server) registerServices() {
 			"Requires If-Match (missing: 428, stale: 412)."+directoryWriteRules,
 		"directory:write", http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusPreconditionFailed, http.StatusPreconditionRequired),
 		func(ctx context.Context, in *replaceServiceInput) (*serviceOutput, error) {
-			d, err := s.store.ReplaceService(ctx, actorFrom(ctx), in.ServiceID, ifMatchVersion(in.IfMatch), in.Body.hsds())
+			d, err := conditionalWrite(in.IfMatch, func(v int64) (domain.DirectoryService, error) {
+				return s.store.ReplaceService(ctx, actorFrom(ctx), in.ServiceID, v, in.Body.hsds())
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -351,7 +353,9 @@ func (s *Server) registerServices() {
 		http.StatusPreconditionFailed, http.StatusPreconditionRequired)
 	del.DefaultStatus = http.StatusNoContent
 	handle(s.api, del, func(ctx context.Context, in *deleteServiceInput) (*struct{}, error) {
-		return nil, s.store.DeleteService(ctx, actorFrom(ctx), in.ServiceID, ifMatchVersion(in.IfMatch))
+		return nil, conditionalDo(in.IfMatch, func(v int64) error {
+			return s.store.DeleteService(ctx, actorFrom(ctx), in.ServiceID, v)
+		})
 	})
 }
 

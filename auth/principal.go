@@ -3,8 +3,11 @@
 package auth
 
 import (
+	"fmt"
 	"slices"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Role names carried in the roles claim.
@@ -66,3 +69,36 @@ func (p *Principal) HasRole(r string) bool { return slices.Contains(p.Roles, r) 
 // HasScope reports whether the token's scopes allow s (see ScopesAllow:
 // a write scope implies the read scope of its family).
 func (p *Principal) HasScope(s string) bool { return ScopesAllow(p.Scopes, s) }
+
+// checkText refuses identifiers that cannot be stored or shown faithfully:
+// a sub with NUL made the person lookup fail with a 500. A validly signed
+// token saying such things is broken or hostile, and invalid. The display
+// name is only a suggestion and is cleaned when stored instead.
+func (p *Principal) checkText() error {
+	fields := []struct{ name, v string }{{"iss", p.Issuer}, {"sub", p.Subject}, {"azp/client_id", p.AppID}}
+	for _, r := range p.Roles {
+		fields = append(fields, struct{ name, v string }{"roles", r})
+	}
+	for _, s := range p.Scopes {
+		fields = append(fields, struct{ name, v string }{"scope", s})
+	}
+	for _, f := range fields {
+		if !identifierText(f.v) {
+			return fmt.Errorf("%s claim contains control characters or invalid UTF-8", f.name)
+		}
+	}
+	return nil
+}
+
+// identifierText is valid UTF-8 without control characters (NUL included).
+func identifierText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}

@@ -364,6 +364,9 @@ func (v *Verifier) principal(c map[string]json.RawMessage) (*Principal, error) {
 	if p.Scopes, err = stringList(c[scopeClaim]); err != nil {
 		return nil, fmt.Errorf("%s claim: %w", scopeClaim, err)
 	}
+	if err := p.checkText(); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

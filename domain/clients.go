@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+
+	"github.com/waypoint-portal/waypoint/domain/valid"
 )
 
 // ContactPreferences says how and when a client wants to be reached. Safety
@@ -136,7 +138,11 @@ func (s *Store) UpdateClient(ctx context.Context, a Actor, id uuid.UUID, ifVersi
 		if string(p.ContactPreferences) == "null" {
 			set["contact_preferences"] = gorm.Expr("'{}'::jsonb")
 		} else {
-			set["contact_preferences"] = gorm.Expr("jsonb_strip_nulls(contact_preferences || ?::jsonb)", string(p.ContactPreferences))
+			patch, err := contactPatch(p.ContactPreferences)
+			if err != nil {
+				return Client{}, err
+			}
+			set["contact_preferences"] = gorm.Expr("jsonb_strip_nulls(contact_preferences || ?::jsonb)", patch)
 		}
 	}
 	var c Client
@@ -178,4 +184,32 @@ func cleanList(in []string) Strings {
 		out = append(out, v)
 	}
 	return out
+}
+
+// contactPatch checks a contact preferences merge patch and re-encodes it,
+// so what reaches jsonb is exactly what was checked: an object, text that can
+// be stored, and a phone number on one line (a control character in it could
+// break the SMS gateway or hide digits from the worker who dials).
+func contactPatch(raw json.RawMessage) (string, error) {
+	const field = "body.contact_preferences"
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return "", Invalid(field, "contact_preferences must be an object or null")
+	}
+	for k, v := range m {
+		s, isText := v.(string)
+		switch {
+		case !valid.Text(k):
+			return "", Invalid(field, "a member name contains U+0000 or invalid UTF-8")
+		case isText && !valid.Text(s):
+			return "", Invalid(field+"."+k, "contains U+0000 or invalid UTF-8")
+		case isText && k == "phone" && !valid.Line(s):
+			return "", Invalid(field+".phone", "a phone number is one line without control or formatting characters")
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", fmt.Errorf("encode contact preferences: %w", err)
+	}
+	return string(b), nil
 }

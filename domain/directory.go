@@ -147,6 +147,9 @@ type TermFilter struct {
 // ListTaxonomyTerms lists taxonomy terms by name, HSDS-paginated, with the
 // total number of matches.
 func (s *Store) ListTaxonomyTerms(ctx context.Context, f TermFilter) ([]hsds.TaxonomyTerm, int, error) {
+	if err := f.check(); err != nil {
+		return nil, 0, err
+	}
 	var conds []string
 	var args []any
 	if f.ParentID != uuid.Nil {

@@ -97,6 +97,9 @@ type searchQuery struct {
 // naming the query parameter. It is separate so a streamed response can fail
 // cleanly before its first byte.
 func (s *Store) prepareSearch(ctx context.Context, db *sql.DB, f SearchFilter) (*searchQuery, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
 	q := &searchQuery{f: f}
 	statuses := f.Statuses
 	if len(statuses) == 0 {

@@ -723,16 +723,6 @@ func optEnum(field, s string, allowed []string) (*string, error) {
 	return &s, nil
 }
 
-func optDate(field, s string) (*string, error) {
-	if s == "" {
-		return nil, nil
-	}
-	if _, err := time.Parse(time.DateOnly, s); err != nil {
-		return nil, Invalid(field, "must be a date like 2025-06-30")
-	}
-	return &s, nil
-}
-
 func goalStrengths(field string, in []string) (Strings, error) {
 	out := cleanList(in)
 	if len(out) > MaxGoalStrengths {

@@ -123,9 +123,12 @@ func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUI
 		if *p.Position < 1 {
 			return Step{}, Invalid("body.position", "a position is 1 or more")
 		}
+		// Past the end means last; capping here keeps any int inside the
+		// column's integer range (a goal has at most MaxGoalSteps steps).
+		pos := min(*p.Position, MaxGoalSteps+1)
 		sets = append(sets, `position = LEAST(GREATEST(?::int, 1),
 			(SELECT count(*) FROM goal_steps c WHERE c.client_id = s.client_id AND c.goal_id = s.goal_id))`)
-		setArgs = append(setArgs, *p.Position)
+		setArgs = append(setArgs, pos)
 	}
 	if len(sets) == 0 {
 		return s.unchangedStep(ctx, a, goalID, stepID, ifVersion)

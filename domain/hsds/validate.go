@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/waypoint-portal/waypoint/domain/valid"
 )
 
 // FieldError is a problem with one member of an HSDS object. Field is a path
@@ -82,6 +84,9 @@ func ValidateService(s *Service, strict Strict) error {
 		return fieldErr("maximum_age", "must not be below minimum_age")
 	}
 	if err := validateSchedules("schedules", s.Schedules); err != nil {
+		return err
+	}
+	if err := validateCostOptions("cost_options", s.CostOptions); err != nil {
 		return err
 	}
 	if err := validateLanguages("languages", s.Languages); err != nil {
@@ -282,13 +287,37 @@ func validateSchedules(field string, ss []Schedule) error {
 		if s.Timezone != nil && (*s.Timezone < -14 || *s.Timezone > 14) {
 			return fieldErr(f+".timezone", "must be a UTC offset in hours between -14 and 14")
 		}
-		for _, d := range []struct{ name, v string }{{"valid_from", s.ValidFrom}, {"valid_to", s.ValidTo}} {
-			if d.v == "" {
-				continue
-			}
-			if _, err := time.Parse(time.DateOnly, d.v); err != nil {
-				return fieldErr(f+"."+d.name, "must be a date like 2025-11-01")
-			}
+		if err := validPeriod(f, s.ValidFrom, s.ValidTo); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validPeriod checks an optional valid_from / valid_to pair: dates in
+// valid.Date's range, and not ending before they start.
+func validPeriod(field, from, to string) error {
+	var dates [2]time.Time
+	for i, d := range []struct{ name, v string }{{"valid_from", from}, {"valid_to", to}} {
+		if d.v == "" {
+			continue
+		}
+		t, err := valid.Date(d.v)
+		if err != nil {
+			return fieldErr(field+"."+d.name, "%v", err)
+		}
+		dates[i] = t
+	}
+	if !dates[0].IsZero() && !dates[1].IsZero() && dates[1].Before(dates[0]) {
+		return fieldErr(field+".valid_to", "must not be before valid_from (%s)", from)
+	}
+	return nil
+}
+
+func validateCostOptions(field string, cs []CostOption) error {
+	for i, c := range cs {
+		if err := validPeriod(fmt.Sprintf("%s[%d]", field, i), c.ValidFrom, c.ValidTo); err != nil {
+			return err
 		}
 	}
 	return nil

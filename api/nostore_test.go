@@ -1,0 +1,149 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/waypoint-portal/waypoint/api/apitest"
+)
+
+type specOperation struct {
+	OperationID string                `json:"operationId"`
+	Security    []map[string][]string `json:"security"`
+}
+
+// servedOperations reads the operations from the server's own document.
+func servedOperations(t *testing.T, e *apitest.Env) map[string]map[string]specOperation {
+	t.Helper()
+	var spec struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	e.Do(http.MethodGet, "/openapi.json", "", nil).Want(t, http.StatusOK).Decode(t, &spec)
+	out := map[string]map[string]specOperation{}
+	for path, item := range spec.Paths {
+		for method, raw := range item {
+			var op specOperation
+			if json.Unmarshal(raw, &op) != nil || op.OperationID == "" {
+				continue
+			}
+			if out[path] == nil {
+				out[path] = map[string]specOperation{}
+			}
+			out[path][strings.ToUpper(method)] = op
+		}
+	}
+	return out
+}
+
+func isDirectoryPath(p string) bool {
+	for _, d := range []string{"/v1/services", "/v1/organizations", "/v1/locations", "/v1/taxonomy_terms"} {
+		if p == d || strings.HasPrefix(p, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestClientDataIsNeverStored sends a request to every operation that needs
+// a token, other than the public directory, and asserts Cache-Control:
+// no-store on the answer, whatever the status. Reads must succeed, so the
+// success responses are covered (history, check-ins, saved services, care
+// team, conversations, me, ...). A new operation is covered without edits.
+func TestClientDataIsNeverStored(t *testing.T) {
+	w := newWorld(t)
+	e := w.e
+	seedDirectory(t, e.Store)
+	g := newGoal(t, w, w.alice, w.alice, map[string]any{"steps": []any{map[string]any{"title": "a"}}})
+	e.Do(http.MethodPost, goalPath(g.ID)+"/check-ins", w.alice.Token, map[string]any{"rating": 5}).Want(t, http.StatusCreated)
+	e.Do(http.MethodPut, w.aliceURL+"/saved-services/"+svcBallard.String(), w.alice.Token, nil).Want(t, http.StatusCreated)
+	ref := e.Do(http.MethodPost, w.aliceURL+"/referrals", w.alice.Token, map[string]any{"service_id": svcBallard}).Want(t, http.StatusCreated).Map(t)
+	conv := createConversation(t, e, w.alice, map[string]any{})
+	params := map[string]string{
+		"{clientId}": w.alice.ClientID.String(), "{goalId}": g.ID, "{stepId}": g.Steps[0].ID,
+		"{referralId}": ref["id"].(string), "{conversationId}": conv.ID.String(),
+		"{personId}": w.wanda.PersonID.String(), "{serviceId}": svcDowntown.String(),
+	}
+	type call struct{ method, path string }
+	var calls []call
+	for path, ops := range servedOperations(t, e) {
+		for method, op := range ops {
+			if len(op.Security) > 0 && !isDirectoryPath(path) {
+				calls = append(calls, call{method, path})
+			}
+		}
+	}
+	// Reads first, then writes, deletions last: each call still finds its data.
+	rank := map[string]int{"GET": 0, "POST": 1, "PUT": 1, "PATCH": 1, "DELETE": 2}
+	slices.SortFunc(calls, func(a, b call) int {
+		if d := rank[a.method] - rank[b.method]; d != 0 {
+			return d
+		}
+		return strings.Compare(a.path, b.path)
+	})
+	var covered []string
+	for _, c := range calls {
+		path := c.path
+		for k, v := range params {
+			path = strings.ReplaceAll(path, k, v)
+		}
+		if strings.Contains(path, "{") {
+			t.Errorf("%s %s: no test value for a path parameter", c.method, c.path)
+			continue
+		}
+		token := w.alice.Token
+		if strings.HasPrefix(c.path, "/v1/people") || strings.Contains(c.path, "/care-team/") {
+			token = w.adam.Token
+		}
+		status, cc := headersOf(t, e, c.method, path, token)
+		if status >= 500 || cc != "no-store" {
+			t.Errorf("%s %s: status %d, Cache-Control %q; want no-store", c.method, c.path, status, cc)
+		}
+		if c.method == "GET" && status != http.StatusOK {
+			t.Errorf("GET %s: status %d; the read should succeed so its success response is covered", c.path, status)
+		}
+		covered = append(covered, c.method+" "+c.path)
+	}
+	for _, must := range []string{"GET /v1/goals/{goalId}/history", "GET /v1/goals/{goalId}/check-ins",
+		"GET /v1/clients/{clientId}/saved-services", "GET /v1/clients/{clientId}/care-team", "GET /v1/me",
+		"GET /v1/conversations", "GET /v1/referrals/{referralId}", "PATCH /v1/goals/{goalId}/steps/{stepId}"} {
+		if !slices.Contains(covered, must) {
+			t.Errorf("%s was not covered", must)
+		}
+	}
+}
+
+// headersOf sends a request and returns its status and Cache-Control without
+// waiting for the body (event streams do not end).
+func headersOf(t *testing.T, e *apitest.Env, method, path, token string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var body *strings.Reader
+	if method != http.MethodGet && method != http.MethodDelete {
+		body = strings.NewReader("{}")
+	} else {
+		body = strings.NewReader("")
+	}
+	req, err := http.NewRequestWithContext(ctx, method, e.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("If-Match", "*")
+	if method == http.MethodPatch {
+		req.Header.Set("Content-Type", "application/merge-patch+json")
+	} else if body.Len() > 0 {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	res.Body.Close()
+	return res.StatusCode, res.Header.Get("Cache-Control")
+}
