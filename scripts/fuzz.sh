@@ -8,7 +8,10 @@
 #   go test -run '^$' -fuzz '^Name$' -fuzztime <d> <package>
 # A failing input is written by Go to <package>/testdata/fuzz/<Name>/ (commit
 # it once fixed: it becomes a regression seed that plain `go test` runs).
-# Set FUZZ_PARALLEL to limit the fuzzing workers per target (default: GOMAXPROCS).
+# Set FUZZ_PARALLEL to limit the fuzzing workers per target (default: GOMAXPROCS), and
+# FUZZ_MINIMIZE for -fuzzminimizetime (default 5s: Go minimizes every new interesting
+# input, 60s each by default, which leaves the slow database-backed targets little
+# time to explore in a bounded run).
 # The last line is the summary, and the exit status is non-zero on any failure:
 #   FUZZ targets=<n> execs=<total execs> failures=<n>
 set -uo pipefail
@@ -56,7 +59,8 @@ for t in "${targets[@]+"${targets[@]}"}"; do
 	i=$((i + 1))
 	log="$logs/$i.log"
 	# -timeout 0: -fuzztime bounds the run; Go's default 10m would cut long runs.
-	"$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$duration" -timeout 0 "${parallel[@]+"${parallel[@]}"}" "$pkg" >"$log" 2>&1
+	"$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$duration" -fuzzminimizetime "${FUZZ_MINIMIZE:-5s}" \
+		-timeout 0 "${parallel[@]+"${parallel[@]}"}" "$pkg" >"$log" 2>&1
 	status=$?
 	# The last progress line carries the total: "fuzz: elapsed: 30s, execs: 12345 (411/sec), ..."
 	execs="$(grep -o 'execs: [0-9]*' "$log" | tail -n 1 | awk '{print $2}')"
