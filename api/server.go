@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"slices"
 	"time"
 
@@ -76,6 +77,7 @@ func New(d Deps) *Server {
 	s.api = humago.New(mux, humaConfig())
 	s.api.UseMiddleware(operationInfo, s.authenticate(s.api), s.idempotency(s.api))
 	s.register()
+	applySchemaRules(s.api.OpenAPI().Components.Schemas)
 
 	h := d.CORS.wrap(problemForUnrouted(mux))
 	if d.DevIssuer != nil {
@@ -190,4 +192,5 @@ func handle[I, O any](api huma.API, o huma.Operation, h func(context.Context, *I
 		}
 		return out, nil
 	})
+	applyParamRules(api.OpenAPI(), o, reflect.TypeFor[I]())
 }

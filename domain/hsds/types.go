@@ -14,17 +14,6 @@ import (
 	"github.com/google/uuid"
 )
 
-// Service statuses (HSDS enum).
-const (
-	StatusActive            = "active"
-	StatusInactive          = "inactive"
-	StatusDefunct           = "defunct"
-	StatusTemporarilyClosed = "temporarily closed"
-)
-
-// Statuses lists the valid service statuses.
-var Statuses = []string{StatusActive, StatusInactive, StatusDefunct, StatusTemporarilyClosed}
-
 // Service is what an organization offers to people: food, shelter, care, advice.
 type Service struct {
 	ID                     uuid.UUID           `json:"id" doc:"HSDS id (UUID)"`
