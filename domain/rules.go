@@ -96,6 +96,7 @@ func recordRules() []Rule {
 		textRule("message.body", 1, MaxMessageLength, "messages.body"),
 		enumRule("access_log.action", AccessActions(), "access_log.action"),
 		enumRule("idempotency.state", idempotencyStates(), "idempotency_keys.state"),
+		rangeRule("page.size", 1, MaxPageSize),
 	}
 }
 
