@@ -97,6 +97,11 @@ func recordRules() []Rule {
 		enumRule("access_log.action", AccessActions(), "access_log.action"),
 		enumRule("idempotency.state", idempotencyStates(), "idempotency_keys.state"),
 		rangeRule("page.size", 1, MaxPageSize),
+		// The live stream's event types, as the API groups them by the shape of their data.
+		enumRule("event.message_created", []string{EventMessageCreated}),
+		enumRule("event.message_read", []string{EventMessageRead}),
+		enumRule("event.conversation_created", []string{EventConversationCreated}),
+		enumRule("event.record_changed", []string{EventGoalUpdated, EventGoalProposed, EventReferralUpdated}),
 	}
 }
 
