@@ -16,11 +16,13 @@ test:
 test-long:
 	scripts/test-long.sh
 
-## check: formatting, vet (also of the -tags long tests) and OpenAPI drift (CI runs it before the tests)
+## check: formatting, vet and staticcheck (also of the -tags long tests), OpenAPI drift (CI runs it before the tests)
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags long $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+	$(GO) tool staticcheck -tags long $(PKGS)
 	@$(GO) run . openapi | cmp -s - openapi/openapi.yaml || { echo "openapi/openapi.yaml is stale: run make openapi"; exit 1; }
 
 fmt:

@@ -54,7 +54,7 @@ func installProblemErrors() {
 			return newProblem(ctx, status, msg, errs...)
 		}
 		huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
-			return newProblem(nil, status, msg, errs...)
+			return newProblem(context.Background(), status, msg, errs...)
 		}
 	})
 }

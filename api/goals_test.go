@@ -738,7 +738,7 @@ func TestGoalSteps(t *testing.T) {
 		t.Fatalf("after moving D to 3: %s", o)
 	}
 	move("A", 99, v["A"])
-	if o, v = order(); o != "BDCA" {
+	if o, _ = order(); o != "BDCA" {
 		t.Fatalf("after moving A past the end: %s", o)
 	}
 	// A sibling that moved has a new version: its old ETag is stale.

@@ -9,8 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
 // Kind names an HSDS object type.
@@ -27,7 +30,8 @@ const (
 )
 
 // Record is one top-level object read from a file. Exactly one of the object
-// pointers is set unless Err is: a malformed record carries its id (as far as
+// pointers is set unless Err is (a service-at-location also carries the
+// service it embeds, if any): a malformed record carries its id (as far as
 // it could be read), where it starts, and why, and is skipped.
 type Record struct {
 	Kind Kind
@@ -167,6 +171,15 @@ func (l *lineIndex) line(off int64) int {
 	return sort.Search(len(l.newlines), func(i int) bool { return l.newlines[i] >= off }) + 1
 }
 
+// fileReader streams the records of one file.
+type fileReader struct {
+	file string
+	kind Kind
+	li   *lineIndex
+	dec  *json.Decoder
+	fn   func(Record) error
+}
+
 func readFile(file string, fn func(Record) error) (skipReason string, err error) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -176,13 +189,7 @@ func readFile(file string, fn func(Record) error) (skipReason string, err error)
 	li := &lineIndex{r: bufio.NewReaderSize(f, 1<<16)}
 	dec := json.NewDecoder(li)
 	dec.UseNumber()
-	kind := kindFromName(file)
-
-	emit := func(raw json.RawMessage, line int) error {
-		return fn(decodeRecord(kind, raw, file, line))
-	}
-	// valueLine is the line where the value just decoded started.
-	valueLine := func(raw json.RawMessage) int { return li.line(dec.InputOffset() - int64(len(raw))) }
+	r := &fileReader{file: file, kind: kindFromName(file), li: li, dec: dec, fn: fn}
 
 	tok, err := dec.Token()
 	if errors.Is(err, io.EOF) {
@@ -193,61 +200,98 @@ func readFile(file string, fn func(Record) error) (skipReason string, err error)
 	}
 	switch tok {
 	case json.Delim('['):
-		for dec.More() {
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				return "", fmt.Errorf("%s: broken JSON near line %d: %w", file, li.line(dec.InputOffset()), err)
-			}
-			if err := emit(raw, valueLine(raw)); err != nil {
-				return "", err
-			}
+		if err := r.items(); err != nil {
+			return "", err
 		}
-		return "", nil
+		return "", r.end()
 	case json.Delim('{'):
+		return r.object()
 	default:
 		return "not an HSDS object or list", nil
 	}
-	// An object: a paginated list (stream its contents), or one record, or
-	// several records one per line (NDJSON).
-	startLine := li.line(dec.InputOffset() - 1)
+}
+
+// broken reports malformed JSON at the line where the value that failed
+// starts: the decoder stops after the last good value, and the whitespace
+// between them can span lines.
+func (r *fileReader) broken(err error) error {
+	off := r.dec.InputOffset()
+	rest, _ := io.ReadAll(r.dec.Buffered())
+	for _, c := range rest {
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != ',' {
+			break
+		}
+		off++
+	}
+	return fmt.Errorf("%s: broken JSON near line %d: %w", r.file, r.li.line(off), err)
+}
+
+// emit hands fn the record in raw, the value just decoded.
+func (r *fileReader) emit(raw json.RawMessage) error {
+	line := r.li.line(r.dec.InputOffset() - int64(len(raw)))
+	return r.fn(decodeRecord(r.kind, raw, r.file, line))
+}
+
+// items streams the elements of the array whose '[' was just read, through
+// its ']': a truncated file must not pass for a complete one.
+func (r *fileReader) items() error {
+	for r.dec.More() {
+		var raw json.RawMessage
+		if err := r.dec.Decode(&raw); err != nil {
+			return r.broken(err)
+		}
+		if err := r.emit(raw); err != nil {
+			return err
+		}
+	}
+	if t, err := r.dec.Token(); err != nil || t != json.Delim(']') {
+		return fmt.Errorf("%s: list not closed near line %d", r.file, r.li.line(r.dec.InputOffset()))
+	}
+	return nil
+}
+
+// end requires the file to end after its list: a second list would be lost.
+func (r *fileReader) end() error {
+	if _, err := r.dec.Token(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s: unexpected data after the list near line %d", r.file, r.li.line(r.dec.InputOffset()))
+	}
+	return nil
+}
+
+// object reads a top-level object whose '{' was just read: a paginated list
+// (its contents are streamed), or one record, or the first of several one
+// per line (NDJSON).
+func (r *fileReader) object() (skipReason string, err error) {
+	startLine := r.li.line(r.dec.InputOffset() - 1)
 	top := map[string]json.RawMessage{}
 	sawContents := false
-	for dec.More() {
-		kt, err := dec.Token()
+	for r.dec.More() {
+		kt, err := r.dec.Token()
 		if err != nil {
-			return "", fmt.Errorf("%s: broken JSON near line %d: %w", file, li.line(dec.InputOffset()), err)
+			return "", r.broken(err)
 		}
 		key, _ := kt.(string)
 		if key == "contents" {
-			if t, err := dec.Token(); err != nil || t != json.Delim('[') {
-				return "", fmt.Errorf("%s: contents must be an array", file)
+			if t, err := r.dec.Token(); err != nil || t != json.Delim('[') {
+				return "", fmt.Errorf("%s: contents must be an array", r.file)
 			}
 			sawContents = true
-			for dec.More() {
-				var raw json.RawMessage
-				if err := dec.Decode(&raw); err != nil {
-					return "", fmt.Errorf("%s: broken JSON near line %d: %w", file, li.line(dec.InputOffset()), err)
-				}
-				if err := emit(raw, valueLine(raw)); err != nil {
-					return "", err
-				}
-			}
-			if _, err := dec.Token(); err != nil { // ]
-				return "", fmt.Errorf("%s: %w", file, err)
+			if err := r.items(); err != nil {
+				return "", err
 			}
 			continue
 		}
 		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return "", fmt.Errorf("%s: broken JSON near line %d: %w", file, li.line(dec.InputOffset()), err)
+		if err := r.dec.Decode(&raw); err != nil {
+			return "", r.broken(err)
 		}
 		top[key] = raw
 	}
-	if _, err := dec.Token(); err != nil { // }
-		return "", fmt.Errorf("%s: %w", file, err)
+	if _, err := r.dec.Token(); err != nil { // }
+		return "", fmt.Errorf("%s: %w", r.file, err)
 	}
 	if sawContents {
-		return "", nil
+		return "", r.end()
 	}
 	if _, ok := top["openapi_url"]; ok {
 		return "HSDS API base document (no directory data)", nil
@@ -259,23 +303,27 @@ func readFile(file string, fn func(Record) error) (skipReason string, err error)
 	}
 	whole, err := json.Marshal(top)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", file, err)
+		return "", fmt.Errorf("%s: %w", r.file, err)
 	}
-	if err := emit(whole, startLine); err != nil {
+	if err := r.fn(decodeRecord(r.kind, whole, r.file, startLine)); err != nil {
 		return "", err
 	}
-	// NDJSON: further objects, one per line.
+	return "", r.ndjson()
+}
+
+// ndjson streams the further objects of a file of one object per line.
+func (r *fileReader) ndjson() error {
 	for {
 		var raw json.RawMessage
-		err := dec.Decode(&raw)
+		err := r.dec.Decode(&raw)
 		if errors.Is(err, io.EOF) {
-			return "", nil
+			return nil
 		}
 		if err != nil {
-			return "", fmt.Errorf("%s: broken JSON near line %d: %w", file, li.line(dec.InputOffset()), err)
+			return r.broken(err)
 		}
-		if err := emit(raw, valueLine(raw)); err != nil {
-			return "", err
+		if err := r.emit(raw); err != nil {
+			return err
 		}
 	}
 }
@@ -289,16 +337,20 @@ func decodeRecord(kind Kind, raw json.RawMessage, file string, line int) Record 
 		rec.Err = fmt.Errorf("not a JSON object")
 		return rec
 	}
-	var id string
-	if v, ok := members["id"]; ok {
-		_ = json.Unmarshal(v, &id)
+	// The id as the typed decode below sees it: encoding/json matches member
+	// names case-insensitively, and the last match wins.
+	var idm struct {
+		ID json.RawMessage `json:"id"`
 	}
+	_ = json.Unmarshal(raw, &idm)
+	var id string
+	_ = json.Unmarshal(idm.ID, &id)
 	rec.ID = id
 	if rec.Kind == "" {
 		rec.Kind = kindFromMembers(members)
 	}
-	if id == "" {
-		rec.Err = fieldErr("id", "is required")
+	if err := checkID(idm.ID, id); err != nil {
+		rec.Err = err
 		return rec
 	}
 	var err error
@@ -351,16 +403,26 @@ func decodeRecord(kind Kind, raw json.RawMessage, file string, line int) Record 
 	return rec
 }
 
-// unmarshal decodes one object, naming the member that has the wrong type.
-func unmarshal(raw json.RawMessage, v any) error {
-	err := json.Unmarshal(raw, v)
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fieldErr(te.Field, "must be a %s, not a JSON %s", te.Type.String(), te.Value)
+// checkID requires a record's id to be a UUID other than the nil UUID,
+// which export leaves out where an id is optional (omitzero).
+func checkID(raw json.RawMessage, id string) error {
+	if id == "" && (len(raw) == 0 || string(raw) == "null" || string(raw) == `""`) {
+		return fieldErr("id", "is required")
 	}
-	if err != nil {
-		// uuid and time parse errors name no field; report them as they are
-		return fmt.Errorf("bad value: %w", err)
+	if u, err := uuid.Parse(id); err != nil || u == uuid.Nil {
+		return fieldErr("id", "must be a UUID other than the nil UUID")
 	}
 	return nil
+}
+
+// unmarshal decodes one object, naming the member that cannot be decoded.
+func unmarshal(raw json.RawMessage, v any) error {
+	err := json.Unmarshal(raw, v)
+	if err == nil {
+		return nil
+	}
+	if fe := locate(raw, reflect.TypeOf(v), "", 0); fe != nil {
+		return fe
+	}
+	return fmt.Errorf("bad value: %w", err)
 }
