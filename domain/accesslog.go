@@ -2,10 +2,10 @@ package domain
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Access log actions.
@@ -40,22 +40,22 @@ func logAccess(tx *gorm.DB, a Actor, action, resource string, clientIDs []uuid.U
 	}
 	err := tx.Exec(`INSERT INTO access_log (client_id, id, actor_person_id, app_id, action, resource, resource_id)
 		SELECT c, l, ?, ?, ?, ?, r FROM unnest(?::uuid[], ?::uuid[], ?::text[]) AS t(c, l, r)`,
-		a.PersonID, a.AppID, action, resource, pgArray(uuidStrings(ids)), pgArray(uuidStrings(logIDs)), pgArray(rids)).Error
+		a.PersonID, a.AppID, action, resource, uuidArray(ids), uuidArray(logIDs), textArray(rids)).Error
 	if err != nil {
 		return fmt.Errorf("write access log: %w", err)
 	}
 	return nil
 }
 
-// logAccessFrom is logAccess for a read that is a single statement: it
-// returns an INSERT (for a WITH clause of that statement) logging the access
-// to the one row of src, unless the row is the actor's own. One round trip,
-// and the log commits with the read or not at all.
-func logAccessFrom(a Actor, action, resource, src, clientCol, resourceCol string) (string, []any) {
-	return `INSERT INTO access_log (client_id, id, actor_person_id, app_id, action, resource, resource_id)
+// logAccessFrom is logAccess for a read that is a single statement: an
+// INSERT (for a WITH clause of that statement) logging the access to the one
+// row of src, unless the row is the actor's own. One round trip, and the log
+// commits with the read or not at all.
+func logAccessFrom(a Actor, action, resource, src, clientCol, resourceCol string) clause.Expr {
+	return clause.Expr{SQL: `INSERT INTO access_log (client_id, id, actor_person_id, app_id, action, resource, resource_id)
 		SELECT ` + clientCol + `, ?, ?, ?, ?, ?, ` + resourceCol + `::text FROM ` + src +
-			` WHERE ` + clientCol + ` IS DISTINCT FROM ?`,
-		[]any{newID(), a.PersonID, a.AppID, action, resource, a.ClientID}
+		` WHERE ` + clientCol + ` IS DISTINCT FROM ?`,
+		Vars: []any{newID(), a.PersonID, a.AppID, action, resource, a.ClientID}}
 }
 
 func uuidStrings(ids []uuid.UUID) []string {
@@ -64,21 +64,4 @@ func uuidStrings(ids []uuid.UUID) []string {
 		out[i] = id.String()
 	}
 	return out
-}
-
-// pgArray renders a PostgreSQL array literal. GORM expands Go slices into
-// "a, b, c" lists, so arrays travel as one quoted literal and are cast in SQL.
-func pgArray(vals []string) string {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, v := range vals {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('"')
-		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v))
-		b.WriteByte('"')
-	}
-	b.WriteByte('}')
-	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm/clause"
 )
 
 // Role names, as carried in the token's roles claim.
@@ -56,26 +57,27 @@ const (
 	ReachCare
 )
 
-// ClientScope returns an SQL condition (GORM "?" placeholders) that holds
-// only for rows whose client id column col the actor may reach. It is the one
-// place where client visibility is decided; every client-scoped query must
-// include it, so a foreign client is simply "not found".
-func (a Actor) ClientScope(col string, reach Reach) (string, []any) {
+// ClientScope is the condition that holds only for rows whose client id
+// column clientCol the actor may reach: a GORM expression to pass as a "?"
+// argument (tx.Raw("... WHERE r.id = ? AND ?", id, a.ClientScope("r.client_id", ReachCare))).
+// It is the one place where client visibility is decided; every
+// client-scoped query must include it, so a foreign client is simply "not found".
+func (a Actor) ClientScope(clientCol string, reach Reach) clause.Expr {
 	if reach == ReachRecord && a.Is(RoleAdmin) {
-		return "TRUE", nil
+		return clause.Expr{SQL: "TRUE"}
 	}
 	var parts []string
-	var args []any
+	var vars []any
 	if a.ClientID != uuid.Nil && a.Is(RoleClient) {
-		parts = append(parts, col+" = ?")
-		args = append(args, a.ClientID)
+		parts = append(parts, clientCol+" = ?")
+		vars = append(vars, a.ClientID)
 	}
 	if a.Is(RoleWorker) {
-		parts = append(parts, "EXISTS (SELECT 1 FROM care_team_members ctm WHERE ctm.client_id = "+col+" AND ctm.person_id = ?)")
-		args = append(args, a.PersonID)
+		parts = append(parts, "?")
+		vars = append(vars, careTeamMember(column(clientCol), a.PersonID))
 	}
 	if len(parts) == 0 {
-		return "FALSE", nil
+		return clause.Expr{SQL: "FALSE"}
 	}
-	return "(" + strings.Join(parts, " OR ") + ")", args
+	return clause.Expr{SQL: "(" + strings.Join(parts, " OR ") + ")", Vars: vars}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // CareTeamMember is a worker on a client's care team.
@@ -19,6 +20,16 @@ type CareTeamMember struct {
 	TeamRole    string
 	AddedBy     uuid.UUID
 	AddedAt     time.Time
+}
+
+// careTeamMember is the one definition of care-team membership: it holds
+// when person is on client's care team. Visibility (ClientScope),
+// conversation participants and event recipients all use it, so a change to
+// who counts as the team (an end date, a consent) is made here once. Each
+// argument is a column, column("e.client_id"), or a value bound as a parameter.
+func careTeamMember(client, person any) clause.Expr {
+	return clause.Expr{SQL: "EXISTS (SELECT 1 FROM care_team_members ctm WHERE ctm.client_id = ? AND ctm.person_id = ?)",
+		Vars: []any{client, person}}
 }
 
 const memberColumns = `m.client_id, m.person_id, p.display_name, p.pronouns, m.team_role, m.added_by, m.added_at`

@@ -52,11 +52,10 @@ func (s *Store) ListClients(ctx context.Context, a Actor, f ClientFilter) ([]Cli
 	if err != nil {
 		return nil, "", err
 	}
-	scope, args := a.ClientScope("c.id", ReachRecord)
 	var out []Client
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		q := tx.Table("clients c").Joins("JOIN people p ON p.id = c.person_id").
-			Select(clientColumns).Where(scope, args...).Order("c.id").Limit(f.Limit + 1)
+			Select(clientColumns).Where(a.ClientScope("c.id", ReachRecord)).Order("c.id").Limit(f.Limit + 1)
 		if after != uuid.Nil {
 			q = q.Where("c.id > ?", after)
 		}
@@ -96,10 +95,9 @@ func (s *Store) GetClient(ctx context.Context, a Actor, id uuid.UUID) (Client, e
 }
 
 func getClient(tx *gorm.DB, a Actor, id uuid.UUID, reach Reach) (Client, error) {
-	scope, args := a.ClientScope("c.id", reach)
 	var c Client
 	res := tx.Table("clients c").Joins("JOIN people p ON p.id = c.person_id").
-		Select(clientColumns).Where("c.id = ?", id).Where(scope, args...).Scan(&c)
+		Select(clientColumns).Where("c.id = ? AND ?", id, a.ClientScope("c.id", reach)).Scan(&c)
 	if res.Error != nil {
 		return Client{}, fmt.Errorf("get client: %w", res.Error)
 	}
@@ -143,8 +141,7 @@ func (s *Store) UpdateClient(ctx context.Context, a Actor, id uuid.UUID, ifVersi
 	}
 	var c Client
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		scope, args := a.ClientScope("id", ReachCare)
-		if err := conditionalUpdate(ctx, tx, "clients", id, ifVersion, set, scope, args...); err != nil {
+		if err := conditionalUpdate(ctx, tx, "clients", id, ifVersion, set, a.ClientScope("id", ReachCare)); err != nil {
 			if IsKind(err, KindNotFound) {
 				return s.forbiddenIfVisible(tx, a, id, "only the client and their care team can change this profile")
 			}

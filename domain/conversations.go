@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Conversation links the client with workers of their care team.
@@ -51,10 +52,10 @@ type Participant struct {
 // conversationVisible is the condition under which the actor sees
 // conversation c: the client (or, for workers, current care-team membership)
 // through ClientScope, and being a participant. Admins are never participants.
-func conversationVisible(a Actor) (string, []any) {
-	scope, args := a.ClientScope("c.client_id", ReachCare)
-	return scope + ` AND EXISTS (SELECT 1 FROM conversation_participants vp
-		WHERE vp.client_id = c.client_id AND vp.conversation_id = c.id AND vp.person_id = ?)`, append(args, a.PersonID)
+func conversationVisible(a Actor) clause.Expr {
+	return clause.Expr{SQL: `? AND EXISTS (SELECT 1 FROM conversation_participants vp
+		WHERE vp.client_id = c.client_id AND vp.conversation_id = c.id AND vp.person_id = ?)`,
+		Vars: []any{a.ClientScope("c.client_id", ReachCare), a.PersonID}}
 }
 
 // messageJSON renders message m (with who has read it) as one jsonb value.
@@ -66,12 +67,12 @@ const messageJSON = `jsonb_build_object('id', m.id, 'conversation_id', m.convers
 
 // conversationSelect reads conversations from the actor's participant rows
 // ("me"), each with participants, last message and unread count, in one
-// statement: no query per conversation.
+// statement: no query per conversation. Its arguments are the membership
+// test for "active" and the actor's person id: see conversationsOf.
 const conversationSelect = `SELECT c.id, c.client_id, c.subject, c.link_kind, c.link_id, c.created_by, c.created_at, c.activity_id,
 	(SELECT jsonb_agg(jsonb_build_object('person_id', p.person_id, 'display_name', pe.display_name, 'role', p.role,
 			'read_up_to', p.read_up_to,
-			'active', p.role = 'client' OR EXISTS (SELECT 1 FROM care_team_members ctm
-				WHERE ctm.client_id = p.client_id AND ctm.person_id = p.person_id))
+			'active', ?)
 		ORDER BY p.role, p.joined_at, p.person_id)
 		FROM conversation_participants p JOIN people pe ON pe.id = p.person_id
 		WHERE p.client_id = c.client_id AND p.conversation_id = c.id) AS participants,
@@ -82,6 +83,18 @@ const conversationSelect = `SELECT c.id, c.client_id, c.subject, c.link_kind, c.
 	FROM conversation_participants me
 	JOIN conversations c ON c.client_id = me.client_id AND c.id = me.conversation_id
 	WHERE me.person_id = ?`
+
+// conversationsOf is conversationSelect for the actor, to be followed by
+// further conditions ("? AND c.id = ?").
+func conversationsOf(a Actor) clause.Expr {
+	return clause.Expr{SQL: conversationSelect, Vars: []any{activeParticipant(), a.PersonID}}
+}
+
+// activeParticipant holds for a participant p who still takes part: the
+// client, or a worker still on the client's care team.
+func activeParticipant() clause.Expr {
+	return clause.Expr{SQL: "(p.role = 'client' OR ?)", Vars: []any{careTeamMember(column("p.client_id"), column("p.person_id"))}}
+}
 
 // NewConversation is what starting a conversation takes.
 type NewConversation struct {
@@ -122,47 +135,10 @@ func (s *Store) CreateConversation(ctx context.Context, a Actor, in NewConversat
 
 	var conv Conversation
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var clientID uuid.UUID
-		workers := in.WorkerIDs
-		allTeam := false
-		switch {
-		case a.Is(RoleClient) && a.ClientID != uuid.Nil && (in.ClientID == nil || *in.ClientID == a.ClientID):
-			clientID = a.ClientID
-			allTeam = len(workers) == 0
-		case a.Is(RoleWorker) && in.ClientID == nil:
-			return Invalid("body.client_id", "give the client this conversation is with")
-		case a.Is(RoleWorker):
-			// ReachCare: the client must be on the worker's caseload. A foreign
-			// and a missing client read the same, so nothing leaks.
-			if _, err := getClient(tx, a, *in.ClientID, ReachCare); err != nil {
-				if IsKind(err, KindNotFound) {
-					return Invalid("body.client_id", "no client with this id is on your caseload")
-				}
-				return err
-			}
-			clientID = *in.ClientID
-			if !containsID(workers, a.PersonID) {
-				workers = append([]uuid.UUID{a.PersonID}, workers...)
-			}
-		case in.ClientID != nil && a.Is(RoleClient):
-			return Invalid("body.client_id", "clients start conversations about themselves; leave client_id empty")
-		default:
-			return Forbidden("only a client and the workers on their care team take part in conversations")
+		clientID, workers, allTeam, err := conversationParties(tx, a, in)
+		if err != nil {
+			return err
 		}
-
-		if len(in.WorkerIDs) > 0 {
-			var missing []int
-			err := tx.Raw(`SELECT t.i FROM unnest(?::uuid[]) WITH ORDINALITY AS t(id, i)
-				WHERE NOT EXISTS (SELECT 1 FROM care_team_members m WHERE m.client_id = ? AND m.person_id = t.id)
-				ORDER BY t.i`, pgArray(uuidStrings(in.WorkerIDs)), clientID).Scan(&missing).Error
-			if err != nil {
-				return fmt.Errorf("check participants: %w", err)
-			}
-			if len(missing) > 0 {
-				return Invalid(fmt.Sprintf("body.worker_ids[%d]", missing[0]-1), "this person is not on the client's care team")
-			}
-		}
-
 		id := newID()
 		res := tx.Exec(`WITH c AS (
 				INSERT INTO conversations (client_id, id, subject, link_kind, link_id, created_by, activity_id)
@@ -170,10 +146,10 @@ func (s *Store) CreateConversation(ctx context.Context, a Actor, in NewConversat
 			INSERT INTO conversation_participants (client_id, conversation_id, person_id, role)
 			SELECT c.client_id, c.id, cl.person_id, 'client' FROM c JOIN clients cl ON cl.id = c.client_id
 			UNION ALL
-			SELECT c.client_id, c.id, m.person_id, 'worker' FROM c JOIN care_team_members m ON m.client_id = c.client_id
-				JOIN clients cl ON cl.id = c.client_id
-				WHERE (? OR m.person_id = ANY(?::uuid[])) AND m.person_id <> cl.person_id`,
-			clientID, id, subject, linkKind, in.LinkID, a.PersonID, id, allTeam, pgArray(uuidStrings(workers)))
+			SELECT c.client_id, c.id, p.id, 'worker' FROM c JOIN clients cl ON cl.id = c.client_id JOIN people p ON ?
+				WHERE (? OR p.id = ANY(?::uuid[])) AND p.id <> cl.person_id`,
+			clientID, id, subject, linkKind, in.LinkID, a.PersonID, id,
+			careTeamMember(column("c.client_id"), column("p.id")), allTeam, uuidArray(workers))
 		if res.Error != nil {
 			return fmt.Errorf("create conversation: %w", res.Error)
 		}
@@ -187,8 +163,7 @@ func (s *Store) CreateConversation(ctx context.Context, a Actor, in NewConversat
 			Data: ConversationEventData{ConversationID: id, ClientID: clientID, CreatedBy: a.PersonID}}, id); err != nil {
 			return err
 		}
-		scope, args := conversationVisible(a)
-		r := tx.Raw(conversationSelect+` AND c.id = ? AND `+scope, append([]any{a.PersonID, id}, args...)...).Scan(&conv)
+		r := tx.Raw(`? AND c.id = ? AND ?`, conversationsOf(a), id, conversationVisible(a)).Scan(&conv)
 		if r.Error != nil {
 			return fmt.Errorf("read conversation: %w", r.Error)
 		}
@@ -198,6 +173,51 @@ func (s *Store) CreateConversation(ctx context.Context, a Actor, in NewConversat
 		return nil
 	})
 	return conv, err
+}
+
+// conversationParties decides whom a new conversation is between: the
+// client (the actor, or a client on the worker's caseload) and workers, every
+// one of them on the client's care team. A client who names nobody talks
+// with the whole team (allTeam); a worker always takes part themself.
+func conversationParties(tx *gorm.DB, a Actor, in NewConversation) (clientID uuid.UUID, workers []uuid.UUID, allTeam bool, err error) {
+	workers = in.WorkerIDs
+	switch {
+	case a.Is(RoleClient) && a.ClientID != uuid.Nil && (in.ClientID == nil || *in.ClientID == a.ClientID):
+		clientID = a.ClientID
+		allTeam = len(workers) == 0
+	case a.Is(RoleWorker) && in.ClientID == nil:
+		return uuid.Nil, nil, false, Invalid("body.client_id", "give the client this conversation is with")
+	case a.Is(RoleWorker):
+		// ReachCare: the client must be on the worker's caseload. A foreign
+		// and a missing client read the same, so nothing leaks.
+		if _, err := getClient(tx, a, *in.ClientID, ReachCare); err != nil {
+			if IsKind(err, KindNotFound) {
+				return uuid.Nil, nil, false, Invalid("body.client_id", "no client with this id is on your caseload")
+			}
+			return uuid.Nil, nil, false, err
+		}
+		clientID = *in.ClientID
+		if !containsID(workers, a.PersonID) {
+			workers = append([]uuid.UUID{a.PersonID}, workers...)
+		}
+	case in.ClientID != nil && a.Is(RoleClient):
+		return uuid.Nil, nil, false, Invalid("body.client_id", "clients start conversations about themselves; leave client_id empty")
+	default:
+		return uuid.Nil, nil, false, Forbidden("only a client and the workers on their care team take part in conversations")
+	}
+
+	if len(in.WorkerIDs) > 0 {
+		var missing []int
+		err = tx.Raw(`SELECT t.i FROM unnest(?::uuid[]) WITH ORDINALITY AS t(id, i) WHERE NOT ? ORDER BY t.i`,
+			uuidArray(in.WorkerIDs), careTeamMember(clientID, column("t.id"))).Scan(&missing).Error
+		if err != nil {
+			return uuid.Nil, nil, false, fmt.Errorf("check participants: %w", err)
+		}
+		if len(missing) > 0 {
+			return uuid.Nil, nil, false, Invalid(fmt.Sprintf("body.worker_ids[%d]", missing[0]-1), "this person is not on the client's care team")
+		}
+	}
+	return clientID, workers, allTeam, nil
 }
 
 // ConversationEventData is the data of conversation.created.
@@ -213,9 +233,8 @@ func (s *Store) ListConversations(ctx context.Context, a Actor, cursor string, l
 	if err != nil {
 		return nil, "", err
 	}
-	scope, args := conversationVisible(a)
-	q := conversationSelect + ` AND ` + scope
-	all := append([]any{a.PersonID}, args...)
+	q := `? AND ?`
+	all := []any{conversationsOf(a), conversationVisible(a)}
 	if before != uuid.Nil {
 		q += ` AND c.activity_id < ?`
 		all = append(all, before)

@@ -61,7 +61,7 @@ func (s *Store) ReplaceService(ctx context.Context, a Actor, id uuid.UUID, ifVer
 	}
 	var out DirectoryService
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := conditionalUpdate(ctx, tx, "services", id, ifVersion, map[string]any{"last_modified": in.LastModified}, ""); err != nil {
+		if err := conditionalUpdate(ctx, tx, "services", id, ifVersion, map[string]any{"last_modified": in.LastModified}, nil); err != nil {
 			return renameNotFound(err, "service")
 		}
 		w := newDirWriter(tx, true, false)
@@ -121,7 +121,7 @@ func (s *Store) ReplaceOrganization(ctx context.Context, a Actor, id uuid.UUID, 
 		return DirectoryOrganization{}, invalidBody(err)
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := conditionalUpdate(ctx, tx, "organizations", id, ifVersion, map[string]any{}, ""); err != nil {
+		if err := conditionalUpdate(ctx, tx, "organizations", id, ifVersion, map[string]any{}, nil); err != nil {
 			return renameNotFound(err, "organization")
 		}
 		w := newDirWriter(tx, true, false)
@@ -180,7 +180,7 @@ func (s *Store) ReplaceLocation(ctx context.Context, a Actor, id uuid.UUID, ifVe
 		return DirectoryLocation{}, invalidBody(err)
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := conditionalUpdate(ctx, tx, "locations", id, ifVersion, map[string]any{}, ""); err != nil {
+		if err := conditionalUpdate(ctx, tx, "locations", id, ifVersion, map[string]any{}, nil); err != nil {
 			return renameNotFound(err, "location")
 		}
 		w := newDirWriter(tx, true, false)

@@ -102,7 +102,7 @@ func (s *Store) prepareSearch(ctx context.Context, db *sql.DB, f SearchFilter) (
 	if len(statuses) == 0 {
 		statuses = []string{hsds.StatusActive}
 	}
-	q.where = append(q.where, "ss.status = ANY ("+q.args.add(pgArray(statuses))+"::text[])")
+	q.where = append(q.where, "ss.status = ANY ("+q.args.add(textArray(statuses).literal())+"::text[])")
 	if t := strings.TrimSpace(f.Search); t != "" {
 		q.text = "websearch_to_tsquery('english', " + q.args.add(t) + ")"
 		q.where = append(q.where, "ss.document @@ "+q.text)
@@ -137,7 +137,7 @@ func (s *Store) prepareSearch(ctx context.Context, db *sql.DB, f SearchFilter) (
 		q.where = append(q.where, "ss.organization_id = "+q.args.add(f.OrganizationID.String())+"::uuid")
 	}
 	if f.Language != "" {
-		q.where = append(q.where, "ss.language_codes && "+q.args.add(pgArray(hsds.LanguageCodes(f.Language)))+"::text[]")
+		q.where = append(q.where, "ss.language_codes && "+q.args.add(textArray(hsds.LanguageCodes(f.Language)).literal())+"::text[]")
 	}
 	if f.Age != nil {
 		q.where = append(q.where, "ss.ages @> "+q.args.add(*f.Age)+"::numeric")

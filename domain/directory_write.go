@@ -3,7 +3,6 @@ package domain
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -349,7 +348,7 @@ func (w *dirWriter) serviceAtLocations(service uuid.UUID, sals []hsds.ServiceAtL
 	if sals == nil && !w.replace {
 		return nil
 	}
-	keep := make([]string, 0, len(sals))
+	keep := make(uuidArray, 0, len(sals))
 	for i := range sals {
 		if sals[i].Location != nil {
 			if err := w.location(sals[i].Location); err != nil {
@@ -357,7 +356,7 @@ func (w *dirWriter) serviceAtLocations(service uuid.UUID, sals []hsds.ServiceAtL
 			}
 			sals[i].LocationID = sals[i].Location.ID
 		}
-		keep = append(keep, sals[i].ID.String())
+		keep = append(keep, sals[i].ID)
 	}
 	// Links this record no longer lists go, and so do links it moves here
 	// from another service (that service's search rows are rebuilt too).
@@ -366,7 +365,7 @@ func (w *dirWriter) serviceAtLocations(service uuid.UUID, sals []hsds.ServiceAtL
 			DELETE FROM service_at_locations
 			WHERE (service_id = ? AND NOT (id = ANY (?::uuid[]))) OR (id = ANY (?::uuid[]) AND service_id <> ?)
 			RETURNING service_id)
-		SELECT DISTINCT service_id FROM gone`, service, pgArray(keep), pgArray(keep), service).Scan(&moved).Error
+		SELECT DISTINCT service_id FROM gone`, service, keep, keep, service).Scan(&moved).Error
 	if err != nil {
 		return fmt.Errorf("replace service at locations: %w", err)
 	}
@@ -441,20 +440,12 @@ func (w *dirWriter) serviceAtLocation(sal *hsds.ServiceAtLocation, service *hsds
 // directly, through its organization (name), its locations (place, hours,
 // languages) or its taxonomy terms (names).
 func (w *dirWriter) finish() error {
-	ids := func(m map[uuid.UUID]bool) string {
-		s := make([]string, 0, len(m))
-		for id := range m {
-			s = append(s, id.String())
-		}
-		sort.Strings(s)
-		return pgArray(s)
-	}
 	err := w.tx.Exec(`SELECT directory_refresh(ARRAY(
 		SELECT unnest(?::uuid[])
 		UNION SELECT id FROM services WHERE organization_id = ANY (?::uuid[])
 		UNION SELECT service_id FROM service_at_locations WHERE location_id = ANY (?::uuid[])
 		UNION SELECT service_id FROM service_attributes WHERE taxonomy_term_id = ANY (?::uuid[])))`,
-		ids(w.services), ids(w.orgs), ids(w.locs), ids(w.terms)).Error
+		sortedIDs(w.services), sortedIDs(w.orgs), sortedIDs(w.locs), sortedIDs(w.terms)).Error
 	if err != nil {
 		return fmt.Errorf("refresh search index: %w", err)
 	}

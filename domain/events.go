@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Event types delivered on the live stream.
@@ -38,20 +39,19 @@ type Event struct {
 // from the outbox. Event data is delivered to every recipient without an
 // access-log entry, so it should carry ids and states, not the client's words.
 func EmitEvent(tx *gorm.DB, ev Event) error {
-	return emitEvent(tx, ev, `SELECT person_id FROM clients WHERE id = ?
-			UNION SELECT person_id FROM care_team_members WHERE client_id = ?`, ev.ClientID, ev.ClientID)
+	return emitEvent(tx, ev, clause.Expr{SQL: `SELECT person_id FROM clients WHERE id = ?
+			UNION SELECT p.id FROM people p WHERE ?`, Vars: []any{ev.ClientID, careTeamMember(ev.ClientID, column("p.id"))}})
 }
 
 // emitConversationEvent addresses ev to the participants of a conversation
 // who may still see it: the client and workers still on the care team.
 func emitConversationEvent(tx *gorm.DB, ev Event, conversationID uuid.UUID) error {
-	return emitEvent(tx, ev, `SELECT p.person_id FROM conversation_participants p
-			WHERE p.client_id = ? AND p.conversation_id = ? AND (p.role = 'client'
-				OR EXISTS (SELECT 1 FROM care_team_members m WHERE m.client_id = p.client_id AND m.person_id = p.person_id))`,
-		ev.ClientID, conversationID)
+	return emitEvent(tx, ev, clause.Expr{SQL: `SELECT p.person_id FROM conversation_participants p
+			WHERE p.client_id = ? AND p.conversation_id = ? AND ?`, Vars: []any{ev.ClientID, conversationID, activeParticipant()}})
 }
 
-func emitEvent(tx *gorm.DB, ev Event, recipientsSQL string, args ...any) error {
+// emitEvent writes ev addressed to the people recipients selects.
+func emitEvent(tx *gorm.DB, ev Event, recipients clause.Expr) error {
 	data, err := json.Marshal(ev.Data)
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", ev.Type, err)
@@ -60,10 +60,8 @@ func emitEvent(tx *gorm.DB, ev Event, recipientsSQL string, args ...any) error {
 	if ev.SubjectID != uuid.Nil {
 		subject = &ev.SubjectID
 	}
-	all := append([]any{newID(), ev.ClientID, ev.Type, subject}, args...)
-	all = append(all, string(data))
 	err = tx.Exec(`INSERT INTO events (id, client_id, type, subject_id, recipients, data)
-		VALUES (?, ?, ?, ?, ARRAY(`+recipientsSQL+`), ?::jsonb)`, all...).Error
+		VALUES (?, ?, ?, ?, ARRAY(?), ?::jsonb)`, newID(), ev.ClientID, ev.Type, subject, recipients, string(data)).Error
 	if err != nil {
 		return fmt.Errorf("emit %s event: %w", ev.Type, err)
 	}
@@ -85,18 +83,20 @@ type EventRecord struct {
 	Recipients JSONValue[[]uuid.UUID]
 }
 
-// eventSelect reads events with their recipients re-authorized at read time.
-const eventSelect = `SELECT e.seq, e.id, e.type, e.client_id, e.subject_id, e.data, e.created_at,
-	to_jsonb(ARRAY(SELECT r FROM unnest(e.recipients) r WHERE r = cl.person_id
-		OR EXISTS (SELECT 1 FROM care_team_members m WHERE m.client_id = e.client_id AND m.person_id = r))) AS recipients
-	FROM events e JOIN clients cl ON cl.id = e.client_id`
+// eventSelect reads events with their recipients re-authorized at read time:
+// the client, and whoever is on the care team now.
+func eventSelect() clause.Expr {
+	return clause.Expr{SQL: `SELECT e.seq, e.id, e.type, e.client_id, e.subject_id, e.data, e.created_at,
+	to_jsonb(ARRAY(SELECT r FROM unnest(e.recipients) r WHERE r = cl.person_id OR ?)) AS recipients
+	FROM events e JOIN clients cl ON cl.id = e.client_id`, Vars: []any{careTeamMember(column("e.client_id"), column("r"))}}
+}
 
 // EventsAfter returns up to limit committed events with seq > after, in seq
 // order. Because seq follows commit order, a reader that continues from the
 // last seq it saw misses nothing.
 func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]EventRecord, error) {
 	var out []EventRecord
-	err := s.db.WithContext(ctx).Raw(eventSelect+` WHERE e.seq > ? ORDER BY e.seq LIMIT ?`, after, limit).Scan(&out).Error
+	err := s.db.WithContext(ctx).Raw(`? WHERE e.seq > ? ORDER BY e.seq LIMIT ?`, eventSelect(), after, limit).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
@@ -131,8 +131,8 @@ func (s *Store) ReplayEvents(ctx context.Context, a Actor, after int64, maxAge t
 	var r Replay
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var rows []EventRecord
-		err := tx.Raw(`SELECT * FROM (`+eventSelect+` WHERE e.seq > ? AND e.recipients @> ARRAY[?::uuid]) x
-			WHERE recipients @> to_jsonb(?::text) ORDER BY seq LIMIT ?`, after, a.PersonID, a.PersonID.String(), max+1).Scan(&rows).Error
+		err := tx.Raw(`SELECT * FROM (? WHERE e.seq > ? AND e.recipients @> ARRAY[?::uuid]) x
+			WHERE recipients @> to_jsonb(?::text) ORDER BY seq LIMIT ?`, eventSelect(), after, a.PersonID, a.PersonID.String(), max+1).Scan(&rows).Error
 		if err != nil {
 			return fmt.Errorf("replay events: %w", err)
 		}

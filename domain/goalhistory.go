@@ -27,13 +27,13 @@ func recordGoalHistory(tx *gorm.DB, a Actor, clientID, goalID uuid.UUID, changes
 	if len(changes) == 0 {
 		return nil
 	}
-	ids := make([]string, len(changes))
+	ids := make(uuidArray, len(changes))
 	fields := make([]string, len(changes))
 	olds := make([]string, len(changes))
 	news := make([]string, len(changes))
 	for i, c := range changes {
 		// Ids are taken in order, so history sorts as it was written.
-		ids[i] = newID().String()
+		ids[i] = newID()
 		fields[i] = c.Field
 		o, err := json.Marshal(c.Old)
 		if err != nil {
@@ -50,7 +50,7 @@ func recordGoalHistory(tx *gorm.DB, a Actor, clientID, goalID uuid.UUID, changes
 		FROM (SELECT clock_timestamp() AS at) ts,
 			unnest(?::uuid[], ?::text[], ?::jsonb[], ?::jsonb[]) AS t(id, f, o, n)`,
 		clientID, goalID, a.PersonID, actorRoleFor(a, clientID),
-		pgArray(ids), pgArray(fields), pgArray(olds), pgArray(news)).Error
+		ids, textArray(fields), textArray(olds), textArray(news)).Error
 	if err != nil {
 		return fmt.Errorf("write goal history: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm/clause"
 )
 
 // Goal lifecycle statuses (FHIR R4 Goal.lifecycleStatus).
@@ -217,7 +218,7 @@ func goalStartStatus(m GoalMover, requested string) (string, error) {
 
 // goalMoverCase is goalMoverOf inside SQL for the goal row aliased g: it
 // picks forClient, forProposer or forWorker (bound as "?" arguments).
-func goalMoverCase(a Actor, forClient, forProposer, forWorker any) (string, []any) {
-	return `CASE WHEN g.client_id = ? THEN ? WHEN g.created_by = ? THEN ? ELSE ? END`,
-		[]any{a.ClientID, forClient, a.PersonID, forProposer, forWorker}
+func goalMoverCase(a Actor, forClient, forProposer, forWorker any) clause.Expr {
+	return clause.Expr{SQL: `CASE WHEN g.client_id = ? THEN ? WHEN g.created_by = ? THEN ? ELSE ? END`,
+		Vars: []any{a.ClientID, forClient, a.PersonID, forProposer, forWorker}}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Goal is a client's goal with its steps and a summary of their self-ratings.
@@ -160,8 +161,7 @@ func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in 
 	var g Goal
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		var cid []uuid.UUID
-		scope, args := a.ClientScope("c.id", ReachCare)
-		if err := tx.Raw(`SELECT c.id FROM clients c WHERE c.id = ? AND `+scope, append([]any{clientID}, args...)...).Scan(&cid).Error; err != nil {
+		if err := tx.Raw(`SELECT c.id FROM clients c WHERE c.id = ? AND ?`, clientID, a.ClientScope("c.id", ReachCare)).Scan(&cid).Error; err != nil {
 			return fmt.Errorf("look up client: %w", err)
 		}
 		if len(cid) == 0 {
@@ -216,10 +216,9 @@ func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in 
 
 // readGoal reads one goal the actor may see (ReachCare), else NotFound.
 func readGoal(tx *gorm.DB, a Actor, id uuid.UUID) (Goal, error) {
-	scope, args := a.ClientScope("g.client_id", ReachCare)
 	var g Goal
-	res := tx.Raw(`SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+` WHERE g.id = ? AND `+scope,
-		append([]any{id}, args...)...).Scan(&g)
+	res := tx.Raw(`SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+` WHERE g.id = ? AND ?`,
+		id, a.ClientScope("g.client_id", ReachCare)).Scan(&g)
 	if res.Error != nil {
 		return Goal{}, fmt.Errorf("read goal: %w", res.Error)
 	}
@@ -239,13 +238,11 @@ func (s *Store) GetGoal(ctx context.Context, a Actor, id uuid.UUID) (Goal, error
 		// Only the client themself can reach it: nothing to log.
 		return readGoal(db, a, id)
 	}
-	scope, sargs := a.ClientScope("g.client_id", ReachCare)
-	logSQL, largs := logAccessFrom(a, ActionRead, "goal", "g", "g.client_id", "g.id")
-	args := append(append([]any{id}, sargs...), largs...)
 	var g Goal
-	res := db.Raw(`WITH g AS (SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+` WHERE g.id = ? AND `+scope+`),
-		logged AS (`+logSQL+`)
-		SELECT * FROM g`, args...).Scan(&g)
+	res := db.Raw(`WITH g AS (SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+` WHERE g.id = ? AND ?),
+		logged AS (?)
+		SELECT * FROM g`, id, a.ClientScope("g.client_id", ReachCare),
+		logAccessFrom(a, ActionRead, "goal", "g", "g.client_id", "g.id")).Scan(&g)
 	if res.Error != nil {
 		return Goal{}, fmt.Errorf("read goal: %w", res.Error)
 	}
@@ -271,18 +268,17 @@ func (s *Store) ListGoals(ctx context.Context, a Actor, clientID uuid.UUID, f Go
 	if err != nil {
 		return nil, "", err
 	}
-	scope, sargs := a.ClientScope("g.client_id", ReachCare)
-	q := `SELECT ` + goalColumns + ` FROM goals g ` + goalRatingJoin + ` WHERE g.client_id = ? AND ` + scope
-	args := append([]any{clientID}, sargs...)
+	q := `SELECT ` + goalColumns + ` FROM goals g ` + goalRatingJoin + ` WHERE g.client_id = ? AND ?`
+	args := []any{clientID, a.ClientScope("g.client_id", ReachCare)}
 	if len(f.LifecycleStatuses) > 0 {
 		q += ` AND g.lifecycle_status = ANY(?::text[])`
-		args = append(args, pgArray(f.LifecycleStatuses))
+		args = append(args, textArray(f.LifecycleStatuses))
 	} else {
 		q += ` AND g.lifecycle_status <> 'entered-in-error'`
 	}
 	if len(f.Categories) > 0 {
 		q += ` AND g.category = ANY(?::text[])`
-		args = append(args, pgArray(f.Categories))
+		args = append(args, textArray(f.Categories))
 	}
 	if after != uuid.Nil {
 		q += ` AND g.id > ?`
@@ -297,9 +293,8 @@ func (s *Store) ListGoals(ctx context.Context, a Actor, clientID uuid.UUID, f Go
 		}
 		if len(out) == 0 {
 			// Empty: tell "no goals yet" from "not your client".
-			cscope, cargs := a.ClientScope("c.id", ReachCare)
 			var ok []bool
-			if err := tx.Raw(`SELECT true FROM clients c WHERE c.id = ? AND `+cscope, append([]any{clientID}, cargs...)...).Scan(&ok).Error; err != nil {
+			if err := tx.Raw(`SELECT true FROM clients c WHERE c.id = ? AND ?`, clientID, a.ClientScope("c.id", ReachCare)).Scan(&ok).Error; err != nil {
 				return fmt.Errorf("look up client: %w", err)
 			}
 			if len(ok) == 0 {
@@ -484,11 +479,10 @@ type goalChangeRow struct {
 var errNoChange = errors.New("no change")
 
 func (s *Store) applyGoalChange(ctx context.Context, a Actor, id uuid.UUID, c goalChange) (Goal, error) {
-	scope, sargs := a.ClientScope("g.client_id", ReachCare)
 	// old locks the row as it is now (after any concurrent writer committed)
 	// and carries every condition: visibility, version, lifecycle move.
-	where := `g.id = ? AND ` + scope + ` AND g.lifecycle_status <> 'entered-in-error'`
-	wargs := append([]any{id}, sargs...)
+	where := `g.id = ? AND ? AND g.lifecycle_status <> 'entered-in-error'`
+	wargs := []any{id, a.ClientScope("g.client_id", ReachCare)}
 	if c.ifVersion != VersionAny {
 		where += ` AND g.version = ?`
 		wargs = append(wargs, c.ifVersion)
@@ -496,26 +490,26 @@ func (s *Store) applyGoalChange(ctx context.Context, a Actor, id uuid.UUID, c go
 	if c.to != "" {
 		// The statuses this actor may move the goal from, decided in the
 		// same statement as the write (the lifecycle table, per mover).
-		from, fargs := goalMoverCase(a, pgArray(c.sources(MoverClient)), pgArray(c.sources(MoverProposer)), pgArray(c.sources(MoverWorker)))
-		cond := `g.lifecycle_status = ANY((` + from + `)::text[])`
+		from := goalMoverCase(a, textArray(c.sources(MoverClient)), textArray(c.sources(MoverProposer)), textArray(c.sources(MoverWorker)))
 		if c.allowSameLife {
-			cond = `(g.lifecycle_status = ? OR ` + cond + `)`
-			wargs = append(wargs, c.to)
+			where += ` AND (g.lifecycle_status = ? OR g.lifecycle_status = ANY((?)::text[]))`
+			wargs = append(wargs, c.to, from)
+		} else {
+			where += ` AND g.lifecycle_status = ANY((?)::text[])`
+			wargs = append(wargs, from)
 		}
-		where += ` AND ` + cond
-		wargs = append(wargs, fargs...)
 	}
-	q := `WITH old AS (SELECT g.* FROM goals g WHERE ` + where + ` FOR UPDATE),
-		upd AS (UPDATE goals g SET ` + strings.Join(c.sets, ", ") + `, version = g.version + 1, updated_at = now()
+	q := `WITH old AS (SELECT g.* FROM goals g WHERE ? FOR UPDATE),
+		upd AS (UPDATE goals g SET ?, version = g.version + 1, updated_at = now()
 			FROM old WHERE g.client_id = old.client_id AND g.id = old.id RETURNING g.*)
 		SELECT ` + goalColumns + `, to_jsonb(old) AS old_row, to_jsonb(g) AS new_row
 		FROM upd g JOIN old ON old.client_id = g.client_id AND old.id = g.id ` + goalRatingJoin
-	args := append(append([]any{}, wargs...), c.args...)
+	cond, sets := clause.Expr{SQL: where, Vars: wargs}, clause.Expr{SQL: strings.Join(c.sets, ", "), Vars: c.args}
 
 	var g Goal
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var row goalChangeRow
-		res := tx.Raw(q, args...).Scan(&row)
+		res := tx.Raw(q, cond, sets).Scan(&row)
 		if res.Error != nil {
 			return fmt.Errorf("update goal: %w", res.Error)
 		}
@@ -564,15 +558,14 @@ func (s *Store) unchangedGoal(ctx context.Context, a Actor, id uuid.UUID, c goal
 // (409). One read after the failed write; never a read before it. With
 // empty (a patch that changes nothing) it returns nil when all checks pass.
 func goalMiss(tx *gorm.DB, a Actor, id uuid.UUID, c goalChange, empty bool) error {
-	scope, sargs := a.ClientScope("g.client_id", ReachCare)
 	var cur []struct {
 		ClientID        uuid.UUID
 		CreatedBy       uuid.UUID
 		Version         int64
 		LifecycleStatus string
 	}
-	if err := tx.Raw(`SELECT g.client_id, g.created_by, g.version, g.lifecycle_status FROM goals g WHERE g.id = ? AND `+scope,
-		append([]any{id}, sargs...)...).Scan(&cur).Error; err != nil {
+	if err := tx.Raw(`SELECT g.client_id, g.created_by, g.version, g.lifecycle_status FROM goals g WHERE g.id = ? AND ?`,
+		id, a.ClientScope("g.client_id", ReachCare)).Scan(&cur).Error; err != nil {
 		return fmt.Errorf("read goal state: %w", err)
 	}
 	if len(cur) == 0 {
@@ -617,9 +610,8 @@ func goalFrozen() *Error {
 
 // goalClient returns the client of a goal the actor may see, else NotFound.
 func goalClient(tx *gorm.DB, a Actor, goalID uuid.UUID) (uuid.UUID, error) {
-	scope, sargs := a.ClientScope("g.client_id", ReachCare)
 	var ids []uuid.UUID
-	if err := tx.Raw(`SELECT g.client_id FROM goals g WHERE g.id = ? AND `+scope, append([]any{goalID}, sargs...)...).Scan(&ids).Error; err != nil {
+	if err := tx.Raw(`SELECT g.client_id FROM goals g WHERE g.id = ? AND ?`, goalID, a.ClientScope("g.client_id", ReachCare)).Scan(&ids).Error; err != nil {
 		return uuid.Nil, fmt.Errorf("look up goal: %w", err)
 	}
 	if len(ids) == 0 {
@@ -632,15 +624,14 @@ func goalClient(tx *gorm.DB, a Actor, goalID uuid.UUID) (uuid.UUID, error) {
 // change to its steps or check-ins changes its representation (and ETag).
 // It refuses goals entered in error, which no longer change.
 func touchGoal(tx *gorm.DB, a Actor, goalID uuid.UUID) (clientID uuid.UUID, version int64, err error) {
-	scope, sargs := a.ClientScope("g.client_id", ReachCare)
 	var rows []struct {
 		ClientID        uuid.UUID
 		Version         int64
 		LifecycleStatus string
 	}
 	err = tx.Raw(`UPDATE goals g SET version = g.version + 1, updated_at = now()
-		WHERE g.id = ? AND `+scope+` RETURNING g.client_id, g.version, g.lifecycle_status`,
-		append([]any{goalID}, sargs...)...).Scan(&rows).Error
+		WHERE g.id = ? AND ? RETURNING g.client_id, g.version, g.lifecycle_status`,
+		goalID, a.ClientScope("g.client_id", ReachCare)).Scan(&rows).Error
 	if err != nil {
 		return uuid.Nil, 0, fmt.Errorf("touch goal: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // StepInput creates a step.
@@ -136,12 +137,11 @@ func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUI
 			return err
 		}
 		q := `WITH old AS (SELECT * FROM goal_steps WHERE client_id = ? AND goal_id = ? AND id = ? AND version = ? FOR UPDATE)
-			UPDATE goal_steps s SET ` + strings.Join(sets, ", ") + `, version = s.version + 1, updated_at = now()
+			UPDATE goal_steps s SET ?, version = s.version + 1, updated_at = now()
 			FROM old WHERE s.client_id = old.client_id AND s.id = old.id
 			RETURNING ` + stepReturning + `, to_jsonb(old) AS old_row, to_jsonb(s) AS new_row`
-		args := append([]any{clientID, goalID, stepID, ifVersion}, setArgs...)
 		var row stepRow
-		res := tx.Raw(q, args...).Scan(&row)
+		res := tx.Raw(q, clientID, goalID, stepID, ifVersion, clause.Expr{SQL: strings.Join(sets, ", "), Vars: setArgs}).Scan(&row)
 		if res.Error != nil {
 			return fmt.Errorf("update step: %w", res.Error)
 		}

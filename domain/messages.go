@@ -48,8 +48,7 @@ type ReadEventData struct {
 // holds its row until the transaction ends, so messages of one conversation
 // are written one at a time.
 func lockConversation(tx *gorm.DB, a Actor, id uuid.UUID, lock bool) (clientID uuid.UUID, last *uuid.UUID, err error) {
-	scope, args := conversationVisible(a)
-	q := `SELECT c.client_id, c.last_message_id FROM conversations c WHERE c.id = ? AND ` + scope
+	q := `SELECT c.client_id, c.last_message_id FROM conversations c WHERE c.id = ? AND ?`
 	if lock {
 		q += ` FOR UPDATE OF c`
 	}
@@ -57,7 +56,7 @@ func lockConversation(tx *gorm.DB, a Actor, id uuid.UUID, lock bool) (clientID u
 		ClientID      uuid.UUID
 		LastMessageID *uuid.UUID
 	}
-	res := tx.Raw(q, append([]any{id}, args...)...).Scan(&row)
+	res := tx.Raw(q, id, conversationVisible(a)).Scan(&row)
 	if res.Error != nil {
 		return uuid.Nil, nil, fmt.Errorf("find conversation: %w", res.Error)
 	}
@@ -273,17 +272,14 @@ type ReadState struct {
 func (s *Store) MarkRead(ctx context.Context, a Actor, conversationID, upTo uuid.UUID) (ReadState, error) {
 	st := ReadState{ConversationID: conversationID}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		scope, args := conversationVisible(a)
 		var row struct {
 			ClientID     *uuid.UUID
 			MessageFound bool
 			MovedTo      *uuid.UUID
 			ReadAt       *time.Time
 		}
-		all := append([]any{conversationID}, args...)
-		all = append(all, upTo, a.PersonID)
 		err := tx.Raw(`WITH conv AS (
-				SELECT c.client_id, c.id FROM conversations c WHERE c.id = ? AND `+scope+`),
+				SELECT c.client_id, c.id FROM conversations c WHERE c.id = ? AND ?),
 			msg AS (
 				SELECT m.id FROM messages m JOIN conv ON m.client_id = conv.client_id AND m.conversation_id = conv.id
 				WHERE m.id = ?),
@@ -294,7 +290,8 @@ func (s *Store) MarkRead(ctx context.Context, a Actor, conversationID, upTo uuid
 				AND (p.read_up_to IS NULL OR p.read_up_to < msg.id)
 				RETURNING p.read_up_to, p.read_at)
 			SELECT (SELECT client_id FROM conv) AS client_id, EXISTS (SELECT 1 FROM msg) AS message_found,
-				(SELECT read_up_to FROM upd) AS moved_to, (SELECT read_at FROM upd) AS read_at`, all...).Scan(&row).Error
+				(SELECT read_up_to FROM upd) AS moved_to, (SELECT read_at FROM upd) AS read_at`,
+			conversationID, conversationVisible(a), upTo, a.PersonID).Scan(&row).Error
 		if err != nil {
 			return fmt.Errorf("move read marker: %w", err)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // VersionMissing stands for "the caller sent no If-Match". It never matches a
@@ -66,20 +67,20 @@ func page[T any](rows []T, limit int, id func(T) uuid.UUID) ([]T, string) {
 // "WHERE id = ? AND version = ?" and bumps the version. It never reads before
 // writing: on zero rows it tells "gone" from "stale" with one follow-up read.
 // set uses a map so intended zero values (clearing a field) are written.
-// scope (with scopeArgs) is the caller's visibility condition, checked in the
+// scope is the caller's visibility condition (nil: none), checked in the
 // same statement so authorization comes before the precondition: a row the
 // actor may not see is "not found" whatever version they sent.
-func conditionalUpdate(ctx context.Context, tx *gorm.DB, table string, id uuid.UUID, ifVersion int64, set map[string]any, scope string, scopeArgs ...any) error {
+func conditionalUpdate(ctx context.Context, tx *gorm.DB, table string, id uuid.UUID, ifVersion int64, set map[string]any, scope clause.Expression) error {
 	upd := make(map[string]any, len(set)+2)
 	for k, v := range set {
 		upd[k] = v
 	}
 	upd["version"] = gorm.Expr("version + 1")
 	upd["updated_at"] = gorm.Expr("now()")
-	if scope == "" {
-		scope = "TRUE"
+	if scope == nil {
+		scope = clause.Expr{SQL: "TRUE"}
 	}
-	res := tx.WithContext(ctx).Table(table).Where("id = ? AND version = ?", id, ifVersion).Where(scope, scopeArgs...).Updates(upd)
+	res := tx.WithContext(ctx).Table(table).Where("id = ? AND version = ? AND ?", id, ifVersion, scope).Updates(upd)
 	if res.Error != nil {
 		return fmt.Errorf("update %s: %w", table, res.Error)
 	}
@@ -87,7 +88,7 @@ func conditionalUpdate(ctx context.Context, tx *gorm.DB, table string, id uuid.U
 		return nil
 	}
 	var current int64
-	r := tx.WithContext(ctx).Table(table).Select("version").Where("id = ?", id).Where(scope, scopeArgs...).Scan(&current)
+	r := tx.WithContext(ctx).Table(table).Select("version").Where("id = ? AND ?", id, scope).Scan(&current)
 	if r.Error != nil {
 		return fmt.Errorf("read %s version: %w", table, r.Error)
 	}

@@ -175,7 +175,7 @@ func (s *Store) UpdateMe(ctx context.Context, a Actor, ifVersion int64, patch Pe
 	if patch.Pronouns != nil {
 		set["pronouns"] = strings.TrimSpace(*patch.Pronouns)
 	}
-	if err := conditionalUpdate(ctx, s.db, "people", a.PersonID, ifVersion, set, ""); err != nil {
+	if err := conditionalUpdate(ctx, s.db, "people", a.PersonID, ifVersion, set, nil); err != nil {
 		if IsKind(err, KindNotFound) {
 			return Person{}, NotFound("person")
 		}

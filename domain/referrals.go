@@ -241,9 +241,8 @@ func readReferral(tx *gorm.DB, clientID, id uuid.UUID) (Referral, error) {
 func (s *Store) GetReferral(ctx context.Context, a Actor, id uuid.UUID) (Referral, error) {
 	var out Referral
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		scope, args := a.ClientScope("r.client_id", ReachCare)
 		var row referralRow
-		res := tx.Raw(referralSelect+` WHERE r.id = ? AND `+scope, append([]any{id}, args...)...).Scan(&row)
+		res := tx.Raw(referralSelect+` WHERE r.id = ? AND ?`, id, a.ClientScope("r.client_id", ReachCare)).Scan(&row)
 		if res.Error != nil {
 			return fmt.Errorf("read referral: %w", res.Error)
 		}
@@ -312,12 +311,11 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, ifVer
 	}
 	var out Referral
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		scope, sargs := a.ClientScope("r.client_id", ReachCare)
 		// Lock the row (authorization in the same statement): the status
 		// history must record the status this change really came from.
 		var cur []referralRow
-		if err := tx.Raw(`SELECT r.client_id, r.status, r.goal_id, r.version FROM referrals r WHERE r.id = ? AND `+scope+` FOR UPDATE`,
-			append([]any{id}, sargs...)...).Scan(&cur).Error; err != nil {
+		if err := tx.Raw(`SELECT r.client_id, r.status, r.goal_id, r.version FROM referrals r WHERE r.id = ? AND ? FOR UPDATE`,
+			id, a.ClientScope("r.client_id", ReachCare)).Scan(&cur).Error; err != nil {
 			return fmt.Errorf("read referral: %w", err)
 		}
 		if len(cur) == 0 {
@@ -362,7 +360,7 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, ifVer
 			}
 			return logAccess(tx, a, ActionRead, "referral", []uuid.UUID{c.ClientID}, []string{id.String()})
 		}
-		if err := conditionalUpdate(ctx, tx, "referrals", id, ifVersion, set, "client_id = ?", c.ClientID); err != nil {
+		if err := conditionalUpdate(ctx, tx, "referrals", id, ifVersion, set, gorm.Expr("client_id = ?", c.ClientID)); err != nil {
 			return err
 		}
 		if statusChanged {

@@ -1,0 +1,133 @@
+package domain
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// memberSQL is careTeamMember rendered for client column col and a person
+// bound as $n.
+func memberSQL(col, n string) string {
+	return "EXISTS (SELECT 1 FROM care_team_members ctm WHERE ctm.client_id = " + col + " AND ctm.person_id = " + n + ")"
+}
+
+// ClientScope for every kind of actor: what it lets through, written out.
+func TestClientScopeRendering(t *testing.T) {
+	db := pgDB(t)
+	person, client := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+	actor := func(roles ...string) Actor {
+		a := Actor{PersonID: person, Roles: roles}
+		if slices.Contains(roles, RoleClient) {
+			a.ClientID = client
+		}
+		return a
+	}
+	cases := []struct {
+		name     string
+		a        Actor
+		reach    Reach
+		sql      string
+		wantVars []any
+	}{
+		{"client, care", actor(RoleClient), ReachCare, "(g.client_id = $1)", []any{client}},
+		{"client, record", actor(RoleClient), ReachRecord, "(g.client_id = $1)", []any{client}},
+		{"worker, care", actor(RoleWorker), ReachCare, "(" + memberSQL("g.client_id", "$1") + ")", []any{person}},
+		{"worker, record", actor(RoleWorker), ReachRecord, "(" + memberSQL("g.client_id", "$1") + ")", []any{person}},
+		{"client and worker", actor(RoleClient, RoleWorker), ReachCare,
+			"(g.client_id = $1 OR " + memberSQL("g.client_id", "$2") + ")", []any{client, person}},
+		{"admin, record", actor(RoleAdmin), ReachRecord, "TRUE", nil},
+		{"admin, care: admins do not read plans", actor(RoleAdmin), ReachCare, "FALSE", nil},
+		{"admin and worker, care", actor(RoleAdmin, RoleWorker), ReachCare, "(" + memberSQL("g.client_id", "$1") + ")", []any{person}},
+		{"directory editor", actor(RoleDirectoryEditor), ReachRecord, "FALSE", nil},
+		{"no role", actor(), ReachRecord, "FALSE", nil},
+		{"client role without a client record", Actor{PersonID: person, Roles: []string{RoleClient}}, ReachCare, "FALSE", nil},
+	}
+	for _, c := range cases {
+		sql, vars := render(t, db, "?", c.a.ClientScope("g.client_id", c.reach))
+		if sql != c.sql || !slices.Equal(vars, c.wantVars) {
+			t.Errorf("%s:\n got %s %v\nwant %s %v", c.name, sql, vars, c.sql, c.wantVars)
+		}
+	}
+}
+
+// Conversations and events decide "still on the care team" with the same
+// careTeamMember as ClientScope.
+func TestMembershipUsedByConversationsAndEvents(t *testing.T) {
+	db := pgDB(t)
+	for name, got := range map[string]string{
+		"conversation participant": renderedSQL(t, db, activeParticipant()),
+		"event re-authorization":   renderedSQL(t, db, eventSelect()),
+		"conversation list":        renderedSQL(t, db, conversationsOf(Actor{PersonID: uuid.Must(uuid.NewV7())})),
+	} {
+		if !strings.Contains(got, memberSQL("p.client_id", "p.person_id")) && !strings.Contains(got, memberSQL("e.client_id", "r")) {
+			t.Errorf("%s does not use careTeamMember:\n%s", name, got)
+		}
+	}
+
+	// The statements that address events, captured as they are sent.
+	var sent []string
+	capture := db.Session(&gorm.Session{DryRun: true, NewDB: true})
+	if err := capture.Callback().Raw().After("gorm:raw").Register("test:capture", func(tx *gorm.DB) {
+		sent = append(sent, tx.Statement.SQL.String())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	client := uuid.Must(uuid.NewV7())
+	if err := EmitEvent(capture, Event{Type: EventGoalUpdated, ClientID: client}); err != nil {
+		t.Fatal(err)
+	}
+	if err := emitConversationEvent(capture, Event{Type: EventMessageCreated, ClientID: client}, uuid.Must(uuid.NewV7())); err != nil {
+		t.Fatal(err)
+	}
+	if len(sent) != 2 || !strings.Contains(sent[0], memberSQL("$6", "p.id")) || !strings.Contains(sent[1], memberSQL("p.client_id", "p.person_id")) {
+		t.Errorf("event recipients do not use careTeamMember:\n%s", strings.Join(sent, "\n---\n"))
+	}
+}
+
+func renderedSQL(t *testing.T, db *gorm.DB, expr any) string {
+	t.Helper()
+	sql, _ := render(t, db, "?", expr)
+	return sql
+}
+
+// Care-team membership has one definition: outside careteam.go (which
+// keeps the table: list, add, remove, and careTeamMember), no Go code in
+// domain or api names the table, so nobody can write the test out again.
+func TestCareTeamMembershipDefinedOnce(t *testing.T) {
+	var found []string
+	for _, dir := range []string{".", "../api"} {
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			if n := strings.Count(string(b), "care_team_members"); n > 0 {
+				found = append(found, filepath.ToSlash(path))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(found, []string{"careteam.go"}) {
+		t.Errorf("care_team_members named in %v; only careteam.go may (use careTeamMember)", found)
+	}
+	b, err := os.ReadFile("careteam.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "ctm.person_id"); n != 1 {
+		t.Errorf("careteam.go tests membership %d times; careTeamMember is the one", n)
+	}
+}

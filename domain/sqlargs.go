@@ -1,0 +1,99 @@
+package domain
+
+import (
+	"bytes"
+	"context"
+	"database/sql/driver"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// SQL building blocks. Conditions are GORM expressions (clause.Expr): passed
+// as a "?" argument of Raw, Exec or Where, GORM writes their SQL in place and
+// binds their arguments in order, so a condition travels as one value and
+// no caller splices argument lists.
+
+// column is a column (or any SQL without arguments) given where an
+// expression takes either a column or a value: it is written into the
+// statement as is.
+func column(sql string) clause.Expr { return clause.Expr{SQL: sql} }
+
+// textArray is a text[] argument (cast it: ?::text[], or ?::jsonb[] for JSON
+// documents). GORM would expand a plain slice into "a, b, c"; this travels
+// as one array literal that PostgreSQL parses.
+type textArray []string
+
+// Value renders the PostgreSQL array literal (driver.Valuer).
+func (a textArray) Value() (driver.Value, error) { return a.literal(), nil }
+
+// GormValue binds the literal as a plain string. pgx sends a string in text
+// format, so PostgreSQL parses the literal for whatever element type the
+// statement casts to; any other Go type it would encode in binary, parsing
+// the literal itself first (and jsonb elements would not survive that).
+func (a textArray) GormValue(context.Context, *gorm.DB) clause.Expr {
+	return clause.Expr{SQL: "?", Vars: []any{a.literal()}}
+}
+
+// literal quotes every element, escaping backslash and double quote, so
+// commas, braces, blanks and the word NULL stay plain text. PostgreSQL
+// refuses NUL bytes (and invalid UTF-8) in text with 22021, as it does for
+// any other text argument.
+func (a textArray) literal() string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, v := range a {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		for j := 0; j < len(v); j++ {
+			if v[j] == '\\' || v[j] == '"' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(v[j])
+		}
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// uuidArray is a uuid[] argument (cast it: ?::uuid[]).
+type uuidArray []uuid.UUID
+
+// Value renders the PostgreSQL array literal (driver.Valuer).
+func (a uuidArray) Value() (driver.Value, error) { return a.literal(), nil }
+
+// GormValue binds the literal as a plain string, as textArray does.
+func (a uuidArray) GormValue(context.Context, *gorm.DB) clause.Expr {
+	return clause.Expr{SQL: "?", Vars: []any{a.literal()}}
+}
+
+// literal needs no quoting: a UUID is hex digits and dashes.
+func (a uuidArray) literal() string {
+	var b strings.Builder
+	b.Grow(2 + 37*len(a))
+	b.WriteByte('{')
+	for i, id := range a {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(id.String())
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// sortedIDs is the set m as a uuid[] argument, in a stable order.
+func sortedIDs(m map[uuid.UUID]bool) uuidArray {
+	s := make(uuidArray, 0, len(m))
+	for id := range m {
+		s = append(s, id)
+	}
+	slices.SortFunc(s, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	return s
+}
