@@ -41,7 +41,7 @@ type MemberPath struct {
 
 // CareTeamMembership is the optional body of a membership PUT.
 type CareTeamMembership struct {
-	TeamRole string `json:"team_role,omitempty" maxLength:"100" example:"case manager" doc:"The worker's role on this team"`
+	TeamRole string `json:"team_role,omitempty" rule:"care_team.team_role" example:"case manager" doc:"The worker's role on this team"`
 }
 
 type putMemberInput struct {

@@ -14,10 +14,10 @@ import (
 
 // ContactPreferences says how and when the client wants to be reached.
 type ContactPreferences struct {
-	Channels           []string `json:"channels" nullable:"false" maxItems:"5" uniqueItems:"true" doc:"Preferred channels, most preferred first" example:"[\"app\",\"sms\"]" enum:"app,sms,email,phone,mail"`
-	Phone              string   `json:"phone,omitempty" maxLength:"40" pattern:"^[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]*$" patternDescription:"one line of text without control or formatting characters" example:"+1 206 555 0100" doc:"Phone number for calls or texts"`
-	Email              string   `json:"email,omitempty" maxLength:"254" format:"email" example:"alice@example.org"`
-	BestTimes          string   `json:"best_times,omitempty" maxLength:"200" example:"weekday mornings" doc:"When contact is welcome, in the client's words"`
+	Channels           []string `json:"channels" rule:"client.contact_channels" nullable:"false" uniqueItems:"true" doc:"Preferred channels, most preferred first" example:"[\"app\",\"sms\"]"`
+	Phone              string   `json:"phone,omitempty" rule:"client.phone" pattern:"^[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]*$" patternDescription:"one line of text without control or formatting characters" example:"+1 206 555 0100" doc:"Phone number for calls or texts"`
+	Email              string   `json:"email,omitempty" rule:"email" format:"email" example:"alice@example.org"`
+	BestTimes          string   `json:"best_times,omitempty" rule:"client.best_times" example:"weekday mornings" doc:"When contact is welcome, in the client's words"`
 	SafeToLeaveMessage *bool    `json:"safe_to_leave_message,omitempty" doc:"Whether a voicemail or visible message is safe; when false, workers must not leave one"`
 }
 
@@ -81,8 +81,8 @@ type ClientPath struct {
 
 // ClientPatch is a JSON Merge Patch of a client profile; null clears a field.
 type ClientPatch struct {
-	Strengths          *[]string                `json:"strengths,omitempty" maxItems:"50" nullable:"true" doc:"Replaces the list; null clears it"`
-	Interests          *[]string                `json:"interests,omitempty" maxItems:"50" nullable:"true" doc:"Replaces the list; null clears it"`
+	Strengths          *[]string                `json:"strengths,omitempty" rule:"client.profile_list" nullable:"true" doc:"Replaces the list; null clears it"`
+	Interests          *[]string                `json:"interests,omitempty" rule:"client.profile_list" nullable:"true" doc:"Replaces the list; null clears it"`
 	PreferredLanguage  *string                  `json:"preferred_language,omitempty" nullable:"true" pattern:"^([A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*)?$" example:"es" doc:"BCP 47 tag; null clears it"`
 	ContactPreferences *ContactPreferencesPatch `json:"contact_preferences,omitempty" doc:"Merged member by member (RFC 7396): members you leave out are kept, null removes one; null for the whole object resets it"`
 }
@@ -101,10 +101,10 @@ func (ClientPatch) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema
 
 // ContactPreferencesPatch is the merge patch of contact preferences.
 type ContactPreferencesPatch struct {
-	Channels           *[]string `json:"channels,omitempty" nullable:"true" maxItems:"5" uniqueItems:"true" enum:"app,sms,email,phone,mail" example:"[\"app\",\"sms\"]"`
-	Phone              *string   `json:"phone,omitempty" nullable:"true" maxLength:"40" pattern:"^[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]*$" patternDescription:"one line of text without control or formatting characters" example:"+1 206 555 0100"`
-	Email              *string   `json:"email,omitempty" nullable:"true" maxLength:"254" format:"email" example:"alice@example.org"`
-	BestTimes          *string   `json:"best_times,omitempty" nullable:"true" maxLength:"200" example:"weekday mornings"`
+	Channels           *[]string `json:"channels,omitempty" rule:"client.contact_channels" nullable:"true" uniqueItems:"true" example:"[\"app\",\"sms\"]"`
+	Phone              *string   `json:"phone,omitempty" rule:"client.phone" nullable:"true" pattern:"^[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]*$" patternDescription:"one line of text without control or formatting characters" example:"+1 206 555 0100"`
+	Email              *string   `json:"email,omitempty" rule:"email" nullable:"true" format:"email" example:"alice@example.org"`
+	BestTimes          *string   `json:"best_times,omitempty" rule:"client.best_times" nullable:"true" example:"weekday mornings"`
 	SafeToLeaveMessage *bool     `json:"safe_to_leave_message,omitempty" nullable:"true" doc:"Whether a voicemail or visible message is safe"`
 }
 

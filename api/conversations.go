@@ -12,7 +12,7 @@ import (
 
 // ConversationLink points a conversation at a goal or referral.
 type ConversationLink struct {
-	Kind string    `json:"kind" enum:"goal,referral" example:"goal" doc:"What the conversation is about"`
+	Kind string    `json:"kind" rule:"conversation.link_kind" example:"goal" doc:"What the conversation is about"`
 	ID   uuid.UUID `json:"id" doc:"The goal's or referral's id"`
 }
 
@@ -20,7 +20,7 @@ type ConversationLink struct {
 type ConversationParticipant struct {
 	PersonID    uuid.UUID  `json:"person_id"`
 	DisplayName string     `json:"display_name" example:"Wanda Okafor"`
-	Role        string     `json:"role" enum:"client,worker" example:"worker"`
+	Role        string     `json:"role" rule:"conversation.participant_role" example:"worker"`
 	ReadUpTo    *uuid.UUID `json:"read_up_to,omitempty" doc:"The last message this participant has read; absent before they read any"`
 	Active      bool       `json:"active" example:"true" doc:"False for a worker who has left the client's care team: they no longer see the conversation"`
 }
@@ -79,8 +79,8 @@ func conversationDTO(c domain.Conversation) Conversation {
 // NewConversation starts a conversation.
 type NewConversation struct {
 	ClientID  *uuid.UUID        `json:"client_id,omitempty" doc:"Workers: the client on your caseload. Clients: leave it out (or give your own id)"`
-	WorkerIDs []uuid.UUID       `json:"worker_ids,omitempty" maxItems:"20" uniqueItems:"true" doc:"Care-team members to include. A client who lists none talks with the whole care team; a worker is always included themself"`
-	Subject   string            `json:"subject,omitempty" maxLength:"200" example:"Housing application"`
+	WorkerIDs []uuid.UUID       `json:"worker_ids,omitempty" rule:"conversation.worker_ids" uniqueItems:"true" doc:"Care-team members to include. A client who lists none talks with the whole care team; a worker is always included themself"`
+	Subject   string            `json:"subject,omitempty" rule:"conversation.subject" example:"Housing application"`
 	Link      *ConversationLink `json:"link,omitempty" doc:"A goal or referral this conversation is about"`
 }
 
@@ -115,7 +115,7 @@ type messagesOutput struct {
 
 // NewMessage is a message to send.
 type NewMessage struct {
-	Body string `json:"body" minLength:"1" maxLength:"4000" example:"Can we move Thursday's appointment to the afternoon?" doc:"Plain text, 1-4000 characters"`
+	Body string `json:"body" rule:"message.body" example:"Can we move Thursday's appointment to the afternoon?" doc:"Plain text, 1-4000 characters"`
 }
 
 type postMessageInput struct {

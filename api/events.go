@@ -112,25 +112,25 @@ type ResyncData struct {
 
 type messageCreatedEvent struct {
 	EventEnvelope
-	Type string             `json:"type" enum:"message.created"`
+	Type string             `json:"type" rule:"event.message_created"`
 	Data MessageCreatedData `json:"data"`
 }
 
 type messageReadEvent struct {
 	EventEnvelope
-	Type string          `json:"type" enum:"message.read"`
+	Type string          `json:"type" rule:"event.message_read"`
 	Data MessageReadData `json:"data"`
 }
 
 type conversationCreatedEvent struct {
 	EventEnvelope
-	Type string                  `json:"type" enum:"conversation.created"`
+	Type string                  `json:"type" rule:"event.conversation_created"`
 	Data ConversationCreatedData `json:"data"`
 }
 
 type otherEvent struct {
 	EventEnvelope
-	Type string         `json:"type" enum:"goal.updated,goal.proposed,referral.updated"`
+	Type string         `json:"type" rule:"event.record_changed"`
 	Data map[string]any `json:"data" doc:"Ids and states of the changed goal or referral; fetch it for details"`
 }
 

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -57,15 +56,15 @@ type Goal struct {
 	Description       *string    `json:"description" example:"A one-bedroom near my daughter's school" doc:"More detail; null when not given"`
 	WhyItMatters      *string    `json:"why_it_matters" example:"So my daughter and I have a place that is ours" doc:"The client's motivation; null when not given"`
 	StrengthsUsed     []string   `json:"strengths_used" example:"[\"persistent\",\"good with budgets\"]" doc:"Strengths the client brings to this goal"`
-	Category          *string    `json:"category" enum:"housing,food,health,income,education,employment,family,legal,safety,wellbeing,other" example:"housing" doc:"Life area; null when not set"`
-	Priority          string     `json:"priority" enum:"high,medium,low" example:"high"`
+	Category          *string    `json:"category" rule:"goal.category" example:"housing" doc:"Life area; null when not set"`
+	Priority          string     `json:"priority" rule:"goal.priority" example:"high"`
 	TargetDate        *string    `json:"target_date" format:"date" example:"2025-09-30" doc:"When the client hopes to get there; null when open"`
-	LifecycleStatus   string     `json:"lifecycle_status" enum:"proposed,planned,accepted,active,on-hold,completed,cancelled,entered-in-error,rejected" example:"active"`
-	AchievementStatus *string    `json:"achievement_status" enum:"in-progress,improving,worsening,no-change,achieved,sustaining,not-achieved,no-progress,not-attainable" example:"in-progress" doc:"How it is going; null until work starts"`
+	LifecycleStatus   string     `json:"lifecycle_status" rule:"goal.lifecycle_status" example:"active"`
+	AchievementStatus *string    `json:"achievement_status" rule:"goal.achievement_status" example:"in-progress" doc:"How it is going; null until work starts"`
 	StatusReason      *string    `json:"status_reason" example:"Not the right time for me" doc:"Why the status is what it is (e.g. the client's reason for rejecting)"`
 	Steps             []GoalStep `json:"steps" doc:"Steps in order (position 1 first)"`
-	LatestRating      *int       `json:"latest_rating" minimum:"0" maximum:"10" example:"7" doc:"The client's latest self-rating 0-10; null before the first"`
-	Trend             string     `json:"trend" enum:"improving,worsening,steady,insufficient_data" example:"improving" doc:"Direction of the client's last self-ratings (see the schema description)"`
+	LatestRating      *int       `json:"latest_rating" rule:"check_in.rating" example:"7" doc:"The client's latest self-rating 0-10; null before the first"`
+	Trend             string     `json:"trend" rule:"goal.trend" example:"improving" doc:"Direction of the client's last self-ratings (see the schema description)"`
 	CreatedBy         uuid.UUID  `json:"created_by" doc:"Person who wrote or proposed the goal"`
 	CreatedAt         time.Time  `json:"created_at"`
 	UpdatedAt         time.Time  `json:"updated_at"`
@@ -75,17 +74,6 @@ type Goal struct {
 // TransformSchema documents the FHIR mapping, lifecycle and trend rules.
 func (Goal) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
 	s.Description = strings.Replace(goalFHIRDoc, "%LIFECYCLE%", goalLifecycleDoc(), 1)
-	return nullableEnums(s)
-}
-
-// nullableEnums lets nullable enum properties be null under JSON Schema
-// (Huma lists only the values).
-func nullableEnums(s *huma.Schema) *huma.Schema {
-	for _, p := range s.Properties {
-		if p.Nullable && len(p.Enum) > 0 && !slices.Contains(p.Enum, any(nil)) {
-			p.Enum = append(p.Enum, nil)
-		}
-	}
 	return s
 }
 
@@ -107,23 +95,18 @@ type GoalStep struct {
 type GoalActor struct {
 	PersonID    uuid.UUID `json:"person_id"`
 	DisplayName string    `json:"display_name" example:"Wanda Okafor"`
-	Role        string    `json:"role" enum:"client,worker,admin,other" example:"worker" doc:"client: the client themself; worker: a care team member"`
+	Role        string    `json:"role" rule:"actor_role" example:"worker" doc:"client: the client themself; worker: a care team member"`
 }
 
 // GoalCheckIn is a rating of progress on a goal.
 type GoalCheckIn struct {
 	ID        uuid.UUID `json:"id" doc:"Check-in id (UUIDv7)"`
 	GoalID    uuid.UUID `json:"goal_id"`
-	Rating    int       `json:"rating" minimum:"0" maximum:"10" example:"6" doc:"0 (no progress at all) to 10 (there)"`
+	Rating    int       `json:"rating" rule:"check_in.rating" example:"6" doc:"0 (no progress at all) to 10 (there)"`
 	Note      *string   `json:"note" example:"Viewed two apartments this week" doc:"null when not given"`
-	Mood      *string   `json:"mood" enum:"struggling,low,okay,good,great" example:"good" doc:"How the author felt, hardest to best; null when not given"`
+	Mood      *string   `json:"mood" rule:"check_in.mood" example:"good" doc:"How the author felt, hardest to best; null when not given"`
 	Author    GoalActor `json:"author" doc:"Who recorded it; only the client's own check-ins count towards latest_rating and trend"`
 	CreatedAt time.Time `json:"created_at"`
-}
-
-// TransformSchema lets a null mood validate.
-func (GoalCheckIn) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
-	return nullableEnums(s)
 }
 
 // GoalHistoryEntry is one recorded change to a goal.
@@ -175,56 +158,51 @@ func historyDTO(h domain.GoalHistoryEntry) GoalHistoryEntry {
 
 // GoalStepCreate adds a step.
 type GoalStepCreate struct {
-	Title    string `json:"title" minLength:"1" maxLength:"200" example:"Get my ID replaced"`
+	Title    string `json:"title" rule:"goal_step.title" example:"Get my ID replaced"`
 	DueDate  string `json:"due_date,omitempty" format:"date" example:"2025-07-15"`
 	Position *int   `json:"position,omitempty" minimum:"1" maximum:"2147483647" example:"1" doc:"Insert at this position (1 = first), moving later steps down; past the end or by default: last"`
 }
 
 // GoalCreate is a new goal.
 type GoalCreate struct {
-	Title           string           `json:"title" minLength:"1" maxLength:"200" example:"Move into my own apartment" doc:"The goal in the client's words"`
-	Description     string           `json:"description,omitempty" maxLength:"5000" example:"A one-bedroom near my daughter's school"`
-	WhyItMatters    string           `json:"why_it_matters,omitempty" maxLength:"2000" example:"So my daughter and I have a place that is ours"`
-	StrengthsUsed   []string         `json:"strengths_used,omitempty" nullable:"false" maxItems:"20" example:"[\"persistent\"]" doc:"Strengths the client brings (each at most 100 characters)"`
-	Category        string           `json:"category,omitempty" enum:"housing,food,health,income,education,employment,family,legal,safety,wellbeing,other" example:"housing"`
-	Priority        string           `json:"priority,omitempty" enum:"high,medium,low" example:"high" doc:"Default medium"`
+	Title           string           `json:"title" rule:"goal.title" example:"Move into my own apartment" doc:"The goal in the client's words"`
+	Description     string           `json:"description,omitempty" rule:"goal.description" example:"A one-bedroom near my daughter's school"`
+	WhyItMatters    string           `json:"why_it_matters,omitempty" rule:"goal.why_it_matters" example:"So my daughter and I have a place that is ours"`
+	StrengthsUsed   []string         `json:"strengths_used,omitempty" rule:"goal.strengths_used" nullable:"false" example:"[\"persistent\"]" doc:"Strengths the client brings (each at most 100 characters)"`
+	Category        string           `json:"category,omitempty" rule:"goal.category" example:"housing"`
+	Priority        string           `json:"priority,omitempty" rule:"goal.priority" example:"high" doc:"Default medium"`
 	TargetDate      string           `json:"target_date,omitempty" format:"date" example:"2025-09-30"`
-	LifecycleStatus string           `json:"lifecycle_status,omitempty" enum:"proposed,planned,active" example:"active" doc:"The client: active (default) or planned. A care team member: proposed (default and only choice; 403 otherwise)"`
-	Steps           []GoalStepCreate `json:"steps,omitempty" nullable:"false" maxItems:"50" doc:"Initial steps, in order"`
+	LifecycleStatus string           `json:"lifecycle_status,omitempty" rule:"goal.start_status" example:"active" doc:"The client: active (default) or planned. A care team member: proposed (default and only choice; 403 otherwise)"`
+	Steps           []GoalStepCreate `json:"steps,omitempty" rule:"goal.steps" nullable:"false" doc:"Initial steps, in order"`
 }
 
 // GoalPatch is a JSON Merge Patch of a goal; null clears a nullable field.
 type GoalPatch struct {
-	Title             *string   `json:"title,omitempty" minLength:"1" maxLength:"200" example:"Move into my own apartment by autumn"`
-	Description       *string   `json:"description,omitempty" nullable:"true" maxLength:"5000" doc:"null clears it"`
-	WhyItMatters      *string   `json:"why_it_matters,omitempty" nullable:"true" maxLength:"2000" doc:"null clears it"`
-	StrengthsUsed     *[]string `json:"strengths_used,omitempty" nullable:"true" maxItems:"20" doc:"Replaces the list; null clears it"`
-	Category          *string   `json:"category,omitempty" nullable:"true" enum:"housing,food,health,income,education,employment,family,legal,safety,wellbeing,other" doc:"null clears it"`
-	Priority          *string   `json:"priority,omitempty" enum:"high,medium,low"`
+	Title             *string   `json:"title,omitempty" rule:"goal.title" example:"Move into my own apartment by autumn"`
+	Description       *string   `json:"description,omitempty" rule:"goal.description" nullable:"true" doc:"null clears it"`
+	WhyItMatters      *string   `json:"why_it_matters,omitempty" rule:"goal.why_it_matters" nullable:"true" doc:"null clears it"`
+	StrengthsUsed     *[]string `json:"strengths_used,omitempty" rule:"goal.strengths_used" nullable:"true" doc:"Replaces the list; null clears it"`
+	Category          *string   `json:"category,omitempty" rule:"goal.category" nullable:"true" doc:"null clears it"`
+	Priority          *string   `json:"priority,omitempty" rule:"goal.priority"`
 	TargetDate        *string   `json:"target_date,omitempty" nullable:"true" format:"date" doc:"null clears it"`
-	LifecycleStatus   *string   `json:"lifecycle_status,omitempty" enum:"proposed,planned,accepted,active,on-hold,completed,cancelled,entered-in-error,rejected" doc:"Moves the goal along the lifecycle table (see Goal); 409 when the table has no such move, 403 when the move is someone else's (every move is the client's, except that the worker who proposed a goal may cancel it while it is proposed)"`
-	AchievementStatus *string   `json:"achievement_status,omitempty" nullable:"true" enum:"in-progress,improving,worsening,no-change,achieved,sustaining,not-achieved,no-progress,not-attainable" doc:"null clears it"`
-	StatusReason      *string   `json:"status_reason,omitempty" nullable:"true" maxLength:"1000" doc:"null clears it"`
-}
-
-// TransformSchema lets null clear nullable enum fields.
-func (GoalPatch) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
-	return nullableEnums(s)
+	LifecycleStatus   *string   `json:"lifecycle_status,omitempty" rule:"goal.lifecycle_status" doc:"Moves the goal along the lifecycle table (see Goal); 409 when the table has no such move, 403 when the move is someone else's (every move is the client's, except that the worker who proposed a goal may cancel it while it is proposed)"`
+	AchievementStatus *string   `json:"achievement_status,omitempty" rule:"goal.achievement_status" nullable:"true" doc:"null clears it"`
+	StatusReason      *string   `json:"status_reason,omitempty" rule:"goal.status_reason" nullable:"true" doc:"null clears it"`
 }
 
 // GoalAccept optionally says what accepting means.
 type GoalAccept struct {
-	LifecycleStatus string `json:"lifecycle_status,omitempty" enum:"active,accepted" example:"active" doc:"active (default): start working on it; accepted: agreed, not started yet"`
+	LifecycleStatus string `json:"lifecycle_status,omitempty" rule:"goal.accept_status" example:"active" doc:"active (default): start working on it; accepted: agreed, not started yet"`
 }
 
 // GoalReject optionally gives the client's reason.
 type GoalReject struct {
-	Reason string `json:"reason,omitempty" maxLength:"1000" example:"Not the right time for me" doc:"Kept as the goal's status_reason"`
+	Reason string `json:"reason,omitempty" rule:"goal.status_reason" example:"Not the right time for me" doc:"Kept as the goal's status_reason"`
 }
 
 // GoalStepPatch is a JSON Merge Patch of a step.
 type GoalStepPatch struct {
-	Title    *string `json:"title,omitempty" minLength:"1" maxLength:"200" example:"Get my ID and birth certificate"`
+	Title    *string `json:"title,omitempty" rule:"goal_step.title" example:"Get my ID and birth certificate"`
 	DueDate  *string `json:"due_date,omitempty" nullable:"true" format:"date" doc:"null clears it"`
 	Done     *bool   `json:"done,omitempty" example:"true" doc:"true marks the step done now (kept if already done); false reopens it"`
 	Position *int    `json:"position,omitempty" minimum:"1" maximum:"2147483647" example:"1" doc:"Move the step here (1 = first; past the end = last); the steps in between shift"`
@@ -232,9 +210,9 @@ type GoalStepPatch struct {
 
 // GoalCheckInCreate records a check-in.
 type GoalCheckInCreate struct {
-	Rating int    `json:"rating" minimum:"0" maximum:"10" example:"6" doc:"0 (no progress at all) to 10 (there)"`
-	Note   string `json:"note,omitempty" maxLength:"2000" example:"Viewed two apartments this week"`
-	Mood   string `json:"mood,omitempty" enum:"struggling,low,okay,good,great" example:"good" doc:"How you feel about it, hardest to best"`
+	Rating int    `json:"rating" rule:"check_in.rating" example:"6" doc:"0 (no progress at all) to 10 (there)"`
+	Note   string `json:"note,omitempty" rule:"check_in.note" example:"Viewed two apartments this week"`
+	Mood   string `json:"mood,omitempty" rule:"check_in.mood" example:"good" doc:"How you feel about it, hardest to best"`
 }
 
 // GoalPath is the {goalId} path parameter.
@@ -250,8 +228,8 @@ type StepPath struct {
 
 type listGoalsInput struct {
 	ClientPath
-	LifecycleStatus []string `query:"lifecycle_status" enum:"proposed,planned,accepted,active,on-hold,completed,cancelled,entered-in-error,rejected" doc:"Only goals in these statuses (comma-separated). Default: every status except entered-in-error"`
-	Category        []string `query:"category" enum:"housing,food,health,income,education,employment,family,legal,safety,wellbeing,other" doc:"Only goals in these categories (comma-separated)"`
+	LifecycleStatus []string `query:"lifecycle_status" rule:"goal.lifecycle_status" doc:"Only goals in these statuses (comma-separated). Default: every status except entered-in-error"`
+	Category        []string `query:"category" rule:"goal.category" doc:"Only goals in these categories (comma-separated)"`
 	PageParams
 }
 

@@ -18,26 +18,26 @@ type LocationDetail struct {
 
 // LocationInput is a whole location (POST creates, PUT replaces).
 type LocationInput struct {
-	LocationType           string               `json:"location_type" enum:"physical,postal,virtual" example:"physical"`
-	URL                    string               `json:"url,omitempty" maxLength:"2000"`
+	LocationType           string               `json:"location_type" rule:"hsds.location_type" example:"physical"`
+	URL                    string               `json:"url,omitempty" rule:"hsds.url"`
 	OrganizationID         uuid.UUID            `json:"organization_id,omitzero" doc:"The organization the place belongs to"`
-	Name                   string               `json:"name,omitempty" maxLength:"300" example:"Ballard Community Center"`
-	AlternateName          string               `json:"alternate_name,omitempty" maxLength:"300"`
-	Description            string               `json:"description,omitempty" maxLength:"10000"`
-	Transportation         string               `json:"transportation,omitempty" maxLength:"2000"`
+	Name                   string               `json:"name,omitempty" rule:"hsds.optional_name" example:"Ballard Community Center"`
+	AlternateName          string               `json:"alternate_name,omitempty" rule:"hsds.optional_name"`
+	Description            string               `json:"description,omitempty" rule:"hsds.description"`
+	Transportation         string               `json:"transportation,omitempty" rule:"hsds.text"`
 	Latitude               *float64             `json:"latitude,omitempty" minimum:"-90" maximum:"90" example:"47.6687"`
 	Longitude              *float64             `json:"longitude,omitempty" minimum:"-180" maximum:"180" example:"-122.3841"`
-	ExternalIdentifier     string               `json:"external_identifier,omitempty" maxLength:"200"`
-	ExternalIdentifierType string               `json:"external_identifier_type,omitempty" maxLength:"200"`
-	Timezone               string               `json:"timezone,omitempty" maxLength:"64" example:"America/Los_Angeles" doc:"IANA time zone of the place (Waypoint extension); opening hours are local to it. Without it, a schedule's HSDS UTC offset, else UTC, is used."`
-	Languages              []hsds.Language      `json:"languages,omitempty" maxItems:"50"`
-	Addresses              []hsds.Address       `json:"addresses,omitempty" maxItems:"20"`
-	Contacts               []hsds.Contact       `json:"contacts,omitempty" maxItems:"50"`
-	Accessibility          []hsds.Accessibility `json:"accessibility,omitempty" maxItems:"50"`
-	Phones                 []hsds.Phone         `json:"phones,omitempty" maxItems:"50"`
-	Schedules              []hsds.Schedule      `json:"schedules,omitempty" maxItems:"50" doc:"Opening hours of the place (used when neither the service nor the service-at-location has its own)"`
-	Attributes             []hsds.Attribute     `json:"attributes,omitempty" maxItems:"50"`
-	Metadata               []hsds.Metadata      `json:"metadata,omitempty" maxItems:"200"`
+	ExternalIdentifier     string               `json:"external_identifier,omitempty" rule:"hsds.short_text"`
+	ExternalIdentifierType string               `json:"external_identifier_type,omitempty" rule:"hsds.short_text"`
+	Timezone               string               `json:"timezone,omitempty" rule:"hsds.timezone" example:"America/Los_Angeles" doc:"IANA time zone of the place (Waypoint extension); opening hours are local to it. Without it, a schedule's HSDS UTC offset, else UTC, is used."`
+	Languages              []hsds.Language      `json:"languages,omitempty" rule:"hsds.list"`
+	Addresses              []hsds.Address       `json:"addresses,omitempty" rule:"hsds.addresses"`
+	Contacts               []hsds.Contact       `json:"contacts,omitempty" rule:"hsds.list"`
+	Accessibility          []hsds.Accessibility `json:"accessibility,omitempty" rule:"hsds.list"`
+	Phones                 []hsds.Phone         `json:"phones,omitempty" rule:"hsds.list"`
+	Schedules              []hsds.Schedule      `json:"schedules,omitempty" rule:"hsds.list" doc:"Opening hours of the place (used when neither the service nor the service-at-location has its own)"`
+	Attributes             []hsds.Attribute     `json:"attributes,omitempty" rule:"hsds.list"`
+	Metadata               []hsds.Metadata      `json:"metadata,omitempty" rule:"hsds.linked_records"`
 }
 
 func (in LocationInput) hsds() hsds.Location {

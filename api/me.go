@@ -42,8 +42,8 @@ func personOut(p domain.Person) *personOutput {
 
 // MePatch is a JSON Merge Patch of the caller's person.
 type MePatch struct {
-	DisplayName *string `json:"display_name,omitempty" minLength:"1" maxLength:"200" example:"Alice J." doc:"Name shown to others"`
-	Pronouns    *string `json:"pronouns,omitempty" maxLength:"40" nullable:"true" example:"she/her" doc:"Pronouns; null clears them"`
+	DisplayName *string `json:"display_name,omitempty" rule:"person.display_name" example:"Alice J." doc:"Name shown to others"`
+	Pronouns    *string `json:"pronouns,omitempty" rule:"person.pronouns" nullable:"true" example:"she/her" doc:"Pronouns; null clears them"`
 }
 
 type patchMeInput struct {

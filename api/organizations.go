@@ -20,25 +20,25 @@ type OrganizationDetail struct {
 // OrganizationInput is a whole organization (POST creates, PUT replaces its
 // own members). Its locations and services are managed on their own resources.
 type OrganizationInput struct {
-	Name                    string                        `json:"name" minLength:"1" maxLength:"300" example:"Ballard Community Services"`
-	AlternateName           string                        `json:"alternate_name,omitempty" maxLength:"300"`
-	Description             string                        `json:"description" maxLength:"10000" example:"A community-based nonprofit serving Seattle since 1972."`
-	Email                   string                        `json:"email,omitempty" maxLength:"254"`
-	Website                 string                        `json:"website,omitempty" maxLength:"2000"`
-	TaxStatus               string                        `json:"tax_status,omitempty" maxLength:"200"`
-	TaxID                   string                        `json:"tax_id,omitempty" maxLength:"200"`
+	Name                    string                        `json:"name" rule:"hsds.name" example:"Ballard Community Services"`
+	AlternateName           string                        `json:"alternate_name,omitempty" rule:"hsds.optional_name"`
+	Description             string                        `json:"description" rule:"hsds.description" example:"A community-based nonprofit serving Seattle since 1972."`
+	Email                   string                        `json:"email,omitempty" rule:"email"`
+	Website                 string                        `json:"website,omitempty" rule:"hsds.url"`
+	TaxStatus               string                        `json:"tax_status,omitempty" rule:"hsds.short_text"`
+	TaxID                   string                        `json:"tax_id,omitempty" rule:"hsds.short_text"`
 	YearIncorporated        *float64                      `json:"year_incorporated,omitempty" minimum:"1000" maximum:"3000"`
-	LegalStatus             string                        `json:"legal_status,omitempty" maxLength:"200"`
-	Logo                    string                        `json:"logo,omitempty" maxLength:"2000"`
-	URI                     string                        `json:"uri,omitempty" maxLength:"2000"`
+	LegalStatus             string                        `json:"legal_status,omitempty" rule:"hsds.short_text"`
+	Logo                    string                        `json:"logo,omitempty" rule:"hsds.url"`
+	URI                     string                        `json:"uri,omitempty" rule:"hsds.url"`
 	ParentOrganizationID    uuid.UUID                     `json:"parent_organization_id,omitzero"`
-	Funding                 []hsds.Funding                `json:"funding,omitempty" maxItems:"50"`
-	Contacts                []hsds.Contact                `json:"contacts,omitempty" maxItems:"50"`
-	Phones                  []hsds.Phone                  `json:"phones,omitempty" maxItems:"50"`
-	Programs                []hsds.Program                `json:"programs,omitempty" maxItems:"50"`
-	OrganizationIdentifiers []hsds.OrganizationIdentifier `json:"organization_identifiers,omitempty" maxItems:"50"`
-	Attributes              []hsds.Attribute              `json:"attributes,omitempty" maxItems:"50"`
-	Metadata                []hsds.Metadata               `json:"metadata,omitempty" maxItems:"200"`
+	Funding                 []hsds.Funding                `json:"funding,omitempty" rule:"hsds.list"`
+	Contacts                []hsds.Contact                `json:"contacts,omitempty" rule:"hsds.list"`
+	Phones                  []hsds.Phone                  `json:"phones,omitempty" rule:"hsds.list"`
+	Programs                []hsds.Program                `json:"programs,omitempty" rule:"hsds.list"`
+	OrganizationIdentifiers []hsds.OrganizationIdentifier `json:"organization_identifiers,omitempty" rule:"hsds.list"`
+	Attributes              []hsds.Attribute              `json:"attributes,omitempty" rule:"hsds.list"`
+	Metadata                []hsds.Metadata               `json:"metadata,omitempty" rule:"hsds.linked_records"`
 }
 
 func (in OrganizationInput) hsds() hsds.Organization {

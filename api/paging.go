@@ -9,7 +9,7 @@ type Page[T any] struct {
 // PageParams are the cursor pagination query parameters every list takes.
 type PageParams struct {
 	Cursor string `query:"cursor" maxLength:"200" doc:"Opaque cursor from a previous page's next_cursor"`
-	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20" doc:"Page size (1-100)"`
+	Limit  int    `query:"limit" rule:"page.size" default:"20" doc:"Page size (1-100)"`
 }
 
 func newPage[D, T any](rows []D, next string, conv func(D) T) Page[T] {

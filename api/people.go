@@ -8,7 +8,7 @@ import (
 )
 
 type listPeopleInput struct {
-	Role string `query:"role" enum:"client,worker,admin,directory_editor" doc:"Only people holding this role"`
+	Role string `query:"role" rule:"person.role" doc:"Only people holding this role"`
 	Q    string `query:"q" maxLength:"100" doc:"Case-insensitive substring of the display name"`
 	PageParams
 }

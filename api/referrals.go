@@ -16,7 +16,7 @@ type ReferralStatusChange struct {
 	ToStatus      string    `json:"to_status" example:"acknowledged"`
 	ChangedBy     uuid.UUID `json:"changed_by" doc:"The person who made the change"`
 	ChangedByName string    `json:"changed_by_name" example:"Wanda Okafor"`
-	ActorRole     string    `json:"actor_role" enum:"client,worker,admin,other" doc:"In which capacity they acted"`
+	ActorRole     string    `json:"actor_role" rule:"actor_role" doc:"In which capacity they acted"`
 	ChangedAt     time.Time `json:"changed_at"`
 }
 
@@ -26,7 +26,7 @@ type Referral struct {
 	ClientID      uuid.UUID              `json:"client_id"`
 	Service       ServiceSummary         `json:"service"`
 	GoalID        *uuid.UUID             `json:"goal_id" doc:"The client's goal this referral serves, or null"`
-	Status        string                 `json:"status" enum:"sent,acknowledged,accepted,declined,completed,cancelled" example:"sent"`
+	Status        string                 `json:"status" rule:"referral.status" example:"sent"`
 	Note          string                 `json:"note" example:"Ask for Maria at the front desk" doc:"Shared with the client"`
 	CreatedBy     uuid.UUID              `json:"created_by"`
 	CreatedAt     time.Time              `json:"created_at"`
@@ -64,7 +64,7 @@ func referralOut(r domain.Referral, status int) *referralOutput {
 type ReferralCreate struct {
 	ServiceID uuid.UUID  `json:"service_id" doc:"An active directory service"`
 	GoalID    *uuid.UUID `json:"goal_id,omitempty" doc:"One of the client's goals this referral serves"`
-	Note      string     `json:"note,omitempty" maxLength:"2000" example:"Ask for Maria at the front desk"`
+	Note      string     `json:"note,omitempty" rule:"referral.note" example:"Ask for Maria at the front desk"`
 }
 
 type createReferralInput struct {
@@ -74,7 +74,7 @@ type createReferralInput struct {
 
 type listReferralsInput struct {
 	ClientPath
-	Status string `query:"status" enum:"sent,acknowledged,accepted,declined,completed,cancelled" doc:"Only referrals in this status"`
+	Status string `query:"status" rule:"referral.status" doc:"Only referrals in this status"`
 	PageParams
 }
 
@@ -89,8 +89,8 @@ type ReferralPath struct {
 
 // ReferralPatch is a JSON Merge Patch of a referral.
 type ReferralPatch struct {
-	Status *string    `json:"status,omitempty" enum:"sent,acknowledged,accepted,declined,completed,cancelled" example:"acknowledged" doc:"The next status: sent -> acknowledged -> accepted or declined -> completed; cancelled from any status still in progress"`
-	Note   *string    `json:"note,omitempty" maxLength:"2000" nullable:"true" doc:"Replaces the note; null clears it"`
+	Status *string    `json:"status,omitempty" rule:"referral.status" example:"acknowledged" doc:"The next status: sent -> acknowledged -> accepted or declined -> completed; cancelled from any status still in progress"`
+	Note   *string    `json:"note,omitempty" rule:"referral.note" nullable:"true" doc:"Replaces the note; null clears it"`
 	GoalID *uuid.UUID `json:"goal_id,omitempty" nullable:"true" doc:"Links one of the client's goals; null unlinks"`
 }
 

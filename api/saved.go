@@ -20,7 +20,7 @@ type OrganizationRef struct {
 type ServiceSummary struct {
 	ID           uuid.UUID       `json:"id"`
 	Name         string          `json:"name" example:"Ballard Food Pantry"`
-	Status       string          `json:"status" enum:"active,inactive,defunct,temporarily closed" example:"active"`
+	Status       string          `json:"status" rule:"hsds.service_status" example:"active"`
 	Description  string          `json:"description,omitempty"`
 	Organization OrganizationRef `json:"organization"`
 }

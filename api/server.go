@@ -81,6 +81,7 @@ func New(d Deps) *Server {
 	s.api.OpenAPI().Components.Schemas.RegisterTypeAlias(reflect.TypeFor[uuid.UUID](), reflect.TypeFor[uuidText]())
 	s.api.UseMiddleware(operationInfo, noStore, s.authenticate(s.api), s.guardInput(s.api), s.idempotency(s.api))
 	s.register()
+	applySchemaRules(s.api.OpenAPI().Components.Schemas)
 
 	h := d.CORS.wrap(problemForUnrouted(mux))
 	if d.DevIssuer != nil {
@@ -207,6 +208,7 @@ func handle[I, O any](api huma.API, o huma.Operation, h func(context.Context, *I
 		}
 		return out, nil
 	})
+	applyParamRules(api.OpenAPI(), o, reflect.TypeFor[I]())
 }
 
 // uuidText is how uuid.UUID appears in the schema: a string of format uuid.

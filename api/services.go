@@ -80,10 +80,10 @@ type searchServicesInput struct {
 	Language       string                 `query:"language" pattern:"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$" example:"es" doc:"Services offered in this language: ISO 639-1 or 639-3 code (es and spa are the same)"`
 	Age            OptionalParam[float64] `query:"age" minimum:"0" maximum:"130" example:"34" doc:"Services whose eligible age range includes this age"`
 	ModifiedAfter  time.Time              `query:"modified_after" doc:"Services modified on or after this time (RFC 3339)"`
-	Status         []string               `query:"status" enum:"active,inactive,defunct,temporarily closed" doc:"Service statuses to include (comma-separated); default active"`
+	Status         []string               `query:"status" rule:"hsds.service_status" doc:"Service statuses to include (comma-separated); default active"`
 	Sort           string                 `query:"sort" enum:"relevance,distance,name" doc:"Order: default distance with a point, relevance with search, else name"`
 	Page           int                    `query:"page" minimum:"1" maximum:"1000000" default:"1" doc:"Page number, from 1 (HSDS); pages past the last are empty"`
-	PerPage        int                    `query:"per_page" minimum:"1" maximum:"100" default:"20" doc:"Services per page, 1-100 (HSDS)"`
+	PerPage        int                    `query:"per_page" rule:"page.size" default:"20" doc:"Services per page, 1-100 (HSDS)"`
 	Format         string                 `query:"format" enum:"json,ndjson" default:"json" doc:"json: one HSDS page; ndjson: every matching service, one per line, without pagination (HSDS)"`
 }
 
@@ -150,23 +150,23 @@ func serviceOut(d domain.DirectoryService, status int) *serviceOutput {
 type ServiceAtLocationInput struct {
 	ID          uuid.UUID        `json:"id,omitzero" doc:"Keep the id to keep the link; omit for a new one"`
 	LocationID  uuid.UUID        `json:"location_id" doc:"An existing location (create it with POST /v1/locations)"`
-	Description string           `json:"description,omitempty" maxLength:"2000"`
-	Contacts    []hsds.Contact   `json:"contacts,omitempty" maxItems:"50"`
-	Phones      []hsds.Phone     `json:"phones,omitempty" maxItems:"50"`
-	Schedules   []hsds.Schedule  `json:"schedules,omitempty" maxItems:"50" doc:"Hours of the service at this location; they override the service's own"`
-	Attributes  []hsds.Attribute `json:"attributes,omitempty" maxItems:"50"`
-	Metadata    []hsds.Metadata  `json:"metadata,omitempty" maxItems:"200"`
+	Description string           `json:"description,omitempty" rule:"hsds.text"`
+	Contacts    []hsds.Contact   `json:"contacts,omitempty" rule:"hsds.list"`
+	Phones      []hsds.Phone     `json:"phones,omitempty" rule:"hsds.list"`
+	Schedules   []hsds.Schedule  `json:"schedules,omitempty" rule:"hsds.list" doc:"Hours of the service at this location; they override the service's own"`
+	Attributes  []hsds.Attribute `json:"attributes,omitempty" rule:"hsds.list"`
+	Metadata    []hsds.Metadata  `json:"metadata,omitempty" rule:"hsds.linked_records"`
 }
 
 // AttributeInput files a service under an existing taxonomy term.
 type AttributeInput struct {
 	ID             uuid.UUID       `json:"id,omitzero"`
 	TaxonomyTermID uuid.UUID       `json:"taxonomy_term_id" doc:"An existing taxonomy term (see GET /v1/taxonomy_terms)"`
-	LinkType       string          `json:"link_type,omitempty" maxLength:"200"`
-	LinkEntity     string          `json:"link_entity,omitempty" maxLength:"200" example:"service"`
-	Value          string          `json:"value,omitempty" maxLength:"2000"`
-	Label          string          `json:"label,omitempty" maxLength:"200"`
-	Metadata       []hsds.Metadata `json:"metadata,omitempty" maxItems:"200"`
+	LinkType       string          `json:"link_type,omitempty" rule:"hsds.short_text"`
+	LinkEntity     string          `json:"link_entity,omitempty" rule:"hsds.short_text" example:"service"`
+	Value          string          `json:"value,omitempty" rule:"hsds.text"`
+	Label          string          `json:"label,omitempty" rule:"hsds.short_text"`
+	Metadata       []hsds.Metadata `json:"metadata,omitempty" rule:"hsds.linked_records"`
 }
 
 // ServiceInput is a whole service (POST creates, PUT replaces). HSDS members;
@@ -174,37 +174,37 @@ type AttributeInput struct {
 type ServiceInput struct {
 	OrganizationID         uuid.UUID                `json:"organization_id" doc:"The organization that provides the service"`
 	ProgramID              uuid.UUID                `json:"program_id,omitzero"`
-	Name                   string                   `json:"name" minLength:"1" maxLength:"300" example:"Ballard Food Pantry"`
-	AlternateName          string                   `json:"alternate_name,omitempty" maxLength:"300"`
-	Description            string                   `json:"description,omitempty" maxLength:"10000" example:"Free groceries for individuals and families."`
-	URL                    string                   `json:"url,omitempty" maxLength:"2000"`
-	Email                  string                   `json:"email,omitempty" maxLength:"254"`
-	Status                 string                   `json:"status" enum:"active,inactive,defunct,temporarily closed" example:"active"`
-	InterpretationServices string                   `json:"interpretation_services,omitempty" maxLength:"2000"`
-	ApplicationProcess     string                   `json:"application_process,omitempty" maxLength:"2000"`
-	FeesDescription        string                   `json:"fees_description,omitempty" maxLength:"2000" example:"Free"`
-	WaitTime               string                   `json:"wait_time,omitempty" maxLength:"2000"`
-	Fees                   string                   `json:"fees,omitempty" maxLength:"2000"`
-	Accreditations         string                   `json:"accreditations,omitempty" maxLength:"2000"`
-	EligibilityDescription string                   `json:"eligibility_description,omitempty" maxLength:"2000"`
+	Name                   string                   `json:"name" rule:"hsds.name" example:"Ballard Food Pantry"`
+	AlternateName          string                   `json:"alternate_name,omitempty" rule:"hsds.optional_name"`
+	Description            string                   `json:"description,omitempty" rule:"hsds.description" example:"Free groceries for individuals and families."`
+	URL                    string                   `json:"url,omitempty" rule:"hsds.url"`
+	Email                  string                   `json:"email,omitempty" rule:"email"`
+	Status                 string                   `json:"status" rule:"hsds.service_status" example:"active"`
+	InterpretationServices string                   `json:"interpretation_services,omitempty" rule:"hsds.text"`
+	ApplicationProcess     string                   `json:"application_process,omitempty" rule:"hsds.text"`
+	FeesDescription        string                   `json:"fees_description,omitempty" rule:"hsds.text" example:"Free"`
+	WaitTime               string                   `json:"wait_time,omitempty" rule:"hsds.text"`
+	Fees                   string                   `json:"fees,omitempty" rule:"hsds.text"`
+	Accreditations         string                   `json:"accreditations,omitempty" rule:"hsds.text"`
+	EligibilityDescription string                   `json:"eligibility_description,omitempty" rule:"hsds.text"`
 	MinimumAge             *float64                 `json:"minimum_age,omitempty" minimum:"0" maximum:"130" example:"18"`
 	MaximumAge             *float64                 `json:"maximum_age,omitempty" minimum:"0" maximum:"130"`
-	AssuredDate            string                   `json:"assured_date,omitempty" maxLength:"40"`
-	AssurerEmail           string                   `json:"assurer_email,omitempty" maxLength:"254"`
-	Licenses               string                   `json:"licenses,omitempty" maxLength:"2000"`
-	Alert                  string                   `json:"alert,omitempty" maxLength:"2000"`
-	Phones                 []hsds.Phone             `json:"phones,omitempty" maxItems:"50"`
-	Schedules              []hsds.Schedule          `json:"schedules,omitempty" maxItems:"50"`
-	ServiceAreas           []hsds.ServiceArea       `json:"service_areas,omitempty" maxItems:"50"`
-	ServiceAtLocations     []ServiceAtLocationInput `json:"service_at_locations,omitempty" maxItems:"200"`
-	Languages              []hsds.Language          `json:"languages,omitempty" maxItems:"50"`
-	Funding                []hsds.Funding           `json:"funding,omitempty" maxItems:"50"`
-	CostOptions            []hsds.CostOption        `json:"cost_options,omitempty" maxItems:"50"`
+	AssuredDate            string                   `json:"assured_date,omitempty" rule:"hsds.date"`
+	AssurerEmail           string                   `json:"assurer_email,omitempty" rule:"email"`
+	Licenses               string                   `json:"licenses,omitempty" rule:"hsds.text"`
+	Alert                  string                   `json:"alert,omitempty" rule:"hsds.text"`
+	Phones                 []hsds.Phone             `json:"phones,omitempty" rule:"hsds.list"`
+	Schedules              []hsds.Schedule          `json:"schedules,omitempty" rule:"hsds.list"`
+	ServiceAreas           []hsds.ServiceArea       `json:"service_areas,omitempty" rule:"hsds.list"`
+	ServiceAtLocations     []ServiceAtLocationInput `json:"service_at_locations,omitempty" rule:"hsds.linked_records"`
+	Languages              []hsds.Language          `json:"languages,omitempty" rule:"hsds.list"`
+	Funding                []hsds.Funding           `json:"funding,omitempty" rule:"hsds.list"`
+	CostOptions            []hsds.CostOption        `json:"cost_options,omitempty" rule:"hsds.list"`
 	Program                *hsds.Program            `json:"program,omitempty"`
-	RequiredDocuments      []hsds.RequiredDocument  `json:"required_documents,omitempty" maxItems:"50"`
-	Contacts               []hsds.Contact           `json:"contacts,omitempty" maxItems:"50"`
-	Attributes             []AttributeInput         `json:"attributes,omitempty" maxItems:"50"`
-	Metadata               []hsds.Metadata          `json:"metadata,omitempty" maxItems:"200"`
+	RequiredDocuments      []hsds.RequiredDocument  `json:"required_documents,omitempty" rule:"hsds.list"`
+	Contacts               []hsds.Contact           `json:"contacts,omitempty" rule:"hsds.list"`
+	Attributes             []AttributeInput         `json:"attributes,omitempty" rule:"hsds.list"`
+	Metadata               []hsds.Metadata          `json:"metadata,omitempty" rule:"hsds.linked_records"`
 }
 
 func (in ServiceInput) hsds() hsds.Service {

@@ -28,7 +28,7 @@ type listTermsInput struct {
 	TaxonomyID uuid.UUID `query:"taxonomy_id" doc:"Only terms of this taxonomy (HSDS)"`
 	Search     string    `query:"search" maxLength:"200" example:"food" doc:"Case-insensitive substring of name, code or description"`
 	Page       int       `query:"page" minimum:"1" maximum:"1000000" default:"1" doc:"Page number, from 1 (HSDS); pages past the last are empty"`
-	PerPage    int       `query:"per_page" minimum:"1" maximum:"100" default:"100"`
+	PerPage    int       `query:"per_page" rule:"page.size" default:"100"`
 }
 
 type termsOutput struct {

@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,12 +48,6 @@ type Participant struct {
 	// no longer see the conversation.
 	Active bool `json:"active"`
 }
-
-// Conversation link kinds.
-const (
-	LinkGoal     = "goal"
-	LinkReferral = "referral"
-)
 
 // conversationVisible is the condition under which the actor sees
 // conversation c: the client (or, for workers, current care-team membership)
@@ -118,23 +113,24 @@ type NewConversation struct {
 // client on their caseload. All participants must be on the care team.
 func (s *Store) CreateConversation(ctx context.Context, a Actor, in NewConversation) (Conversation, error) {
 	subject := strings.TrimSpace(in.Subject)
-	if err := plainText("body.subject", subject, 0, 200); err != nil {
+	if err := plainText("body.subject", subject, 0, MaxConversationSubject); err != nil {
 		return Conversation{}, err
 	}
 	var linkKind *string
-	switch in.LinkKind {
-	case "":
+	kinds := strings.Join(ConversationLinkKinds(), " or ")
+	switch {
+	case in.LinkKind == "":
 		if in.LinkID != nil {
-			return Conversation{}, Invalid("body.link.kind", "give the kind of the linked item: goal or referral")
+			return Conversation{}, Invalid("body.link.kind", "give the kind of the linked item: %s", kinds)
 		}
-	case LinkGoal, LinkReferral:
+	case slices.Contains(ConversationLinkKinds(), in.LinkKind):
 		if in.LinkID == nil {
 			return Conversation{}, Invalid("body.link.id", "give the id of the linked %s", in.LinkKind)
 		}
 		k := in.LinkKind
 		linkKind = &k
 	default:
-		return Conversation{}, Invalid("body.link.kind", "must be goal or referral")
+		return Conversation{}, Invalid("body.link.kind", "must be %s", kinds)
 	}
 
 	var conv Conversation

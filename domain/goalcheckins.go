@@ -11,9 +11,6 @@ import (
 	"gorm.io/gorm"
 )
 
-// CheckInMoods lists the moods a check-in may carry, from hardest to best.
-func CheckInMoods() []string { return []string{"struggling", "low", "okay", "good", "great"} }
-
 // CheckIn is a self-rating of progress on a goal, attributed to its author.
 type CheckIn struct {
 	ID                uuid.UUID
@@ -41,8 +38,8 @@ const checkInColumns = `ci.id, ci.goal_id, ci.rating, ci.note, ci.mood, ci.autho
 
 // AddCheckIn records a check-in on a goal by the client or a care team member.
 func (s *Store) AddCheckIn(ctx context.Context, a Actor, goalID uuid.UUID, in CheckInInput) (CheckIn, error) {
-	if in.Rating < 0 || in.Rating > 10 {
-		return CheckIn{}, Invalid("body.rating", "a rating is a whole number from 0 to 10")
+	if in.Rating < MinCheckInRating || in.Rating > MaxCheckInRating {
+		return CheckIn{}, Invalid("body.rating", "a rating is a whole number from %d to %d", MinCheckInRating, MaxCheckInRating)
 	}
 	note, err := optText("body.note", in.Note, MaxCheckInNote)
 	if err != nil {

@@ -67,7 +67,7 @@ func actorRoleFor(a Actor, clientID uuid.UUID) string {
 	case a.Is(RoleAdmin):
 		return RoleAdmin
 	}
-	return "other"
+	return RoleOther
 }
 
 // GoalHistoryEntry is one recorded change.

@@ -27,6 +27,15 @@ func GoalLifecycleStatuses() []string {
 		GoalCompleted, GoalCancelled, GoalEnteredInError, GoalRejected}
 }
 
+// GoalStartStatuses lists the statuses a new goal may be created in: the
+// client's own starts active or planned, a care team member's is proposed
+// (goalStartStatus decides which applies to whom).
+func GoalStartStatuses() []string { return []string{GoalProposed, GoalPlanned, GoalActive} }
+
+// GoalAcceptStatuses lists what a client's acceptance makes of a proposal:
+// active (start now) or accepted (agreed, not started yet).
+func GoalAcceptStatuses() []string { return []string{GoalActive, GoalAccepted} }
+
 // GoalMover is who moves a goal, as seen from that goal.
 type GoalMover int
 

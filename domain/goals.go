@@ -16,41 +16,6 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// GoalCategories lists the life areas a goal belongs to (FHIR Goal.category, Waypoint's own codes).
-func GoalCategories() []string {
-	return []string{"housing", "food", "health", "income", "education", "employment",
-		"family", "legal", "safety", "wellbeing", "other"}
-}
-
-// GoalPriorities lists the goal priorities (FHIR Goal.priority).
-func GoalPriorities() []string { return []string{"high", "medium", "low"} }
-
-// GoalAchievementStatuses lists the achievement statuses (FHIR Goal.achievementStatus).
-func GoalAchievementStatuses() []string {
-	return []string{"in-progress", "improving", "worsening", "no-change", "achieved",
-		"sustaining", "not-achieved", "no-progress", "not-attainable"}
-}
-
-// Trend values of a goal's self-ratings.
-const (
-	TrendImproving        = "improving"
-	TrendWorsening        = "worsening"
-	TrendSteady           = "steady"
-	TrendInsufficientData = "insufficient_data"
-)
-
-// Limits on goal content, also enforced by the database.
-const (
-	MaxGoalTitle        = 200
-	MaxGoalDescription  = 5000
-	MaxGoalWhy          = 2000
-	MaxGoalStatusReason = 1000
-	MaxGoalStrengths    = 20
-	MaxStrengthLen      = 100
-	MaxGoalSteps        = 50
-	MaxCheckInNote      = 2000
-)
-
 // Goal is a client's goal with its steps and a summary of their self-ratings.
 type Goal struct {
 	ClientID          uuid.UUID
@@ -147,7 +112,7 @@ type GoalInput struct {
 // active (or planned); a care-team worker's goal starts proposed, for the
 // client to accept or reject. Admins and others: 404.
 func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in GoalInput) (Goal, error) {
-	title, err := goalTitle("body.title", in.Title)
+	title, err := requiredTitle("body.title", in.Title, MaxGoalTitle)
 	if err != nil {
 		return Goal{}, err
 	}
@@ -184,7 +149,7 @@ func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in 
 	steps := make([]StepInput, len(in.Steps))
 	for i, st := range in.Steps {
 		f := fmt.Sprintf("body.steps[%d]", i)
-		if steps[i].Title, err = goalTitle(f+".title", st.Title); err != nil {
+		if steps[i].Title, err = requiredTitle(f+".title", st.Title, MaxStepTitle); err != nil {
 			return Goal{}, err
 		}
 		if _, err := optDate(f+".due_date", st.DueDate); err != nil {
@@ -386,7 +351,7 @@ func (c *goalChange) set(col, expr string, args ...any) {
 func (s *Store) UpdateGoal(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, p GoalPatch) (Goal, error) {
 	c := goalChange{ifVersion: ifVersion, change: "updated", allowSameLife: true}
 	if p.Title != nil {
-		t, err := goalTitle("body.title", *p.Title)
+		t, err := requiredTitle("body.title", *p.Title, MaxGoalTitle)
 		if err != nil {
 			return Goal{}, err
 		}
@@ -481,8 +446,8 @@ func (s *Store) AcceptGoal(ctx context.Context, a Actor, id uuid.UUID, ifVersion
 	if to == "" {
 		to = GoalActive
 	}
-	if to != GoalActive && to != GoalAccepted {
-		return Goal{}, Invalid("body.lifecycle_status", "an accepted goal becomes active or accepted")
+	if !slices.Contains(GoalAcceptStatuses(), to) {
+		return Goal{}, Invalid("body.lifecycle_status", "an accepted goal becomes %s", strings.Join(GoalAcceptStatuses(), " or "))
 	}
 	c := goalChange{ifVersion: ifVersion, change: "accepted", to: to, fromProposed: true}
 	c.set("lifecycle_status", "?", to)
@@ -690,13 +655,14 @@ func emitGoalEvent(tx *gorm.DB, typ string, clientID, goalID uuid.UUID, version 
 // Validation helpers. The API validates the same rules from its schema; the
 // domain checks again because it is the last line before the database.
 
-func goalTitle(field, s string) (string, error) {
+// requiredTitle trims a goal's or step's title, which must not be empty.
+func requiredTitle(field, s string, max int) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", Invalid(field, "a title is required")
 	}
-	if utf8.RuneCountInString(s) > MaxGoalTitle {
-		return "", Invalid(field, "a title has at most %d characters", MaxGoalTitle)
+	if utf8.RuneCountInString(s) > max {
+		return "", Invalid(field, "a title has at most %d characters", max)
 	}
 	return s, nil
 }

@@ -43,7 +43,7 @@ func stepSnapshot(title string, due *string, position int) map[string]any {
 
 // AddStep adds a step to a goal. The client and their care team may.
 func (s *Store) AddStep(ctx context.Context, a Actor, goalID uuid.UUID, in StepInput) (Step, error) {
-	title, err := goalTitle("body.title", in.Title)
+	title, err := requiredTitle("body.title", in.Title, MaxStepTitle)
 	if err != nil {
 		return Step{}, err
 	}
@@ -99,7 +99,7 @@ func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUI
 	var sets []string
 	var setArgs []any
 	if p.Title != nil {
-		t, err := goalTitle("body.title", *p.Title)
+		t, err := requiredTitle("body.title", *p.Title, MaxStepTitle)
 		if err != nil {
 			return Step{}, err
 		}

@@ -14,9 +14,6 @@ import (
 	"gorm.io/gorm"
 )
 
-// MaxMessageLength is the longest message body, in characters.
-const MaxMessageLength = 4000
-
 // Message is one message in a conversation.
 type Message struct {
 	ID             uuid.UUID `json:"id"`

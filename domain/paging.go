@@ -33,7 +33,7 @@ func precondition(ifVersion, current int64) error {
 	return Stale(current)
 }
 
-// MaxPageSize caps every list.
+// MaxPageSize caps every page of a list (limit, and HSDS per_page).
 const MaxPageSize = 100
 
 // Cursors are opaque to callers: the base64url of the last row's UUIDv7 id.

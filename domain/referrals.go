@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -57,6 +58,15 @@ func checkReferralTransition(from, to string) error {
 		msg += "; from " + from + " it can become " + strings.Join(next, ", ")
 	}
 	return &Error{Kind: KindConflict, Field: "body.status", Message: msg}
+}
+
+// referralNote checks a note's length in characters, as the column's CHECK
+// counts them (not bytes: a note in Amharic or with emoji is not shorter).
+func referralNote(note string) error {
+	if utf8.RuneCountInString(note) > MaxReferralNote {
+		return Invalid("body.note", "note is longer than %d characters", MaxReferralNote)
+	}
+	return nil
 }
 
 // ReferralStatusChange is one row of a referral's status history.
@@ -130,8 +140,8 @@ type ReferralInput struct {
 // as sent; the change is recorded, announced (referral.updated) and, when a
 // goal is linked, written to the goal's history, all in one transaction.
 func (s *Store) CreateReferral(ctx context.Context, a Actor, clientID uuid.UUID, in ReferralInput) (Referral, error) {
-	if len(in.Note) > 2000 {
-		return Referral{}, Invalid("body.note", "note is longer than 2000 characters")
+	if err := referralNote(in.Note); err != nil {
+		return Referral{}, err
 	}
 	var out Referral
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -291,8 +301,10 @@ type ReferralPatch struct {
 // and a referral.updated event in the same transaction. A status the table
 // does not allow is 409 naming both states.
 func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, p ReferralPatch) (Referral, error) {
-	if p.Note != nil && len(*p.Note) > 2000 {
-		return Referral{}, Invalid("body.note", "note is longer than 2000 characters")
+	if p.Note != nil {
+		if err := referralNote(*p.Note); err != nil {
+			return Referral{}, err
+		}
 	}
 	if p.Status != nil && !slices.Contains(ReferralStatuses(), *p.Status) {
 		return Referral{}, Invalid("body.status", "status must be one of %s", strings.Join(ReferralStatuses(), ", "))

@@ -5,7 +5,9 @@
 // HSDS 3.0 JSON schemas; Waypoint adds one extension member, Location.Timezone.
 //
 // The package knows nothing of PostgreSQL or HTTP. Struct tags other than json
-// (doc, example, enum, format) describe the schema for the OpenAPI document.
+// (doc, example, format) describe the schema for the OpenAPI document; a rule
+// tag names the declaration (codes.go, through domain.Rules) that fills in a
+// member's enum or bounds.
 package hsds
 
 import (
@@ -13,17 +15,6 @@ import (
 
 	"github.com/google/uuid"
 )
-
-// Service statuses (HSDS enum).
-const (
-	StatusActive            = "active"
-	StatusInactive          = "inactive"
-	StatusDefunct           = "defunct"
-	StatusTemporarilyClosed = "temporarily closed"
-)
-
-// Statuses lists the valid service statuses.
-var Statuses = []string{StatusActive, StatusInactive, StatusDefunct, StatusTemporarilyClosed}
 
 // Service is what an organization offers to people: food, shelter, care, advice.
 type Service struct {
@@ -35,7 +26,7 @@ type Service struct {
 	Description            string              `json:"description,omitempty" example:"Free groceries for individuals and families."`
 	URL                    string              `json:"url,omitempty" example:"https://example.org/pantry"`
 	Email                  string              `json:"email,omitempty" example:"pantry@example.org"`
-	Status                 string              `json:"status" enum:"active,inactive,defunct,temporarily closed" example:"active"`
+	Status                 string              `json:"status" rule:"hsds.service_status" example:"active"`
 	InterpretationServices string              `json:"interpretation_services,omitempty"`
 	ApplicationProcess     string              `json:"application_process,omitempty" example:"Walk in during open hours."`
 	FeesDescription        string              `json:"fees_description,omitempty" example:"Free"`
@@ -94,7 +85,7 @@ type Organization struct {
 // Location is a place where services are delivered.
 type Location struct {
 	ID                     uuid.UUID       `json:"id"`
-	LocationType           string          `json:"location_type" enum:"physical,postal,virtual" example:"physical"`
+	LocationType           string          `json:"location_type" rule:"hsds.location_type" example:"physical"`
 	URL                    string          `json:"url,omitempty"`
 	OrganizationID         uuid.UUID       `json:"organization_id,omitzero"`
 	Name                   string          `json:"name,omitempty" example:"Ballard Community Center"`
@@ -136,11 +127,11 @@ type Schedule struct {
 	ValidFrom     string      `json:"valid_from,omitempty" example:"2025-11-01" doc:"First date the schedule applies (YYYY-MM-DD)"`
 	ValidTo       string      `json:"valid_to,omitempty" example:"2026-03-31" doc:"Last date the schedule applies (YYYY-MM-DD)"`
 	DTStart       string      `json:"dtstart,omitempty"`
-	Timezone      *float64    `json:"timezone,omitempty" minimum:"-14" maximum:"14" doc:"HSDS: UTC offset in hours; used when the location has no IANA timezone"`
+	Timezone      *float64    `json:"timezone,omitempty" rule:"hsds.utc_offset" doc:"HSDS: UTC offset in hours; used when the location has no IANA timezone"`
 	Until         string      `json:"until,omitempty"`
 	Count         *float64    `json:"count,omitempty"`
-	WKST          string      `json:"wkst,omitempty" enum:"MO,TU,WE,TH,FR,SA,SU"`
-	Freq          string      `json:"freq,omitempty" enum:"WEEKLY,MONTHLY" example:"WEEKLY"`
+	WKST          string      `json:"wkst,omitempty" rule:"hsds.wkst"`
+	Freq          string      `json:"freq,omitempty" rule:"hsds.freq" example:"WEEKLY"`
 	Interval      *float64    `json:"interval,omitempty"`
 	ByDay         string      `json:"byday,omitempty" example:"MO,TU,WE,TH,FR" doc:"Comma-separated weekdays (MO..SU)"`
 	ByWeekNo      string      `json:"byweekno,omitempty"`
@@ -189,7 +180,7 @@ type Address struct {
 	StateProvince string      `json:"state_province" example:"WA"`
 	PostalCode    string      `json:"postal_code" example:"98107"`
 	Country       string      `json:"country" example:"US"`
-	AddressType   string      `json:"address_type" enum:"physical,postal,virtual" example:"physical"`
+	AddressType   string      `json:"address_type" rule:"hsds.address_type" example:"physical"`
 	Attributes    []Attribute `json:"attributes,omitempty"`
 	Metadata      []Metadata  `json:"metadata,omitempty"`
 }

@@ -63,8 +63,8 @@ func ValidateService(s *Service, strict Strict) error {
 	if s.Name = strings.TrimSpace(s.Name); s.Name == "" {
 		return fieldErr("name", "is required")
 	}
-	if !slices.Contains(Statuses, s.Status) {
-		return fieldErr("status", "must be one of %s", strings.Join(Statuses, ", "))
+	if !slices.Contains(ServiceStatuses(), s.Status) {
+		return fieldErr("status", "must be one of %s", strings.Join(ServiceStatuses(), ", "))
 	}
 	if s.Organization == nil && s.OrganizationID == uuid.Nil {
 		return fieldErr("organization_id", "is required (or embed organization)")
@@ -162,13 +162,10 @@ func ValidateOrganization(o *Organization, strict Strict) error {
 	return nil
 }
 
-// LocationTypes lists HSDS location types.
-var LocationTypes = []string{"physical", "postal", "virtual"}
-
 // ValidateLocation checks a location.
 func ValidateLocation(l *Location, strict Strict) error {
-	if !slices.Contains(LocationTypes, l.LocationType) {
-		return fieldErr("location_type", "must be one of %s", strings.Join(LocationTypes, ", "))
+	if !slices.Contains(LocationTypes(), l.LocationType) {
+		return fieldErr("location_type", "must be one of %s", strings.Join(LocationTypes(), ", "))
 	}
 	if (l.Latitude == nil) != (l.Longitude == nil) {
 		return fieldErr("latitude", "latitude and longitude go together")
@@ -187,8 +184,8 @@ func ValidateLocation(l *Location, strict Strict) error {
 		}
 	}
 	for i, a := range l.Addresses {
-		if !slices.Contains(LocationTypes, a.AddressType) {
-			return fieldErr(fmt.Sprintf("addresses[%d].address_type", i), "must be one of %s", strings.Join(LocationTypes, ", "))
+		if !slices.Contains(AddressTypes(), a.AddressType) {
+			return fieldErr(fmt.Sprintf("addresses[%d].address_type", i), "must be one of %s", strings.Join(AddressTypes(), ", "))
 		}
 	}
 	if err := validateSchedules("schedules", l.Schedules); err != nil {
@@ -271,10 +268,12 @@ func validateSchedules(field string, ss []Schedule) error {
 		if (s.OpensAt == "") != (s.ClosesAt == "") {
 			return fieldErr(f+".closes_at", "opens_at and closes_at go together")
 		}
-		if s.Freq != "" && s.Freq != "WEEKLY" && s.Freq != "MONTHLY" {
-			return fieldErr(f+".freq", "must be WEEKLY or MONTHLY")
+		if s.Freq != "" && !slices.Contains(Frequencies(), s.Freq) {
+			return fieldErr(f+".freq", "must be %s", strings.Join(Frequencies(), " or "))
 		}
-		if s.WKST != "" && !bydayRe.MatchString(s.WKST) {
+		// wkst is a bare weekday code (the column's CHECK allows nothing
+		// else); only byday items carry an ordinal.
+		if s.WKST != "" && !slices.Contains(Weekdays(), s.WKST) {
 			return fieldErr(f+".wkst", "must be a weekday code (MO..SU)")
 		}
 		if s.ByDay != "" {
@@ -284,8 +283,8 @@ func validateSchedules(field string, ss []Schedule) error {
 				}
 			}
 		}
-		if s.Timezone != nil && (*s.Timezone < -14 || *s.Timezone > 14) {
-			return fieldErr(f+".timezone", "must be a UTC offset in hours between -14 and 14")
+		if s.Timezone != nil && (*s.Timezone < MinUTCOffset || *s.Timezone > MaxUTCOffset) {
+			return fieldErr(f+".timezone", "must be a UTC offset in hours between %d and %d", MinUTCOffset, MaxUTCOffset)
 		}
 		if err := validPeriod(f, s.ValidFrom, s.ValidTo); err != nil {
 			return err

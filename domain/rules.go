@@ -1,0 +1,145 @@
+package domain
+
+import "github.com/waypoint-portal/waypoint/domain/hsds"
+
+// Rule names one declared constraint on values Waypoint accepts or stores,
+// so that the three places that enforce it use one declaration: the domain
+// checks (which use the lists and constants directly), the API schema (whose
+// fields name a rule in a `rule:"..."` struct tag, filled in by package api)
+// and the migrations' CHECK constraints (listed in Columns, compared by a
+// test against pg_constraint).
+type Rule struct {
+	// Name is what API schemas put in their rule tag, e.g. "goal.category".
+	Name string
+	// Enum lists the allowed codes, in order; nil when the rule is not a list of codes.
+	Enum []string
+	// MinLen and MaxLen bound a text's length in characters; MaxLen 0: no length rule.
+	MinLen, MaxLen int
+	// Min and Max bound a number; nil: unbounded on that side.
+	Min, Max *int
+	// MaxItems bounds a list (0: unbounded); the other bounds then apply to each item.
+	MaxItems int
+	// Columns are the "table.column"s whose CHECK constraints enforce the rule.
+	Columns []string
+}
+
+// Rules lists every rule. Adding a code to a list or changing a limit is an
+// edit to its declaration, plus a migration where Columns name a column.
+func Rules() []Rule {
+	var out []Rule
+	for _, part := range [][]Rule{goalRules(), recordRules(), profileRules(), directoryRules()} {
+		out = append(out, part...)
+	}
+	return out
+}
+
+// RuleByName finds a rule by its name.
+func RuleByName(name string) (Rule, bool) {
+	for _, r := range Rules() {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}
+
+func enumRule(name string, values []string, cols ...string) Rule {
+	return Rule{Name: name, Enum: values, Columns: cols}
+}
+
+func textRule(name string, minLen, maxLen int, cols ...string) Rule {
+	return Rule{Name: name, MinLen: minLen, MaxLen: maxLen, Columns: cols}
+}
+
+func listRule(name string, maxItems int) Rule { return Rule{Name: name, MaxItems: maxItems} }
+
+func rangeRule(name string, lo, hi int, cols ...string) Rule {
+	return Rule{Name: name, Min: &lo, Max: &hi, Columns: cols}
+}
+
+func goalRules() []Rule {
+	strengths := listRule("goal.strengths_used", MaxGoalStrengths)
+	strengths.MaxLen = MaxStrengthLen
+	return []Rule{
+		textRule("goal.title", 1, MaxGoalTitle, "goals.title"),
+		textRule("goal.description", 0, MaxGoalDescription, "goals.description"),
+		textRule("goal.why_it_matters", 0, MaxGoalWhy, "goals.why_it_matters"),
+		textRule("goal.status_reason", 0, MaxGoalStatusReason, "goals.status_reason"),
+		strengths,
+		listRule("goal.steps", MaxGoalSteps),
+		enumRule("goal.category", GoalCategories(), "goals.category"),
+		enumRule("goal.priority", GoalPriorities(), "goals.priority"),
+		enumRule("goal.lifecycle_status", GoalLifecycleStatuses(), "goals.lifecycle_status"),
+		enumRule("goal.start_status", GoalStartStatuses()),
+		enumRule("goal.accept_status", GoalAcceptStatuses()),
+		enumRule("goal.achievement_status", GoalAchievementStatuses(), "goals.achievement_status"),
+		enumRule("goal.trend", GoalTrends()),
+		textRule("goal_step.title", 1, MaxStepTitle, "goal_steps.title"),
+		rangeRule("check_in.rating", MinCheckInRating, MaxCheckInRating, "goal_check_ins.rating"),
+		textRule("check_in.note", 0, MaxCheckInNote, "goal_check_ins.note"),
+		enumRule("check_in.mood", CheckInMoods(), "goal_check_ins.mood"),
+		enumRule("check_in.author_role", CheckInAuthorRoles(), "goal_check_ins.author_role"),
+		textRule("goal_history.field", 1, maxHistoryField, "goal_history.field"),
+	}
+}
+
+// recordRules covers referrals, conversations, history and bookkeeping.
+func recordRules() []Rule {
+	return []Rule{
+		enumRule("actor_role", ActorRoles(), "goal_history.actor_role", "referral_status_history.actor_role"),
+		enumRule("referral.status", ReferralStatuses(), "referrals.status"),
+		textRule("referral.note", 0, MaxReferralNote, "referrals.note"),
+		textRule("conversation.subject", 0, MaxConversationSubject, "conversations.subject"),
+		enumRule("conversation.link_kind", ConversationLinkKinds(), "conversations.link_kind"),
+		listRule("conversation.worker_ids", MaxConversationWorkers),
+		enumRule("conversation.participant_role", ParticipantRoles(), "conversation_participants.role"),
+		textRule("message.body", 1, MaxMessageLength, "messages.body"),
+		enumRule("access_log.action", AccessActions(), "access_log.action"),
+		enumRule("idempotency.state", idempotencyStates(), "idempotency_keys.state"),
+		rangeRule("page.size", 1, MaxPageSize),
+		// The live stream's event types, as the API groups them by the shape of their data.
+		enumRule("event.message_created", []string{EventMessageCreated}),
+		enumRule("event.message_read", []string{EventMessageRead}),
+		enumRule("event.conversation_created", []string{EventConversationCreated}),
+		enumRule("event.record_changed", []string{EventGoalUpdated, EventGoalProposed, EventReferralUpdated}),
+	}
+}
+
+func profileRules() []Rule {
+	channels := enumRule("client.contact_channels", ContactChannels())
+	channels.MaxItems = MaxContactChannels
+	return []Rule{
+		enumRule("person.role", KnownRoles()),
+		textRule("person.display_name", 1, MaxDisplayName),
+		textRule("person.pronouns", 0, MaxPronouns),
+		listRule("client.profile_list", MaxProfileListItems),
+		channels,
+		textRule("client.phone", 0, MaxPhone),
+		textRule("email", 0, MaxEmail),
+		textRule("client.best_times", 0, MaxBestTimes),
+		textRule("care_team.team_role", 0, MaxTeamRole),
+	}
+}
+
+func directoryRules() []Rule {
+	return []Rule{
+		enumRule("hsds.service_status", hsds.ServiceStatuses(), "services.status"),
+		enumRule("hsds.location_type", hsds.LocationTypes(), "locations.location_type"),
+		enumRule("hsds.address_type", hsds.AddressTypes()),
+		// The columns also allow '' (HSDS: not given).
+		enumRule("hsds.wkst", hsds.Weekdays(), "schedules.wkst"),
+		enumRule("hsds.freq", hsds.Frequencies(), "schedules.freq"),
+		rangeRule("hsds.utc_offset", hsds.MinUTCOffset, hsds.MaxUTCOffset, "schedules.timezone"),
+		textRule("hsds.name", 1, hsds.MaxName),
+		textRule("hsds.optional_name", 0, hsds.MaxName),
+		textRule("hsds.description", 0, hsds.MaxDescription),
+		textRule("hsds.text", 0, hsds.MaxText),
+		textRule("hsds.short_text", 0, hsds.MaxShortText),
+		textRule("hsds.url", 0, hsds.MaxURL),
+		textRule("hsds.date", 0, hsds.MaxDate),
+		textRule("hsds.timezone", 0, hsds.MaxTimezone),
+		listRule("hsds.list", hsds.MaxListItems),
+		listRule("hsds.addresses", hsds.MaxAddresses),
+		listRule("hsds.linked_records", hsds.MaxLinkedRecords),
+	}
+}
