@@ -84,17 +84,6 @@ type GoalActor struct {
 	Role        string    `json:"role" rule:"actor_role" example:"worker" doc:"client: the client themself; worker: a care team member"`
 }
 
-// GoalHistoryEntry is one recorded change to a goal.
-type GoalHistoryEntry struct {
-	ID       uuid.UUID `json:"id" doc:"Entry id (UUIDv7; entries sort by it)"`
-	GoalID   uuid.UUID `json:"goal_id"`
-	At       time.Time `json:"at" doc:"When the change was made"`
-	Actor    GoalActor `json:"actor" doc:"Who made it"`
-	Field    string    `json:"field" example:"steps[01936f5e-6c1a-7b3e-9d2f-3a4b5c6d7e8f].title" doc:"What changed: a goal field (title, lifecycle_status, ...), goal (created), steps[<id>] (step added or deleted), steps[<id>].<field>, check_ins[<id>] (check-in recorded), referral[<id>].<field> (a linked referral)"`
-	OldValue any       `json:"old_value" doc:"Value before (JSON; null when there was none)"`
-	NewValue any       `json:"new_value" doc:"Value after (JSON; null when cleared or deleted)"`
-}
-
 func goalDTO(g domain.Goal) Goal {
 	steps := make([]GoalStep, len(g.Steps.V))
 	for i, s := range g.Steps.V {
@@ -107,12 +96,6 @@ func goalDTO(g domain.Goal) Goal {
 		Steps: steps, LatestRating: g.LatestRating, Trend: g.Trend, CreatedBy: g.CreatedBy,
 		CreatedAt: g.CreatedAt.UTC(), UpdatedAt: g.UpdatedAt.UTC(), Version: g.Version,
 	}
-}
-
-func historyDTO(h domain.GoalHistoryEntry) GoalHistoryEntry {
-	return GoalHistoryEntry{ID: h.ID, GoalID: h.GoalID, At: h.At.UTC(),
-		Actor: GoalActor{PersonID: h.ActorPersonID, DisplayName: h.ActorDisplayName, Role: h.ActorRole},
-		Field: h.Field, OldValue: h.OldValue.V, NewValue: h.NewValue.V}
 }
 
 // GoalCreate is a new goal.
@@ -142,14 +125,21 @@ type GoalPatch struct {
 	StatusReason      *string   `json:"status_reason,omitempty" rule:"goal.status_reason" nullable:"true" doc:"null clears it"`
 }
 
-// GoalAccept optionally says what accepting means.
-type GoalAccept struct {
-	LifecycleStatus string `json:"lifecycle_status,omitempty" rule:"goal.accept_status" example:"active" doc:"active (default): start working on it; accepted: agreed, not started yet"`
-}
-
-// GoalReject optionally gives the client's reason.
-type GoalReject struct {
-	Reason string `json:"reason,omitempty" rule:"goal.status_reason" example:"Not the right time for me" doc:"Kept as the goal's status_reason"`
+// domain maps the patch onto the domain's, telling an absent key (leave
+// it) from null (clear it) by the keys the body sent.
+func (b GoalPatch) domain(k mergeKeys) domain.GoalPatch {
+	return domain.GoalPatch{
+		Title:             patchValue(k, "title", b.Title),
+		Description:       patchValue(k, "description", b.Description),
+		WhyItMatters:      patchValue(k, "why_it_matters", b.WhyItMatters),
+		StrengthsUsed:     patchValue(k, "strengths_used", b.StrengthsUsed),
+		Category:          patchValue(k, "category", b.Category),
+		Priority:          patchValue(k, "priority", b.Priority),
+		TargetDate:        patchValue(k, "target_date", b.TargetDate),
+		LifecycleStatus:   patchValue(k, "lifecycle_status", b.LifecycleStatus),
+		AchievementStatus: patchValue(k, "achievement_status", b.AchievementStatus),
+		StatusReason:      patchValue(k, "status_reason", b.StatusReason),
+	}
 }
 
 // GoalPath is the {goalId} path parameter.
@@ -176,18 +166,6 @@ type patchGoalInput struct {
 	Body    GoalPatch `contentType:"application/merge-patch+json"`
 }
 
-type acceptGoalInput struct {
-	GoalPath
-	IfMatch string      `header:"If-Match" doc:"Optional: the ETag of the proposal you read, so you accept exactly that version (412 if it changed)"`
-	Body    *GoalAccept `required:"false"`
-}
-
-type rejectGoalInput struct {
-	GoalPath
-	IfMatch string      `header:"If-Match" doc:"Optional: the ETag of the proposal you read (412 if it changed)"`
-	Body    *GoalReject `required:"false"`
-}
-
 type subListInput struct {
 	GoalPath
 	Order string `query:"order" enum:"asc,desc" default:"asc" doc:"asc: oldest first; desc: newest first"`
@@ -207,10 +185,6 @@ type goalCreatedOutput struct {
 
 type goalsOutput struct {
 	Body Page[Goal]
-}
-
-type historyOutput struct {
-	Body Page[GoalHistoryEntry]
 }
 
 func goalOut(g domain.Goal) *goalOutput {
@@ -286,20 +260,7 @@ func (s *Server) registerGoals() {
 			"the goal's history. A patch that changes nothing returns the goal unchanged.",
 		"goals:write", notFound, invalid, conflict, stale, noMatch, tooLarge, badType),
 		func(ctx context.Context, in *patchGoalInput) (*goalOutput, error) {
-			k := parseMergeKeys(in.RawBody)
-			b := in.Body
-			p := domain.GoalPatch{
-				Title:             patchValue(k, "title", b.Title),
-				Description:       patchValue(k, "description", b.Description),
-				WhyItMatters:      patchValue(k, "why_it_matters", b.WhyItMatters),
-				StrengthsUsed:     patchValue(k, "strengths_used", b.StrengthsUsed),
-				Category:          patchValue(k, "category", b.Category),
-				Priority:          patchValue(k, "priority", b.Priority),
-				TargetDate:        patchValue(k, "target_date", b.TargetDate),
-				LifecycleStatus:   patchValue(k, "lifecycle_status", b.LifecycleStatus),
-				AchievementStatus: patchValue(k, "achievement_status", b.AchievementStatus),
-				StatusReason:      patchValue(k, "status_reason", b.StatusReason),
-			}
+			p := in.Body.domain(parseMergeKeys(in.RawBody))
 			g, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Goal, error) {
 				return s.store.UpdateGoal(ctx, actorFrom(ctx), in.GoalID, v, p)
 			})
@@ -307,53 +268,5 @@ func (s *Server) registerGoals() {
 				return nil, err
 			}
 			return goalOut(g), nil
-		})
-
-	handle(s.api, op(http.MethodPost, "/v1/goals/{goalId}/accept", "acceptGoal", goalTag, "Accept a proposed goal",
-		"The client accepts a goal a care team member proposed: it becomes active (or accepted: agreed, not started). "+
-			"Only the client may (403 for workers); only a proposed goal can be accepted (409 otherwise). Send If-Match to "+
-			"accept exactly the version you read.",
-		"goals:write", notFound, invalid, conflict, stale, badType),
-		func(ctx context.Context, in *acceptGoalInput) (*goalOutput, error) {
-			to := ""
-			if in.Body != nil {
-				to = in.Body.LifecycleStatus
-			}
-			g, err := optionalConditionalWrite(in.IfMatch, func(v int64) (domain.Goal, error) { return s.store.AcceptGoal(ctx, actorFrom(ctx), in.GoalID, v, to) })
-			if err != nil {
-				return nil, err
-			}
-			return goalOut(g), nil
-		})
-
-	handle(s.api, op(http.MethodPost, "/v1/goals/{goalId}/reject", "rejectGoal", goalTag, "Reject a proposed goal",
-		"The client declines a goal a care team member proposed, optionally saying why (kept as status_reason). Only the "+
-			"client may (403 for workers); only a proposed goal can be rejected (409 otherwise).",
-		"goals:write", notFound, invalid, conflict, stale, badType),
-		func(ctx context.Context, in *rejectGoalInput) (*goalOutput, error) {
-			reason := ""
-			if in.Body != nil {
-				reason = in.Body.Reason
-			}
-			g, err := optionalConditionalWrite(in.IfMatch, func(v int64) (domain.Goal, error) {
-				return s.store.RejectGoal(ctx, actorFrom(ctx), in.GoalID, v, reason)
-			})
-			if err != nil {
-				return nil, err
-			}
-			return goalOut(g), nil
-		})
-
-	handle(s.api, op(http.MethodGet, "/v1/goals/{goalId}/history", "listGoalHistory", goalTag, "List a goal's history",
-		"Who changed what and when: one entry per changed field (goal fields, steps, check-ins, linked referrals), written "+
-			"in the same transaction as the change. Oldest first unless order=desc.",
-		"goals:read", notFound, invalid),
-		func(ctx context.Context, in *subListInput) (*historyOutput, error) {
-			rows, next, err := s.store.ListGoalHistory(ctx, actorFrom(ctx), in.GoalID,
-				domain.ListFilter{Cursor: in.Cursor, Limit: in.Limit, Desc: in.Order == "desc"})
-			if err != nil {
-				return nil, err
-			}
-			return &historyOutput{Body: newPage(rows, next, historyDTO)}, nil
 		})
 }

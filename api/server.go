@@ -106,6 +106,8 @@ func (s *Server) register() {
 	s.registerClients()
 	s.registerCareTeam()
 	s.registerGoals()
+	s.registerGoalProposals()
+	s.registerGoalHistory()
 	s.registerGoalSteps()
 	s.registerGoalCheckIns()
 	s.registerConversations()
