@@ -65,3 +65,64 @@ func nullIfEmpty(s string) *string {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// goalDraft is a GoalInput checked and trimmed, ready to insert.
+type goalDraft struct {
+	title                       string
+	desc, why, category, target *string
+	strengths                   Strings
+	priority                    string
+	steps                       []StepInput
+}
+
+// draft checks a new goal's fields (the lifecycle status is checked
+// against the actor inside the transaction).
+func (in GoalInput) draft() (goalDraft, error) {
+	title, err := requiredTitle("body.title", in.Title, MaxGoalTitle)
+	if err != nil {
+		return goalDraft{}, err
+	}
+	desc, err := optText("body.description", in.Description, MaxGoalDescription)
+	if err != nil {
+		return goalDraft{}, err
+	}
+	why, err := optText("body.why_it_matters", in.WhyItMatters, MaxGoalWhy)
+	if err != nil {
+		return goalDraft{}, err
+	}
+	strengths, err := goalStrengths("body.strengths_used", in.StrengthsUsed)
+	if err != nil {
+		return goalDraft{}, err
+	}
+	category, err := optEnum("body.category", in.Category, GoalCategories())
+	if err != nil {
+		return goalDraft{}, err
+	}
+	priority := "medium"
+	if in.Priority != "" {
+		if !slices.Contains(GoalPriorities(), in.Priority) {
+			return goalDraft{}, Invalid("body.priority", "priority must be one of %s", strings.Join(GoalPriorities(), ", "))
+		}
+		priority = in.Priority
+	}
+	target, err := optDate("body.target_date", in.TargetDate)
+	if err != nil {
+		return goalDraft{}, err
+	}
+	if len(in.Steps) > MaxGoalSteps {
+		return goalDraft{}, Invalid("body.steps", "a goal can have at most %d steps", MaxGoalSteps)
+	}
+	steps := make([]StepInput, len(in.Steps))
+	for i, st := range in.Steps {
+		f := fmt.Sprintf("body.steps[%d]", i)
+		if steps[i].Title, err = requiredTitle(f+".title", st.Title, MaxStepTitle); err != nil {
+			return goalDraft{}, err
+		}
+		if _, err := optDate(f+".due_date", st.DueDate); err != nil {
+			return goalDraft{}, err
+		}
+		steps[i].DueDate = st.DueDate
+	}
+	return goalDraft{title: title, desc: desc, why: why, category: category, target: target,
+		strengths: strengths, priority: priority, steps: steps}, nil
+}

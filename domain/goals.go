@@ -3,8 +3,6 @@ package domain
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -107,52 +105,10 @@ type GoalInput struct {
 // active (or planned); a care-team worker's goal starts proposed, for the
 // client to accept or reject. Admins and others: 404.
 func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in GoalInput) (Goal, error) {
-	title, err := requiredTitle("body.title", in.Title, MaxGoalTitle)
+	d, err := in.draft()
 	if err != nil {
 		return Goal{}, err
 	}
-	desc, err := optText("body.description", in.Description, MaxGoalDescription)
-	if err != nil {
-		return Goal{}, err
-	}
-	why, err := optText("body.why_it_matters", in.WhyItMatters, MaxGoalWhy)
-	if err != nil {
-		return Goal{}, err
-	}
-	strengths, err := goalStrengths("body.strengths_used", in.StrengthsUsed)
-	if err != nil {
-		return Goal{}, err
-	}
-	category, err := optEnum("body.category", in.Category, GoalCategories())
-	if err != nil {
-		return Goal{}, err
-	}
-	priority := "medium"
-	if in.Priority != "" {
-		if !slices.Contains(GoalPriorities(), in.Priority) {
-			return Goal{}, Invalid("body.priority", "priority must be one of %s", strings.Join(GoalPriorities(), ", "))
-		}
-		priority = in.Priority
-	}
-	target, err := optDate("body.target_date", in.TargetDate)
-	if err != nil {
-		return Goal{}, err
-	}
-	if len(in.Steps) > MaxGoalSteps {
-		return Goal{}, Invalid("body.steps", "a goal can have at most %d steps", MaxGoalSteps)
-	}
-	steps := make([]StepInput, len(in.Steps))
-	for i, st := range in.Steps {
-		f := fmt.Sprintf("body.steps[%d]", i)
-		if steps[i].Title, err = requiredTitle(f+".title", st.Title, MaxStepTitle); err != nil {
-			return Goal{}, err
-		}
-		if _, err := optDate(f+".due_date", st.DueDate); err != nil {
-			return Goal{}, err
-		}
-		steps[i].DueDate = st.DueDate
-	}
-
 	var g Goal
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		var cid []uuid.UUID
@@ -175,14 +131,14 @@ func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in 
 		err = tx.Exec(`INSERT INTO goals (client_id, id, title, description, why_it_matters, strengths_used, category,
 				priority, target_date, lifecycle_status, achievement_status, created_by)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::date, ?, ?, ?)`,
-			clientID, id, title, desc, why, strengths, category, priority, target, status, achievement, a.PersonID).Error
+			clientID, id, d.title, d.desc, d.why, d.strengths, d.category, d.priority, d.target, status, achievement, a.PersonID).Error
 		if err != nil {
 			return fmt.Errorf("insert goal: %w", err)
 		}
 		changes := []FieldChange{{Field: "goal", New: map[string]any{
-			"title": title, "lifecycle_status": status, "priority": priority, "category": category,
+			"title": d.title, "lifecycle_status": status, "priority": d.priority, "category": d.category,
 		}}}
-		for i, st := range steps {
+		for i, st := range d.steps {
 			sid := newID()
 			err := tx.Exec(`INSERT INTO goal_steps (client_id, goal_id, id, title, due_date, position, created_by)
 				VALUES (?, ?, ?, ?, NULLIF(?, '')::date, ?, ?)`, clientID, id, sid, st.Title, st.DueDate, i+1, a.PersonID).Error
