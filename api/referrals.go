@@ -25,7 +25,7 @@ type Referral struct {
 	ID            uuid.UUID              `json:"id"`
 	ClientID      uuid.UUID              `json:"client_id"`
 	Service       ServiceSummary         `json:"service"`
-	GoalID        *uuid.UUID             `json:"goal_id" doc:"The client's goal this referral serves, or null"`
+	GoalID        *uuid.UUID             `json:"goal_id" nullable:"true" doc:"The client's goal this referral serves, or null"`
 	Status        string                 `json:"status" enum:"sent,acknowledged,accepted,declined,completed,cancelled" example:"sent"`
 	Note          string                 `json:"note" example:"Ask for Maria at the front desk" doc:"Shared with the client"`
 	CreatedBy     uuid.UUID              `json:"created_by"`

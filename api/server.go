@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -161,14 +162,17 @@ func op(method, path, id, tag, summary, description, scope string, errs ...int) 
 	}
 	if scope != "" {
 		o.Security = []map[string][]string{{schemeOAuth2: {scope}}, {schemeBearer: {scope}}}
-		errs = append([]int{http.StatusUnauthorized, http.StatusForbidden}, errs...)
+		// 503: the token could not be checked (the provider's keys were unreachable).
+		errs = append([]int{http.StatusUnauthorized, http.StatusForbidden}, append(errs, http.StatusServiceUnavailable)...)
 	}
 	o.Errors = append(errs, http.StatusInternalServerError)
 	return o
 }
 
-// handle registers h for o, mapping its errors in one place.
+// handle registers h for o, mapping its errors in one place and declaring
+// every status the operation can answer.
 func handle[I, O any](api huma.API, o huma.Operation, h func(context.Context, *I) (*O, error)) {
+	implicitErrors(&o, reflect.TypeFor[I]())
 	huma.Register(api, o, func(ctx context.Context, in *I) (*O, error) {
 		out, err := h(ctx, in)
 		if err != nil {
@@ -176,4 +180,5 @@ func handle[I, O any](api huma.API, o huma.Operation, h func(context.Context, *I
 		}
 		return out, nil
 	})
+	declareAlsoAnswers(api, o)
 }

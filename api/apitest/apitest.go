@@ -188,7 +188,8 @@ func (e *Env) start() {
 	for _, f := range e.opts.extend {
 		f(as)
 	}
-	e.Server = httptest.NewUnstartedServer(as.Handler())
+	// Every response is checked against the committed OpenAPI document.
+	e.Server = httptest.NewUnstartedServer(TheContract(e.t).Wrap(e.t, as.Handler()))
 	e.Server.Config.ReadTimeout, e.Server.Config.WriteTimeout = e.opts.readTimeout, e.opts.writeTimeout
 	e.Server.Start()
 	e.URL = e.Server.URL
