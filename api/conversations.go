@@ -177,11 +177,12 @@ func (s *Server) registerConversations() {
 			return &conversationsOutput{CacheControl: "private, no-store", Body: newPage(cs, next, conversationDTO)}, nil
 		})
 
-	create := idempotent(op(http.MethodPost, "/v1/conversations", "createConversation", "Messages", "Start a conversation",
+	create := Idempotent(op(http.MethodPost, "/v1/conversations", "createConversation", "Messages", "Start a conversation",
 		"A client starts a conversation with their care team (all of it, or the members listed in worker_ids); a worker starts one "+
 			"with a client on their caseload (client_id), joined by any other care-team members listed. Everyone listed must be on the "+
-			"client's care team (422 naming the entry otherwise). Participants receive conversation.created. Administrators cannot take part (403).",
-		"messages:write", http.StatusUnprocessableEntity))
+			"client's care team (422 naming the entry otherwise). Participants receive conversation.created. Administrators cannot take part (403). "+
+			"A replay (same Idempotency-Key) by someone no longer taking part is 404.",
+		"messages:write", http.StatusNotFound, http.StatusUnprocessableEntity), s.replayForConversation("", "conversation"))
 	create.DefaultStatus = http.StatusCreated
 	handle(s.api, create,
 		func(ctx context.Context, in *createConversationInput) (*conversationOutput, error) {
@@ -219,11 +220,11 @@ func (s *Server) registerConversations() {
 			return &messagesOutput{CacheControl: "private, no-store", Body: newPage(ms, next, messageDTO)}, nil
 		})
 
-	post := idempotent(op(http.MethodPost, "/v1/conversations/{conversationId}/messages", "postMessage", "Messages", "Send a message",
+	post := Idempotent(op(http.MethodPost, "/v1/conversations/{conversationId}/messages", "postMessage", "Messages", "Send a message",
 		"Sends a plain-text message (1-4000 characters). Send an Idempotency-Key when the request may be retried (phones on bad "+
 			"connections should always send one): a retry with the same key and body replays the first 201 byte for byte, so the "+
 			"message appears once. Participants receive message.created. The sender's read marker moves to their own message.",
-		"messages:write", http.StatusNotFound, http.StatusUnprocessableEntity))
+		"messages:write", http.StatusNotFound, http.StatusUnprocessableEntity), s.replayForConversation("conversationId", "message"))
 	post.DefaultStatus = http.StatusCreated
 	handle(s.api, post,
 		func(ctx context.Context, in *postMessageInput) (*messageOutput, error) {

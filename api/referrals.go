@@ -115,11 +115,11 @@ func (s *Server) registerReferrals() {
 			return &referralsOutput{Body: newPage(rows, next, referralDTO)}, nil
 		})
 
-	create := idempotent(op(http.MethodPost, "/v1/clients/{clientId}/referrals", "createReferral", "Referrals", "Refer a client to a service",
+	create := Idempotent(op(http.MethodPost, "/v1/clients/{clientId}/referrals", "createReferral", "Referrals", "Refer a client to a service",
 		"Creates a referral in status sent. The client themself or a worker on their care team may (scope goals:write); "+
 			"others get 404. The service must be active; a goal_id must be one of the client's goals (422 otherwise), and the "+
 			"referral then appears in that goal's history. Emits referral.updated to the client and care team.",
-		"goals:write", http.StatusNotFound, http.StatusUnprocessableEntity))
+		"goals:write", http.StatusNotFound, http.StatusUnprocessableEntity), s.replayForClient("referral"))
 	create.DefaultStatus = http.StatusCreated
 	handle(s.api, create, func(ctx context.Context, in *createReferralInput) (*referralOutput, error) {
 		r, err := s.store.CreateReferral(ctx, actorFrom(ctx), in.ClientID, domain.ReferralInput{
