@@ -127,8 +127,13 @@ func TestCreateConversation(t *testing.T) {
 		}
 	}
 
-	// Chosen members, with a link to a goal.
-	goal := uuid.Must(uuid.NewV7())
+	// Chosen members, with a link to one of her goals.
+	var g struct {
+		ID uuid.UUID `json:"id"`
+	}
+	e.Do(http.MethodPost, "/v1/clients/"+tm.alice.ClientID.String()+"/goals", tm.alice.Token, map[string]any{"title": "Find a flat"}).
+		Want(t, http.StatusCreated).Decode(t, &g)
+	goal := g.ID
 	one := createConversation(t, e, tm.alice, map[string]any{"worker_ids": []uuid.UUID{tm.will.PersonID},
 		"link": map[string]any{"kind": "goal", "id": goal}})
 	if got, want := participantIDs(one), sortedIDs(tm.alice.PersonID, tm.will.PersonID); !slices.Equal(got, want) {

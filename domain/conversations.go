@@ -126,47 +126,13 @@ func (s *Store) CreateConversation(ctx context.Context, a Actor, in NewConversat
 
 	var conv Conversation
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var clientID uuid.UUID
-		workers := in.WorkerIDs
-		allTeam := false
-		switch {
-		case a.Is(RoleClient) && a.ClientID != uuid.Nil && (in.ClientID == nil || *in.ClientID == a.ClientID):
-			clientID = a.ClientID
-			allTeam = len(workers) == 0
-		case a.Is(RoleWorker) && in.ClientID == nil:
-			return Invalid("body.client_id", "give the client this conversation is with")
-		case a.Is(RoleWorker):
-			// ReachCare: the client must be on the worker's caseload. A foreign
-			// and a missing client read the same, so nothing leaks.
-			if _, err := getClient(tx, a, *in.ClientID, ReachCare); err != nil {
-				if IsKind(err, KindNotFound) {
-					return Invalid("body.client_id", "no client with this id is on your caseload")
-				}
-				return err
-			}
-			clientID = *in.ClientID
-			if !containsID(workers, a.PersonID) {
-				workers = append([]uuid.UUID{a.PersonID}, workers...)
-			}
-		case in.ClientID != nil && a.Is(RoleClient):
-			return Invalid("body.client_id", "clients start conversations about themselves; leave client_id empty")
-		default:
-			return Forbidden("only a client and the workers on their care team take part in conversations")
+		clientID, workers, allTeam, err := conversationParties(tx, a, in)
+		if err != nil {
+			return err
 		}
-
-		if len(in.WorkerIDs) > 0 {
-			var missing []int
-			err := tx.Raw(`SELECT t.i FROM unnest(?::uuid[]) WITH ORDINALITY AS t(id, i)
-				WHERE NOT EXISTS (SELECT 1 FROM care_team_members m WHERE m.client_id = ? AND m.person_id = t.id)
-				ORDER BY t.i`, pgArray(uuidStrings(in.WorkerIDs)), clientID).Scan(&missing).Error
-			if err != nil {
-				return fmt.Errorf("check participants: %w", err)
-			}
-			if len(missing) > 0 {
-				return Invalid(fmt.Sprintf("body.worker_ids[%d]", missing[0]-1), "this person is not on the client's care team")
-			}
+		if err := lockLink(tx, clientID, linkKind, in.LinkID); err != nil {
+			return err
 		}
-
 		id := newID()
 		res := tx.Exec(`WITH c AS (
 				INSERT INTO conversations (client_id, id, subject, link_kind, link_id, created_by, activity_id)
@@ -202,6 +168,64 @@ func (s *Store) CreateConversation(ctx context.Context, a Actor, in NewConversat
 		return nil
 	})
 	return conv, err
+}
+
+// conversationParties decides whose conversation a new one is and which
+// workers take part (allTeam: the client's whole care team), checking that
+// the actor may start it and that everyone listed is on the care team.
+func conversationParties(tx *gorm.DB, a Actor, in NewConversation) (clientID uuid.UUID, workers []uuid.UUID, allTeam bool, err error) {
+	workers = in.WorkerIDs
+	switch {
+	case a.Is(RoleClient) && a.ClientID != uuid.Nil && (in.ClientID == nil || *in.ClientID == a.ClientID):
+		clientID = a.ClientID
+		allTeam = len(workers) == 0
+	case a.Is(RoleWorker) && in.ClientID == nil:
+		return uuid.Nil, nil, false, Invalid("body.client_id", "give the client this conversation is with")
+	case a.Is(RoleWorker):
+		// ReachCare: the client must be on the worker's caseload. A foreign
+		// and a missing client read the same, so nothing leaks.
+		if _, err := getClient(tx, a, *in.ClientID, ReachCare); err != nil {
+			if IsKind(err, KindNotFound) {
+				return uuid.Nil, nil, false, Invalid("body.client_id", "no client with this id is on your caseload")
+			}
+			return uuid.Nil, nil, false, err
+		}
+		clientID = *in.ClientID
+		if !containsID(workers, a.PersonID) {
+			workers = append([]uuid.UUID{a.PersonID}, workers...)
+		}
+	case in.ClientID != nil && a.Is(RoleClient):
+		return uuid.Nil, nil, false, Invalid("body.client_id", "clients start conversations about themselves; leave client_id empty")
+	default:
+		return uuid.Nil, nil, false, Forbidden("only a client and the workers on their care team take part in conversations")
+	}
+	if len(in.WorkerIDs) > 0 {
+		var missing []int
+		err := tx.Raw(`SELECT t.i FROM unnest(?::uuid[]) WITH ORDINALITY AS t(id, i)
+			WHERE NOT EXISTS (SELECT 1 FROM care_team_members m WHERE m.client_id = ? AND m.person_id = t.id)
+			ORDER BY t.i`, pgArray(uuidStrings(in.WorkerIDs)), clientID).Scan(&missing).Error
+		if err != nil {
+			return uuid.Nil, nil, false, fmt.Errorf("check participants: %w", err)
+		}
+		if len(missing) > 0 {
+			return uuid.Nil, nil, false, Invalid(fmt.Sprintf("body.worker_ids[%d]", missing[0]-1), "this person is not on the client's care team")
+		}
+	}
+	return clientID, workers, allTeam, nil
+}
+
+// lockLink checks that a conversation's link names a record of its client
+// (422 naming body.link.id otherwise), locking it until the conversation is
+// written.
+func lockLink(tx *gorm.DB, clientID uuid.UUID, kind *string, id *uuid.UUID) error {
+	switch {
+	case kind == nil || id == nil:
+		return nil
+	case *kind == LinkGoal:
+		return lockClientGoal(tx, clientID, *id, "body.link.id")
+	default:
+		return lockClientReferral(tx, clientID, *id, "body.link.id")
+	}
 }
 
 // ConversationEventData is the data of conversation.created.
