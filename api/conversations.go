@@ -13,7 +13,7 @@ import (
 // ConversationLink points a conversation at a goal or referral.
 type ConversationLink struct {
 	Kind string    `json:"kind" enum:"goal,referral" example:"goal" doc:"What the conversation is about"`
-	ID   uuid.UUID `json:"id" doc:"The goal's or referral's id: one of the conversation client's own"`
+	ID   uuid.UUID `json:"id" doc:"The goal's or referral's id: one of the conversation client's own (not a goal entered in error)"`
 }
 
 // ConversationParticipant is someone taking part in a conversation.
@@ -181,7 +181,7 @@ func (s *Server) registerConversations() {
 		"A client starts a conversation with their care team (all of it, or the members listed in worker_ids); a worker starts one "+
 			"with a client on their caseload (client_id), joined by any other care-team members listed. Everyone listed must be on the "+
 			"client's care team (422 naming the entry otherwise). A link must name a goal or referral of the same client (422 naming "+
-			"body.link.id otherwise). "+
+			"body.link.id otherwise); a goal entered in error is frozen and cannot be linked (409). "+
 			"Participants receive conversation.created. Administrators cannot take part (403). "+
 			"A replay (same Idempotency-Key) by someone no longer taking part is 404.",
 		"messages:write", http.StatusNotFound, http.StatusUnprocessableEntity), s.replayForConversation("", "conversation"))

@@ -64,7 +64,7 @@ func referralOut(r domain.Referral, status int) *referralOutput {
 // ReferralCreate makes a referral.
 type ReferralCreate struct {
 	ServiceID uuid.UUID  `json:"service_id" doc:"An active directory service"`
-	GoalID    *uuid.UUID `json:"goal_id,omitempty" doc:"One of the client's goals this referral serves"`
+	GoalID    *uuid.UUID `json:"goal_id,omitempty" doc:"One of the client's goals this referral serves (not one entered in error)"`
 	Note      string     `json:"note,omitempty" maxLength:"2000" example:"Ask for Maria at the front desk"`
 }
 
@@ -117,8 +117,9 @@ func (s *Server) registerReferrals() {
 
 	create := Idempotent(op(http.MethodPost, "/v1/clients/{clientId}/referrals", "createReferral", "Referrals", "Refer a client to a service",
 		"Creates a referral in status sent. The client themself or a worker on their care team may (scope goals:write); "+
-			"others get 404. The service must be active; a goal_id must be one of the client's goals (422 otherwise), and the "+
-			"referral then appears in that goal's history. Emits referral.updated to the client and care team.",
+			"others get 404. The service must be active; a goal_id must be one of the client's goals (422 otherwise) and not "+
+			"entered in error (409: such a goal is frozen), and the referral then appears in that goal's history. Emits "+
+			"referral.updated to the client and care team.",
 		"goals:write", http.StatusNotFound, http.StatusUnprocessableEntity), s.replayForClient("referral"))
 	create.DefaultStatus = http.StatusCreated
 	handle(s.api, create, func(ctx context.Context, in *createReferralInput) (*referralOutput, error) {
@@ -146,7 +147,8 @@ func (s *Server) registerReferrals() {
 		"JSON Merge Patch of status, note and goal_id. Status moves along sent -> acknowledged -> accepted | declined -> "+
 			"completed, and to cancelled from any status still in progress; any other move is 409 naming both states. "+
 			"Every status change is recorded with who and when, written to the linked goal's history as "+
-			"referral[<id>].status, and announced as referral.updated. The client and workers on their care team may "+
+			"referral[<id>].status (unless that goal was entered in error since: it is frozen), and announced as referral.updated. "+
+			"A goal_id newly linked must be one of the client's goals (422) and not entered in error (409). The client and workers on their care team may "+
 			"(scope goals:write); others get 404. Requires If-Match (missing: 428, stale: 412).",
 		"goals:write", http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity,
 		http.StatusPreconditionFailed, http.StatusPreconditionRequired),

@@ -215,8 +215,8 @@ func conversationParties(tx *gorm.DB, a Actor, in NewConversation) (clientID uui
 }
 
 // lockLink checks that a conversation's link names a record of its client
-// (422 naming body.link.id otherwise), locking it until the conversation is
-// written.
+// (422 naming body.link.id otherwise) and not a goal entered in error (409),
+// locking it until the conversation is written.
 func lockLink(tx *gorm.DB, clientID uuid.UUID, kind *string, id *uuid.UUID) error {
 	switch {
 	case kind == nil || id == nil:
