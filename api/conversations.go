@@ -199,6 +199,11 @@ func (s *Server) registerConversations() {
 			return &conversationOutput{Status: http.StatusCreated, Body: conversationDTO(c)}, nil
 		})
 
+	s.registerMessages()
+}
+
+// registerMessages wires the operations on a conversation's messages.
+func (s *Server) registerMessages() {
 	handle(s.api, op(http.MethodGet, "/v1/conversations/{conversationId}/messages", "listMessages", "Messages", "List messages",
 		"Messages of a conversation the caller takes part in, always oldest first within a page. Without before or after: the newest "+
 			"messages, and next_cursor pages to older ones. With after: the messages following that one, and next_cursor continues forward; "+
