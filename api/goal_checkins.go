@@ -69,10 +69,10 @@ func (s *Server) registerGoalCheckIns() {
 			return &checkInsOutput{Body: newPage(rows, next, checkInDTO)}, nil
 		})
 
-	addCheckIn := idempotent(op(http.MethodPost, "/v1/goals/{goalId}/check-ins", "addGoalCheckIn", goalTag, "Record a check-in",
+	addCheckIn := Idempotent(op(http.MethodPost, "/v1/goals/{goalId}/check-ins", "addGoalCheckIn", goalTag, "Record a check-in",
 		"A rating of progress 0-10 with an optional note and mood. The client rates themself; a care team member's check-in "+
 			"is recorded as theirs (author.role worker) and does not count towards latest_rating or trend. Changes the goal's version.",
-		"goals:write", notFound, invalid, conflict, tooLarge, badType))
+		"goals:write", notFound, invalid, conflict, tooLarge, badType), s.replayForGoal)
 	addCheckIn.DefaultStatus = http.StatusCreated
 	handle(s.api, addCheckIn, func(ctx context.Context, in *addCheckInInput) (*checkInOutput, error) {
 		c, err := s.store.AddCheckIn(ctx, actorFrom(ctx), in.GoalID, domain.CheckInInput{

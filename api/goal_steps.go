@@ -90,10 +90,10 @@ func (s *Server) registerGoalSteps() {
 		badType  = http.StatusUnsupportedMediaType
 	)
 
-	addStep := idempotent(op(http.MethodPost, "/v1/goals/{goalId}/steps", "addGoalStep", goalTag, "Add a step",
+	addStep := Idempotent(op(http.MethodPost, "/v1/goals/{goalId}/steps", "addGoalStep", goalTag, "Add a step",
 		"Adds a step (at the end, or at position, moving later steps down). The client and their care team may; at most "+
 			"50 steps per goal (409 beyond). Changes the goal's version.",
-		"goals:write", notFound, invalid, conflict, tooLarge, badType))
+		"goals:write", notFound, invalid, conflict, tooLarge, badType), s.replayForGoal)
 	addStep.DefaultStatus = http.StatusCreated
 	handle(s.api, addStep, func(ctx context.Context, in *addStepInput) (*stepOutput, error) {
 		st, err := s.store.AddStep(ctx, actorFrom(ctx), in.GoalID, domain.StepInput{

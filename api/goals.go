@@ -217,11 +217,11 @@ func (s *Server) registerGoals() {
 			return &goalsOutput{Body: newPage(rows, next, goalDTO)}, nil
 		})
 
-	create := idempotent(op(http.MethodPost, "/v1/clients/{clientId}/goals", "createGoal", goalTag, "Create a goal",
+	create := Idempotent(op(http.MethodPost, "/v1/clients/{clientId}/goals", "createGoal", goalTag, "Create a goal",
 		"The client writes their own goal (it starts active, or planned if they say so). A worker on the client's care team "+
 			"proposes one (it starts proposed; the client accepts or rejects it; asking for another status is 403). "+
 			"Initial steps may come with it. Anyone else gets 404.",
-		"goals:write", notFound, invalid, tooLarge, badType))
+		"goals:write", notFound, invalid, tooLarge, badType), s.replayForClient("goal"))
 	create.DefaultStatus = http.StatusCreated
 	handle(s.api, create, func(ctx context.Context, in *createGoalInput) (*goalCreatedOutput, error) {
 		b := in.Body
