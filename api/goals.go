@@ -85,8 +85,8 @@ type GoalActor struct {
 }
 
 func goalDTO(g domain.Goal) Goal {
-	steps := make([]GoalStep, len(g.Steps.V))
-	for i, s := range g.Steps.V {
+	steps := make([]GoalStep, len(g.Steps))
+	for i, s := range g.Steps {
 		steps[i] = stepDTO(s)
 	}
 	return Goal{

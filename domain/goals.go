@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"time"
 
@@ -27,7 +28,7 @@ type Goal struct {
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 	Version           int64
-	Steps             JSONValue[[]Step]
+	Steps             Steps
 	// LatestRating is the client's own most recent self-rating (worker check-ins do not count).
 	LatestRating *int
 	Trend        string
@@ -45,6 +46,17 @@ type Step struct {
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
 }
+
+// Steps are a goal's steps in order. The goal's query reads them as one JSON
+// array, which Steps scans itself, so callers use a plain slice.
+type Steps []Step
+
+// Scan implements sql.Scanner.
+func (s *Steps) Scan(src any) error { return scanJSON(src, (*[]Step)(s)) }
+
+// Value implements driver.Valuer; GORM treats a slice as one column only
+// when it is both a Scanner and a Valuer.
+func (s Steps) Value() (driver.Value, error) { return JSONValue[[]Step]{V: s}.Value() }
 
 // goalColumns reads a goal row aliased g with its steps (one JSON array) and,
 // from the rating join r, its latest rating and trend: one statement for one
