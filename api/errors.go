@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/waypoint-portal/waypoint/domain"
 )
@@ -112,22 +111,8 @@ func toHTTPError(ctx context.Context, err error) error {
 	if errors.As(err, &se) {
 		return err
 	}
-	if domain.Unavailable(err) {
-		// An outage, not a bug: tell the caller when to come back.
-		if ri := requestInfoFrom(ctx); ri != nil {
-			ri.Err = err
-		}
-		return databaseUnavailable(ctx)
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && (pgErr.Code == "22021" || pgErr.Code == "22P05") {
-		// Text PostgreSQL cannot store (a NUL character): the caller's input,
-		// refused before anything was written (the statement failed).
-		return newProblem(ctx, http.StatusUnprocessableEntity,
-			"the request contains a character that cannot be stored (U+0000 or another control character)")
-	}
-	var de *domain.Error
-	if !errors.As(err, &de) {
+	de := domain.AsError(err)
+	if de == nil {
 		if errors.Is(err, context.Canceled) {
 			// The client went away; there is nobody to answer.
 			return newProblem(ctx, 499, "request cancelled")
@@ -152,6 +137,12 @@ func toHTTPError(ctx context.Context, err error) error {
 		return newProblem(ctx, http.StatusConflict, de.Message, details...)
 	case domain.KindPreconditionRequired:
 		return newProblem(ctx, http.StatusPreconditionRequired, de.Message, details...)
+	case domain.KindUnavailable:
+		// An outage, not a bug: tell the caller when to come back.
+		if ri := requestInfoFrom(ctx); ri != nil {
+			ri.Err = err
+		}
+		return databaseUnavailable(ctx)
 	case domain.KindPreconditionFailed:
 		p := newProblem(ctx, http.StatusPreconditionFailed, de.Message, details...)
 		return huma.ErrorWithHeaders(p, http.Header{"ETag": []string{etag(de.Version)}})

@@ -236,7 +236,7 @@ func directoryError(err error) error {
 		return err
 	}
 	switch pg.Code {
-	case "23503": // foreign key
+	case pgForeignKey:
 		switch {
 		case strings.Contains(pg.ConstraintName, "organization"):
 			if pg.TableName == "organizations" {
@@ -255,9 +255,9 @@ func directoryError(err error) error {
 				return &Error{Kind: KindConflict, Message: "clients have saved this service or been referred to it; set its status to inactive or defunct instead"}
 			}
 		}
-	case "23505":
+	case pgUniqueViolation:
 		return &Error{Kind: KindConflict, Message: "an object with this id already exists"}
-	case "23514":
+	case pgCheckViolation:
 		return Invalid("body", "a value is out of range (%s)", pg.ConstraintName)
 	}
 	return err

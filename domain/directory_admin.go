@@ -222,7 +222,7 @@ func deleteVersioned(tx *gorm.DB, table, what string, id uuid.UUID, ifVersion in
 	res := tx.Exec(`DELETE FROM `+table+` WHERE id = ? AND version = ?`, id, ifVersion)
 	if res.Error != nil {
 		var pg *pgconn.PgError
-		if errors.As(res.Error, &pg) && pg.Code == "23503" {
+		if errors.As(res.Error, &pg) && pg.Code == pgForeignKey {
 			return &Error{Kind: KindConflict, Message: inUse}
 		}
 		return fmt.Errorf("delete %s: %w", what, res.Error)

@@ -16,6 +16,7 @@ const (
 	KindConflict                             // state does not allow it (e.g. illegal transition): 409
 	KindPreconditionFailed                   // stale version: 412
 	KindPreconditionRequired                 // version missing: 428
+	KindUnavailable                          // the database is unreachable or too slow; retry later: 503
 )
 
 // Error is a failure the caller can act on. Message is safe to show to users.
@@ -26,7 +27,12 @@ type Error struct {
 	Field string
 	// Version is the current version of the resource, set with KindPreconditionFailed.
 	Version int64
+	// cause is the persistence failure AsError translated, kept for the log.
+	cause error
 }
+
+// Unwrap exposes the translated failure, for logging and errors.As.
+func (e *Error) Unwrap() error { return e.cause }
 
 func (e *Error) Error() string {
 	if e.Field != "" {
