@@ -155,7 +155,7 @@ func (s *Server) registerReferrals() {
 				return nil, domain.Invalid("body.status", "status cannot be null")
 			}
 			p := domain.ReferralPatch{Status: in.Body.Status, Note: patchValue(k, "note", in.Body.Note), GoalID: patchValue(k, "goal_id", in.Body.GoalID)}
-			r, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Referral, error) {
+			r, err := conditionalWrite(in.IfMatch, func(v domain.Precondition) (domain.Referral, error) {
 				return s.store.UpdateReferral(ctx, actorFrom(ctx), in.ReferralID, v, p)
 			})
 			if err != nil {

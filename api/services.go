@@ -337,7 +337,7 @@ func (s *Server) registerServices() {
 			"Requires If-Match (missing: 428, stale: 412)."+directoryWriteRules,
 		"directory:write", http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusPreconditionFailed, http.StatusPreconditionRequired),
 		func(ctx context.Context, in *replaceServiceInput) (*serviceOutput, error) {
-			d, err := conditionalWrite(in.IfMatch, func(v int64) (domain.DirectoryService, error) {
+			d, err := conditionalWrite(in.IfMatch, func(v domain.Precondition) (domain.DirectoryService, error) {
 				return s.store.ReplaceService(ctx, actorFrom(ctx), in.ServiceID, v, in.Body.hsds())
 			})
 			if err != nil {
@@ -353,7 +353,7 @@ func (s *Server) registerServices() {
 		http.StatusPreconditionFailed, http.StatusPreconditionRequired)
 	del.DefaultStatus = http.StatusNoContent
 	handle(s.api, del, func(ctx context.Context, in *deleteServiceInput) (*struct{}, error) {
-		return nil, conditionalDo(in.IfMatch, func(v int64) error {
+		return nil, conditionalDo(in.IfMatch, func(v domain.Precondition) error {
 			return s.store.DeleteService(ctx, actorFrom(ctx), in.ServiceID, v)
 		})
 	})

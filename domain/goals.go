@@ -334,7 +334,7 @@ type goalChange struct {
 	// fromProposed limits the move to proposals (accept, reject); otherwise
 	// it may start wherever the lifecycle table allows the mover.
 	fromProposed  bool
-	ifVersion     int64
+	pre           Precondition
 	change        string // for the event: "updated", "accepted", "rejected"
 	allowSameLife bool   // lifecycle "to" equal to the current status is no change
 }
@@ -348,8 +348,8 @@ func (c *goalChange) set(col, expr string, args ...any) {
 // client scope and lifecycle table in its WHERE clause) that also returns the
 // old values, then writes one history row per changed field, all in one
 // transaction. A patch that changes nothing leaves the version alone.
-func (s *Store) UpdateGoal(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, p GoalPatch) (Goal, error) {
-	c := goalChange{ifVersion: ifVersion, change: "updated", allowSameLife: true}
+func (s *Store) UpdateGoal(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, p GoalPatch) (Goal, error) {
+	c := goalChange{pre: pre, change: "updated", allowSameLife: true}
 	if p.Title != nil {
 		t, err := requiredTitle("body.title", *p.Title, MaxGoalTitle)
 		if err != nil {
@@ -441,27 +441,27 @@ func (c *goalChange) autoAchievement() {
 }
 
 // AcceptGoal is the client accepting a proposed goal: it becomes active (or
-// accepted, agreed but not started). ifVersion may be VersionAny.
-func (s *Store) AcceptGoal(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, to string) (Goal, error) {
+// accepted, agreed but not started). pre may be AnyVersion().
+func (s *Store) AcceptGoal(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, to string) (Goal, error) {
 	if to == "" {
 		to = GoalActive
 	}
 	if !slices.Contains(GoalAcceptStatuses(), to) {
 		return Goal{}, Invalid("body.lifecycle_status", "an accepted goal becomes %s", strings.Join(GoalAcceptStatuses(), " or "))
 	}
-	c := goalChange{ifVersion: ifVersion, change: "accepted", to: to, fromProposed: true}
+	c := goalChange{pre: pre, change: "accepted", to: to, fromProposed: true}
 	c.set("lifecycle_status", "?", to)
 	c.autoAchievement()
 	return s.applyGoalChange(ctx, a, id, c)
 }
 
 // RejectGoal is the client declining a proposed goal, optionally saying why.
-func (s *Store) RejectGoal(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, reason string) (Goal, error) {
+func (s *Store) RejectGoal(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, reason string) (Goal, error) {
 	r, err := optText("body.reason", reason, MaxGoalStatusReason)
 	if err != nil {
 		return Goal{}, err
 	}
-	c := goalChange{ifVersion: ifVersion, change: "rejected", to: GoalRejected, fromProposed: true}
+	c := goalChange{pre: pre, change: "rejected", to: GoalRejected, fromProposed: true}
 	c.set("lifecycle_status", "?", GoalRejected)
 	c.set("status_reason", "?", r)
 	return s.applyGoalChange(ctx, a, id, c)
@@ -483,10 +483,8 @@ func (s *Store) applyGoalChange(ctx context.Context, a Actor, id uuid.UUID, c go
 	// and carries every condition: visibility, version, lifecycle move.
 	where := `g.id = ? AND ? AND g.lifecycle_status <> 'entered-in-error'`
 	wargs := []any{id, a.ClientScope("g.client_id", ReachCare)}
-	if c.ifVersion != VersionAny {
-		where += ` AND g.version = ?`
-		wargs = append(wargs, c.ifVersion)
-	}
+	where += ` AND ?`
+	wargs = append(wargs, c.pre.sql("g.version"))
 	if c.to != "" {
 		// The statuses this actor may move the goal from, decided in the
 		// same statement as the write (the lifecycle table, per mover).
@@ -584,7 +582,7 @@ func goalMiss(tx *gorm.DB, a Actor, id uuid.UUID, c goalChange, empty bool) erro
 			return err
 		}
 	}
-	if err := precondition(c.ifVersion, st.Version); err != nil {
+	if err := c.pre.check(st.Version); err != nil {
 		return err
 	}
 	if c.fromProposed && st.LifecycleStatus != GoalProposed {

@@ -163,7 +163,7 @@ type PersonPatch struct {
 }
 
 // UpdateMe applies a patch to the actor's own person with one conditional UPDATE.
-func (s *Store) UpdateMe(ctx context.Context, a Actor, ifVersion int64, patch PersonPatch) (Person, error) {
+func (s *Store) UpdateMe(ctx context.Context, a Actor, pre Precondition, patch PersonPatch) (Person, error) {
 	set := map[string]any{}
 	if patch.DisplayName != nil {
 		name := strings.TrimSpace(*patch.DisplayName)
@@ -175,7 +175,7 @@ func (s *Store) UpdateMe(ctx context.Context, a Actor, ifVersion int64, patch Pe
 	if patch.Pronouns != nil {
 		set["pronouns"] = strings.TrimSpace(*patch.Pronouns)
 	}
-	if err := conditionalUpdate(ctx, s.db, "people", a.PersonID, ifVersion, set, nil); err != nil {
+	if err := conditionalUpdate(ctx, s.db, "people", a.PersonID, pre, set, nil); err != nil {
 		if IsKind(err, KindNotFound) {
 			return Person{}, NotFound("person")
 		}

@@ -296,11 +296,11 @@ type ReferralPatch struct {
 	GoalID *uuid.UUID
 }
 
-// UpdateReferral applies a patch if ifVersion is current: one conditional
+// UpdateReferral applies a patch if its version satisfies pre: one conditional
 // UPDATE, then the status history, the goal history of the linked goal(s)
 // and a referral.updated event in the same transaction. A status the table
 // does not allow is 409 naming both states.
-func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, p ReferralPatch) (Referral, error) {
+func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, p ReferralPatch) (Referral, error) {
 	if p.Note != nil {
 		if err := referralNote(*p.Note); err != nil {
 			return Referral{}, err
@@ -322,12 +322,8 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, ifVer
 			return NotFound("referral")
 		}
 		c := cur[0]
-		if ifVersion == VersionMissing {
-			return &Error{Kind: KindPreconditionRequired, Field: "header.If-Match",
-				Message: "this change needs an If-Match header with the ETag you last read, so nobody's edit is lost"}
-		}
-		if ifVersion != c.Version {
-			return Stale(c.Version)
+		if err := pre.check(c.Version); err != nil {
+			return err
 		}
 		set := map[string]any{}
 		statusChanged := p.Status != nil && *p.Status != c.Status
@@ -360,7 +356,7 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, ifVer
 			}
 			return logAccess(tx, a, ActionRead, "referral", []uuid.UUID{c.ClientID}, []string{id.String()})
 		}
-		if err := conditionalUpdate(ctx, tx, "referrals", id, ifVersion, set, gorm.Expr("client_id = ?", c.ClientID)); err != nil {
+		if err := conditionalUpdate(ctx, tx, "referrals", id, pre, set, gorm.Expr("client_id = ?", c.ClientID)); err != nil {
 			return err
 		}
 		if statusChanged {
