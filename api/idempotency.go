@@ -10,8 +10,6 @@ import (
 	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
-
-	"github.com/waypoint-portal/waypoint/domain"
 )
 
 const metaIdempotent = "idempotent"
@@ -121,18 +119,12 @@ func (s *Server) idempotency(api huma.API) func(huma.Context, func(huma.Context)
 			return
 		}
 		if token == "" {
-			for name, vals := range stored.Headers.V {
-				for i, v := range vals {
-					if i == 0 {
-						ctx.SetHeader(name, v)
-					} else {
-						ctx.AppendHeader(name, v)
-					}
-				}
+			resp, err := storedResponseFrom(*stored)
+			if err != nil {
+				writeError(api, ctx, err)
+				return
 			}
-			ctx.SetHeader("Idempotent-Replayed", "true")
-			ctx.SetStatus(stored.Status)
-			_, _ = ctx.BodyWriter().Write(stored.Body)
+			resp.replay(ctx)
 			return
 		}
 		rec := &recordingContext{humaContext: huma.WithValue(ctx, idempotencyTokenKey{}, token), body: bytes.NewReader(body), headers: http.Header{}}
@@ -157,9 +149,11 @@ func (s *Server) idempotency(api huma.API) func(huma.Context, func(huma.Context)
 			return
 		}
 		rec.headers.Del("X-Request-Id")
-		if err := s.store.CompleteIdempotencyKey(bg, person, key, domain.StoredResponse{
-			Status: rec.status, Headers: domain.JSONValue[map[string][]string]{V: rec.headers}, Body: rec.buf.Bytes(),
-		}); err != nil {
+		outcome, err := storedResponse{Status: rec.status, Headers: rec.headers, Body: rec.buf.Bytes()}.outcome()
+		if err == nil {
+			err = s.store.CompleteIdempotencyKey(bg, person, key, outcome)
+		}
+		if err != nil {
 			s.log.Error("store idempotent response", "error", err.Error())
 		}
 	}
