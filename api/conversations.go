@@ -13,7 +13,7 @@ import (
 // ConversationLink points a conversation at a goal or referral.
 type ConversationLink struct {
 	Kind string    `json:"kind" rule:"conversation.link_kind" example:"goal" doc:"What the conversation is about"`
-	ID   uuid.UUID `json:"id" doc:"The goal's or referral's id"`
+	ID   uuid.UUID `json:"id" doc:"The goal's or referral's id: one of the conversation client's own (not a goal entered in error)"`
 }
 
 // ConversationParticipant is someone taking part in a conversation.
@@ -175,11 +175,16 @@ func (s *Server) registerConversations() {
 			return &conversationsOutput{Body: newPage(cs, next, conversationDTO)}, nil
 		})
 
-	handle(s.api, idempotent(op(http.MethodPost, "/v1/conversations", "createConversation", "Messages", "Start a conversation",
+	create := Idempotent(op(http.MethodPost, "/v1/conversations", "createConversation", "Messages", "Start a conversation",
 		"A client starts a conversation with their care team (all of it, or the members listed in worker_ids); a worker starts one "+
 			"with a client on their caseload (client_id), joined by any other care-team members listed. Everyone listed must be on the "+
-			"client's care team (422 naming the entry otherwise). Participants receive conversation.created. Administrators cannot take part (403).",
-		"messages:write", http.StatusUnprocessableEntity)),
+			"client's care team (422 naming the entry otherwise). A link must name a goal or referral of the same client (422 naming "+
+			"body.link.id otherwise); a goal entered in error is frozen and cannot be linked (409). "+
+			"Participants receive conversation.created. Administrators cannot take part (403). "+
+			"A replay (same Idempotency-Key) by someone no longer taking part is 404.",
+		"messages:write", http.StatusNotFound, http.StatusUnprocessableEntity), s.replayForConversation("", "conversation"))
+	create.DefaultStatus = http.StatusCreated
+	handle(s.api, create,
 		func(ctx context.Context, in *createConversationInput) (*conversationOutput, error) {
 			nc := domain.NewConversation{ClientID: in.Body.ClientID, WorkerIDs: in.Body.WorkerIDs, Subject: in.Body.Subject}
 			if in.Body.Link != nil {
@@ -192,6 +197,11 @@ func (s *Server) registerConversations() {
 			return &conversationOutput{Status: http.StatusCreated, Body: conversationDTO(c)}, nil
 		})
 
+	s.registerMessages()
+}
+
+// registerMessages wires the operations on a conversation's messages.
+func (s *Server) registerMessages() {
 	handle(s.api, op(http.MethodGet, "/v1/conversations/{conversationId}/messages", "listMessages", "Messages", "List messages",
 		"Messages of a conversation the caller takes part in, always oldest first within a page. Without before or after: the newest "+
 			"messages, and next_cursor pages to older ones. With after: the messages following that one, and next_cursor continues forward; "+
@@ -215,11 +225,13 @@ func (s *Server) registerConversations() {
 			return &messagesOutput{Body: newPage(ms, next, messageDTO)}, nil
 		})
 
-	handle(s.api, idempotent(op(http.MethodPost, "/v1/conversations/{conversationId}/messages", "postMessage", "Messages", "Send a message",
+	post := Idempotent(op(http.MethodPost, "/v1/conversations/{conversationId}/messages", "postMessage", "Messages", "Send a message",
 		"Sends a plain-text message (1-4000 characters). Send an Idempotency-Key when the request may be retried (phones on bad "+
 			"connections should always send one): a retry with the same key and body replays the first 201 byte for byte, so the "+
 			"message appears once. Participants receive message.created. The sender's read marker moves to their own message.",
-		"messages:write", http.StatusNotFound, http.StatusUnprocessableEntity)),
+		"messages:write", http.StatusNotFound, http.StatusUnprocessableEntity), s.replayForConversation("conversationId", "message"))
+	post.DefaultStatus = http.StatusCreated
+	handle(s.api, post,
 		func(ctx context.Context, in *postMessageInput) (*messageOutput, error) {
 			m, _, err := s.store.PostMessage(ctx, actorFrom(ctx), in.ConversationID, in.Body.Body, idempotencyToken(ctx))
 			if err != nil {

@@ -104,6 +104,17 @@ func accessLogCount(t *testing.T, e *apitest.Env, actor uuid.UUID, action, resou
 	return n
 }
 
+// createGoalOf creates a goal of u's own and returns its id.
+func createGoalOf(t *testing.T, e *apitest.Env, u apitest.User) uuid.UUID {
+	t.Helper()
+	var g struct {
+		ID uuid.UUID `json:"id"`
+	}
+	e.Do(http.MethodPost, "/v1/clients/"+u.ClientID.String()+"/goals", u.Token, map[string]any{"title": "Find a flat"}).
+		Want(t, http.StatusCreated).Decode(t, &g)
+	return g.ID
+}
+
 func TestCreateConversation(t *testing.T) {
 	tm := newTeam(t)
 	e := tm.e
@@ -127,8 +138,8 @@ func TestCreateConversation(t *testing.T) {
 		}
 	}
 
-	// Chosen members, with a link to a goal.
-	goal := uuid.Must(uuid.NewV7())
+	// Chosen members, with a link to one of her goals.
+	goal := createGoalOf(t, e, tm.alice)
 	one := createConversation(t, e, tm.alice, map[string]any{"worker_ids": []uuid.UUID{tm.will.PersonID},
 		"link": map[string]any{"kind": "goal", "id": goal}})
 	if got, want := participantIDs(one), sortedIDs(tm.alice.PersonID, tm.will.PersonID); !slices.Equal(got, want) {

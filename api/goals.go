@@ -347,11 +347,11 @@ func (s *Server) registerGoals() {
 			return &goalsOutput{Body: newPage(rows, next, goalDTO)}, nil
 		})
 
-	create := idempotent(op(http.MethodPost, "/v1/clients/{clientId}/goals", "createGoal", goalTag, "Create a goal",
+	create := Idempotent(op(http.MethodPost, "/v1/clients/{clientId}/goals", "createGoal", goalTag, "Create a goal",
 		"The client writes their own goal (it starts active, or planned if they say so). A worker on the client's care team "+
 			"proposes one (it starts proposed; the client accepts or rejects it; asking for another status is 403). "+
 			"Initial steps may come with it. Anyone else gets 404.",
-		"goals:write", notFound, invalid, tooLarge, badType))
+		"goals:write", notFound, invalid, tooLarge, badType), s.replayForClient("goal"))
 	create.DefaultStatus = http.StatusCreated
 	handle(s.api, create, func(ctx context.Context, in *createGoalInput) (*goalCreatedOutput, error) {
 		b := in.Body
@@ -463,10 +463,10 @@ func (s *Server) registerGoals() {
 			return &historyOutput{Body: newPage(rows, next, historyDTO)}, nil
 		})
 
-	addStep := idempotent(op(http.MethodPost, "/v1/goals/{goalId}/steps", "addGoalStep", goalTag, "Add a step",
+	addStep := Idempotent(op(http.MethodPost, "/v1/goals/{goalId}/steps", "addGoalStep", goalTag, "Add a step",
 		"Adds a step (at the end, or at position, moving later steps down). The client and their care team may; at most "+
 			"50 steps per goal (409 beyond). Changes the goal's version.",
-		"goals:write", notFound, invalid, conflict, tooLarge, badType))
+		"goals:write", notFound, invalid, conflict, tooLarge, badType), s.replayForGoal)
 	addStep.DefaultStatus = http.StatusCreated
 	handle(s.api, addStep, func(ctx context.Context, in *addStepInput) (*stepOutput, error) {
 		st, err := s.store.AddStep(ctx, actorFrom(ctx), in.GoalID, domain.StepInput{
@@ -526,10 +526,10 @@ func (s *Server) registerGoals() {
 			return &checkInsOutput{Body: newPage(rows, next, checkInDTO)}, nil
 		})
 
-	addCheckIn := idempotent(op(http.MethodPost, "/v1/goals/{goalId}/check-ins", "addGoalCheckIn", goalTag, "Record a check-in",
+	addCheckIn := Idempotent(op(http.MethodPost, "/v1/goals/{goalId}/check-ins", "addGoalCheckIn", goalTag, "Record a check-in",
 		"A rating of progress 0-10 with an optional note and mood. The client rates themself; a care team member's check-in "+
 			"is recorded as theirs (author.role worker) and does not count towards latest_rating or trend. Changes the goal's version.",
-		"goals:write", notFound, invalid, conflict, tooLarge, badType))
+		"goals:write", notFound, invalid, conflict, tooLarge, badType), s.replayForGoal)
 	addCheckIn.DefaultStatus = http.StatusCreated
 	handle(s.api, addCheckIn, func(ctx context.Context, in *addCheckInInput) (*checkInOutput, error) {
 		c, err := s.store.AddCheckIn(ctx, actorFrom(ctx), in.GoalID, domain.CheckInInput{

@@ -4,28 +4,45 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
+
+	"github.com/waypoint-portal/waypoint/domain"
 )
 
 const metaIdempotent = "idempotent"
 
-// idempotent marks a creating POST as taking an Idempotency-Key and documents
-// the header. The idempotency middleware does the work for every such operation.
-func idempotent(o huma.Operation) huma.Operation {
+// ReplayGuard runs before a stored response is replayed. A replay shows what
+// the first request created, and the caller may have lost access since: the
+// guard makes the check a fresh request would make (failing as it would) and
+// writes the replay to the access log. body is the stored response's body.
+type ReplayGuard func(ctx context.Context, hc huma.Context, body []byte) error
+
+// Idempotent marks a creating POST as taking an Idempotency-Key and documents
+// the header. The idempotency middleware does the work for every such
+// operation; guard re-authorizes its replays, so none can be marked without
+// one. (Exported for tests that register operations of their own.)
+func Idempotent(o huma.Operation, guard ReplayGuard) huma.Operation {
+	if guard == nil {
+		panic("idempotent: operation " + o.OperationID + " needs a replay guard")
+	}
 	if o.Metadata == nil {
 		o.Metadata = map[string]any{}
 	}
-	o.Metadata[metaIdempotent] = true
+	o.Metadata[metaIdempotent] = guard
 	o.Parameters = append(o.Parameters, &huma.Param{
 		Name: "Idempotency-Key", In: "header", Required: false,
 		Description: "Unique key (1-255 visible ASCII characters) that makes a retry safe: the same key and body within 24 h replay " +
 			"the first response byte for byte (with Idempotent-Replayed: true); the same key with another body is 422; " +
 			"while the first request is still running, 409. Keys are scoped to the caller. " +
+			"A replay is authorized like a fresh request (a caller who has lost access since gets the 404 or 403 a new request would) " +
+			"and is recorded in the client's access log. " +
 			"Only successful responses are kept: after an error nothing was created, and a retry with the same key runs again.",
 		Schema:  &huma.Schema{Type: "string", MinLength: ptr(1), MaxLength: ptr(255)},
 		Example: "2f1d8c1e-6b0a-4c1e-9b7e-3b8f0f6d2a11",
@@ -83,7 +100,8 @@ func validIdempotencyKey(k string) bool {
 func (s *Server) idempotency(api huma.API) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
 		key := ctx.Header("Idempotency-Key")
-		if on, _ := ctx.Operation().Metadata[metaIdempotent].(bool); !on || key == "" {
+		guard, on := ctx.Operation().Metadata[metaIdempotent].(ReplayGuard)
+		if !on || key == "" {
 			next(ctx)
 			return
 		}
@@ -119,12 +137,7 @@ func (s *Server) idempotency(api huma.API) func(huma.Context, func(huma.Context)
 			return
 		}
 		if token == "" {
-			resp, err := storedResponseFrom(*stored)
-			if err != nil {
-				writeError(api, ctx, err)
-				return
-			}
-			resp.replay(ctx)
+			replay(api, ctx, guard, stored)
 			return
 		}
 		rec := &recordingContext{humaContext: huma.WithValue(ctx, idempotencyTokenKey{}, token), body: bytes.NewReader(body), headers: http.Header{}}
@@ -159,6 +172,23 @@ func (s *Server) idempotency(api huma.API) func(huma.Context, func(huma.Context)
 	}
 }
 
+// replay answers with a stored response, once guard has authorized the
+// caller as for a fresh request (else with the error a fresh request gets).
+func replay(api huma.API, ctx huma.Context, guard ReplayGuard, saved *domain.SavedOutcome) {
+	resp, err := storedResponseFrom(*saved)
+	if err == nil {
+		err = guard(ctx.Context(), ctx, resp.Body)
+	}
+	if err != nil {
+		var se huma.StatusError
+		if errors.As(toHTTPError(ctx.Context(), err), &se) {
+			writeStatusError(api, ctx, se)
+		}
+		return
+	}
+	resp.write(ctx)
+}
+
 type idempotencyTokenKey struct{}
 
 // idempotencyToken names the Idempotency-Key claim the request runs under
@@ -182,4 +212,68 @@ func writeStatusError(api huma.API, ctx huma.Context, se huma.StatusError) {
 	ctx.SetHeader("Content-Type", ct)
 	ctx.SetStatus(se.GetStatus())
 	_ = api.Marshal(ctx.BodyWriter(), ct, se)
+}
+
+// Replay guards, one per kind of creating operation.
+
+// replayForClient guards POST /v1/clients/{clientId}/...: the client's shared
+// plans must still be within the caller's reach.
+func (s *Server) replayForClient(resource string) ReplayGuard {
+	return func(ctx context.Context, hc huma.Context, body []byte) error {
+		clientID, err := pathUUID(hc, "clientId")
+		if err != nil {
+			return err
+		}
+		return s.store.ReplayForClient(ctx, actorFrom(ctx), clientID, resource, storedID(body))
+	}
+}
+
+// replayForGoal guards POST /v1/goals/{goalId}/...: the goal must still be
+// visible to the caller.
+func (s *Server) replayForGoal(ctx context.Context, hc huma.Context, _ []byte) error {
+	goalID, err := pathUUID(hc, "goalId")
+	if err != nil {
+		return err
+	}
+	return s.store.ReplayForGoal(ctx, actorFrom(ctx), goalID)
+}
+
+// replayForConversation guards what was created in a conversation (the
+// conversation itself when param is "", else the one in path parameter
+// param): the caller must still take part.
+func (s *Server) replayForConversation(param, resource string) ReplayGuard {
+	return func(ctx context.Context, hc huma.Context, body []byte) error {
+		id := storedID(body)
+		convID, err := uuid.Parse(id)
+		if param != "" {
+			convID, err = pathUUID(hc, param)
+		}
+		if err != nil {
+			return err
+		}
+		return s.store.ReplayForConversation(ctx, actorFrom(ctx), convID, resource, id)
+	}
+}
+
+// replayForDirectory guards directory creations: the caller must still be
+// allowed to change the directory.
+func replayForDirectory(ctx context.Context, _ huma.Context, _ []byte) error {
+	return domain.CheckDirectoryWrite(actorFrom(ctx))
+}
+
+func pathUUID(hc huma.Context, name string) (uuid.UUID, error) {
+	id, err := uuid.Parse(hc.Param(name))
+	if err != nil {
+		return uuid.Nil, domain.Invalid("path."+name, "must be a UUID")
+	}
+	return id, nil
+}
+
+// storedID is the id of the resource a stored response created.
+func storedID(body []byte) string {
+	var b struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(body, &b)
+	return b.ID
 }

@@ -100,9 +100,9 @@ func (s *Server) registerLocations() {
 			return locationOut(d, http.StatusOK), nil
 		})
 
-	create := idempotent(op(http.MethodPost, "/v1/locations", "createLocation", "Directory", "Add a location",
+	create := Idempotent(op(http.MethodPost, "/v1/locations", "createLocation", "Directory", "Add a location",
 		"Adds a place where services are delivered (new UUIDv7 id); link services to it through their service_at_locations."+directoryWriteRules,
-		"directory:write", http.StatusUnprocessableEntity))
+		"directory:write", http.StatusUnprocessableEntity), replayForDirectory)
 	create.DefaultStatus = http.StatusCreated
 	handle(s.api, create, func(ctx context.Context, in *createLocationInput) (*locationOutput, error) {
 		d, err := s.store.CreateLocation(ctx, actorFrom(ctx), in.Body.hsds())

@@ -36,11 +36,10 @@ type createThingOutput struct {
 // runs and can be held open, to exercise the shared Idempotency-Key middleware.
 func thingsServer(t *testing.T, runs *atomic.Int64, hold <-chan struct{}, started chan<- struct{}) *apitest.Env {
 	return apitest.New(t, func(s *api.Server) {
-		huma.Register(s.API(), huma.Operation{
+		huma.Register(s.API(), api.Idempotent(huma.Operation{
 			OperationID: "createThing", Method: http.MethodPost, Path: "/v1/test-things", DefaultStatus: http.StatusCreated,
-			Metadata: map[string]any{"idempotent": true},
 			Security: []map[string][]string{{"bearer": {"goals:write"}}},
-		}, func(ctx context.Context, in *createThingInput) (*createThingOutput, error) {
+		}, func(context.Context, huma.Context, []byte) error { return nil }), func(ctx context.Context, in *createThingInput) (*createThingOutput, error) {
 			runs.Add(1)
 			if in.Body.Name == "slow" {
 				started <- struct{}{}

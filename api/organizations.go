@@ -100,8 +100,8 @@ func (s *Server) registerOrganizations() {
 			return organizationOut(d, http.StatusOK), nil
 		})
 
-	create := idempotent(op(http.MethodPost, "/v1/organizations", "createOrganization", "Directory", "Add an organization",
-		"Adds an organization (new UUIDv7 id)."+directoryWriteRules, "directory:write", http.StatusUnprocessableEntity))
+	create := Idempotent(op(http.MethodPost, "/v1/organizations", "createOrganization", "Directory", "Add an organization",
+		"Adds an organization (new UUIDv7 id)."+directoryWriteRules, "directory:write", http.StatusUnprocessableEntity), replayForDirectory)
 	create.DefaultStatus = http.StatusCreated
 	handle(s.api, create, func(ctx context.Context, in *createOrganizationInput) (*organizationOutput, error) {
 		d, err := s.store.CreateOrganization(ctx, actorFrom(ctx), in.Body.hsds())

@@ -25,7 +25,7 @@ type Referral struct {
 	ID            uuid.UUID              `json:"id"`
 	ClientID      uuid.UUID              `json:"client_id"`
 	Service       ServiceSummary         `json:"service"`
-	GoalID        *uuid.UUID             `json:"goal_id" doc:"The client's goal this referral serves, or null"`
+	GoalID        *uuid.UUID             `json:"goal_id" nullable:"true" doc:"The client's goal this referral serves, or null"`
 	Status        string                 `json:"status" rule:"referral.status" example:"sent"`
 	Note          string                 `json:"note" example:"Ask for Maria at the front desk" doc:"Shared with the client"`
 	CreatedBy     uuid.UUID              `json:"created_by"`
@@ -63,7 +63,7 @@ func referralOut(r domain.Referral, status int) *referralOutput {
 // ReferralCreate makes a referral.
 type ReferralCreate struct {
 	ServiceID uuid.UUID  `json:"service_id" doc:"An active directory service"`
-	GoalID    *uuid.UUID `json:"goal_id,omitempty" doc:"One of the client's goals this referral serves"`
+	GoalID    *uuid.UUID `json:"goal_id,omitempty" doc:"One of the client's goals this referral serves (not one entered in error)"`
 	Note      string     `json:"note,omitempty" rule:"referral.note" example:"Ask for Maria at the front desk"`
 }
 
@@ -114,11 +114,12 @@ func (s *Server) registerReferrals() {
 			return &referralsOutput{Body: newPage(rows, next, referralDTO)}, nil
 		})
 
-	create := idempotent(op(http.MethodPost, "/v1/clients/{clientId}/referrals", "createReferral", "Referrals", "Refer a client to a service",
+	create := Idempotent(op(http.MethodPost, "/v1/clients/{clientId}/referrals", "createReferral", "Referrals", "Refer a client to a service",
 		"Creates a referral in status sent. The client themself or a worker on their care team may (scope referrals:write); "+
-			"others get 404. The service must be active; a goal_id must be one of the client's goals (422 otherwise), and the "+
-			"referral then appears in that goal's history. Emits referral.updated to the client and care team.",
-		"referrals:write", http.StatusNotFound, http.StatusUnprocessableEntity))
+			"others get 404. The service must be active; a goal_id must be one of the client's goals (422 otherwise) and not "+
+			"entered in error (409: such a goal is frozen), and the referral then appears in that goal's history. Emits "+
+			"referral.updated to the client and care team.",
+		"referrals:write", http.StatusNotFound, http.StatusUnprocessableEntity), s.replayForClient("referral"))
 	create.DefaultStatus = http.StatusCreated
 	handle(s.api, create, func(ctx context.Context, in *createReferralInput) (*referralOutput, error) {
 		r, err := s.store.CreateReferral(ctx, actorFrom(ctx), in.ClientID, domain.ReferralInput{
@@ -145,7 +146,8 @@ func (s *Server) registerReferrals() {
 		"JSON Merge Patch of status, note and goal_id. Status moves along sent -> acknowledged -> accepted | declined -> "+
 			"completed, and to cancelled from any status still in progress; any other move is 409 naming both states. "+
 			"Every status change is recorded with who and when, written to the linked goal's history as "+
-			"referral[<id>].status, and announced as referral.updated. The client and workers on their care team may "+
+			"referral[<id>].status (unless that goal was entered in error since: it is frozen), and announced as referral.updated. "+
+			"A goal_id newly linked must be one of the client's goals (422) and not entered in error (409). The client and workers on their care team may "+
 			"(scope referrals:write); others get 404. Requires If-Match (missing: 428, stale: 412).",
 		"referrals:write", http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity,
 		http.StatusPreconditionFailed, http.StatusPreconditionRequired),

@@ -37,8 +37,8 @@ func storedResponseFrom(o domain.SavedOutcome) (storedResponse, error) {
 	return r, nil
 }
 
-// replay writes the stored response again, byte for byte, marked as a replay.
-func (r storedResponse) replay(ctx huma.Context) {
+// write answers with the stored response again, byte for byte, marked as a replay.
+func (r storedResponse) write(ctx huma.Context) {
 	for name, vals := range r.Headers {
 		for i, v := range vals {
 			if i == 0 {

@@ -76,11 +76,11 @@ func (s *Server) registerSavedServices() {
 			return &savedPageOutput{Body: newPage(rows, next, savedDTO)}, nil
 		})
 
-	handle(s.api, op(http.MethodPut, "/v1/clients/{clientId}/saved-services/{serviceId}", "saveService", "Saved services",
+	handle(s.api, alsoAnswers(op(http.MethodPut, "/v1/clients/{clientId}/saved-services/{serviceId}", "saveService", "Saved services",
 		"Save a service to a client's list",
 		"Idempotent membership (no If-Match): 201 when added, 200 when it was already there. The client and workers on "+
 			"their care team may (scope profile:write); others get 404, as does an unknown service.",
-		"profile:write", http.StatusNotFound, http.StatusUnprocessableEntity),
+		"profile:write", http.StatusNotFound, http.StatusUnprocessableEntity), http.StatusCreated),
 		func(ctx context.Context, in *SavedServicePath) (*savedOutput, error) {
 			sv, created, err := s.store.SaveService(ctx, actorFrom(ctx), in.ClientID, in.ServiceID)
 			if err != nil {

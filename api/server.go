@@ -183,7 +183,8 @@ func op(method, path, id, tag, summary, description, scope string, errs ...int) 
 	}
 	if scope != "" {
 		o.Security = []map[string][]string{{schemeOAuth2: {scope}}, {schemeBearer: {scope}}}
-		errs = append([]int{http.StatusUnauthorized, http.StatusForbidden}, errs...)
+		// 503: the token could not be checked (the provider's keys were unreachable).
+		errs = append([]int{http.StatusUnauthorized, http.StatusForbidden}, append(errs, http.StatusServiceUnavailable)...)
 	}
 	// Every operation may meet a database outage: 503 with Retry-After.
 	if !slices.Contains(errs, http.StatusServiceUnavailable) {
@@ -193,7 +194,8 @@ func op(method, path, id, tag, summary, description, scope string, errs ...int) 
 	return o
 }
 
-// handle registers h for o, mapping its errors in one place.
+// handle registers h for o, mapping its errors in one place and declaring
+// every status the operation can answer.
 func handle[I, O any](api huma.API, o huma.Operation, h func(context.Context, *I) (*O, error)) {
 	if names := idParams(reflect.TypeFor[I]()); len(names) > 0 {
 		if o.Metadata == nil {
@@ -201,6 +203,7 @@ func handle[I, O any](api huma.API, o huma.Operation, h func(context.Context, *I
 		}
 		o.Metadata[metaIDParams] = names
 	}
+	implicitErrors(&o, reflect.TypeFor[I]())
 	huma.Register(api, o, func(ctx context.Context, in *I) (*O, error) {
 		out, err := h(ctx, in)
 		if err != nil {
@@ -209,6 +212,7 @@ func handle[I, O any](api huma.API, o huma.Operation, h func(context.Context, *I
 		return out, nil
 	})
 	applyParamRules(api.OpenAPI(), o, reflect.TypeFor[I]())
+	declareAlsoAnswers(api, o)
 }
 
 // uuidText is how uuid.UUID appears in the schema: a string of format uuid.

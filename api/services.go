@@ -319,10 +319,10 @@ func (s *Server) registerServices() {
 			return serviceOut(d, http.StatusOK), nil
 		})
 
-	create := idempotent(op(http.MethodPost, "/v1/services", "createService", "Directory", "Add a service",
+	create := Idempotent(op(http.MethodPost, "/v1/services", "createService", "Directory", "Add a service",
 		"Adds a service to the directory (new UUIDv7 id). The organization, locations and taxonomy terms must exist; "+
 			"an unknown one is 422 naming the member."+directoryWriteRules,
-		"directory:write", http.StatusUnprocessableEntity))
+		"directory:write", http.StatusUnprocessableEntity), replayForDirectory)
 	create.DefaultStatus = http.StatusCreated
 	handle(s.api, create, func(ctx context.Context, in *createServiceInput) (*serviceOutput, error) {
 		d, err := s.store.CreateService(ctx, actorFrom(ctx), in.Body.hsds())

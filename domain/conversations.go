@@ -139,6 +139,9 @@ func (s *Store) CreateConversation(ctx context.Context, a Actor, in NewConversat
 		if err != nil {
 			return err
 		}
+		if err := lockLink(tx, clientID, linkKind, in.LinkID); err != nil {
+			return err
+		}
 		id := newID()
 		res := tx.Exec(`WITH c AS (
 				INSERT INTO conversations (client_id, id, subject, link_kind, link_id, created_by, activity_id)
@@ -218,6 +221,20 @@ func conversationParties(tx *gorm.DB, a Actor, in NewConversation) (clientID uui
 		}
 	}
 	return clientID, workers, allTeam, nil
+}
+
+// lockLink checks that a conversation's link names a record of its client
+// (422 naming body.link.id otherwise) and not a goal entered in error (409),
+// locking it until the conversation is written.
+func lockLink(tx *gorm.DB, clientID uuid.UUID, kind *string, id *uuid.UUID) error {
+	switch {
+	case kind == nil || id == nil:
+		return nil
+	case *kind == LinkGoal:
+		return lockClientGoal(tx, clientID, *id, "body.link.id")
+	default:
+		return lockClientReferral(tx, clientID, *id, "body.link.id")
+	}
 }
 
 // ConversationEventData is the data of conversation.created.

@@ -159,7 +159,7 @@ func (s *Store) CreateReferral(ctx context.Context, a Actor, clientID uuid.UUID,
 			return Invalid("body.service_id", "the service is %s; refer to an active service", status[0])
 		}
 		if in.GoalID != nil {
-			if err := checkClientGoal(tx, clientID, *in.GoalID); err != nil {
+			if err := lockClientGoal(tx, clientID, *in.GoalID, "body.goal_id"); err != nil {
 				return err
 			}
 		}
@@ -188,18 +188,6 @@ func (s *Store) CreateReferral(ctx context.Context, a Actor, clientID uuid.UUID,
 	return out, err
 }
 
-// checkClientGoal makes sure goalID is one of the client's goals.
-func checkClientGoal(tx *gorm.DB, clientID, goalID uuid.UUID) error {
-	var n int64
-	if err := tx.Raw(`SELECT count(*) FROM goals WHERE client_id = ? AND id = ?`, clientID, goalID).Scan(&n).Error; err != nil {
-		return fmt.Errorf("look up goal: %w", err)
-	}
-	if n == 0 {
-		return Invalid("body.goal_id", "the client has no goal with this id")
-	}
-	return nil
-}
-
 func recordReferralStatus(tx *gorm.DB, a Actor, clientID, referralID uuid.UUID, from *string, to string) error {
 	err := tx.Exec(`INSERT INTO referral_status_history (client_id, id, referral_id, from_status, to_status, changed_by, actor_role)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, clientID, newID(), referralID, from, to, a.PersonID, actorRoleFor(a, clientID)).Error
@@ -210,13 +198,14 @@ func recordReferralStatus(tx *gorm.DB, a Actor, clientID, referralID uuid.UUID, 
 }
 
 // referralGoalHistory writes a referral's status change into the linked
-// goal's history, so the goal shows the help it led to.
+// goal's history, so the goal shows the help it led to (unless the goal was
+// entered in error since: frozen, it takes no more history).
 func referralGoalHistory(tx *gorm.DB, a Actor, clientID, goalID, referralID uuid.UUID, from *string, to string) error {
 	var old any
 	if from != nil {
 		old = *from
 	}
-	return recordGoalHistory(tx, a, clientID, goalID, []FieldChange{{Field: "referral[" + referralID.String() + "].status", Old: old, New: to}})
+	return recordLinkedGoalHistory(tx, a, clientID, goalID, []FieldChange{{Field: "referral[" + referralID.String() + "].status", Old: old, New: to}})
 }
 
 func emitReferralEvent(tx *gorm.DB, r Referral) error {
@@ -336,17 +325,11 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 		if p.Note != nil {
 			set["note"] = strings.TrimSpace(*p.Note)
 		}
-		var newGoal *uuid.UUID
-		goalChanged := false
+		newGoal, goalChanged, err := referralGoalPatch(tx, c, p.GoalID)
+		if err != nil {
+			return err
+		}
 		if p.GoalID != nil {
-			if *p.GoalID != uuid.Nil {
-				if err := checkClientGoal(tx, c.ClientID, *p.GoalID); err != nil {
-					return err
-				}
-				g := *p.GoalID
-				newGoal = &g
-			}
-			goalChanged = !sameGoal(c.GoalID, newGoal)
 			set["goal_id"] = newGoal
 		}
 		if len(set) == 0 { // nothing changes: answer with the referral as it is
@@ -368,7 +351,6 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 		if err := referralGoalChanges(tx, a, c, id, p, statusChanged, goalChanged, newGoal); err != nil {
 			return err
 		}
-		var err error
 		if out, err = readReferral(tx, c.ClientID, id); err != nil {
 			return err
 		}
@@ -380,6 +362,28 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 	return out, err
 }
 
+// referralGoalPatch reads a patch's goal_id (nil: not in the patch; a
+// pointer to uuid.Nil: unlink). A goal newly linked must be the client's and
+// not entered in error; it stays locked until the change commits.
+func referralGoalPatch(tx *gorm.DB, c referralRow, patch *uuid.UUID) (newGoal *uuid.UUID, changed bool, err error) {
+	if patch == nil {
+		return nil, false, nil
+	}
+	if *patch != uuid.Nil {
+		g := *patch
+		newGoal = &g
+	}
+	if sameGoal(c.GoalID, newGoal) {
+		return newGoal, false, nil
+	}
+	if newGoal != nil {
+		if err := lockClientGoal(tx, c.ClientID, *newGoal, "body.goal_id"); err != nil {
+			return nil, false, err
+		}
+	}
+	return newGoal, true, nil
+}
+
 func sameGoal(a, b *uuid.UUID) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
@@ -389,7 +393,7 @@ func sameGoal(a, b *uuid.UUID) bool {
 
 // referralGoalChanges records a referral change in the history of the goals
 // it concerns: a status change in the linked goal; linking and unlinking in
-// the goal gained and the goal lost.
+// the goal gained and the goal lost. A goal entered in error is left as it is.
 func referralGoalChanges(tx *gorm.DB, a Actor, c referralRow, id uuid.UUID, p ReferralPatch, statusChanged, goalChanged bool, newGoal *uuid.UUID) error {
 	field := "referral[" + id.String() + "]"
 	status := c.Status
@@ -397,12 +401,12 @@ func referralGoalChanges(tx *gorm.DB, a Actor, c referralRow, id uuid.UUID, p Re
 		status = *p.Status
 	}
 	if goalChanged && c.GoalID != nil {
-		if err := recordGoalHistory(tx, a, c.ClientID, *c.GoalID, []FieldChange{{Field: field, Old: map[string]any{"status": c.Status}, New: nil}}); err != nil {
+		if err := recordLinkedGoalHistory(tx, a, c.ClientID, *c.GoalID, []FieldChange{{Field: field, Old: map[string]any{"status": c.Status}, New: nil}}); err != nil {
 			return err
 		}
 	}
 	if goalChanged && newGoal != nil {
-		return recordGoalHistory(tx, a, c.ClientID, *newGoal, []FieldChange{{Field: field, Old: nil, New: map[string]any{"status": status}}})
+		return recordLinkedGoalHistory(tx, a, c.ClientID, *newGoal, []FieldChange{{Field: field, Old: nil, New: map[string]any{"status": status}}})
 	}
 	if statusChanged && c.GoalID != nil && !goalChanged {
 		from := c.Status

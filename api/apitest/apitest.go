@@ -182,7 +182,8 @@ func (e *Env) start() {
 		e.t.Fatalf("server: %v", err)
 	}
 	e.Hub = srv.Hub
-	e.Server = httptest.NewUnstartedServer(srv.Handler())
+	// Every response is checked against the committed OpenAPI document.
+	e.Server = httptest.NewUnstartedServer(TheContract(e.t).Wrap(e.t, srv.Handler()))
 	e.Server.Config.ReadTimeout, e.Server.Config.WriteTimeout = e.opts.readTimeout, e.opts.writeTimeout
 	e.Server.Start()
 	e.URL = e.Server.URL
