@@ -111,6 +111,11 @@ func toHTTPError(ctx context.Context, err error) error {
 	if errors.As(err, &se) {
 		return err
 	}
+	var bad *badInput
+	if errors.As(err, &bad) {
+		return newProblem(ctx, http.StatusUnprocessableEntity, bad.message,
+			&huma.ErrorDetail{Message: bad.message, Location: bad.location})
+	}
 	de := domain.AsError(err)
 	if de == nil {
 		if errors.Is(err, context.Canceled) {
@@ -123,8 +128,8 @@ func toHTTPError(ctx context.Context, err error) error {
 		return newProblem(ctx, http.StatusInternalServerError, "")
 	}
 	var details []error
-	if de.Field != "" {
-		details = append(details, &huma.ErrorDetail{Message: de.Message, Location: de.Field})
+	if loc := location(de); loc != "" {
+		details = append(details, &huma.ErrorDetail{Message: de.Message, Location: loc})
 	}
 	switch de.Kind {
 	case domain.KindInvalid:
@@ -149,6 +154,37 @@ func toHTTPError(ctx context.Context, err error) error {
 	default:
 		return newProblem(ctx, http.StatusInternalServerError, "", fmt.Errorf("unmapped domain error kind %d: %w", de.Kind, err))
 	}
+}
+
+// location spells the input a domain error names as the request part that
+// carried it: body members, path and query parameters, headers.
+func location(de *domain.Error) string {
+	switch de.Source {
+	case domain.SourceContent:
+		if de.Field == "" {
+			return "body"
+		}
+		return "body." + de.Field
+	case domain.SourceTarget:
+		return "path." + de.Field
+	case domain.SourceSelection:
+		return "query." + de.Field
+	case domain.SourcePrecondition:
+		return "header.If-Match"
+	case domain.SourceRetryKey:
+		return "header.Idempotency-Key"
+	}
+	return ""
+}
+
+// badInput is a 422 for input the api itself refuses before the domain
+// sees it (a malformed id, a parameter combination), located as HTTP says.
+type badInput struct{ location, message string }
+
+func (e *badInput) Error() string { return e.message + " (" + e.location + ")" }
+
+func invalidInput(location, format string, args ...any) error {
+	return &badInput{location: location, message: fmt.Sprintf(format, args...)}
 }
 
 // retryAfterOutage is how long a caller should wait after a database outage:

@@ -264,7 +264,7 @@ func replayForDirectory(ctx context.Context, _ huma.Context, _ []byte) error {
 func pathUUID(hc huma.Context, name string) (uuid.UUID, error) {
 	id, err := uuid.Parse(hc.Param(name))
 	if err != nil {
-		return uuid.Nil, domain.Invalid("path."+name, "must be a UUID")
+		return uuid.Nil, invalidInput("path."+name, "must be a UUID")
 	}
 	return id, nil
 }

@@ -100,11 +100,11 @@ func (in *searchServicesInput) filter() (domain.SearchFilter, error) {
 		if in.Lon.Set {
 			field = "query.lat"
 		}
-		return f, domain.Invalid(field, "lat and lon go together")
+		return f, invalidInput(field, "lat and lon go together")
 	case in.RadiusKM.Set && !in.Lat.Set:
-		return f, domain.Invalid("query.lat", "radius_km needs lat and lon")
+		return f, invalidInput("query.lat", "radius_km needs lat and lon")
 	case !in.OpenNow && !in.At.IsZero():
-		return f, domain.Invalid("query.at", "at is the moment for open_now; set open_now=true")
+		return f, invalidInput("query.at", "at is the moment for open_now; set open_now=true")
 	}
 	if in.Lat.Set {
 		r := 10.0

@@ -191,7 +191,7 @@ func cleanList(in []string) Strings {
 // be stored, and a phone number on one line (a control character in it could
 // break the SMS gateway or hide digits from the worker who dials).
 func contactPatch(raw json.RawMessage) (string, error) {
-	const field = "body.contact_preferences"
+	const field = "contact_preferences"
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
 		return "", Invalid(field, "contact_preferences must be an object or null")

@@ -22,7 +22,7 @@ import (
 func invalidBody(err error) error {
 	var fe *hsds.FieldError
 	if errors.As(err, &fe) {
-		return Invalid("body."+fe.Field, "%s", fe.Message)
+		return Invalid(fe.Field, "%s", fe.Message)
 	}
 	return err
 }

@@ -43,11 +43,11 @@ func stepSnapshot(title string, due *string, position int) map[string]any {
 
 // AddStep adds a step to a goal. The client and their care team may.
 func (s *Store) AddStep(ctx context.Context, a Actor, goalID uuid.UUID, in StepInput) (Step, error) {
-	title, err := requiredTitle("body.title", in.Title, MaxStepTitle)
+	title, err := requiredTitle("title", in.Title, MaxStepTitle)
 	if err != nil {
 		return Step{}, err
 	}
-	due, err := optDate("body.due_date", in.DueDate)
+	due, err := optDate("due_date", in.DueDate)
 	if err != nil {
 		return Step{}, err
 	}
@@ -99,14 +99,14 @@ func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUI
 	var sets []string
 	var setArgs []any
 	if p.Title != nil {
-		t, err := requiredTitle("body.title", *p.Title, MaxStepTitle)
+		t, err := requiredTitle("title", *p.Title, MaxStepTitle)
 		if err != nil {
 			return Step{}, err
 		}
 		sets, setArgs = append(sets, "title = ?"), append(setArgs, t)
 	}
 	if p.DueDate != nil {
-		d, err := optDate("body.due_date", *p.DueDate)
+		d, err := optDate("due_date", *p.DueDate)
 		if err != nil {
 			return Step{}, err
 		}
@@ -121,7 +121,7 @@ func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUI
 	}
 	if p.Position != nil {
 		if *p.Position < 1 {
-			return Step{}, Invalid("body.position", "a position is 1 or more")
+			return Step{}, Invalid("position", "a position is 1 or more")
 		}
 		// Past the end means last; capping here keeps any int inside the
 		// column's integer range (a goal has at most MaxGoalSteps steps).
@@ -230,7 +230,7 @@ func stepMiss(tx *gorm.DB, clientID, goalID, stepID uuid.UUID, pre Precondition)
 		return fmt.Errorf("read step version: %w", err)
 	}
 	if len(cur) == 0 {
-		return &Error{Kind: KindNotFound, Field: "path.stepId", Message: "step not found"}
+		return &Error{Kind: KindNotFound, Source: SourceTarget, Field: "stepId", Message: "step not found"}
 	}
 	if err := pre.check(cur[0]); err != nil {
 		return err
@@ -253,7 +253,7 @@ func (s *Store) unchangedStep(ctx context.Context, a Actor, goalID, stepID uuid.
 			return fmt.Errorf("read step: %w", err)
 		}
 		if len(rows) == 0 {
-			return &Error{Kind: KindNotFound, Field: "path.stepId", Message: "step not found"}
+			return &Error{Kind: KindNotFound, Source: SourceTarget, Field: "stepId", Message: "step not found"}
 		}
 		if err := pre.check(rows[0].Version); err != nil {
 			return err

@@ -66,7 +66,7 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, personID uuid.UUID, key
 	case res.RowsAffected == 0:
 		return "", nil, Errorf(KindConflict, "this Idempotency-Key was just released; retry the request")
 	case !bytes.Equal(row.RequestHash, hash):
-		return "", nil, Invalid("header.Idempotency-Key", "this Idempotency-Key was already used for a different request; use a new key for a new request")
+		return "", nil, InvalidIn(SourceRetryKey, "", "this Idempotency-Key was already used for a different request; use a new key for a new request")
 	case row.State == "running":
 		return "", nil, Errorf(KindConflict, "a request with this Idempotency-Key is still being processed; retry shortly")
 	}

@@ -168,7 +168,7 @@ func (s *Store) UpdateMe(ctx context.Context, a Actor, pre Precondition, patch P
 	if patch.DisplayName != nil {
 		name := strings.TrimSpace(*patch.DisplayName)
 		if name == "" {
-			return Person{}, Invalid("body.display_name", "a display name cannot be blank")
+			return Person{}, Invalid("display_name", "a display name cannot be blank")
 		}
 		set["display_name"] = name
 	}

@@ -82,7 +82,7 @@ func (p Precondition) check(current int64) error {
 	case p.Matches(current):
 		return nil
 	case p.kind == preconditionMissing:
-		return &Error{Kind: KindPreconditionRequired, Field: "header.If-Match",
+		return &Error{Kind: KindPreconditionRequired, Source: SourcePrecondition,
 			Message: "this change needs an If-Match header with the ETag you last read, so nobody's edit is lost"}
 	}
 	return Stale(current)

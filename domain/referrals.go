@@ -57,14 +57,14 @@ func checkReferralTransition(from, to string) error {
 	} else {
 		msg += "; from " + from + " it can become " + strings.Join(next, ", ")
 	}
-	return &Error{Kind: KindConflict, Field: "body.status", Message: msg}
+	return &Error{Kind: KindConflict, Source: SourceContent, Field: "status", Message: msg}
 }
 
 // referralNote checks a note's length in characters, as the column's CHECK
 // counts them (not bytes: a note in Amharic or with emoji is not shorter).
 func referralNote(note string) error {
 	if utf8.RuneCountInString(note) > MaxReferralNote {
-		return Invalid("body.note", "note is longer than %d characters", MaxReferralNote)
+		return Invalid("note", "note is longer than %d characters", MaxReferralNote)
 	}
 	return nil
 }
@@ -153,13 +153,13 @@ func (s *Store) CreateReferral(ctx context.Context, a Actor, clientID uuid.UUID,
 			return fmt.Errorf("look up service: %w", err)
 		}
 		if len(status) == 0 {
-			return Invalid("body.service_id", "no service has this id")
+			return Invalid("service_id", "no service has this id")
 		}
 		if status[0] != hsds.StatusActive {
-			return Invalid("body.service_id", "the service is %s; refer to an active service", status[0])
+			return Invalid("service_id", "the service is %s; refer to an active service", status[0])
 		}
 		if in.GoalID != nil {
-			if err := lockClientGoal(tx, clientID, *in.GoalID, "body.goal_id"); err != nil {
+			if err := lockClientGoal(tx, clientID, *in.GoalID, "goal_id"); err != nil {
 				return err
 			}
 		}
@@ -296,7 +296,7 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 		}
 	}
 	if p.Status != nil && !slices.Contains(ReferralStatuses(), *p.Status) {
-		return Referral{}, Invalid("body.status", "status must be one of %s", strings.Join(ReferralStatuses(), ", "))
+		return Referral{}, Invalid("status", "status must be one of %s", strings.Join(ReferralStatuses(), ", "))
 	}
 	var out Referral
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -377,7 +377,7 @@ func referralGoalPatch(tx *gorm.DB, c referralRow, patch *uuid.UUID) (newGoal *u
 		return newGoal, false, nil
 	}
 	if newGoal != nil {
-		if err := lockClientGoal(tx, c.ClientID, *newGoal, "body.goal_id"); err != nil {
+		if err := lockClientGoal(tx, c.ClientID, *newGoal, "goal_id"); err != nil {
 			return nil, false, err
 		}
 	}
