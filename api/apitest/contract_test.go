@@ -47,9 +47,9 @@ func TestContractCheck(t *testing.T) {
 		{"method a path lacks", "DELETE", "/healthz", 405, "text/plain", "Method Not Allowed", "problem+json"},
 		{"unrouted success is exempt", "GET", "/docs", 200, "text/html", "<html></html>", ""},
 		{"ndjson records", "GET", "/v1/services?format=ndjson", 200, "application/x-ndjson",
-			`{"id":"a","name":"A","status":"active"}` + "\n" + `{"id":"b","name":"B","status":"active"}` + "\n", ""},
+			`{"id":"0190a3c2-7b1e-7c3a-9b1e-3f2a1c0d4e5a","name":"A","status":"active"}` + "\n" + `{"id":"0190a3c2-7b1e-7c3a-9b1e-3f2a1c0d4e5b","name":"B","status":"active"}` + "\n", ""},
 		{"ndjson record off the schema", "GET", "/v1/services?format=ndjson", 200, "application/x-ndjson",
-			`{"id":"a","name":"A","status":"active"}` + "\n" + `{"id":"b","status":"active"}` + "\n", "name"},
+			`{"id":"0190a3c2-7b1e-7c3a-9b1e-3f2a1c0d4e5a","name":"A","status":"active"}` + "\n" + `{"id":"0190a3c2-7b1e-7c3a-9b1e-3f2a1c0d4e5b","status":"active"}` + "\n", "name"},
 		{"event stream", "GET", "/v1/events", 200, "text/event-stream", "", ""},
 		{"event stream as json", "GET", "/v1/events", 200, "application/json", "", "application/json"},
 	}
