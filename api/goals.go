@@ -404,7 +404,7 @@ func (s *Server) registerGoals() {
 				AchievementStatus: patchValue(k, "achievement_status", b.AchievementStatus),
 				StatusReason:      patchValue(k, "status_reason", b.StatusReason),
 			}
-			g, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Goal, error) {
+			g, err := conditionalWrite(in.IfMatch, func(v domain.Precondition) (domain.Goal, error) {
 				return s.store.UpdateGoal(ctx, actorFrom(ctx), in.GoalID, v, p)
 			})
 			if err != nil {
@@ -423,7 +423,9 @@ func (s *Server) registerGoals() {
 			if in.Body != nil {
 				to = in.Body.LifecycleStatus
 			}
-			g, err := optionalConditionalWrite(in.IfMatch, func(v int64) (domain.Goal, error) { return s.store.AcceptGoal(ctx, actorFrom(ctx), in.GoalID, v, to) })
+			g, err := optionalConditionalWrite(in.IfMatch, func(v domain.Precondition) (domain.Goal, error) {
+				return s.store.AcceptGoal(ctx, actorFrom(ctx), in.GoalID, v, to)
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -439,7 +441,7 @@ func (s *Server) registerGoals() {
 			if in.Body != nil {
 				reason = in.Body.Reason
 			}
-			g, err := optionalConditionalWrite(in.IfMatch, func(v int64) (domain.Goal, error) {
+			g, err := optionalConditionalWrite(in.IfMatch, func(v domain.Precondition) (domain.Goal, error) {
 				return s.store.RejectGoal(ctx, actorFrom(ctx), in.GoalID, v, reason)
 			})
 			if err != nil {
@@ -492,7 +494,7 @@ func (s *Server) registerGoals() {
 				Done:     in.Body.Done,
 				Position: patchValue(k, "position", in.Body.Position),
 			}
-			st, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Step, error) {
+			st, err := conditionalWrite(in.IfMatch, func(v domain.Precondition) (domain.Step, error) {
 				return s.store.UpdateStep(ctx, actorFrom(ctx), in.GoalID, in.StepID, v, p)
 			})
 			if err != nil {
@@ -507,7 +509,9 @@ func (s *Server) registerGoals() {
 		"goals:write", notFound, invalid, conflict, stale, noMatch)
 	del.DefaultStatus = http.StatusNoContent
 	handle(s.api, del, func(ctx context.Context, in *deleteStepInput) (*struct{}, error) {
-		return nil, conditionalDo(in.IfMatch, func(v int64) error { return s.store.DeleteStep(ctx, actorFrom(ctx), in.GoalID, in.StepID, v) })
+		return nil, conditionalDo(in.IfMatch, func(v domain.Precondition) error {
+			return s.store.DeleteStep(ctx, actorFrom(ctx), in.GoalID, in.StepID, v)
+		})
 	})
 
 	handle(s.api, op(http.MethodGet, "/v1/goals/{goalId}/check-ins", "listGoalCheckIns", goalTag, "List a goal's check-ins",

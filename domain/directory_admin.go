@@ -22,7 +22,7 @@ import (
 func invalidBody(err error) error {
 	var fe *hsds.FieldError
 	if errors.As(err, &fe) {
-		return Invalid("body."+fe.Field, "%s", fe.Message)
+		return Invalid(fe.Field, "%s", fe.Message)
 	}
 	return err
 }
@@ -50,8 +50,8 @@ func (s *Store) CreateService(ctx context.Context, a Actor, in hsds.Service) (Di
 	return out, err
 }
 
-// ReplaceService replaces a service (PUT) if ifVersion is current.
-func (s *Store) ReplaceService(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, in hsds.Service) (DirectoryService, error) {
+// ReplaceService replaces a service (PUT) if its version satisfies pre.
+func (s *Store) ReplaceService(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, in hsds.Service) (DirectoryService, error) {
 	if err := canWriteDirectory(a); err != nil {
 		return DirectoryService{}, err
 	}
@@ -61,7 +61,7 @@ func (s *Store) ReplaceService(ctx context.Context, a Actor, id uuid.UUID, ifVer
 	}
 	var out DirectoryService
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := conditionalUpdate(ctx, tx, "services", id, ifVersion, map[string]any{"last_modified": in.LastModified}, nil); err != nil {
+		if err := conditionalUpdate(ctx, tx, "services", id, pre, map[string]any{"last_modified": in.LastModified}, nil); err != nil {
 			return renameNotFound(err, "service")
 		}
 		w := newDirWriter(tx, true, false)
@@ -76,14 +76,14 @@ func (s *Store) ReplaceService(ctx context.Context, a Actor, id uuid.UUID, ifVer
 	return out, err
 }
 
-// DeleteService removes a service if ifVersion is current. A service
+// DeleteService removes a service if its version satisfies pre. A service
 // clients were referred to stays (409): their referral history needs it.
-func (s *Store) DeleteService(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64) error {
+func (s *Store) DeleteService(ctx context.Context, a Actor, id uuid.UUID, pre Precondition) error {
 	if err := canWriteDirectory(a); err != nil {
 		return err
 	}
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		return deleteVersioned(tx, "services", "service", id, ifVersion,
+		return deleteVersioned(tx, "services", "service", id, pre,
 			"clients have been referred to this service; set its status to inactive or defunct instead")
 	})
 }
@@ -111,8 +111,8 @@ func (s *Store) CreateOrganization(ctx context.Context, a Actor, in hsds.Organiz
 }
 
 // ReplaceOrganization replaces an organization's own members (not its
-// locations or services) if ifVersion is current.
-func (s *Store) ReplaceOrganization(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, in hsds.Organization) (DirectoryOrganization, error) {
+// locations or services) if its version satisfies pre.
+func (s *Store) ReplaceOrganization(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, in hsds.Organization) (DirectoryOrganization, error) {
 	if err := canWriteDirectory(a); err != nil {
 		return DirectoryOrganization{}, err
 	}
@@ -121,7 +121,7 @@ func (s *Store) ReplaceOrganization(ctx context.Context, a Actor, id uuid.UUID, 
 		return DirectoryOrganization{}, invalidBody(err)
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := conditionalUpdate(ctx, tx, "organizations", id, ifVersion, map[string]any{}, nil); err != nil {
+		if err := conditionalUpdate(ctx, tx, "organizations", id, pre, map[string]any{}, nil); err != nil {
 			return renameNotFound(err, "organization")
 		}
 		w := newDirWriter(tx, true, false)
@@ -137,12 +137,12 @@ func (s *Store) ReplaceOrganization(ctx context.Context, a Actor, id uuid.UUID, 
 }
 
 // DeleteOrganization removes an organization that has no services or locations left.
-func (s *Store) DeleteOrganization(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64) error {
+func (s *Store) DeleteOrganization(ctx context.Context, a Actor, id uuid.UUID, pre Precondition) error {
 	if err := canWriteDirectory(a); err != nil {
 		return err
 	}
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		return deleteVersioned(tx, "organizations", "organization", id, ifVersion,
+		return deleteVersioned(tx, "organizations", "organization", id, pre,
 			"the organization still has services or locations; delete or move them first")
 	})
 }
@@ -169,9 +169,9 @@ func (s *Store) CreateLocation(ctx context.Context, a Actor, in hsds.Location) (
 	return s.GetLocation(ctx, in.ID)
 }
 
-// ReplaceLocation replaces a location if ifVersion is current; the services
+// ReplaceLocation replaces a location if its version satisfies pre; the services
 // delivered there are re-indexed (place, hours, languages) in the same transaction.
-func (s *Store) ReplaceLocation(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, in hsds.Location) (DirectoryLocation, error) {
+func (s *Store) ReplaceLocation(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, in hsds.Location) (DirectoryLocation, error) {
 	if err := canWriteDirectory(a); err != nil {
 		return DirectoryLocation{}, err
 	}
@@ -180,7 +180,7 @@ func (s *Store) ReplaceLocation(ctx context.Context, a Actor, id uuid.UUID, ifVe
 		return DirectoryLocation{}, invalidBody(err)
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := conditionalUpdate(ctx, tx, "locations", id, ifVersion, map[string]any{}, nil); err != nil {
+		if err := conditionalUpdate(ctx, tx, "locations", id, pre, map[string]any{}, nil); err != nil {
 			return renameNotFound(err, "location")
 		}
 		w := newDirWriter(tx, true, false)
@@ -196,7 +196,7 @@ func (s *Store) ReplaceLocation(ctx context.Context, a Actor, id uuid.UUID, ifVe
 }
 
 // DeleteLocation removes a location; services delivered there lose it.
-func (s *Store) DeleteLocation(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64) error {
+func (s *Store) DeleteLocation(ctx context.Context, a Actor, id uuid.UUID, pre Precondition) error {
 	if err := canWriteDirectory(a); err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func (s *Store) DeleteLocation(ctx context.Context, a Actor, id uuid.UUID, ifVer
 		if err := tx.Raw(`SELECT service_id FROM service_at_locations WHERE location_id = ?`, id).Scan(&services).Error; err != nil {
 			return fmt.Errorf("find services at location: %w", err)
 		}
-		if err := deleteVersioned(tx, "locations", "location", id, ifVersion, "the location is in use"); err != nil {
+		if err := deleteVersioned(tx, "locations", "location", id, pre, "the location is in use"); err != nil {
 			return err
 		}
 		w := newDirWriter(tx, true, true)
@@ -216,13 +216,13 @@ func (s *Store) DeleteLocation(ctx context.Context, a Actor, id uuid.UUID, ifVer
 	})
 }
 
-// deleteVersioned deletes one row if its version is ifVersion, telling
+// deleteVersioned deletes one row if its version satisfies pre, telling
 // "gone" (404), "no If-Match" (428) and "stale" (412) apart with one read.
-func deleteVersioned(tx *gorm.DB, table, what string, id uuid.UUID, ifVersion int64, inUse string) error {
-	res := tx.Exec(`DELETE FROM `+table+` WHERE id = ? AND version = ?`, id, ifVersion)
+func deleteVersioned(tx *gorm.DB, table, what string, id uuid.UUID, pre Precondition, inUse string) error {
+	res := tx.Exec(`DELETE FROM `+table+` WHERE id = ? AND ?`, id, pre.sql("version"))
 	if res.Error != nil {
 		var pg *pgconn.PgError
-		if errors.As(res.Error, &pg) && pg.Code == "23503" {
+		if errors.As(res.Error, &pg) && pg.Code == pgForeignKey {
 			return &Error{Kind: KindConflict, Message: inUse}
 		}
 		return fmt.Errorf("delete %s: %w", what, res.Error)
@@ -237,10 +237,10 @@ func deleteVersioned(tx *gorm.DB, table, what string, id uuid.UUID, ifVersion in
 	if len(current) == 0 {
 		return NotFound(what)
 	}
-	if ifVersion == VersionMissing {
-		return &Error{Kind: KindPreconditionRequired, Field: "header.If-Match",
-			Message: "this change needs an If-Match header with the ETag you last read, so nobody's edit is lost"}
+	if err := pre.check(current[0]); err != nil {
+		return err
 	}
+	// The version matches now: a concurrent change got in between.
 	return Stale(current[0])
 }
 

@@ -132,7 +132,7 @@ func (s *Store) prepareSearch(ctx context.Context, db *sql.DB, f SearchFilter) (
 			return nil, fmt.Errorf("resolve taxonomy term: %w", err)
 		}
 		if terms == "" {
-			return nil, Invalid("query.taxonomy_term_id", "no taxonomy term has this id")
+			return nil, InvalidIn(SourceSelection, "taxonomy_term_id", "no taxonomy term has this id")
 		}
 		q.where = append(q.where, "ss.taxonomy_term_ids && "+q.args.add(terms)+"::uuid[]")
 	}
@@ -167,12 +167,12 @@ func (s *Store) prepareSearch(ctx context.Context, db *sql.DB, f SearchFilter) (
 	switch sort {
 	case SortDistance:
 		if f.Near == nil {
-			return nil, Invalid("query.sort", "sort=distance needs lat, lon and radius_km")
+			return nil, InvalidIn(SourceSelection, "sort", "sort=distance needs lat, lon and radius_km")
 		}
 		q.order = "chord, name, service_id"
 	case SortRelevance:
 		if q.text == "" {
-			return nil, Invalid("query.sort", "sort=relevance needs search")
+			return nil, InvalidIn(SourceSelection, "sort", "sort=relevance needs search")
 		}
 		q.order = "rank DESC, name, service_id"
 		if f.Near != nil {
@@ -181,7 +181,7 @@ func (s *Store) prepareSearch(ctx context.Context, db *sql.DB, f SearchFilter) (
 	case SortName:
 		q.order = "name, service_id"
 	default:
-		return nil, Invalid("query.sort", "sort must be relevance, distance or name")
+		return nil, InvalidIn(SourceSelection, "sort", "sort must be relevance, distance or name")
 	}
 	return q, nil
 }
