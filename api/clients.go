@@ -152,7 +152,7 @@ func (s *Server) registerClients() {
 				PreferredLanguage:  patchValue(k, "preferred_language", in.Body.PreferredLanguage),
 				ContactPreferences: rawMember(in.RawBody, "contact_preferences"),
 			}
-			c, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Client, error) {
+			c, err := conditionalWrite(in.IfMatch, func(v domain.Precondition) (domain.Client, error) {
 				return s.store.UpdateClient(ctx, a, in.ClientID, v, patch)
 			})
 			if err != nil {

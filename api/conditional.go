@@ -59,19 +59,20 @@ func parseIfMatch(h string) ifMatch {
 	}
 }
 
-// first is the version to try first: VersionMissing without the header,
-// VersionAny for "*", the first listed version, or 0 (no resource ever has
-// it) when nothing listed can match, which answers 412 with the current ETag.
-func (m ifMatch) first() int64 {
+// first is the precondition to try first: none given without the header,
+// any version for "*", the first listed version, or version 0 (no resource
+// ever has it) when nothing listed can match, which answers 412 with the
+// current ETag.
+func (m ifMatch) first() domain.Precondition {
 	switch {
 	case !m.sent:
-		return domain.VersionMissing
+		return domain.NoVersion()
 	case m.any:
-		return domain.VersionAny
+		return domain.AnyVersion()
 	case len(m.versions) > 0:
-		return m.versions[0]
+		return domain.ExpectVersion(m.versions[0])
 	}
-	return 0
+	return domain.ExpectVersion(0)
 }
 
 func (m ifMatch) matches(v int64) bool {
@@ -95,35 +96,35 @@ const ifMatchAttempts = 3
 // write runs again with it, so "a list matches if any tag matches" holds
 // while every attempt stays a single conditional statement. A change landing
 // in between is another 412.
-func conditionalWrite[T any](h string, write func(version int64) (T, error)) (T, error) {
+func conditionalWrite[T any](h string, write func(domain.Precondition) (T, error)) (T, error) {
 	return conditionalFrom(parseIfMatch(h), write)
 }
 
 // optionalConditionalWrite is conditionalWrite where If-Match is optional:
 // absent means no precondition.
-func optionalConditionalWrite[T any](h string, write func(version int64) (T, error)) (T, error) {
+func optionalConditionalWrite[T any](h string, write func(domain.Precondition) (T, error)) (T, error) {
 	m := parseIfMatch(h)
 	if !m.sent {
-		return write(domain.VersionAny)
+		return write(domain.AnyVersion())
 	}
 	return conditionalFrom(m, write)
 }
 
-func conditionalFrom[T any](m ifMatch, write func(version int64) (T, error)) (T, error) {
-	v := m.first()
+func conditionalFrom[T any](m ifMatch, write func(domain.Precondition) (T, error)) (T, error) {
+	pre := m.first()
 	for attempt := 1; ; attempt++ {
-		out, err := write(v)
+		out, err := write(pre)
 		var de *domain.Error
 		if err == nil || attempt == ifMatchAttempts || !errors.As(err, &de) ||
-			de.Kind != domain.KindPreconditionFailed || de.Version == v || !m.matches(de.Version) {
+			de.Kind != domain.KindPreconditionFailed || pre == domain.ExpectVersion(de.Version) || !m.matches(de.Version) {
 			return out, err
 		}
-		v = de.Version
+		pre = domain.ExpectVersion(de.Version)
 	}
 }
 
 // conditionalDo is conditionalWrite for writes without a result (DELETE).
-func conditionalDo(h string, write func(version int64) error) error {
-	_, err := conditionalWrite(h, func(v int64) (struct{}, error) { return struct{}{}, write(v) })
+func conditionalDo(h string, write func(domain.Precondition) error) error {
+	_, err := conditionalWrite(h, func(v domain.Precondition) (struct{}, error) { return struct{}{}, write(v) })
 	return err
 }

@@ -155,7 +155,7 @@ func parseMessageID(field, s string) (*uuid.UUID, error) {
 	}
 	id, err := uuid.Parse(s)
 	if err != nil {
-		return nil, domain.Invalid(field, "must be a message id (UUID)")
+		return nil, invalidInput(field, "must be a message id (UUID)")
 	}
 	return &id, nil
 }

@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/waypoint-portal/waypoint/domain"
 )
@@ -112,22 +111,13 @@ func toHTTPError(ctx context.Context, err error) error {
 	if errors.As(err, &se) {
 		return err
 	}
-	if domain.Unavailable(err) {
-		// An outage, not a bug: tell the caller when to come back.
-		if ri := requestInfoFrom(ctx); ri != nil {
-			ri.Err = err
-		}
-		return databaseUnavailable(ctx)
+	var bad *badInput
+	if errors.As(err, &bad) {
+		return newProblem(ctx, http.StatusUnprocessableEntity, bad.message,
+			&huma.ErrorDetail{Message: bad.message, Location: bad.location})
 	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && (pgErr.Code == "22021" || pgErr.Code == "22P05") {
-		// Text PostgreSQL cannot store (a NUL character): the caller's input,
-		// refused before anything was written (the statement failed).
-		return newProblem(ctx, http.StatusUnprocessableEntity,
-			"the request contains a character that cannot be stored (U+0000 or another control character)")
-	}
-	var de *domain.Error
-	if !errors.As(err, &de) {
+	de := domain.AsError(err)
+	if de == nil {
 		if errors.Is(err, context.Canceled) {
 			// The client went away; there is nobody to answer.
 			return newProblem(ctx, 499, "request cancelled")
@@ -138,8 +128,8 @@ func toHTTPError(ctx context.Context, err error) error {
 		return newProblem(ctx, http.StatusInternalServerError, "")
 	}
 	var details []error
-	if de.Field != "" {
-		details = append(details, &huma.ErrorDetail{Message: de.Message, Location: de.Field})
+	if loc := location(de); loc != "" {
+		details = append(details, &huma.ErrorDetail{Message: de.Message, Location: loc})
 	}
 	switch de.Kind {
 	case domain.KindInvalid:
@@ -152,12 +142,49 @@ func toHTTPError(ctx context.Context, err error) error {
 		return newProblem(ctx, http.StatusConflict, de.Message, details...)
 	case domain.KindPreconditionRequired:
 		return newProblem(ctx, http.StatusPreconditionRequired, de.Message, details...)
+	case domain.KindUnavailable:
+		// An outage, not a bug: tell the caller when to come back.
+		if ri := requestInfoFrom(ctx); ri != nil {
+			ri.Err = err
+		}
+		return databaseUnavailable(ctx)
 	case domain.KindPreconditionFailed:
 		p := newProblem(ctx, http.StatusPreconditionFailed, de.Message, details...)
 		return huma.ErrorWithHeaders(p, http.Header{"ETag": []string{etag(de.Version)}})
 	default:
 		return newProblem(ctx, http.StatusInternalServerError, "", fmt.Errorf("unmapped domain error kind %d: %w", de.Kind, err))
 	}
+}
+
+// location spells the input a domain error names as the request part that
+// carried it: body members, path and query parameters, headers.
+func location(de *domain.Error) string {
+	switch de.Source {
+	case domain.SourceContent:
+		if de.Field == "" {
+			return "body"
+		}
+		return "body." + de.Field
+	case domain.SourceTarget:
+		return "path." + de.Field
+	case domain.SourceSelection:
+		return "query." + de.Field
+	case domain.SourcePrecondition:
+		return "header.If-Match"
+	case domain.SourceRetryKey:
+		return "header.Idempotency-Key"
+	}
+	return ""
+}
+
+// badInput is a 422 for input the api itself refuses before the domain
+// sees it (a malformed id, a parameter combination), located as HTTP says.
+type badInput struct{ location, message string }
+
+func (e *badInput) Error() string { return e.message + " (" + e.location + ")" }
+
+func invalidInput(location, format string, args ...any) error {
+	return &badInput{location: location, message: fmt.Sprintf(format, args...)}
 }
 
 // retryAfterOutage is how long a caller should wait after a database outage:

@@ -75,7 +75,9 @@ func (s *Server) registerGoalProposals() {
 			if in.Body != nil {
 				to = in.Body.LifecycleStatus
 			}
-			g, err := optionalConditionalWrite(in.IfMatch, func(v int64) (domain.Goal, error) { return s.store.AcceptGoal(ctx, actorFrom(ctx), in.GoalID, v, to) })
+			g, err := optionalConditionalWrite(in.IfMatch, func(v domain.Precondition) (domain.Goal, error) {
+				return s.store.AcceptGoal(ctx, actorFrom(ctx), in.GoalID, v, to)
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -91,7 +93,7 @@ func (s *Server) registerGoalProposals() {
 			if in.Body != nil {
 				reason = in.Body.Reason
 			}
-			g, err := optionalConditionalWrite(in.IfMatch, func(v int64) (domain.Goal, error) {
+			g, err := optionalConditionalWrite(in.IfMatch, func(v domain.Precondition) (domain.Goal, error) {
 				return s.store.RejectGoal(ctx, actorFrom(ctx), in.GoalID, v, reason)
 			})
 			if err != nil {

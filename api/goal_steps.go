@@ -121,7 +121,7 @@ func (s *Server) registerGoalSteps() {
 				Done:     in.Body.Done,
 				Position: patchValue(k, "position", in.Body.Position),
 			}
-			st, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Step, error) {
+			st, err := conditionalWrite(in.IfMatch, func(v domain.Precondition) (domain.Step, error) {
 				return s.store.UpdateStep(ctx, actorFrom(ctx), in.GoalID, in.StepID, v, p)
 			})
 			if err != nil {
@@ -136,7 +136,9 @@ func (s *Server) registerGoalSteps() {
 		"goals:write", notFound, invalid, conflict, stale, noMatch)
 	del.DefaultStatus = http.StatusNoContent
 	handle(s.api, del, func(ctx context.Context, in *deleteStepInput) (*struct{}, error) {
-		return nil, conditionalDo(in.IfMatch, func(v int64) error { return s.store.DeleteStep(ctx, actorFrom(ctx), in.GoalID, in.StepID, v) })
+		return nil, conditionalDo(in.IfMatch, func(v domain.Precondition) error {
+			return s.store.DeleteStep(ctx, actorFrom(ctx), in.GoalID, in.StepID, v)
+		})
 	})
 
 }

@@ -261,7 +261,7 @@ func (s *Server) registerGoals() {
 		"goals:write", notFound, invalid, conflict, stale, noMatch, tooLarge, badType),
 		func(ctx context.Context, in *patchGoalInput) (*goalOutput, error) {
 			p := in.Body.domain(parseMergeKeys(in.RawBody))
-			g, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Goal, error) {
+			g, err := conditionalWrite(in.IfMatch, func(v domain.Precondition) (domain.Goal, error) {
 				return s.store.UpdateGoal(ctx, actorFrom(ctx), in.GoalID, v, p)
 			})
 			if err != nil {

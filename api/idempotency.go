@@ -162,9 +162,11 @@ func (s *Server) idempotency(api huma.API) func(huma.Context, func(huma.Context)
 			return
 		}
 		rec.headers.Del("X-Request-Id")
-		if err := s.store.CompleteIdempotencyKey(bg, person, key, domain.StoredResponse{
-			Status: rec.status, Headers: domain.JSONValue[map[string][]string]{V: rec.headers}, Body: rec.buf.Bytes(),
-		}); err != nil {
+		outcome, err := storedResponse{Status: rec.status, Headers: rec.headers, Body: rec.buf.Bytes()}.outcome()
+		if err == nil {
+			err = s.store.CompleteIdempotencyKey(bg, person, key, outcome)
+		}
+		if err != nil {
 			s.log.Error("store idempotent response", "error", err.Error())
 		}
 	}
@@ -172,26 +174,19 @@ func (s *Server) idempotency(api huma.API) func(huma.Context, func(huma.Context)
 
 // replay answers with a stored response, once guard has authorized the
 // caller as for a fresh request (else with the error a fresh request gets).
-func replay(api huma.API, ctx huma.Context, guard ReplayGuard, stored *domain.StoredResponse) {
-	if err := guard(ctx.Context(), ctx, stored.Body); err != nil {
+func replay(api huma.API, ctx huma.Context, guard ReplayGuard, saved *domain.SavedOutcome) {
+	resp, err := storedResponseFrom(*saved)
+	if err == nil {
+		err = guard(ctx.Context(), ctx, resp.Body)
+	}
+	if err != nil {
 		var se huma.StatusError
 		if errors.As(toHTTPError(ctx.Context(), err), &se) {
 			writeStatusError(api, ctx, se)
 		}
 		return
 	}
-	for name, vals := range stored.Headers.V {
-		for i, v := range vals {
-			if i == 0 {
-				ctx.SetHeader(name, v)
-			} else {
-				ctx.AppendHeader(name, v)
-			}
-		}
-	}
-	ctx.SetHeader("Idempotent-Replayed", "true")
-	ctx.SetStatus(stored.Status)
-	_, _ = ctx.BodyWriter().Write(stored.Body)
+	resp.write(ctx)
 }
 
 type idempotencyTokenKey struct{}
@@ -269,7 +264,7 @@ func replayForDirectory(ctx context.Context, _ huma.Context, _ []byte) error {
 func pathUUID(hc huma.Context, name string) (uuid.UUID, error) {
 	id, err := uuid.Parse(hc.Param(name))
 	if err != nil {
-		return uuid.Nil, domain.Invalid("path."+name, "must be a UUID")
+		return uuid.Nil, invalidInput("path."+name, "must be a UUID")
 	}
 	return id, nil
 }

@@ -117,7 +117,7 @@ func (s *Server) registerLocations() {
 			"transaction (place, hours, languages). Requires If-Match."+directoryWriteRules,
 		"directory:write", http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusPreconditionFailed, http.StatusPreconditionRequired),
 		func(ctx context.Context, in *replaceLocationInput) (*locationOutput, error) {
-			d, err := conditionalWrite(in.IfMatch, func(v int64) (domain.DirectoryLocation, error) {
+			d, err := conditionalWrite(in.IfMatch, func(v domain.Precondition) (domain.DirectoryLocation, error) {
 				return s.store.ReplaceLocation(ctx, actorFrom(ctx), in.LocationID, v, in.Body.hsds())
 			})
 			if err != nil {
@@ -132,7 +132,7 @@ func (s *Server) registerLocations() {
 		http.StatusPreconditionFailed, http.StatusPreconditionRequired)
 	del.DefaultStatus = http.StatusNoContent
 	handle(s.api, del, func(ctx context.Context, in *deleteLocationInput) (*struct{}, error) {
-		return nil, conditionalDo(in.IfMatch, func(v int64) error {
+		return nil, conditionalDo(in.IfMatch, func(v domain.Precondition) error {
 			return s.store.DeleteLocation(ctx, actorFrom(ctx), in.LocationID, v)
 		})
 	})

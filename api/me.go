@@ -75,7 +75,7 @@ func (s *Server) registerMe() {
 				DisplayName: patchValue(k, "display_name", in.Body.DisplayName),
 				Pronouns:    patchValue(k, "pronouns", in.Body.Pronouns),
 			}
-			p, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Person, error) {
+			p, err := conditionalWrite(in.IfMatch, func(v domain.Precondition) (domain.Person, error) {
 				return s.store.UpdateMe(ctx, a, v, patch)
 			})
 			if err != nil {

@@ -116,7 +116,7 @@ func (s *Server) registerOrganizations() {
 			"organization's name is searchable). Requires If-Match."+directoryWriteRules,
 		"directory:write", http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusPreconditionFailed, http.StatusPreconditionRequired),
 		func(ctx context.Context, in *replaceOrganizationInput) (*organizationOutput, error) {
-			d, err := conditionalWrite(in.IfMatch, func(v int64) (domain.DirectoryOrganization, error) {
+			d, err := conditionalWrite(in.IfMatch, func(v domain.Precondition) (domain.DirectoryOrganization, error) {
 				return s.store.ReplaceOrganization(ctx, actorFrom(ctx), in.OrganizationID, v, in.Body.hsds())
 			})
 			if err != nil {
@@ -131,7 +131,7 @@ func (s *Server) registerOrganizations() {
 		http.StatusPreconditionFailed, http.StatusPreconditionRequired)
 	del.DefaultStatus = http.StatusNoContent
 	handle(s.api, del, func(ctx context.Context, in *deleteOrganizationInput) (*struct{}, error) {
-		return nil, conditionalDo(in.IfMatch, func(v int64) error {
+		return nil, conditionalDo(in.IfMatch, func(v domain.Precondition) error {
 			return s.store.DeleteOrganization(ctx, actorFrom(ctx), in.OrganizationID, v)
 		})
 	})

@@ -154,10 +154,10 @@ func (s *Server) registerReferrals() {
 		func(ctx context.Context, in *patchReferralInput) (*referralOutput, error) {
 			k := parseMergeKeys(in.RawBody)
 			if k.sent("status") && k["status"] {
-				return nil, domain.Invalid("body.status", "status cannot be null")
+				return nil, domain.Invalid("status", "status cannot be null")
 			}
 			p := domain.ReferralPatch{Status: in.Body.Status, Note: patchValue(k, "note", in.Body.Note), GoalID: patchValue(k, "goal_id", in.Body.GoalID)}
-			r, err := conditionalWrite(in.IfMatch, func(v int64) (domain.Referral, error) {
+			r, err := conditionalWrite(in.IfMatch, func(v domain.Precondition) (domain.Referral, error) {
 				return s.store.UpdateReferral(ctx, actorFrom(ctx), in.ReferralID, v, p)
 			})
 			if err != nil {

@@ -100,11 +100,11 @@ func (in *searchServicesInput) filter() (domain.SearchFilter, error) {
 		if in.Lon.Set {
 			field = "query.lat"
 		}
-		return f, domain.Invalid(field, "lat and lon go together")
+		return f, invalidInput(field, "lat and lon go together")
 	case in.RadiusKM.Set && !in.Lat.Set:
-		return f, domain.Invalid("query.lat", "radius_km needs lat and lon")
+		return f, invalidInput("query.lat", "radius_km needs lat and lon")
 	case !in.OpenNow && !in.At.IsZero():
-		return f, domain.Invalid("query.at", "at is the moment for open_now; set open_now=true")
+		return f, invalidInput("query.at", "at is the moment for open_now; set open_now=true")
 	}
 	if in.Lat.Set {
 		r := 10.0
@@ -305,7 +305,7 @@ func (s *Server) registerServices() {
 			"Requires If-Match (missing: 428, stale: 412)."+directoryWriteRules,
 		"directory:write", http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusPreconditionFailed, http.StatusPreconditionRequired),
 		func(ctx context.Context, in *replaceServiceInput) (*serviceOutput, error) {
-			d, err := conditionalWrite(in.IfMatch, func(v int64) (domain.DirectoryService, error) {
+			d, err := conditionalWrite(in.IfMatch, func(v domain.Precondition) (domain.DirectoryService, error) {
 				return s.store.ReplaceService(ctx, actorFrom(ctx), in.ServiceID, v, in.Body.hsds())
 			})
 			if err != nil {
@@ -321,7 +321,7 @@ func (s *Server) registerServices() {
 		http.StatusPreconditionFailed, http.StatusPreconditionRequired)
 	del.DefaultStatus = http.StatusNoContent
 	handle(s.api, del, func(ctx context.Context, in *deleteServiceInput) (*struct{}, error) {
-		return nil, conditionalDo(in.IfMatch, func(v int64) error {
+		return nil, conditionalDo(in.IfMatch, func(v domain.Precondition) error {
 			return s.store.DeleteService(ctx, actorFrom(ctx), in.ServiceID, v)
 		})
 	})

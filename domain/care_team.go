@@ -64,10 +64,10 @@ func (s *Store) AddCareTeamMember(ctx context.Context, a Actor, clientID, person
 			return fmt.Errorf("look up person: %w", err)
 		}
 		if len(isWorker) == 0 {
-			return &Error{Kind: KindNotFound, Field: "path.personId", Message: "person not found"}
+			return &Error{Kind: KindNotFound, Source: SourceTarget, Field: "personId", Message: "person not found"}
 		}
 		if !isWorker[0] {
-			return Invalid("path.personId", "this person does not hold the worker role; only workers can join a care team")
+			return InvalidIn(SourceTarget, "personId", "this person does not hold the worker role; only workers can join a care team")
 		}
 		var inserted []bool
 		err := tx.Raw(`INSERT INTO care_team_members (client_id, person_id, team_role, added_by)

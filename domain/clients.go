@@ -123,7 +123,7 @@ type ClientPatch struct {
 
 // UpdateClient changes a client's profile. The client and the workers on
 // their care team may; an admin can see the record but not rewrite it.
-func (s *Store) UpdateClient(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, p ClientPatch) (Client, error) {
+func (s *Store) UpdateClient(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, p ClientPatch) (Client, error) {
 	set := map[string]any{}
 	if p.Strengths != nil {
 		set["strengths"] = cleanList(*p.Strengths)
@@ -147,7 +147,7 @@ func (s *Store) UpdateClient(ctx context.Context, a Actor, id uuid.UUID, ifVersi
 	}
 	var c Client
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := conditionalUpdate(ctx, tx, "clients", id, ifVersion, set, a.ClientScope("id", ReachCare)); err != nil {
+		if err := conditionalUpdate(ctx, tx, "clients", id, pre, set, a.ClientScope("id", ReachCare)); err != nil {
 			if IsKind(err, KindNotFound) {
 				return s.forbiddenIfVisible(tx, a, id, "only the client and their care team can change this profile")
 			}
@@ -191,7 +191,7 @@ func cleanList(in []string) Strings {
 // be stored, and a phone number on one line (a control character in it could
 // break the SMS gateway or hide digits from the worker who dials).
 func contactPatch(raw json.RawMessage) (string, error) {
-	const field = "body.contact_preferences"
+	const field = "contact_preferences"
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
 		return "", Invalid(field, "contact_preferences must be an object or null")

@@ -9,29 +9,6 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// VersionMissing stands for "the caller sent no If-Match". It never matches a
-// row, and is reported (428) only after authorization, so a resource the
-// caller may not see stays 404.
-const VersionMissing int64 = -1
-
-// VersionAny stands for "no precondition": operations where If-Match is
-// optional (accepting or rejecting a proposal) pass it when none was sent.
-const VersionAny int64 = -2
-
-// precondition compares the If-Match version with the current one, for use
-// after authorization: 428 when it is missing, 412 (with the current
-// version) when it does not match, nil otherwise.
-func precondition(ifVersion, current int64) error {
-	switch {
-	case ifVersion == VersionAny || ifVersion == current:
-		return nil
-	case ifVersion == VersionMissing:
-		return &Error{Kind: KindPreconditionRequired, Field: "header.If-Match",
-			Message: "this change needs an If-Match header with the ETag you last read, so nobody's edit is lost"}
-	}
-	return Stale(current)
-}
-
 // conditionalUpdate applies set to one row of table with
 // "WHERE id = ? AND version = ?" and bumps the version. It never reads before
 // writing: on zero rows it tells "gone" from "stale" with one follow-up read.
@@ -39,7 +16,7 @@ func precondition(ifVersion, current int64) error {
 // scope is the caller's visibility condition (nil: none), checked in the
 // same statement so authorization comes before the precondition: a row the
 // actor may not see is "not found" whatever version they sent.
-func conditionalUpdate(ctx context.Context, tx *gorm.DB, table string, id uuid.UUID, ifVersion int64, set map[string]any, scope clause.Expression) error {
+func conditionalUpdate(ctx context.Context, tx *gorm.DB, table string, id uuid.UUID, pre Precondition, set map[string]any, scope clause.Expression) error {
 	upd := make(map[string]any, len(set)+2)
 	for k, v := range set {
 		upd[k] = v
@@ -49,7 +26,7 @@ func conditionalUpdate(ctx context.Context, tx *gorm.DB, table string, id uuid.U
 	if scope == nil {
 		scope = clause.Expr{SQL: "TRUE"}
 	}
-	res := tx.WithContext(ctx).Table(table).Where("id = ? AND version = ? AND ?", id, ifVersion, scope).Updates(upd)
+	res := tx.WithContext(ctx).Table(table).Where("id = ? AND ? AND ?", id, pre.sql("version"), scope).Updates(upd)
 	if res.Error != nil {
 		return fmt.Errorf("update %s: %w", table, res.Error)
 	}
@@ -64,7 +41,7 @@ func conditionalUpdate(ctx context.Context, tx *gorm.DB, table string, id uuid.U
 	if r.RowsAffected == 0 {
 		return NotFound(table)
 	}
-	if err := precondition(ifVersion, current); err != nil {
+	if err := pre.check(current); err != nil {
 		return err
 	}
 	// The version matches now: a concurrent change got in between.

@@ -113,7 +113,7 @@ type NewConversation struct {
 // client on their caseload. All participants must be on the care team.
 func (s *Store) CreateConversation(ctx context.Context, a Actor, in NewConversation) (Conversation, error) {
 	subject := strings.TrimSpace(in.Subject)
-	if err := plainText("body.subject", subject, 0, MaxConversationSubject); err != nil {
+	if err := plainText("subject", subject, 0, MaxConversationSubject); err != nil {
 		return Conversation{}, err
 	}
 	var linkKind *string
@@ -121,16 +121,16 @@ func (s *Store) CreateConversation(ctx context.Context, a Actor, in NewConversat
 	switch {
 	case in.LinkKind == "":
 		if in.LinkID != nil {
-			return Conversation{}, Invalid("body.link.kind", "give the kind of the linked item: %s", kinds)
+			return Conversation{}, Invalid("link.kind", "give the kind of the linked item: %s", kinds)
 		}
 	case slices.Contains(ConversationLinkKinds(), in.LinkKind):
 		if in.LinkID == nil {
-			return Conversation{}, Invalid("body.link.id", "give the id of the linked %s", in.LinkKind)
+			return Conversation{}, Invalid("link.id", "give the id of the linked %s", in.LinkKind)
 		}
 		k := in.LinkKind
 		linkKind = &k
 	default:
-		return Conversation{}, Invalid("body.link.kind", "must be %s", kinds)
+		return Conversation{}, Invalid("link.kind", "must be %s", kinds)
 	}
 
 	var conv Conversation
@@ -157,7 +157,7 @@ func (s *Store) CreateConversation(ctx context.Context, a Actor, in NewConversat
 			return fmt.Errorf("create conversation: %w", res.Error)
 		}
 		if res.RowsAffected < 2 {
-			return Invalid("body.worker_ids", "the client has no care team yet, so there is nobody to talk with")
+			return Invalid("worker_ids", "the client has no care team yet, so there is nobody to talk with")
 		}
 		if err := logAccess(tx, a, ActionWrite, "conversation", []uuid.UUID{clientID}, []string{id.String()}); err != nil {
 			return err
@@ -189,13 +189,13 @@ func conversationParties(tx *gorm.DB, a Actor, in NewConversation) (clientID uui
 		clientID = a.ClientID
 		allTeam = len(workers) == 0
 	case a.Is(RoleWorker) && in.ClientID == nil:
-		return uuid.Nil, nil, false, Invalid("body.client_id", "give the client this conversation is with")
+		return uuid.Nil, nil, false, Invalid("client_id", "give the client this conversation is with")
 	case a.Is(RoleWorker):
 		// ReachCare: the client must be on the worker's caseload. A foreign
 		// and a missing client read the same, so nothing leaks.
 		if _, err := getClient(tx, a, *in.ClientID, ReachCare); err != nil {
 			if IsKind(err, KindNotFound) {
-				return uuid.Nil, nil, false, Invalid("body.client_id", "no client with this id is on your caseload")
+				return uuid.Nil, nil, false, Invalid("client_id", "no client with this id is on your caseload")
 			}
 			return uuid.Nil, nil, false, err
 		}
@@ -204,7 +204,7 @@ func conversationParties(tx *gorm.DB, a Actor, in NewConversation) (clientID uui
 			workers = append([]uuid.UUID{a.PersonID}, workers...)
 		}
 	case in.ClientID != nil && a.Is(RoleClient):
-		return uuid.Nil, nil, false, Invalid("body.client_id", "clients start conversations about themselves; leave client_id empty")
+		return uuid.Nil, nil, false, Invalid("client_id", "clients start conversations about themselves; leave client_id empty")
 	default:
 		return uuid.Nil, nil, false, Forbidden("only a client and the workers on their care team take part in conversations")
 	}
@@ -217,7 +217,7 @@ func conversationParties(tx *gorm.DB, a Actor, in NewConversation) (clientID uui
 			return uuid.Nil, nil, false, fmt.Errorf("check participants: %w", err)
 		}
 		if len(missing) > 0 {
-			return uuid.Nil, nil, false, Invalid(fmt.Sprintf("body.worker_ids[%d]", missing[0]-1), "this person is not on the client's care team")
+			return uuid.Nil, nil, false, Invalid(fmt.Sprintf("worker_ids[%d]", missing[0]-1), "this person is not on the client's care team")
 		}
 	}
 	return clientID, workers, allTeam, nil
@@ -231,9 +231,9 @@ func lockLink(tx *gorm.DB, clientID uuid.UUID, kind *string, id *uuid.UUID) erro
 	case kind == nil || id == nil:
 		return nil
 	case *kind == LinkGoal:
-		return lockClientGoal(tx, clientID, *id, "body.link.id")
+		return lockClientGoal(tx, clientID, *id, "link.id")
 	default:
-		return lockClientReferral(tx, clientID, *id, "body.link.id")
+		return lockClientReferral(tx, clientID, *id, "link.id")
 	}
 }
 

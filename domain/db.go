@@ -112,7 +112,7 @@ func EnsureDatabase(ctx context.Context, dbURL string) error {
 	case err == nil:
 		return nil
 	case pgCode(err) == "42P04", // duplicate_database: created by another process in the meantime
-		pgCode(err) == "23505": // unique violation on pg_database: the same race, caught a step later
+		pgCode(err) == pgUniqueViolation: // unique violation on pg_database: the same race, caught a step later
 		return nil
 	}
 	return fmt.Errorf("create database %q: %w", name, err)
@@ -126,15 +126,6 @@ func connectError(name, host string, err error) error {
 		err = errors.Unwrap(ce)
 	}
 	return fmt.Errorf("cannot connect to database %q on %s: %w", name, host, err)
-}
-
-// pgCode is the SQLSTATE of err, or "" when it is not a PostgreSQL error.
-func pgCode(err error) string {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return pgErr.Code
-	}
-	return ""
 }
 
 // Unavailable reports whether err means the database could not be reached or

@@ -236,29 +236,29 @@ func directoryError(err error) error {
 		return err
 	}
 	switch pg.Code {
-	case "23503": // foreign key
+	case pgForeignKey:
 		switch {
 		case strings.Contains(pg.ConstraintName, "organization"):
 			if pg.TableName == "organizations" {
 				return &Error{Kind: KindConflict, Message: "the organization still has services or locations; delete or move them first"}
 			}
-			return Invalid("body.organization_id", "no organization has this id")
+			return Invalid("organization_id", "no organization has this id")
 		case strings.Contains(pg.ConstraintName, "location"):
 			if pg.TableName == "locations" {
 				return &Error{Kind: KindConflict, Message: "the location is in use"}
 			}
-			return Invalid("body.service_at_locations", "a location_id names no location")
+			return Invalid("service_at_locations", "a location_id names no location")
 		case strings.Contains(pg.ConstraintName, "taxonomy_term"):
-			return Invalid("body.attributes", "a taxonomy_term_id names no taxonomy term")
+			return Invalid("attributes", "a taxonomy_term_id names no taxonomy term")
 		case strings.Contains(pg.ConstraintName, "service"):
 			if pg.TableName == "services" {
 				return &Error{Kind: KindConflict, Message: "clients have saved this service or been referred to it; set its status to inactive or defunct instead"}
 			}
 		}
-	case "23505":
+	case pgUniqueViolation:
 		return &Error{Kind: KindConflict, Message: "an object with this id already exists"}
-	case "23514":
-		return Invalid("body", "a value is out of range (%s)", pg.ConstraintName)
+	case pgCheckViolation:
+		return Invalid("", "a value is out of range (%s)", pg.ConstraintName)
 	}
 	return err
 }

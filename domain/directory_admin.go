@@ -22,7 +22,7 @@ import (
 func invalidBody(err error) error {
 	var fe *hsds.FieldError
 	if errors.As(err, &fe) {
-		return Invalid("body."+fe.Field, "%s", fe.Message)
+		return Invalid(fe.Field, "%s", fe.Message)
 	}
 	return err
 }
@@ -68,11 +68,11 @@ func locationKind() dirKind[hsds.Location] {
 	}
 }
 
-// putDirectory creates (with a new id) or replaces (id, if ifVersion is
-// current) one directory object in one transaction that also rebuilds the
+// putDirectory creates (with a new id) or replaces (id, if its version
+// satisfies pre) one directory object in one transaction that also rebuilds the
 // search rows it affects. read, when set, reads the result inside that
 // transaction. It returns the object's id.
-func putDirectory[T any](ctx context.Context, s *Store, a Actor, k dirKind[T], replace bool, id uuid.UUID, ifVersion int64, in T,
+func putDirectory[T any](ctx context.Context, s *Store, a Actor, k dirKind[T], replace bool, id uuid.UUID, pre Precondition, in T,
 	read func(tx *gorm.DB, id uuid.UUID) error) (uuid.UUID, error) {
 	if err := canWriteDirectory(a); err != nil {
 		return uuid.Nil, err
@@ -86,7 +86,7 @@ func putDirectory[T any](ctx context.Context, s *Store, a Actor, k dirKind[T], r
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if replace {
-			if err := conditionalUpdate(ctx, tx, k.table, id, ifVersion, k.set(&in), nil); err != nil {
+			if err := conditionalUpdate(ctx, tx, k.table, id, pre, k.set(&in), nil); err != nil {
 				return renameNotFound(err, k.what)
 			}
 		}
@@ -105,14 +105,14 @@ func putDirectory[T any](ctx context.Context, s *Store, a Actor, k dirKind[T], r
 	return id, err
 }
 
-// deleteDirectory removes one directory object if ifVersion is current;
+// deleteDirectory removes one directory object if its version satisfies pre;
 // inUse explains the 409 when other rows still need it.
-func (s *Store) deleteDirectory(ctx context.Context, a Actor, table, what string, id uuid.UUID, ifVersion int64, inUse string) error {
+func (s *Store) deleteDirectory(ctx context.Context, a Actor, table, what string, id uuid.UUID, pre Precondition, inUse string) error {
 	if err := canWriteDirectory(a); err != nil {
 		return err
 	}
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		return deleteVersioned(tx, table, what, id, ifVersion, inUse)
+		return deleteVersioned(tx, table, what, id, pre, inUse)
 	})
 }
 
@@ -126,27 +126,27 @@ func readService(out *DirectoryService) func(tx *gorm.DB, id uuid.UUID) error {
 // CreateService adds a service with a new id.
 func (s *Store) CreateService(ctx context.Context, a Actor, in hsds.Service) (DirectoryService, error) {
 	var out DirectoryService
-	_, err := putDirectory(ctx, s, a, serviceKind(), false, uuid.Nil, 0, in, readService(&out))
+	_, err := putDirectory(ctx, s, a, serviceKind(), false, uuid.Nil, AnyVersion(), in, readService(&out))
 	return out, err
 }
 
-// ReplaceService replaces a service (PUT) if ifVersion is current.
-func (s *Store) ReplaceService(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, in hsds.Service) (DirectoryService, error) {
+// ReplaceService replaces a service (PUT) if its version satisfies pre.
+func (s *Store) ReplaceService(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, in hsds.Service) (DirectoryService, error) {
 	var out DirectoryService
-	_, err := putDirectory(ctx, s, a, serviceKind(), true, id, ifVersion, in, readService(&out))
+	_, err := putDirectory(ctx, s, a, serviceKind(), true, id, pre, in, readService(&out))
 	return out, err
 }
 
-// DeleteService removes a service if ifVersion is current. A service
+// DeleteService removes a service if its version satisfies pre. A service
 // clients were referred to stays (409): their referral history needs it.
-func (s *Store) DeleteService(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64) error {
-	return s.deleteDirectory(ctx, a, "services", "service", id, ifVersion,
+func (s *Store) DeleteService(ctx context.Context, a Actor, id uuid.UUID, pre Precondition) error {
+	return s.deleteDirectory(ctx, a, "services", "service", id, pre,
 		"clients have been referred to this service; set its status to inactive or defunct instead")
 }
 
 // CreateOrganization adds an organization with a new id.
 func (s *Store) CreateOrganization(ctx context.Context, a Actor, in hsds.Organization) (DirectoryOrganization, error) {
-	id, err := putDirectory(ctx, s, a, organizationKind(), false, uuid.Nil, 0, in, nil)
+	id, err := putDirectory(ctx, s, a, organizationKind(), false, uuid.Nil, AnyVersion(), in, nil)
 	if err != nil {
 		return DirectoryOrganization{}, err
 	}
@@ -154,9 +154,9 @@ func (s *Store) CreateOrganization(ctx context.Context, a Actor, in hsds.Organiz
 }
 
 // ReplaceOrganization replaces an organization's own members (not its
-// locations or services) if ifVersion is current.
-func (s *Store) ReplaceOrganization(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, in hsds.Organization) (DirectoryOrganization, error) {
-	id, err := putDirectory(ctx, s, a, organizationKind(), true, id, ifVersion, in, nil)
+// locations or services) if its version satisfies pre.
+func (s *Store) ReplaceOrganization(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, in hsds.Organization) (DirectoryOrganization, error) {
+	id, err := putDirectory(ctx, s, a, organizationKind(), true, id, pre, in, nil)
 	if err != nil {
 		return DirectoryOrganization{}, err
 	}
@@ -164,24 +164,24 @@ func (s *Store) ReplaceOrganization(ctx context.Context, a Actor, id uuid.UUID, 
 }
 
 // DeleteOrganization removes an organization that has no services or locations left.
-func (s *Store) DeleteOrganization(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64) error {
-	return s.deleteDirectory(ctx, a, "organizations", "organization", id, ifVersion,
+func (s *Store) DeleteOrganization(ctx context.Context, a Actor, id uuid.UUID, pre Precondition) error {
+	return s.deleteDirectory(ctx, a, "organizations", "organization", id, pre,
 		"the organization still has services or locations; delete or move them first")
 }
 
 // CreateLocation adds a location with a new id.
 func (s *Store) CreateLocation(ctx context.Context, a Actor, in hsds.Location) (DirectoryLocation, error) {
-	id, err := putDirectory(ctx, s, a, locationKind(), false, uuid.Nil, 0, in, nil)
+	id, err := putDirectory(ctx, s, a, locationKind(), false, uuid.Nil, AnyVersion(), in, nil)
 	if err != nil {
 		return DirectoryLocation{}, err
 	}
 	return s.GetLocation(ctx, id)
 }
 
-// ReplaceLocation replaces a location if ifVersion is current; the services
+// ReplaceLocation replaces a location if its version satisfies pre; the services
 // delivered there are re-indexed (place, hours, languages) in the same transaction.
-func (s *Store) ReplaceLocation(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, in hsds.Location) (DirectoryLocation, error) {
-	id, err := putDirectory(ctx, s, a, locationKind(), true, id, ifVersion, in, nil)
+func (s *Store) ReplaceLocation(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, in hsds.Location) (DirectoryLocation, error) {
+	id, err := putDirectory(ctx, s, a, locationKind(), true, id, pre, in, nil)
 	if err != nil {
 		return DirectoryLocation{}, err
 	}
@@ -189,7 +189,7 @@ func (s *Store) ReplaceLocation(ctx context.Context, a Actor, id uuid.UUID, ifVe
 }
 
 // DeleteLocation removes a location; services delivered there lose it.
-func (s *Store) DeleteLocation(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64) error {
+func (s *Store) DeleteLocation(ctx context.Context, a Actor, id uuid.UUID, pre Precondition) error {
 	if err := canWriteDirectory(a); err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func (s *Store) DeleteLocation(ctx context.Context, a Actor, id uuid.UUID, ifVer
 		if err := tx.Raw(`SELECT service_id FROM service_at_locations WHERE location_id = ?`, id).Scan(&services).Error; err != nil {
 			return fmt.Errorf("find services at location: %w", err)
 		}
-		if err := deleteVersioned(tx, "locations", "location", id, ifVersion, "the location is in use"); err != nil {
+		if err := deleteVersioned(tx, "locations", "location", id, pre, "the location is in use"); err != nil {
 			return err
 		}
 		w := newDirWriter(tx, true, true)
@@ -209,13 +209,13 @@ func (s *Store) DeleteLocation(ctx context.Context, a Actor, id uuid.UUID, ifVer
 	})
 }
 
-// deleteVersioned deletes one row if its version is ifVersion, telling
+// deleteVersioned deletes one row if its version satisfies pre, telling
 // "gone" (404), "no If-Match" (428) and "stale" (412) apart with one read.
-func deleteVersioned(tx *gorm.DB, table, what string, id uuid.UUID, ifVersion int64, inUse string) error {
-	res := tx.Exec(`DELETE FROM `+table+` WHERE id = ? AND version = ?`, id, ifVersion)
+func deleteVersioned(tx *gorm.DB, table, what string, id uuid.UUID, pre Precondition, inUse string) error {
+	res := tx.Exec(`DELETE FROM `+table+` WHERE id = ? AND ?`, id, pre.sql("version"))
 	if res.Error != nil {
 		var pg *pgconn.PgError
-		if errors.As(res.Error, &pg) && pg.Code == "23503" {
+		if errors.As(res.Error, &pg) && pg.Code == pgForeignKey {
 			return &Error{Kind: KindConflict, Message: inUse}
 		}
 		return fmt.Errorf("delete %s: %w", what, res.Error)
@@ -230,10 +230,10 @@ func deleteVersioned(tx *gorm.DB, table, what string, id uuid.UUID, ifVersion in
 	if len(current) == 0 {
 		return NotFound(what)
 	}
-	if ifVersion == VersionMissing {
-		return &Error{Kind: KindPreconditionRequired, Field: "header.If-Match",
-			Message: "this change needs an If-Match header with the ETag you last read, so nobody's edit is lost"}
+	if err := pre.check(current[0]); err != nil {
+		return err
 	}
+	// The version matches now: a concurrent change got in between.
 	return Stale(current[0])
 }
 

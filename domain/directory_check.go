@@ -24,10 +24,10 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // checkPage checks HSDS pagination; 0 means "default" for both.
 func checkPage(page, perPage int) error {
 	if page < 0 || page > MaxListPage {
-		return Invalid("query.page", "page must be between 1 and %d", MaxListPage)
+		return InvalidIn(SourceSelection, "page", "page must be between 1 and %d", MaxListPage)
 	}
 	if perPage < 0 || perPage > MaxPageSize {
-		return Invalid("query.per_page", "per_page must be between 1 and %d", MaxPageSize)
+		return InvalidIn(SourceSelection, "per_page", "per_page must be between 1 and %d", MaxPageSize)
 	}
 	return nil
 }
@@ -40,33 +40,33 @@ func (f SearchFilter) check() error {
 	if n := f.Near; n != nil {
 		switch {
 		case !finite(n.Lat) || n.Lat < -90 || n.Lat > 90:
-			return Invalid("query.lat", "lat must be a number from -90 to 90")
+			return InvalidIn(SourceSelection, "lat", "lat must be a number from -90 to 90")
 		case !finite(n.Lon) || n.Lon < -180 || n.Lon > 180:
-			return Invalid("query.lon", "lon must be a number from -180 to 180")
+			return InvalidIn(SourceSelection, "lon", "lon must be a number from -180 to 180")
 		case !finite(n.RadiusKM) || n.RadiusKM <= 0 || n.RadiusKM > MaxSearchRadiusKM:
-			return Invalid("query.radius_km", "radius_km must be above 0 and at most %d", MaxSearchRadiusKM)
+			return InvalidIn(SourceSelection, "radius_km", "radius_km must be above 0 and at most %d", MaxSearchRadiusKM)
 		}
 	}
 	if a := f.Age; a != nil && (!finite(*a) || *a < 0 || *a > MaxAge) {
-		return Invalid("query.age", "age must be a number from 0 to %d", MaxAge)
+		return InvalidIn(SourceSelection, "age", "age must be a number from 0 to %d", MaxAge)
 	}
-	for _, t := range []struct{ field, v string }{{"query.search", f.Search}, {"query.language", f.Language}} {
+	for _, t := range []struct{ field, v string }{{"search", f.Search}, {"language", f.Language}} {
 		if !valid.Text(t.v) {
-			return Invalid(t.field, "contains U+0000 or invalid UTF-8")
+			return InvalidIn(SourceSelection, t.field, "contains U+0000 or invalid UTF-8")
 		}
 	}
 	for _, st := range f.Statuses {
 		if !valid.Text(st) || strings.TrimSpace(st) == "" {
-			return Invalid("query.status", "status must be one of the service statuses")
+			return InvalidIn(SourceSelection, "status", "status must be one of the service statuses")
 		}
 	}
 	for _, t := range []struct {
 		field string
 		zero  bool
 		err   error
-	}{{"query.at", f.At.IsZero(), valid.Year(f.At)}, {"query.modified_after", f.ModifiedAfter.IsZero(), valid.Year(f.ModifiedAfter)}} {
+	}{{"at", f.At.IsZero(), valid.Year(f.At)}, {"modified_after", f.ModifiedAfter.IsZero(), valid.Year(f.ModifiedAfter)}} {
 		if !t.zero && t.err != nil {
-			return Invalid(t.field, "%s", t.err.Error())
+			return InvalidIn(SourceSelection, t.field, "%s", t.err.Error())
 		}
 	}
 	return nil
@@ -78,7 +78,7 @@ func (f TermFilter) check() error {
 		return err
 	}
 	if !valid.Text(f.Search) {
-		return Invalid("query.search", "contains U+0000 or invalid UTF-8")
+		return InvalidIn(SourceSelection, "search", "contains U+0000 or invalid UTF-8")
 	}
 	return nil
 }

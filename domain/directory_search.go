@@ -132,7 +132,7 @@ func (s *Store) prepareSearch(ctx context.Context, db *sql.DB, f SearchFilter) (
 			return nil, fmt.Errorf("resolve taxonomy term: %w", err)
 		}
 		if terms == "" {
-			return nil, Invalid("query.taxonomy_term_id", "no taxonomy term has this id")
+			return nil, InvalidIn(SourceSelection, "taxonomy_term_id", "no taxonomy term has this id")
 		}
 		q.where = append(q.where, "ss.taxonomy_term_ids && "+q.args.add(terms)+"::uuid[]")
 	}
@@ -177,12 +177,12 @@ func (q *searchQuery) orderBy() error {
 	switch sort {
 	case SortDistance:
 		if q.f.Near == nil {
-			return Invalid("query.sort", "sort=distance needs lat, lon and radius_km")
+			return InvalidIn(SourceSelection, "sort", "sort=distance needs lat, lon and radius_km")
 		}
 		q.order = "chord, name, service_id"
 	case SortRelevance:
 		if q.text == "" {
-			return Invalid("query.sort", "sort=relevance needs search")
+			return InvalidIn(SourceSelection, "sort", "sort=relevance needs search")
 		}
 		q.order = "rank DESC, name, service_id"
 		if q.f.Near != nil {
@@ -191,7 +191,7 @@ func (q *searchQuery) orderBy() error {
 	case SortName:
 		q.order = "name, service_id"
 	default:
-		return Invalid("query.sort", "sort must be relevance, distance or name")
+		return InvalidIn(SourceSelection, "sort", "sort must be relevance, distance or name")
 	}
 	return nil
 }

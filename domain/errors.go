@@ -16,17 +16,40 @@ const (
 	KindConflict                             // state does not allow it (e.g. illegal transition): 409
 	KindPreconditionFailed                   // stale version: 412
 	KindPreconditionRequired                 // version missing: 428
+	KindUnavailable                          // the database is unreachable or too slow; retry later: 503
+)
+
+// Source is which input of an operation an error is about, in the domain's
+// words; the API spells each for its transport (body, path, query, header).
+type Source uint8
+
+// Sources of input.
+const (
+	SourceNone         Source = iota // the error is about no input in particular
+	SourceContent                    // what the caller writes: the resource's fields
+	SourceTarget                     // which resource the operation addresses (an id)
+	SourceSelection                  // how a list is filtered, sorted and paged
+	SourcePrecondition               // the version the caller last read
+	SourceRetryKey                   // the key that makes a retry of a create safe
 )
 
 // Error is a failure the caller can act on. Message is safe to show to users.
 type Error struct {
 	Kind    Kind
 	Message string
-	// Field is the location of the offending input, e.g. "body.title" or "path.clientId".
+	// Source is the input at fault, SourceNone when none is.
+	Source Source
+	// Field is the path of the offending member within Source, e.g. "title",
+	// "steps[2].title" or "stepId"; "" for the whole input.
 	Field string
 	// Version is the current version of the resource, set with KindPreconditionFailed.
 	Version int64
+	// cause is the persistence failure AsError translated, kept for the log.
+	cause error
 }
+
+// Unwrap exposes the translated failure, for logging and errors.As.
+func (e *Error) Unwrap() error { return e.cause }
 
 func (e *Error) Error() string {
 	if e.Field != "" {
@@ -40,9 +63,14 @@ func Errorf(kind Kind, format string, args ...any) *Error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
 }
 
-// Invalid reports bad input at field.
+// Invalid reports bad content at field ("" for the content as a whole).
 func Invalid(field, format string, args ...any) *Error {
-	return &Error{Kind: KindInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+	return InvalidIn(SourceContent, field, format, args...)
+}
+
+// InvalidIn reports bad input at field of src.
+func InvalidIn(src Source, field, format string, args ...any) *Error {
+	return &Error{Kind: KindInvalid, Source: src, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 // NotFound reports that what does not exist or is not visible.

@@ -39,14 +39,14 @@ const checkInColumns = `ci.id, ci.goal_id, ci.rating, ci.note, ci.mood, ci.autho
 // AddCheckIn records a check-in on a goal by the client or a care team member.
 func (s *Store) AddCheckIn(ctx context.Context, a Actor, goalID uuid.UUID, in CheckInInput) (CheckIn, error) {
 	if in.Rating < MinCheckInRating || in.Rating > MaxCheckInRating {
-		return CheckIn{}, Invalid("body.rating", "a rating is a whole number from %d to %d", MinCheckInRating, MaxCheckInRating)
+		return CheckIn{}, Invalid("rating", "a rating is a whole number from %d to %d", MinCheckInRating, MaxCheckInRating)
 	}
-	note, err := optText("body.note", in.Note, MaxCheckInNote)
+	note, err := optText("note", in.Note, MaxCheckInNote)
 	if err != nil {
 		return CheckIn{}, err
 	}
 	if in.Mood != "" && !slices.Contains(CheckInMoods(), in.Mood) {
-		return CheckIn{}, Invalid("body.mood", "mood must be one of %s", strings.Join(CheckInMoods(), ", "))
+		return CheckIn{}, Invalid("mood", "mood must be one of %s", strings.Join(CheckInMoods(), ", "))
 	}
 	var ci CheckIn
 	err = s.tx(ctx, func(tx *gorm.DB) error {

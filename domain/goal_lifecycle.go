@@ -162,7 +162,7 @@ func goalTransitionConflict(from, to string) *Error {
 	} else {
 		msg += "; from " + from + " it can become " + strings.Join(next, ", ")
 	}
-	return &Error{Kind: KindConflict, Field: "body.lifecycle_status", Message: msg}
+	return &Error{Kind: KindConflict, Source: SourceContent, Field: "lifecycle_status", Message: msg}
 }
 
 func goalTransitionForbidden(mv goalMove) *Error {
@@ -170,7 +170,7 @@ func goalTransitionForbidden(mv goalMove) *Error {
 	for i, m := range mv.by {
 		who[i] = m.String()
 	}
-	return &Error{Kind: KindForbidden, Field: "body.lifecycle_status",
+	return &Error{Kind: KindForbidden, Source: SourceContent, Field: "lifecycle_status",
 		Message: "only " + strings.Join(who, " or ") + " can move this goal from " + mv.from + " to " + mv.to +
 			"; the client decides about their own goals"}
 }
@@ -206,13 +206,13 @@ func goalStartStatus(m GoalMover, requested string) (string, error) {
 	case m == MoverClient && requested == "":
 		return GoalActive, nil
 	case m == MoverClient && requested != GoalActive && requested != GoalPlanned:
-		return "", Invalid("body.lifecycle_status", "your own goal starts as active or planned")
+		return "", Invalid("lifecycle_status", "your own goal starts as active or planned")
 	case m == MoverClient:
 		return requested, nil
 	case requested == "" || requested == GoalProposed:
 		return GoalProposed, nil
 	}
-	return "", &Error{Kind: KindForbidden, Field: "body.lifecycle_status",
+	return "", &Error{Kind: KindForbidden, Source: SourceContent, Field: "lifecycle_status",
 		Message: "a care team member's goal starts as a proposal; only the client can make it " + requested}
 }
 

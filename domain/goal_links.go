@@ -32,7 +32,7 @@ func lockClientGoal(tx *gorm.DB, clientID, goalID uuid.UUID, field string) error
 }
 
 func goalFrozenLink(field string) *Error {
-	return &Error{Kind: KindConflict, Field: field, Message: "this goal was entered in error: it is frozen, " +
+	return &Error{Kind: KindConflict, Source: SourceContent, Field: field, Message: "this goal was entered in error: it is frozen, " +
 		"so nothing new can be linked to it (referrals, conversations), and it takes no steps, check-ins or edits"}
 }
 

@@ -43,11 +43,11 @@ func stepSnapshot(title string, due *string, position int) map[string]any {
 
 // AddStep adds a step to a goal. The client and their care team may.
 func (s *Store) AddStep(ctx context.Context, a Actor, goalID uuid.UUID, in StepInput) (Step, error) {
-	title, err := requiredTitle("body.title", in.Title, MaxStepTitle)
+	title, err := requiredTitle("title", in.Title, MaxStepTitle)
 	if err != nil {
 		return Step{}, err
 	}
-	due, err := optDate("body.due_date", in.DueDate)
+	due, err := optDate("due_date", in.DueDate)
 	if err != nil {
 		return Step{}, err
 	}
@@ -98,14 +98,14 @@ func (p StepPatch) expr() (clause.Expr, error) {
 	var sets []string
 	var setArgs []any
 	if p.Title != nil {
-		t, err := requiredTitle("body.title", *p.Title, MaxStepTitle)
+		t, err := requiredTitle("title", *p.Title, MaxStepTitle)
 		if err != nil {
 			return clause.Expr{}, err
 		}
 		sets, setArgs = append(sets, "title = ?"), append(setArgs, t)
 	}
 	if p.DueDate != nil {
-		d, err := optDate("body.due_date", *p.DueDate)
+		d, err := optDate("due_date", *p.DueDate)
 		if err != nil {
 			return clause.Expr{}, err
 		}
@@ -120,7 +120,7 @@ func (p StepPatch) expr() (clause.Expr, error) {
 	}
 	if p.Position != nil {
 		if *p.Position < 1 {
-			return clause.Expr{}, Invalid("body.position", "a position is 1 or more")
+			return clause.Expr{}, Invalid("position", "a position is 1 or more")
 		}
 		// Past the end means last; capping here keeps any int inside the
 		// column's integer range (a goal has at most MaxGoalSteps steps).
@@ -153,13 +153,13 @@ func shiftSteps(tx *gorm.DB, clientID, goalID, stepID uuid.UUID, from, to int) e
 // UpdateStep changes a step with one conditional UPDATE on its version and
 // records each changed field in the goal's history. Moving a step shifts the
 // steps in between (their versions change too: their position did).
-func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUID, ifVersion int64, p StepPatch) (Step, error) {
+func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUID, pre Precondition, p StepPatch) (Step, error) {
 	set, err := p.expr()
 	if err != nil {
 		return Step{}, err
 	}
 	if set.SQL == "" {
-		return s.unchangedStep(ctx, a, goalID, stepID, ifVersion)
+		return s.unchangedStep(ctx, a, goalID, stepID, pre)
 	}
 	var st Step
 	err = s.tx(ctx, func(tx *gorm.DB) error {
@@ -167,17 +167,17 @@ func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUI
 		if err != nil {
 			return err
 		}
-		q := `WITH old AS (SELECT * FROM goal_steps WHERE client_id = ? AND goal_id = ? AND id = ? AND version = ? FOR UPDATE)
+		q := `WITH old AS (SELECT * FROM goal_steps WHERE client_id = ? AND goal_id = ? AND id = ? AND ? FOR UPDATE)
 			UPDATE goal_steps s SET ?, version = s.version + 1, updated_at = now()
 			FROM old WHERE s.client_id = old.client_id AND s.id = old.id
 			RETURNING ` + stepReturning + `, to_jsonb(old) AS old_row, to_jsonb(s) AS new_row`
 		var row stepRow
-		res := tx.Raw(q, clientID, goalID, stepID, ifVersion, set).Scan(&row)
+		res := tx.Raw(q, clientID, goalID, stepID, pre.sql("version"), set).Scan(&row)
 		if res.Error != nil {
 			return fmt.Errorf("update step: %w", res.Error)
 		}
 		if res.RowsAffected == 0 {
-			return stepMiss(tx, clientID, goalID, stepID, ifVersion)
+			return stepMiss(tx, clientID, goalID, stepID, pre)
 		}
 		var changes []FieldChange
 		for _, col := range []string{"title", "due_date", "done_at", "position"} {
@@ -198,14 +198,14 @@ func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUI
 		return goalChildWritten(tx, a, clientID, goalID, version, "step_updated", changes)
 	})
 	if errors.Is(err, errNoChange) {
-		return s.unchangedStep(ctx, a, goalID, stepID, ifVersion)
+		return s.unchangedStep(ctx, a, goalID, stepID, pre)
 	}
 	return st, err
 }
 
 // DeleteStep removes a step; only the client may (a worker can edit a step
 // or mark it done, but not take it out of the client's plan).
-func (s *Store) DeleteStep(ctx context.Context, a Actor, goalID, stepID uuid.UUID, ifVersion int64) error {
+func (s *Store) DeleteStep(ctx context.Context, a Actor, goalID, stepID uuid.UUID, pre Precondition) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		clientID, version, err := touchGoal(tx, a, goalID)
 		if err != nil {
@@ -220,13 +220,13 @@ func (s *Store) DeleteStep(ctx context.Context, a Actor, goalID, stepID uuid.UUI
 			DoneAt   *string
 			Position int
 		}
-		if err := tx.Raw(`DELETE FROM goal_steps WHERE client_id = ? AND goal_id = ? AND id = ? AND version = ?
+		if err := tx.Raw(`DELETE FROM goal_steps WHERE client_id = ? AND goal_id = ? AND id = ? AND ?
 			RETURNING title, due_date::text AS due_date, to_jsonb(done_at) #>> '{}' AS done_at, position`,
-			clientID, goalID, stepID, ifVersion).Scan(&old).Error; err != nil {
+			clientID, goalID, stepID, pre.sql("version")).Scan(&old).Error; err != nil {
 			return fmt.Errorf("delete step: %w", err)
 		}
 		if len(old) == 0 {
-			return stepMiss(tx, clientID, goalID, stepID, ifVersion)
+			return stepMiss(tx, clientID, goalID, stepID, pre)
 		}
 		o := old[0]
 		if err := tx.Exec(`UPDATE goal_steps SET position = position - 1, version = version + 1, updated_at = now()
@@ -242,16 +242,16 @@ func (s *Store) DeleteStep(ctx context.Context, a Actor, goalID, stepID uuid.UUI
 
 // stepMiss explains a conditional step write that matched nothing; the goal
 // is already known to be visible and the actor allowed.
-func stepMiss(tx *gorm.DB, clientID, goalID, stepID uuid.UUID, ifVersion int64) error {
+func stepMiss(tx *gorm.DB, clientID, goalID, stepID uuid.UUID, pre Precondition) error {
 	var cur []int64
 	if err := tx.Raw(`SELECT version FROM goal_steps WHERE client_id = ? AND goal_id = ? AND id = ?`,
 		clientID, goalID, stepID).Scan(&cur).Error; err != nil {
 		return fmt.Errorf("read step version: %w", err)
 	}
 	if len(cur) == 0 {
-		return &Error{Kind: KindNotFound, Field: "path.stepId", Message: "step not found"}
+		return &Error{Kind: KindNotFound, Source: SourceTarget, Field: "stepId", Message: "step not found"}
 	}
-	if err := precondition(ifVersion, cur[0]); err != nil {
+	if err := pre.check(cur[0]); err != nil {
 		return err
 	}
 	return Stale(cur[0])
@@ -259,7 +259,7 @@ func stepMiss(tx *gorm.DB, clientID, goalID, stepID uuid.UUID, ifVersion int64) 
 
 // unchangedStep answers a patch that changes nothing: the step as it is,
 // after the usual visibility and precondition checks.
-func (s *Store) unchangedStep(ctx context.Context, a Actor, goalID, stepID uuid.UUID, ifVersion int64) (Step, error) {
+func (s *Store) unchangedStep(ctx context.Context, a Actor, goalID, stepID uuid.UUID, pre Precondition) (Step, error) {
 	var st Step
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		clientID, err := goalClient(tx, a, goalID)
@@ -272,9 +272,9 @@ func (s *Store) unchangedStep(ctx context.Context, a Actor, goalID, stepID uuid.
 			return fmt.Errorf("read step: %w", err)
 		}
 		if len(rows) == 0 {
-			return &Error{Kind: KindNotFound, Field: "path.stepId", Message: "step not found"}
+			return &Error{Kind: KindNotFound, Source: SourceTarget, Field: "stepId", Message: "step not found"}
 		}
-		if err := precondition(ifVersion, rows[0].Version); err != nil {
+		if err := pre.check(rows[0].Version); err != nil {
 			return err
 		}
 		st = rows[0]

@@ -38,7 +38,7 @@ type goalChange struct {
 	// fromProposed limits the move to proposals (accept, reject); otherwise
 	// it may start wherever the lifecycle table allows the mover.
 	fromProposed  bool
-	ifVersion     int64
+	pre           Precondition
 	change        string // for the event: "updated", "accepted", "rejected"
 	allowSameLife bool   // lifecycle "to" equal to the current status is no change
 }
@@ -52,10 +52,10 @@ func (c *goalChange) set(col, expr string, args ...any) {
 // client scope and lifecycle table in its WHERE clause) that also returns the
 // old values, then writes one history row per changed field, all in one
 // transaction. A patch that changes nothing leaves the version alone.
-func (s *Store) UpdateGoal(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, p GoalPatch) (Goal, error) {
-	c := goalChange{ifVersion: ifVersion, change: "updated", allowSameLife: true}
+func (s *Store) UpdateGoal(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, p GoalPatch) (Goal, error) {
+	c := goalChange{pre: pre, change: "updated", allowSameLife: true}
 	if p.Title != nil {
-		t, err := requiredTitle("body.title", *p.Title, MaxGoalTitle)
+		t, err := requiredTitle("title", *p.Title, MaxGoalTitle)
 		if err != nil {
 			return Goal{}, err
 		}
@@ -66,9 +66,9 @@ func (s *Store) UpdateGoal(ctx context.Context, a Actor, id uuid.UUID, ifVersion
 		v          *string
 		max        int
 	}{
-		{"description", "body.description", p.Description, MaxGoalDescription},
-		{"why_it_matters", "body.why_it_matters", p.WhyItMatters, MaxGoalWhy},
-		{"status_reason", "body.status_reason", p.StatusReason, MaxGoalStatusReason},
+		{"description", "description", p.Description, MaxGoalDescription},
+		{"why_it_matters", "why_it_matters", p.WhyItMatters, MaxGoalWhy},
+		{"status_reason", "status_reason", p.StatusReason, MaxGoalStatusReason},
 	} {
 		if f.v == nil {
 			continue
@@ -80,14 +80,14 @@ func (s *Store) UpdateGoal(ctx context.Context, a Actor, id uuid.UUID, ifVersion
 		c.set(f.col, "?", v)
 	}
 	if p.StrengthsUsed != nil {
-		st, err := goalStrengths("body.strengths_used", *p.StrengthsUsed)
+		st, err := goalStrengths("strengths_used", *p.StrengthsUsed)
 		if err != nil {
 			return Goal{}, err
 		}
 		c.set("strengths_used", "?::jsonb", st)
 	}
 	if p.Category != nil {
-		v, err := optEnum("body.category", *p.Category, GoalCategories())
+		v, err := optEnum("category", *p.Category, GoalCategories())
 		if err != nil {
 			return Goal{}, err
 		}
@@ -95,19 +95,19 @@ func (s *Store) UpdateGoal(ctx context.Context, a Actor, id uuid.UUID, ifVersion
 	}
 	if p.Priority != nil {
 		if !slices.Contains(GoalPriorities(), *p.Priority) {
-			return Goal{}, Invalid("body.priority", "priority must be one of %s", strings.Join(GoalPriorities(), ", "))
+			return Goal{}, Invalid("priority", "priority must be one of %s", strings.Join(GoalPriorities(), ", "))
 		}
 		c.set("priority", "?", *p.Priority)
 	}
 	if p.TargetDate != nil {
-		v, err := optDate("body.target_date", *p.TargetDate)
+		v, err := optDate("target_date", *p.TargetDate)
 		if err != nil {
 			return Goal{}, err
 		}
 		c.set("target_date", "?::date", v)
 	}
 	if p.AchievementStatus != nil {
-		v, err := optEnum("body.achievement_status", *p.AchievementStatus, GoalAchievementStatuses())
+		v, err := optEnum("achievement_status", *p.AchievementStatus, GoalAchievementStatuses())
 		if err != nil {
 			return Goal{}, err
 		}
@@ -115,7 +115,7 @@ func (s *Store) UpdateGoal(ctx context.Context, a Actor, id uuid.UUID, ifVersion
 	}
 	if p.LifecycleStatus != nil {
 		if !slices.Contains(GoalLifecycleStatuses(), *p.LifecycleStatus) {
-			return Goal{}, Invalid("body.lifecycle_status", "lifecycle_status must be one of %s", strings.Join(GoalLifecycleStatuses(), ", "))
+			return Goal{}, Invalid("lifecycle_status", "lifecycle_status must be one of %s", strings.Join(GoalLifecycleStatuses(), ", "))
 		}
 		c.to = *p.LifecycleStatus
 		c.set("lifecycle_status", "?", c.to)
@@ -145,27 +145,27 @@ func (c *goalChange) autoAchievement() {
 }
 
 // AcceptGoal is the client accepting a proposed goal: it becomes active (or
-// accepted, agreed but not started). ifVersion may be VersionAny.
-func (s *Store) AcceptGoal(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, to string) (Goal, error) {
+// accepted, agreed but not started). pre may be AnyVersion().
+func (s *Store) AcceptGoal(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, to string) (Goal, error) {
 	if to == "" {
 		to = GoalActive
 	}
 	if !slices.Contains(GoalAcceptStatuses(), to) {
-		return Goal{}, Invalid("body.lifecycle_status", "an accepted goal becomes %s", strings.Join(GoalAcceptStatuses(), " or "))
+		return Goal{}, Invalid("lifecycle_status", "an accepted goal becomes %s", strings.Join(GoalAcceptStatuses(), " or "))
 	}
-	c := goalChange{ifVersion: ifVersion, change: "accepted", to: to, fromProposed: true}
+	c := goalChange{pre: pre, change: "accepted", to: to, fromProposed: true}
 	c.set("lifecycle_status", "?", to)
 	c.autoAchievement()
 	return s.applyGoalChange(ctx, a, id, c)
 }
 
 // RejectGoal is the client declining a proposed goal, optionally saying why.
-func (s *Store) RejectGoal(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, reason string) (Goal, error) {
-	r, err := optText("body.reason", reason, MaxGoalStatusReason)
+func (s *Store) RejectGoal(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, reason string) (Goal, error) {
+	r, err := optText("reason", reason, MaxGoalStatusReason)
 	if err != nil {
 		return Goal{}, err
 	}
-	c := goalChange{ifVersion: ifVersion, change: "rejected", to: GoalRejected, fromProposed: true}
+	c := goalChange{pre: pre, change: "rejected", to: GoalRejected, fromProposed: true}
 	c.set("lifecycle_status", "?", GoalRejected)
 	c.set("status_reason", "?", r)
 	return s.applyGoalChange(ctx, a, id, c)
@@ -187,10 +187,8 @@ func (s *Store) applyGoalChange(ctx context.Context, a Actor, id uuid.UUID, c go
 	// and carries every condition: visibility, version, lifecycle move.
 	where := `g.id = ? AND ? AND g.lifecycle_status <> 'entered-in-error'`
 	wargs := []any{id, a.ClientScope("g.client_id", ReachCare)}
-	if c.ifVersion != VersionAny {
-		where += ` AND g.version = ?`
-		wargs = append(wargs, c.ifVersion)
-	}
+	where += ` AND ?`
+	wargs = append(wargs, c.pre.sql("g.version"))
 	if c.to != "" {
 		// The statuses this actor may move the goal from, decided in the
 		// same statement as the write (the lifecycle table, per mover).
@@ -288,7 +286,7 @@ func goalMiss(tx *gorm.DB, a Actor, id uuid.UUID, c goalChange, empty bool) erro
 			return err
 		}
 	}
-	if err := precondition(c.ifVersion, st.Version); err != nil {
+	if err := c.pre.check(st.Version); err != nil {
 		return err
 	}
 	if c.fromProposed && st.LifecycleStatus != GoalProposed {

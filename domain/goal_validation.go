@@ -78,43 +78,43 @@ type goalDraft struct {
 // draft checks a new goal's fields (the lifecycle status is checked
 // against the actor inside the transaction).
 func (in GoalInput) draft() (goalDraft, error) {
-	title, err := requiredTitle("body.title", in.Title, MaxGoalTitle)
+	title, err := requiredTitle("title", in.Title, MaxGoalTitle)
 	if err != nil {
 		return goalDraft{}, err
 	}
-	desc, err := optText("body.description", in.Description, MaxGoalDescription)
+	desc, err := optText("description", in.Description, MaxGoalDescription)
 	if err != nil {
 		return goalDraft{}, err
 	}
-	why, err := optText("body.why_it_matters", in.WhyItMatters, MaxGoalWhy)
+	why, err := optText("why_it_matters", in.WhyItMatters, MaxGoalWhy)
 	if err != nil {
 		return goalDraft{}, err
 	}
-	strengths, err := goalStrengths("body.strengths_used", in.StrengthsUsed)
+	strengths, err := goalStrengths("strengths_used", in.StrengthsUsed)
 	if err != nil {
 		return goalDraft{}, err
 	}
-	category, err := optEnum("body.category", in.Category, GoalCategories())
+	category, err := optEnum("category", in.Category, GoalCategories())
 	if err != nil {
 		return goalDraft{}, err
 	}
 	priority := "medium"
 	if in.Priority != "" {
 		if !slices.Contains(GoalPriorities(), in.Priority) {
-			return goalDraft{}, Invalid("body.priority", "priority must be one of %s", strings.Join(GoalPriorities(), ", "))
+			return goalDraft{}, Invalid("priority", "priority must be one of %s", strings.Join(GoalPriorities(), ", "))
 		}
 		priority = in.Priority
 	}
-	target, err := optDate("body.target_date", in.TargetDate)
+	target, err := optDate("target_date", in.TargetDate)
 	if err != nil {
 		return goalDraft{}, err
 	}
 	if len(in.Steps) > MaxGoalSteps {
-		return goalDraft{}, Invalid("body.steps", "a goal can have at most %d steps", MaxGoalSteps)
+		return goalDraft{}, Invalid("steps", "a goal can have at most %d steps", MaxGoalSteps)
 	}
 	steps := make([]StepInput, len(in.Steps))
 	for i, st := range in.Steps {
-		f := fmt.Sprintf("body.steps[%d]", i)
+		f := fmt.Sprintf("steps[%d]", i)
 		if steps[i].Title, err = requiredTitle(f+".title", st.Title, MaxStepTitle); err != nil {
 			return goalDraft{}, err
 		}

@@ -76,7 +76,7 @@ func TestCheckGoalTransition(t *testing.T) {
 				if err == nil {
 					continue
 				}
-				if msg := err.Error(); !strings.Contains(msg, from) || !strings.Contains(msg, to) || !strings.Contains(msg, "body.lifecycle_status") {
+				if msg := err.Error(); !strings.Contains(msg, from) || !strings.Contains(msg, to) || !strings.Contains(msg, "lifecycle_status") {
 					t.Errorf("%s -> %s: message %q does not name both states and the field", from, to, msg)
 				}
 				if want == domain.KindForbidden && !strings.Contains(err.Error(), "the client") {

@@ -3,6 +3,7 @@ package domain
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -10,23 +11,25 @@ import (
 	"github.com/google/uuid"
 )
 
-// StoredResponse is a finished response kept for replay.
-type StoredResponse struct {
-	Status  int
-	Headers JSONValue[map[string][]string]
-	Body    []byte
+// SavedOutcome is what a finished operation produced, kept so a retry with
+// the same key gets it again instead of running twice. The domain stores it
+// as given: what Code, Meta (a JSON document) and Body mean is the caller's.
+type SavedOutcome struct {
+	Code int
+	Meta json.RawMessage
+	Body []byte
 }
 
 // ClaimIdempotencyKey claims (person, key) for a request whose content hashes
 // to hash. It returns a non-empty token when the caller should run the
-// request; a stored response when it already ran; a 422 error for the same key
+// request; the saved outcome when it already ran; a 422 error for the same key
 // with a different request and a 409 error while the first request is in
 // flight. The claim is one statement, so two concurrent retries cannot both run.
 //
 // The token names this claim (key and claim time). A claim whose server died
 // is taken over with the same token, so a handler that records the token with
 // its work can recognise a re-run of work that committed before the crash.
-func (s *Store) ClaimIdempotencyKey(ctx context.Context, personID uuid.UUID, key string, hash []byte) (token string, stored *StoredResponse, err error) {
+func (s *Store) ClaimIdempotencyKey(ctx context.Context, personID uuid.UUID, key string, hash []byte) (token string, saved *SavedOutcome, err error) {
 	var claimedAt []time.Time
 	err = s.db.WithContext(ctx).Raw(`
 		INSERT INTO idempotency_keys (person_id, key, request_hash, state, locked_until)
@@ -50,9 +53,11 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, personID uuid.UUID, key
 	var row struct {
 		RequestHash []byte
 		State       string
-		StoredResponse
+		SavedOutcome
 	}
-	res := s.db.WithContext(ctx).Raw(`SELECT request_hash, state, status, headers, body FROM idempotency_keys
+	// The columns keep their first names (status, headers, body); the domain
+	// gives them no meaning.
+	res := s.db.WithContext(ctx).Raw(`SELECT request_hash, state, status AS code, headers AS meta, body FROM idempotency_keys
 		WHERE person_id = ? AND key = ?`, personID, key).Scan(&row)
 	if res.Error != nil {
 		return "", nil, fmt.Errorf("read idempotency key: %w", res.Error)
@@ -61,19 +66,23 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, personID uuid.UUID, key
 	case res.RowsAffected == 0:
 		return "", nil, Errorf(KindConflict, "this Idempotency-Key was just released; retry the request")
 	case !bytes.Equal(row.RequestHash, hash):
-		return "", nil, Invalid("header.Idempotency-Key", "this Idempotency-Key was already used for a different request; use a new key for a new request")
+		return "", nil, InvalidIn(SourceRetryKey, "", "this Idempotency-Key was already used for a different request; use a new key for a new request")
 	case row.State == "running":
 		return "", nil, Errorf(KindConflict, "a request with this Idempotency-Key is still being processed; retry shortly")
 	}
-	return "", &row.StoredResponse, nil
+	return "", &row.SavedOutcome, nil
 }
 
-// CompleteIdempotencyKey stores the response of a claimed request.
-func (s *Store) CompleteIdempotencyKey(ctx context.Context, personID uuid.UUID, key string, r StoredResponse) error {
+// CompleteIdempotencyKey saves the outcome of a claimed request.
+func (s *Store) CompleteIdempotencyKey(ctx context.Context, personID uuid.UUID, key string, o SavedOutcome) error {
+	var meta any // NULL when there is none; jsonb takes JSON as text
+	if len(o.Meta) > 0 {
+		meta = string(o.Meta)
+	}
 	err := s.db.WithContext(ctx).Exec(`UPDATE idempotency_keys SET state = 'done', status = ?, headers = ?, body = ?
-		WHERE person_id = ? AND key = ? AND state = 'running'`, r.Status, r.Headers, r.Body, personID, key).Error
+		WHERE person_id = ? AND key = ? AND state = 'running'`, o.Code, meta, o.Body, personID, key).Error
 	if err != nil {
-		return fmt.Errorf("store idempotent response: %w", err)
+		return fmt.Errorf("save idempotent outcome: %w", err)
 	}
 	return nil
 }

@@ -72,9 +72,9 @@ func lockConversation(tx *gorm.DB, a Actor, id uuid.UUID, lock bool) (clientID u
 // created (created=false) instead of adding another.
 func (s *Store) PostMessage(ctx context.Context, a Actor, conversationID uuid.UUID, body, idempotencyToken string) (m Message, created bool, err error) {
 	if strings.TrimSpace(body) == "" {
-		return Message{}, false, Invalid("body.body", "must not be empty")
+		return Message{}, false, Invalid("body", "must not be empty")
 	}
-	if err := plainText("body.body", body, 1, MaxMessageLength); err != nil {
+	if err := plainText("body", body, 1, MaxMessageLength); err != nil {
 		return Message{}, false, err
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
@@ -190,7 +190,7 @@ func encodeMessageCursor(dir byte, id uuid.UUID) string {
 func decodeMessageCursor(c string) (dir byte, id uuid.UUID, err error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil || len(b) != 17 || (b[0] != cursorForward && b[0] != cursorBackward) {
-		return 0, uuid.Nil, Invalid("query.cursor", "cursor is not one this API returned")
+		return 0, uuid.Nil, InvalidIn(SourceSelection, "cursor", "cursor is not one this API returned")
 	}
 	return b[0], uuid.UUID(b[1:]), nil
 }
@@ -202,9 +202,9 @@ func (s *Store) ListMessages(ctx context.Context, a Actor, conversationID uuid.U
 	dir, from := byte(cursorBackward), uuid.Nil
 	switch {
 	case q.Cursor != "" && (q.Before != nil || q.After != nil):
-		return nil, "", Invalid("query.cursor", "a cursor already says where to continue; do not combine it with before or after")
+		return nil, "", InvalidIn(SourceSelection, "cursor", "a cursor already says where to continue; do not combine it with before or after")
 	case q.Before != nil && q.After != nil:
-		return nil, "", Invalid("query.after", "give before or after, not both")
+		return nil, "", InvalidIn(SourceSelection, "after", "give before or after, not both")
 	case q.Cursor != "":
 		var err error
 		if dir, from, err = decodeMessageCursor(q.Cursor); err != nil {
@@ -299,7 +299,7 @@ func (s *Store) MarkRead(ctx context.Context, a Actor, conversationID, upTo uuid
 			return NotFound("conversation")
 		}
 		if !row.MessageFound {
-			return Invalid("body.up_to", "no message with this id in this conversation")
+			return Invalid("up_to", "no message with this id in this conversation")
 		}
 		err = tx.Raw(`SELECT me.read_up_to, (SELECT count(*) FROM messages um WHERE um.client_id = me.client_id
 				AND um.conversation_id = me.conversation_id AND um.sender_id <> me.person_id

@@ -22,7 +22,7 @@ func decodeCursor(c string) (uuid.UUID, error) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil || len(b) != 16 {
-		return uuid.Nil, Invalid("query.cursor", "cursor is not one this API returned")
+		return uuid.Nil, InvalidIn(SourceSelection, "cursor", "cursor is not one this API returned")
 	}
 	return uuid.UUID(b), nil
 }

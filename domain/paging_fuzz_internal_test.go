@@ -16,7 +16,7 @@ func FuzzDecodeCursor(f *testing.F) {
 	f.Fuzz(func(t *testing.T, c string) {
 		id, err := decodeCursor(c)
 		if err != nil {
-			if !IsKind(err, KindInvalid) || err.(*Error).Field != "query.cursor" {
+			if !IsKind(err, KindInvalid) || err.(*Error).Source != SourceSelection || err.(*Error).Field != "cursor" {
 				t.Fatalf("%q: error %v is not a 422 naming query.cursor", c, err)
 			}
 			return

@@ -163,19 +163,19 @@ type PersonPatch struct {
 }
 
 // UpdateMe applies a patch to the actor's own person with one conditional UPDATE.
-func (s *Store) UpdateMe(ctx context.Context, a Actor, ifVersion int64, patch PersonPatch) (Person, error) {
+func (s *Store) UpdateMe(ctx context.Context, a Actor, pre Precondition, patch PersonPatch) (Person, error) {
 	set := map[string]any{}
 	if patch.DisplayName != nil {
 		name := strings.TrimSpace(*patch.DisplayName)
 		if name == "" {
-			return Person{}, Invalid("body.display_name", "a display name cannot be blank")
+			return Person{}, Invalid("display_name", "a display name cannot be blank")
 		}
 		set["display_name"] = name
 	}
 	if patch.Pronouns != nil {
 		set["pronouns"] = strings.TrimSpace(*patch.Pronouns)
 	}
-	if err := conditionalUpdate(ctx, s.db, "people", a.PersonID, ifVersion, set, nil); err != nil {
+	if err := conditionalUpdate(ctx, s.db, "people", a.PersonID, pre, set, nil); err != nil {
 		if IsKind(err, KindNotFound) {
 			return Person{}, NotFound("person")
 		}

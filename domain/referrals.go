@@ -57,14 +57,14 @@ func checkReferralTransition(from, to string) error {
 	} else {
 		msg += "; from " + from + " it can become " + strings.Join(next, ", ")
 	}
-	return &Error{Kind: KindConflict, Field: "body.status", Message: msg}
+	return &Error{Kind: KindConflict, Source: SourceContent, Field: "status", Message: msg}
 }
 
 // referralNote checks a note's length in characters, as the column's CHECK
 // counts them (not bytes: a note in Amharic or with emoji is not shorter).
 func referralNote(note string) error {
 	if utf8.RuneCountInString(note) > MaxReferralNote {
-		return Invalid("body.note", "note is longer than %d characters", MaxReferralNote)
+		return Invalid("note", "note is longer than %d characters", MaxReferralNote)
 	}
 	return nil
 }
@@ -153,13 +153,13 @@ func (s *Store) CreateReferral(ctx context.Context, a Actor, clientID uuid.UUID,
 			return fmt.Errorf("look up service: %w", err)
 		}
 		if len(status) == 0 {
-			return Invalid("body.service_id", "no service has this id")
+			return Invalid("service_id", "no service has this id")
 		}
 		if status[0] != hsds.StatusActive {
-			return Invalid("body.service_id", "the service is %s; refer to an active service", status[0])
+			return Invalid("service_id", "the service is %s; refer to an active service", status[0])
 		}
 		if in.GoalID != nil {
-			if err := lockClientGoal(tx, clientID, *in.GoalID, "body.goal_id"); err != nil {
+			if err := lockClientGoal(tx, clientID, *in.GoalID, "goal_id"); err != nil {
 				return err
 			}
 		}
@@ -285,18 +285,18 @@ type ReferralPatch struct {
 	GoalID *uuid.UUID
 }
 
-// UpdateReferral applies a patch if ifVersion is current: one conditional
+// UpdateReferral applies a patch if its version satisfies pre: one conditional
 // UPDATE, then the status history, the goal history of the linked goal(s)
 // and a referral.updated event in the same transaction. A status the table
 // does not allow is 409 naming both states.
-func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, ifVersion int64, p ReferralPatch) (Referral, error) {
+func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, p ReferralPatch) (Referral, error) {
 	if p.Note != nil {
 		if err := referralNote(*p.Note); err != nil {
 			return Referral{}, err
 		}
 	}
 	if p.Status != nil && !slices.Contains(ReferralStatuses(), *p.Status) {
-		return Referral{}, Invalid("body.status", "status must be one of %s", strings.Join(ReferralStatuses(), ", "))
+		return Referral{}, Invalid("status", "status must be one of %s", strings.Join(ReferralStatuses(), ", "))
 	}
 	var out Referral
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -311,12 +311,8 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, ifVer
 			return NotFound("referral")
 		}
 		c := cur[0]
-		if ifVersion == VersionMissing {
-			return &Error{Kind: KindPreconditionRequired, Field: "header.If-Match",
-				Message: "this change needs an If-Match header with the ETag you last read, so nobody's edit is lost"}
-		}
-		if ifVersion != c.Version {
-			return Stale(c.Version)
+		if err := pre.check(c.Version); err != nil {
+			return err
 		}
 		set := map[string]any{}
 		statusChanged := p.Status != nil && *p.Status != c.Status
@@ -343,7 +339,7 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, ifVer
 			}
 			return logAccess(tx, a, ActionRead, "referral", []uuid.UUID{c.ClientID}, []string{id.String()})
 		}
-		if err := conditionalUpdate(ctx, tx, "referrals", id, ifVersion, set, gorm.Expr("client_id = ?", c.ClientID)); err != nil {
+		if err := conditionalUpdate(ctx, tx, "referrals", id, pre, set, gorm.Expr("client_id = ?", c.ClientID)); err != nil {
 			return err
 		}
 		if statusChanged {
@@ -381,7 +377,7 @@ func referralGoalPatch(tx *gorm.DB, c referralRow, patch *uuid.UUID) (newGoal *u
 		return newGoal, false, nil
 	}
 	if newGoal != nil {
-		if err := lockClientGoal(tx, c.ClientID, *newGoal, "body.goal_id"); err != nil {
+		if err := lockClientGoal(tx, c.ClientID, *newGoal, "goal_id"); err != nil {
 			return nil, false, err
 		}
 	}

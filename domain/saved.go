@@ -105,7 +105,7 @@ func (s *Store) SaveService(ctx context.Context, a Actor, clientID, serviceID uu
 			return fmt.Errorf("save service: %w", err)
 		}
 		if len(inserted) == 0 {
-			return &Error{Kind: KindNotFound, Field: "path.serviceId", Message: "service not found"}
+			return &Error{Kind: KindNotFound, Source: SourceTarget, Field: "serviceId", Message: "service not found"}
 		}
 		created = inserted[0]
 		var row savedRow
