@@ -49,14 +49,6 @@ type checkInsOutput struct {
 
 // registerGoalCheckIns lists and records check-ins on a goal.
 func (s *Server) registerGoalCheckIns() {
-	const (
-		notFound = http.StatusNotFound
-		invalid  = http.StatusUnprocessableEntity
-		conflict = http.StatusConflict
-		tooLarge = http.StatusRequestEntityTooLarge
-		badType  = http.StatusUnsupportedMediaType
-	)
-
 	handle(s.api, op(http.MethodGet, "/v1/goals/{goalId}/check-ins", "listGoalCheckIns", goalTag, "List a goal's check-ins",
 		"Every check-in with its author and their role (client or worker). Oldest first unless order=desc.",
 		"goals:read", notFound, invalid),

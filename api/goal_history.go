@@ -33,11 +33,6 @@ type historyOutput struct {
 
 // registerGoalHistory lists who changed what on a goal.
 func (s *Server) registerGoalHistory() {
-	const (
-		notFound = http.StatusNotFound
-		invalid  = http.StatusUnprocessableEntity
-	)
-
 	handle(s.api, op(http.MethodGet, "/v1/goals/{goalId}/history", "listGoalHistory", goalTag, "List a goal's history",
 		"Who changed what and when: one entry per changed field (goal fields, steps, check-ins, linked referrals), written "+
 			"in the same transaction as the change. Oldest first unless order=desc.",

@@ -57,14 +57,6 @@ type rejectGoalInput struct {
 
 // registerGoalProposals lets the client accept or reject a goal a care team member proposed.
 func (s *Server) registerGoalProposals() {
-	const (
-		notFound = http.StatusNotFound
-		invalid  = http.StatusUnprocessableEntity
-		conflict = http.StatusConflict
-		stale    = http.StatusPreconditionFailed
-		badType  = http.StatusUnsupportedMediaType
-	)
-
 	handle(s.api, op(http.MethodPost, "/v1/goals/{goalId}/accept", "acceptGoal", goalTag, "Accept a proposed goal",
 		"The client accepts a goal a care team member proposed: it becomes active (or accepted: agreed, not started). "+
 			"Only the client may (403 for workers); only a proposed goal can be accepted (409 otherwise). Send If-Match to "+

@@ -80,16 +80,6 @@ type stepOutput struct {
 
 // registerGoalSteps adds, changes and deletes the steps of a goal.
 func (s *Server) registerGoalSteps() {
-	const (
-		notFound = http.StatusNotFound
-		invalid  = http.StatusUnprocessableEntity
-		conflict = http.StatusConflict
-		stale    = http.StatusPreconditionFailed
-		noMatch  = http.StatusPreconditionRequired
-		tooLarge = http.StatusRequestEntityTooLarge
-		badType  = http.StatusUnsupportedMediaType
-	)
-
 	addStep := Idempotent(op(http.MethodPost, "/v1/goals/{goalId}/steps", "addGoalStep", goalTag, "Add a step",
 		"Adds a step (at the end, or at position, moving later steps down). The client and their care team may; at most "+
 			"50 steps per goal (409 beyond). Changes the goal's version.",

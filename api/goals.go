@@ -14,6 +14,18 @@ import (
 
 const goalTag = "Goals"
 
+// The answers goal operations document besides 401/403/503, named once for
+// their op() lists.
+const (
+	notFound = http.StatusNotFound
+	invalid  = http.StatusUnprocessableEntity
+	conflict = http.StatusConflict
+	stale    = http.StatusPreconditionFailed
+	noMatch  = http.StatusPreconditionRequired
+	tooLarge = http.StatusRequestEntityTooLarge
+	badType  = http.StatusUnsupportedMediaType
+)
+
 const goalFHIRDoc = "A client's goal, in their own words. Only the client and the workers on their care team can see it " +
 	"(administrators and everyone else get 404).\n\n" +
 	"**FHIR R4 alignment.** Waypoint's JSON is its own, but every field maps onto the FHIR R4 `Goal` resource so " +
@@ -192,16 +204,6 @@ func goalOut(g domain.Goal) *goalOutput {
 }
 
 func (s *Server) registerGoals() {
-	const (
-		notFound = http.StatusNotFound
-		invalid  = http.StatusUnprocessableEntity
-		conflict = http.StatusConflict
-		stale    = http.StatusPreconditionFailed
-		noMatch  = http.StatusPreconditionRequired
-		tooLarge = http.StatusRequestEntityTooLarge
-		badType  = http.StatusUnsupportedMediaType
-	)
-
 	handle(s.api, op(http.MethodGet, "/v1/clients/{clientId}/goals", "listGoals", goalTag, "List a client's goals",
 		"The client's goals with their steps, latest rating and trend, in creation order. Visible to the client and the "+
 			"workers on their care team; anyone else (administrators included) gets 404. Goals entered in error are left out "+
