@@ -8,46 +8,6 @@ import (
 	"github.com/waypoint-portal/waypoint/api/apitest"
 )
 
-type world struct {
-	e                *apitest.Env
-	alice, bob       apitest.User // clients
-	wanda, will      apitest.User // workers
-	adam             apitest.User // admin
-	aliceURL, bobURL string
-	wandaOnAlice     string
-}
-
-// newWorld: alice and bob are clients; wanda is on alice's care team (put
-// there by adam, an admin); will is a worker with an empty caseload.
-func newWorld(t *testing.T) *world {
-	t.Helper()
-	e := apitest.New(t)
-	w := &world{e: e,
-		alice: e.Login("alice", "client"), bob: e.Login("bob", "client"),
-		wanda: e.Login("wanda", "worker"), will: e.Login("will", "worker"), adam: e.Login("adam", "admin"),
-	}
-	w.aliceURL = "/v1/clients/" + w.alice.ClientID.String()
-	w.bobURL = "/v1/clients/" + w.bob.ClientID.String()
-	w.wandaOnAlice = w.aliceURL + "/care-team/" + w.wanda.PersonID.String()
-	e.Do(http.MethodPut, w.wandaOnAlice, w.adam.Token, map[string]any{"team_role": "case manager"}).Want(t, http.StatusCreated)
-	return w
-}
-
-func listIDs(t *testing.T, r *apitest.Resp) []string {
-	t.Helper()
-	var page struct {
-		Items []struct {
-			ID string `json:"id"`
-		} `json:"items"`
-	}
-	r.Decode(t, &page)
-	out := []string{}
-	for _, it := range page.Items {
-		out = append(out, it.ID)
-	}
-	return out
-}
-
 func TestClientVisibility(t *testing.T) {
 	w := newWorld(t)
 	e := w.e

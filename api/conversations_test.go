@@ -17,68 +17,6 @@ import (
 	"github.com/waypoint-portal/waypoint/auth/authtest"
 )
 
-// team is a client with two workers on her care team, an outside worker,
-// another client and an administrator.
-type team struct {
-	e                  *apitest.Env
-	alice, bob         apitest.User
-	wanda, will, oscar apitest.User
-	adam               apitest.User
-}
-
-func newTeam(t *testing.T, opts ...apitest.Option) *team {
-	t.Helper()
-	e := apitest.NewWith(t, opts...)
-	tm := &team{e: e, alice: e.Login("alice", "client"), bob: e.Login("bob", "client"),
-		wanda: e.Login("wanda", "worker"), will: e.Login("will", "worker"), oscar: e.Login("oscar", "worker"),
-		adam: e.Login("adam", "admin")}
-	tm.addToTeam(t, tm.alice, tm.wanda)
-	tm.addToTeam(t, tm.alice, tm.will)
-	tm.addToTeam(t, tm.bob, tm.oscar)
-	return tm
-}
-
-func (tm *team) addToTeam(t *testing.T, client, worker apitest.User) {
-	t.Helper()
-	tm.e.Do(http.MethodPut, "/v1/clients/"+client.ClientID.String()+"/care-team/"+worker.PersonID.String(), tm.adam.Token, nil).
-		Want(t, http.StatusCreated)
-}
-
-func (tm *team) removeFromTeam(t *testing.T, client, worker apitest.User) {
-	t.Helper()
-	tm.e.Do(http.MethodDelete, "/v1/clients/"+client.ClientID.String()+"/care-team/"+worker.PersonID.String(), tm.adam.Token, nil).
-		Want(t, http.StatusNoContent)
-}
-
-func createConversation(t *testing.T, e *apitest.Env, u apitest.User, body any) api.Conversation {
-	t.Helper()
-	var c api.Conversation
-	e.Do(http.MethodPost, "/v1/conversations", u.Token, body).Want(t, http.StatusCreated).Decode(t, &c)
-	return c
-}
-
-func postMessage(t *testing.T, e *apitest.Env, u apitest.User, conv uuid.UUID, body string, hdrs ...string) api.Message {
-	t.Helper()
-	var m api.Message
-	e.Do(http.MethodPost, "/v1/conversations/"+conv.String()+"/messages", u.Token, map[string]string{"body": body}, hdrs...).
-		Want(t, http.StatusCreated).Decode(t, &m)
-	return m
-}
-
-func listMessages(t *testing.T, e *apitest.Env, u apitest.User, conv uuid.UUID, query string) api.Page[api.Message] {
-	t.Helper()
-	var p api.Page[api.Message]
-	e.Do(http.MethodGet, "/v1/conversations/"+conv.String()+"/messages"+query, u.Token, nil).Want(t, http.StatusOK).Decode(t, &p)
-	return p
-}
-
-func listConversations(t *testing.T, e *apitest.Env, u apitest.User, query string) api.Page[api.Conversation] {
-	t.Helper()
-	var p api.Page[api.Conversation]
-	e.Do(http.MethodGet, "/v1/conversations"+query, u.Token, nil).Want(t, http.StatusOK).Decode(t, &p)
-	return p
-}
-
 func participantIDs(c api.Conversation) []uuid.UUID {
 	var ids []uuid.UUID
 	for _, p := range c.Participants {

@@ -254,43 +254,66 @@ func (s *Server) stream(hctx huma.Context, sub *live.Subscription, rp domain.Rep
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
 
-	var buf []byte
-	flush := func() bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(s.events.WriteTimeout))
-		_, err := w.Write(buf)
-		if err == nil {
-			err = rc.Flush()
-		}
-		buf = buf[:0]
-		return err == nil
+	sw := &sseWriter{w: w, rc: rc, timeout: s.events.WriteTimeout}
+	last, ok := s.replay(sw, rp, last, g)
+	if !ok {
+		return
 	}
+	s.follow(r.Context(), sw, sub, last, g)
+}
+
+// sseWriter buffers frames and writes them with a deadline of their own.
+type sseWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+	buf     []byte
+}
+
+// flush writes and flushes the buffer; false means the client is gone or
+// stopped reading.
+func (sw *sseWriter) flush() bool {
+	_ = sw.rc.SetWriteDeadline(time.Now().Add(sw.timeout))
+	_, err := sw.w.Write(sw.buf)
+	if err == nil {
+		err = sw.rc.Flush()
+	}
+	sw.buf = sw.buf[:0]
+	return err == nil
+}
+
+// replay writes the starting position and the replayed events; it returns
+// the last sequence number sent and false when the client is gone.
+func (s *Server) replay(sw *sseWriter, rp domain.Replay, last int64, g grant) (int64, bool) {
 	// The first frame carries only the starting position: per the SSE
 	// specification an id without data updates the client's last event id
 	// without dispatching an event, so a reconnect resumes from here even
 	// if nothing arrived in between.
-	buf = append(buf, "retry: "...)
-	buf = strconv.AppendInt(buf, s.events.Retry.Milliseconds(), 10)
-	buf = append(buf, "\nid: "...)
-	buf = strconv.AppendInt(buf, last, 10)
-	buf = append(buf, "\n\n"...)
+	sw.buf = append(sw.buf, "retry: "...)
+	sw.buf = strconv.AppendInt(sw.buf, s.events.Retry.Milliseconds(), 10)
+	sw.buf = append(sw.buf, "\nid: "...)
+	sw.buf = strconv.AppendInt(sw.buf, last, 10)
+	sw.buf = append(sw.buf, "\n\n"...)
 	if rp.Resync {
 		d, _ := json.Marshal(ResyncData{Seq: rp.ResyncSeq, Reason: "the gap since Last-Event-ID is larger than the replay window (24 h or 1000 events)"})
-		buf = appendFrame(buf, rp.ResyncSeq, "resync", d)
+		sw.buf = appendFrame(sw.buf, rp.ResyncSeq, "resync", d)
 		last = rp.ResyncSeq
 	}
 	for i := range rp.Events {
 		if eventAllowed(rp.Events[i].Type, g.Scopes) {
-			buf = appendEvent(buf, &rp.Events[i])
+			sw.buf = appendEvent(sw.buf, &rp.Events[i])
 		}
 		last = rp.Events[i].Seq
-		if len(buf) > 16<<10 && !flush() {
-			return
+		if len(sw.buf) > 16<<10 && !sw.flush() {
+			return last, false
 		}
 	}
-	if !flush() {
-		return
-	}
+	return last, sw.flush()
+}
 
+// follow writes live events and heartbeats until the client leaves, the
+// token expires or the hub drops the subscription.
+func (s *Server) follow(ctx context.Context, sw *sseWriter, sub *live.Subscription, last int64, g grant) {
 	tick := time.NewTicker(s.events.Heartbeat)
 	defer tick.Stop()
 	// The token was checked once, at connect; the stream must not outlive it.
@@ -303,29 +326,29 @@ func (s *Server) stream(hctx huma.Context, sub *live.Subscription, rp domain.Rep
 	}
 	for {
 		select {
-		case <-r.Context().Done():
+		case <-ctx.Done():
 			return
 		case <-expired:
 			return
 		case <-sub.Gone():
 			return
 		case <-tick.C:
-			buf = append(buf, ": heartbeat\n\n"...)
+			sw.buf = append(sw.buf, ": heartbeat\n\n"...)
 		case <-sub.Wake():
 			for _, ev := range sub.Take() {
 				if ev.Seq > last { // not already sent by the replay
 					if eventAllowed(ev.Type, g.Scopes) {
-						buf = appendEvent(buf, ev)
+						sw.buf = appendEvent(sw.buf, ev)
 					}
 					last = ev.Seq
 				}
 			}
 		}
-		if len(buf) > 0 && !flush() {
+		if len(sw.buf) > 0 && !sw.flush() {
 			return
 		}
-		if cap(buf) > 64<<10 {
-			buf = nil // do not keep a burst's buffer for an idle stream
+		if cap(sw.buf) > 64<<10 {
+			sw.buf = nil // do not keep a burst's buffer for an idle stream
 		}
 	}
 }

@@ -11,13 +11,6 @@ import (
 	"github.com/waypoint-portal/waypoint/api/apitest"
 )
 
-func newReferral(t *testing.T, e *apitest.Env, who, owner apitest.User, body map[string]any) referralView {
-	t.Helper()
-	var r referralView
-	e.Do(http.MethodPost, "/v1/clients/"+owner.ClientID.String()+"/referrals", who.Token, body).Want(t, http.StatusCreated).Decode(t, &r)
-	return r
-}
-
 // A conversation's link names a goal or referral of the conversation's own
 // client: never another client's, whoever asks (issue 9, finding 7).
 func TestConversationLinkSameClient(t *testing.T) {
@@ -126,13 +119,6 @@ func TestEnteredInErrorGoalIsFrozen(t *testing.T) {
 	if h := historyRows(); h != frozenHistory {
 		t.Fatalf("the frozen goal's history grew from %d to %d rows", frozenHistory, h)
 	}
-}
-
-func decodeReferral(t *testing.T, r *apitest.Resp) referralView {
-	t.Helper()
-	var v referralView
-	r.Decode(t, &v)
-	return v
 }
 
 // Freezing a goal and linking a referral to it at the same moment: the link

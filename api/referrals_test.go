@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -87,28 +86,6 @@ func TestSavedServices(t *testing.T) {
 	if n := countRows(t, e, `SELECT count(*) FROM access_log WHERE client_id = ? AND actor_person_id = ?`, w.alice.ClientID, w.alice.PersonID); n != 0 {
 		t.Fatalf("alice's own access logged %d times", n)
 	}
-}
-
-type referralView struct {
-	ID      string `json:"id"`
-	Status  string `json:"status"`
-	GoalID  *string
-	Version int64 `json:"version"`
-	Service struct {
-		Name string `json:"name"`
-	} `json:"service"`
-	StatusHistory []struct {
-		FromStatus    *string `json:"from_status"`
-		ToStatus      string  `json:"to_status"`
-		ChangedBy     string  `json:"changed_by"`
-		ChangedByName string  `json:"changed_by_name"`
-		ActorRole     string  `json:"actor_role"`
-		ChangedAt     string  `json:"changed_at"`
-	} `json:"status_history"`
-}
-
-func patchReferral(e *apitest.Env, who apitest.User, r referralView, body any) *apitest.Resp {
-	return e.Do(http.MethodPatch, "/v1/referrals/"+r.ID, who.Token, body, "If-Match", fmt.Sprintf(`"%d"`, r.Version))
 }
 
 // The issue's story: wanda refers alice to a pantry for her housing goal;

@@ -273,39 +273,7 @@ func (s *Server) registerServices() {
 			NDJSONType:         {Schema: itemSchema},
 		},
 	}}
-	handle(s.api, search, func(ctx context.Context, in *searchServicesInput) (*streamOutput, error) {
-		f, err := in.filter()
-		if err != nil {
-			return nil, err
-		}
-		if in.Format == "ndjson" {
-			return s.streamServices(ctx, f)
-		}
-		res, err := s.store.SearchServices(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		page := ServicePage{TotalItems: res.Total, PageNumber: f.Page, Size: len(res.Hits),
-			FirstPage: f.Page == 1, Empty: len(res.Hits) == 0, Contents: make([]ServiceResult, len(res.Hits))}
-		page.TotalPages = (res.Total + f.PerPage - 1) / f.PerPage
-		page.LastPage = f.Page >= page.TotalPages
-		for i, h := range res.Hits {
-			page.Contents[i] = ServiceResult{Service: h.Service, DistanceKM: h.DistanceKM}
-		}
-		body, err := json.Marshal(page)
-		if err != nil {
-			return nil, err
-		}
-		return &streamOutput{Body: func(hctx huma.Context) {
-			hctx.SetHeader("Content-Type", "application/json")
-			hctx.SetHeader("Cache-Control", "no-cache")
-			if res.Corrected != "" {
-				hctx.SetHeader("Search-Corrected", res.Corrected)
-			}
-			hctx.SetStatus(http.StatusOK)
-			_, _ = hctx.BodyWriter().Write(body)
-		}}, nil
-	})
+	handle(s.api, search, s.searchServices)
 
 	handle(s.api, op(http.MethodGet, "/v1/services/{serviceId}", "getService", "Directory", "Get a service in full",
 		"The whole HSDS service: organization, locations with addresses and accessibility, schedules, phones, "+
@@ -357,6 +325,42 @@ func (s *Server) registerServices() {
 			return s.store.DeleteService(ctx, actorFrom(ctx), in.ServiceID, v)
 		})
 	})
+}
+
+// searchServices answers one HSDS page as JSON, or hands format=ndjson to
+// streamServices.
+func (s *Server) searchServices(ctx context.Context, in *searchServicesInput) (*streamOutput, error) {
+	f, err := in.filter()
+	if err != nil {
+		return nil, err
+	}
+	if in.Format == "ndjson" {
+		return s.streamServices(ctx, f)
+	}
+	res, err := s.store.SearchServices(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	page := ServicePage{TotalItems: res.Total, PageNumber: f.Page, Size: len(res.Hits),
+		FirstPage: f.Page == 1, Empty: len(res.Hits) == 0, Contents: make([]ServiceResult, len(res.Hits))}
+	page.TotalPages = (res.Total + f.PerPage - 1) / f.PerPage
+	page.LastPage = f.Page >= page.TotalPages
+	for i, h := range res.Hits {
+		page.Contents[i] = ServiceResult{Service: h.Service, DistanceKM: h.DistanceKM}
+	}
+	body, err := json.Marshal(page)
+	if err != nil {
+		return nil, err
+	}
+	return &streamOutput{Body: func(hctx huma.Context) {
+		hctx.SetHeader("Content-Type", "application/json")
+		hctx.SetHeader("Cache-Control", "no-cache")
+		if res.Corrected != "" {
+			hctx.SetHeader("Search-Corrected", res.Corrected)
+		}
+		hctx.SetStatus(http.StatusOK)
+		_, _ = hctx.BodyWriter().Write(body)
+	}}, nil
 }
 
 // streamServices answers format=ndjson: every match, one service per line,

@@ -27,109 +27,136 @@ func invalidBody(err error) error {
 	return err
 }
 
-// CreateService adds a service with a new id.
-func (s *Store) CreateService(ctx context.Context, a Actor, in hsds.Service) (DirectoryService, error) {
+// dirKind is what differs between the kinds of directory object an
+// administrator writes; putDirectory and deleteDirectory do the rest.
+type dirKind[T any] struct {
+	table, what string
+	// prepare sets the id and clears what the API may not embed.
+	prepare  func(in *T, id uuid.UUID)
+	validate func(in *T) error
+	write    func(w *dirWriter, in *T) error
+	// set is what a replace writes on the row besides its version.
+	set func(in *T) map[string]any
+}
+
+func serviceKind() dirKind[hsds.Service] {
+	return dirKind[hsds.Service]{table: "services", what: "service",
+		prepare: func(in *hsds.Service, id uuid.UUID) {
+			in.ID, in.Organization, in.LastModified = id, nil, time.Now().UTC()
+		},
+		validate: func(in *hsds.Service) error { return hsds.ValidateService(in, true) },
+		write:    (*dirWriter).service,
+		set:      func(in *hsds.Service) map[string]any { return map[string]any{"last_modified": in.LastModified} },
+	}
+}
+
+func organizationKind() dirKind[hsds.Organization] {
+	return dirKind[hsds.Organization]{table: "organizations", what: "organization",
+		prepare:  func(in *hsds.Organization, id uuid.UUID) { in.ID, in.Locations, in.Services = id, nil, nil },
+		validate: func(in *hsds.Organization) error { return hsds.ValidateOrganization(in, true) },
+		write:    (*dirWriter).organization,
+		set:      func(*hsds.Organization) map[string]any { return map[string]any{} },
+	}
+}
+
+func locationKind() dirKind[hsds.Location] {
+	return dirKind[hsds.Location]{table: "locations", what: "location",
+		prepare:  func(in *hsds.Location, id uuid.UUID) { in.ID = id },
+		validate: func(in *hsds.Location) error { return hsds.ValidateLocation(in, true) },
+		write:    (*dirWriter).location,
+		set:      func(*hsds.Location) map[string]any { return map[string]any{} },
+	}
+}
+
+// putDirectory creates (with a new id) or replaces (id, if its version
+// satisfies pre) one directory object in one transaction that also rebuilds the
+// search rows it affects. read, when set, reads the result inside that
+// transaction. It returns the object's id.
+func putDirectory[T any](ctx context.Context, s *Store, a Actor, k dirKind[T], replace bool, id uuid.UUID, pre Precondition, in T,
+	read func(tx *gorm.DB, id uuid.UUID) error) (uuid.UUID, error) {
 	if err := canWriteDirectory(a); err != nil {
-		return DirectoryService{}, err
+		return uuid.Nil, err
 	}
-	in.ID, in.Organization, in.LastModified = newID(), nil, time.Now().UTC()
-	if err := hsds.ValidateService(&in, true); err != nil {
-		return DirectoryService{}, invalidBody(err)
+	if !replace {
+		id = newID()
 	}
-	var out DirectoryService
+	k.prepare(&in, id)
+	if err := k.validate(&in); err != nil {
+		return uuid.Nil, invalidBody(err)
+	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		w := newDirWriter(tx, true, true)
-		if err := w.service(&in); err != nil {
+		if replace {
+			if err := conditionalUpdate(ctx, tx, k.table, id, pre, k.set(&in), nil); err != nil {
+				return renameNotFound(err, k.what)
+			}
+		}
+		w := newDirWriter(tx, true, !replace)
+		if err := k.write(w, &in); err != nil {
 			return directoryError(err)
 		}
 		if err := w.finish(); err != nil {
 			return err
 		}
-		return scanJSONRow(tx, &out, `SELECT `+serviceFullJSON+` FROM services s WHERE s.id = ?`, in.ID)
+		if read == nil {
+			return nil
+		}
+		return read(tx, id)
 	})
+	return id, err
+}
+
+// deleteDirectory removes one directory object if its version satisfies pre;
+// inUse explains the 409 when other rows still need it.
+func (s *Store) deleteDirectory(ctx context.Context, a Actor, table, what string, id uuid.UUID, pre Precondition, inUse string) error {
+	if err := canWriteDirectory(a); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		return deleteVersioned(tx, table, what, id, pre, inUse)
+	})
+}
+
+// readService reads a service back inside the transaction that wrote it.
+func readService(out *DirectoryService) func(tx *gorm.DB, id uuid.UUID) error {
+	return func(tx *gorm.DB, id uuid.UUID) error {
+		return scanJSONRow(tx, out, `SELECT `+serviceFullJSON+` FROM services s WHERE s.id = ?`, id)
+	}
+}
+
+// CreateService adds a service with a new id.
+func (s *Store) CreateService(ctx context.Context, a Actor, in hsds.Service) (DirectoryService, error) {
+	var out DirectoryService
+	_, err := putDirectory(ctx, s, a, serviceKind(), false, uuid.Nil, AnyVersion(), in, readService(&out))
 	return out, err
 }
 
 // ReplaceService replaces a service (PUT) if its version satisfies pre.
 func (s *Store) ReplaceService(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, in hsds.Service) (DirectoryService, error) {
-	if err := canWriteDirectory(a); err != nil {
-		return DirectoryService{}, err
-	}
-	in.ID, in.Organization, in.LastModified = id, nil, time.Now().UTC()
-	if err := hsds.ValidateService(&in, true); err != nil {
-		return DirectoryService{}, invalidBody(err)
-	}
 	var out DirectoryService
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := conditionalUpdate(ctx, tx, "services", id, pre, map[string]any{"last_modified": in.LastModified}, nil); err != nil {
-			return renameNotFound(err, "service")
-		}
-		w := newDirWriter(tx, true, false)
-		if err := w.service(&in); err != nil {
-			return directoryError(err)
-		}
-		if err := w.finish(); err != nil {
-			return err
-		}
-		return scanJSONRow(tx, &out, `SELECT `+serviceFullJSON+` FROM services s WHERE s.id = ?`, id)
-	})
+	_, err := putDirectory(ctx, s, a, serviceKind(), true, id, pre, in, readService(&out))
 	return out, err
 }
 
 // DeleteService removes a service if its version satisfies pre. A service
 // clients were referred to stays (409): their referral history needs it.
 func (s *Store) DeleteService(ctx context.Context, a Actor, id uuid.UUID, pre Precondition) error {
-	if err := canWriteDirectory(a); err != nil {
-		return err
-	}
-	return s.tx(ctx, func(tx *gorm.DB) error {
-		return deleteVersioned(tx, "services", "service", id, pre,
-			"clients have been referred to this service; set its status to inactive or defunct instead")
-	})
+	return s.deleteDirectory(ctx, a, "services", "service", id, pre,
+		"clients have been referred to this service; set its status to inactive or defunct instead")
 }
 
 // CreateOrganization adds an organization with a new id.
 func (s *Store) CreateOrganization(ctx context.Context, a Actor, in hsds.Organization) (DirectoryOrganization, error) {
-	if err := canWriteDirectory(a); err != nil {
-		return DirectoryOrganization{}, err
-	}
-	in.ID, in.Locations, in.Services = newID(), nil, nil
-	if err := hsds.ValidateOrganization(&in, true); err != nil {
-		return DirectoryOrganization{}, invalidBody(err)
-	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		w := newDirWriter(tx, true, true)
-		if err := w.organization(&in); err != nil {
-			return directoryError(err)
-		}
-		return w.finish()
-	})
+	id, err := putDirectory(ctx, s, a, organizationKind(), false, uuid.Nil, AnyVersion(), in, nil)
 	if err != nil {
 		return DirectoryOrganization{}, err
 	}
-	return s.GetOrganization(ctx, in.ID)
+	return s.GetOrganization(ctx, id)
 }
 
 // ReplaceOrganization replaces an organization's own members (not its
 // locations or services) if its version satisfies pre.
 func (s *Store) ReplaceOrganization(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, in hsds.Organization) (DirectoryOrganization, error) {
-	if err := canWriteDirectory(a); err != nil {
-		return DirectoryOrganization{}, err
-	}
-	in.ID, in.Locations, in.Services = id, nil, nil
-	if err := hsds.ValidateOrganization(&in, true); err != nil {
-		return DirectoryOrganization{}, invalidBody(err)
-	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := conditionalUpdate(ctx, tx, "organizations", id, pre, map[string]any{}, nil); err != nil {
-			return renameNotFound(err, "organization")
-		}
-		w := newDirWriter(tx, true, false)
-		if err := w.organization(&in); err != nil {
-			return directoryError(err)
-		}
-		return w.finish()
-	})
+	id, err := putDirectory(ctx, s, a, organizationKind(), true, id, pre, in, nil)
 	if err != nil {
 		return DirectoryOrganization{}, err
 	}
@@ -138,57 +165,23 @@ func (s *Store) ReplaceOrganization(ctx context.Context, a Actor, id uuid.UUID, 
 
 // DeleteOrganization removes an organization that has no services or locations left.
 func (s *Store) DeleteOrganization(ctx context.Context, a Actor, id uuid.UUID, pre Precondition) error {
-	if err := canWriteDirectory(a); err != nil {
-		return err
-	}
-	return s.tx(ctx, func(tx *gorm.DB) error {
-		return deleteVersioned(tx, "organizations", "organization", id, pre,
-			"the organization still has services or locations; delete or move them first")
-	})
+	return s.deleteDirectory(ctx, a, "organizations", "organization", id, pre,
+		"the organization still has services or locations; delete or move them first")
 }
 
 // CreateLocation adds a location with a new id.
 func (s *Store) CreateLocation(ctx context.Context, a Actor, in hsds.Location) (DirectoryLocation, error) {
-	if err := canWriteDirectory(a); err != nil {
-		return DirectoryLocation{}, err
-	}
-	in.ID = newID()
-	if err := hsds.ValidateLocation(&in, true); err != nil {
-		return DirectoryLocation{}, invalidBody(err)
-	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		w := newDirWriter(tx, true, true)
-		if err := w.location(&in); err != nil {
-			return directoryError(err)
-		}
-		return w.finish()
-	})
+	id, err := putDirectory(ctx, s, a, locationKind(), false, uuid.Nil, AnyVersion(), in, nil)
 	if err != nil {
 		return DirectoryLocation{}, err
 	}
-	return s.GetLocation(ctx, in.ID)
+	return s.GetLocation(ctx, id)
 }
 
 // ReplaceLocation replaces a location if its version satisfies pre; the services
 // delivered there are re-indexed (place, hours, languages) in the same transaction.
 func (s *Store) ReplaceLocation(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, in hsds.Location) (DirectoryLocation, error) {
-	if err := canWriteDirectory(a); err != nil {
-		return DirectoryLocation{}, err
-	}
-	in.ID = id
-	if err := hsds.ValidateLocation(&in, true); err != nil {
-		return DirectoryLocation{}, invalidBody(err)
-	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := conditionalUpdate(ctx, tx, "locations", id, pre, map[string]any{}, nil); err != nil {
-			return renameNotFound(err, "location")
-		}
-		w := newDirWriter(tx, true, false)
-		if err := w.location(&in); err != nil {
-			return directoryError(err)
-		}
-		return w.finish()
-	})
+	id, err := putDirectory(ctx, s, a, locationKind(), true, id, pre, in, nil)
 	if err != nil {
 		return DirectoryLocation{}, err
 	}

@@ -153,10 +153,20 @@ func (s *Store) prepareSearch(ctx context.Context, db *sql.DB, f SearchFilter) (
 			return nil, err
 		}
 	}
-	sort := f.Sort
+	if err := q.orderBy(); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// orderBy picks the sort: the one asked for, else distance with a place,
+// relevance with words, name otherwise; it refuses a sort the filters
+// cannot support.
+func (q *searchQuery) orderBy() error {
+	sort := q.f.Sort
 	if sort == "" {
 		switch {
-		case f.Near != nil:
+		case q.f.Near != nil:
 			sort = SortDistance
 		case q.text != "":
 			sort = SortRelevance
@@ -166,24 +176,24 @@ func (s *Store) prepareSearch(ctx context.Context, db *sql.DB, f SearchFilter) (
 	}
 	switch sort {
 	case SortDistance:
-		if f.Near == nil {
-			return nil, InvalidIn(SourceSelection, "sort", "sort=distance needs lat, lon and radius_km")
+		if q.f.Near == nil {
+			return InvalidIn(SourceSelection, "sort", "sort=distance needs lat, lon and radius_km")
 		}
 		q.order = "chord, name, service_id"
 	case SortRelevance:
 		if q.text == "" {
-			return nil, InvalidIn(SourceSelection, "sort", "sort=relevance needs search")
+			return InvalidIn(SourceSelection, "sort", "sort=relevance needs search")
 		}
 		q.order = "rank DESC, name, service_id"
-		if f.Near != nil {
+		if q.f.Near != nil {
 			q.order = "rank DESC, chord, service_id"
 		}
 	case SortName:
 		q.order = "name, service_id"
 	default:
-		return nil, InvalidIn(SourceSelection, "sort", "sort must be relevance, distance or name")
+		return InvalidIn(SourceSelection, "sort", "sort must be relevance, distance or name")
 	}
-	return q, nil
+	return nil
 }
 
 // openNow adds the "open at At" condition. Opening hours are stored as

@@ -1,7 +1,7 @@
 package domain
 
 // The closed code lists of Waypoint's own records, each declared once. The
-// goal lifecycle statuses live with their table (goallifecycle.go), referral
+// goal lifecycle statuses live with their table (goal_lifecycle.go), referral
 // statuses with theirs (referrals.go), the directory's in package hsds.
 // Rules() ties each list to the columns whose CHECK constraints enforce it
 // and names it for the API schema; tests compare all three.

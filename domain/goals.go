@@ -1,19 +1,13 @@
 package domain
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
+	"database/sql/driver"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Goal is a client's goal with its steps and a summary of their self-ratings.
@@ -34,7 +28,7 @@ type Goal struct {
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 	Version           int64
-	Steps             JSONValue[[]Step]
+	Steps             Steps
 	// LatestRating is the client's own most recent self-rating (worker check-ins do not count).
 	LatestRating *int
 	Trend        string
@@ -52,6 +46,17 @@ type Step struct {
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
 }
+
+// Steps are a goal's steps in order. The goal's query reads them as one JSON
+// array, which Steps scans itself, so callers use a plain slice.
+type Steps []Step
+
+// Scan implements sql.Scanner.
+func (s *Steps) Scan(src any) error { return scanJSON(src, (*[]Step)(s)) }
+
+// Value implements driver.Valuer; GORM treats a slice as one column only
+// when it is both a Scanner and a Valuer.
+func (s Steps) Value() (driver.Value, error) { return JSONValue[[]Step]{V: s}.Value() }
 
 // goalColumns reads a goal row aliased g with its steps (one JSON array) and,
 // from the rating join r, its latest rating and trend: one statement for one
@@ -112,52 +117,10 @@ type GoalInput struct {
 // active (or planned); a care-team worker's goal starts proposed, for the
 // client to accept or reject. Admins and others: 404.
 func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in GoalInput) (Goal, error) {
-	title, err := requiredTitle("title", in.Title, MaxGoalTitle)
+	d, err := in.draft()
 	if err != nil {
 		return Goal{}, err
 	}
-	desc, err := optText("description", in.Description, MaxGoalDescription)
-	if err != nil {
-		return Goal{}, err
-	}
-	why, err := optText("why_it_matters", in.WhyItMatters, MaxGoalWhy)
-	if err != nil {
-		return Goal{}, err
-	}
-	strengths, err := goalStrengths("strengths_used", in.StrengthsUsed)
-	if err != nil {
-		return Goal{}, err
-	}
-	category, err := optEnum("category", in.Category, GoalCategories())
-	if err != nil {
-		return Goal{}, err
-	}
-	priority := "medium"
-	if in.Priority != "" {
-		if !slices.Contains(GoalPriorities(), in.Priority) {
-			return Goal{}, Invalid("priority", "priority must be one of %s", strings.Join(GoalPriorities(), ", "))
-		}
-		priority = in.Priority
-	}
-	target, err := optDate("target_date", in.TargetDate)
-	if err != nil {
-		return Goal{}, err
-	}
-	if len(in.Steps) > MaxGoalSteps {
-		return Goal{}, Invalid("steps", "a goal can have at most %d steps", MaxGoalSteps)
-	}
-	steps := make([]StepInput, len(in.Steps))
-	for i, st := range in.Steps {
-		f := fmt.Sprintf("steps[%d]", i)
-		if steps[i].Title, err = requiredTitle(f+".title", st.Title, MaxStepTitle); err != nil {
-			return Goal{}, err
-		}
-		if _, err := optDate(f+".due_date", st.DueDate); err != nil {
-			return Goal{}, err
-		}
-		steps[i].DueDate = st.DueDate
-	}
-
 	var g Goal
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		var cid []uuid.UUID
@@ -180,14 +143,14 @@ func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in 
 		err = tx.Exec(`INSERT INTO goals (client_id, id, title, description, why_it_matters, strengths_used, category,
 				priority, target_date, lifecycle_status, achievement_status, created_by)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::date, ?, ?, ?)`,
-			clientID, id, title, desc, why, strengths, category, priority, target, status, achievement, a.PersonID).Error
+			clientID, id, d.title, d.desc, d.why, d.strengths, d.category, d.priority, d.target, status, achievement, a.PersonID).Error
 		if err != nil {
 			return fmt.Errorf("insert goal: %w", err)
 		}
 		changes := []FieldChange{{Field: "goal", New: map[string]any{
-			"title": title, "lifecycle_status": status, "priority": priority, "category": category,
+			"title": d.title, "lifecycle_status": status, "priority": d.priority, "category": d.category,
 		}}}
-		for i, st := range steps {
+		for i, st := range d.steps {
 			sid := newID()
 			err := tx.Exec(`INSERT INTO goal_steps (client_id, goal_id, id, title, due_date, position, created_by)
 				VALUES (?, ?, ?, ?, NULLIF(?, '')::date, ?, ?)`, clientID, id, sid, st.Title, st.DueDate, i+1, a.PersonID).Error
@@ -310,298 +273,6 @@ func (s *Store) ListGoals(ctx context.Context, a Actor, clientID uuid.UUID, f Go
 	return out, next, nil
 }
 
-// GoalPatch is a JSON Merge Patch of a goal: nil leaves a field alone; a
-// pointer to the zero value ("" or an empty list) clears it.
-type GoalPatch struct {
-	Title             *string
-	Description       *string
-	WhyItMatters      *string
-	StrengthsUsed     *[]string
-	Category          *string
-	Priority          *string
-	TargetDate        *string
-	LifecycleStatus   *string
-	AchievementStatus *string
-	StatusReason      *string
-}
-
-// goalChange is one conditional update of a goal row.
-type goalChange struct {
-	sets []string // "col = expr"
-	args []any    // for sets, in order
-	// to is the target lifecycle status, "" when unchanged.
-	to string
-	// fromProposed limits the move to proposals (accept, reject); otherwise
-	// it may start wherever the lifecycle table allows the mover.
-	fromProposed  bool
-	pre           Precondition
-	change        string // for the event: "updated", "accepted", "rejected"
-	allowSameLife bool   // lifecycle "to" equal to the current status is no change
-}
-
-func (c *goalChange) set(col, expr string, args ...any) {
-	c.sets = append(c.sets, col+" = "+expr)
-	c.args = append(c.args, args...)
-}
-
-// UpdateGoal applies a merge patch with one conditional UPDATE (id, version,
-// client scope and lifecycle table in its WHERE clause) that also returns the
-// old values, then writes one history row per changed field, all in one
-// transaction. A patch that changes nothing leaves the version alone.
-func (s *Store) UpdateGoal(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, p GoalPatch) (Goal, error) {
-	c := goalChange{pre: pre, change: "updated", allowSameLife: true}
-	if p.Title != nil {
-		t, err := requiredTitle("title", *p.Title, MaxGoalTitle)
-		if err != nil {
-			return Goal{}, err
-		}
-		c.set("title", "?", t)
-	}
-	for _, f := range []struct {
-		col, field string
-		v          *string
-		max        int
-	}{
-		{"description", "description", p.Description, MaxGoalDescription},
-		{"why_it_matters", "why_it_matters", p.WhyItMatters, MaxGoalWhy},
-		{"status_reason", "status_reason", p.StatusReason, MaxGoalStatusReason},
-	} {
-		if f.v == nil {
-			continue
-		}
-		v, err := optText(f.field, *f.v, f.max)
-		if err != nil {
-			return Goal{}, err
-		}
-		c.set(f.col, "?", v)
-	}
-	if p.StrengthsUsed != nil {
-		st, err := goalStrengths("strengths_used", *p.StrengthsUsed)
-		if err != nil {
-			return Goal{}, err
-		}
-		c.set("strengths_used", "?::jsonb", st)
-	}
-	if p.Category != nil {
-		v, err := optEnum("category", *p.Category, GoalCategories())
-		if err != nil {
-			return Goal{}, err
-		}
-		c.set("category", "?", v)
-	}
-	if p.Priority != nil {
-		if !slices.Contains(GoalPriorities(), *p.Priority) {
-			return Goal{}, Invalid("priority", "priority must be one of %s", strings.Join(GoalPriorities(), ", "))
-		}
-		c.set("priority", "?", *p.Priority)
-	}
-	if p.TargetDate != nil {
-		v, err := optDate("target_date", *p.TargetDate)
-		if err != nil {
-			return Goal{}, err
-		}
-		c.set("target_date", "?::date", v)
-	}
-	if p.AchievementStatus != nil {
-		v, err := optEnum("achievement_status", *p.AchievementStatus, GoalAchievementStatuses())
-		if err != nil {
-			return Goal{}, err
-		}
-		c.set("achievement_status", "?", v)
-	}
-	if p.LifecycleStatus != nil {
-		if !slices.Contains(GoalLifecycleStatuses(), *p.LifecycleStatus) {
-			return Goal{}, Invalid("lifecycle_status", "lifecycle_status must be one of %s", strings.Join(GoalLifecycleStatuses(), ", "))
-		}
-		c.to = *p.LifecycleStatus
-		c.set("lifecycle_status", "?", c.to)
-		if p.AchievementStatus == nil {
-			c.autoAchievement()
-		}
-	}
-	if len(c.sets) == 0 {
-		// Nothing to change: still check visibility and the precondition.
-		return s.unchangedGoal(ctx, a, id, c)
-	}
-	return s.applyGoalChange(ctx, a, id, c)
-}
-
-// autoAchievement fills the achievement status a lifecycle move implies when
-// the caller did not set one: completing means achieved; (re)starting work
-// means in progress. A move to the current status changes nothing.
-func (c *goalChange) autoAchievement() {
-	switch c.to {
-	case GoalCompleted:
-		c.set("achievement_status", "CASE WHEN g.lifecycle_status = 'completed' THEN g.achievement_status ELSE 'achieved' END")
-	case GoalActive:
-		c.set("achievement_status", `CASE WHEN g.lifecycle_status = 'active' THEN g.achievement_status
-			WHEN g.achievement_status IS NULL OR g.achievement_status = 'achieved' THEN 'in-progress'
-			ELSE g.achievement_status END`)
-	}
-}
-
-// AcceptGoal is the client accepting a proposed goal: it becomes active (or
-// accepted, agreed but not started). pre may be AnyVersion().
-func (s *Store) AcceptGoal(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, to string) (Goal, error) {
-	if to == "" {
-		to = GoalActive
-	}
-	if !slices.Contains(GoalAcceptStatuses(), to) {
-		return Goal{}, Invalid("lifecycle_status", "an accepted goal becomes %s", strings.Join(GoalAcceptStatuses(), " or "))
-	}
-	c := goalChange{pre: pre, change: "accepted", to: to, fromProposed: true}
-	c.set("lifecycle_status", "?", to)
-	c.autoAchievement()
-	return s.applyGoalChange(ctx, a, id, c)
-}
-
-// RejectGoal is the client declining a proposed goal, optionally saying why.
-func (s *Store) RejectGoal(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, reason string) (Goal, error) {
-	r, err := optText("reason", reason, MaxGoalStatusReason)
-	if err != nil {
-		return Goal{}, err
-	}
-	c := goalChange{pre: pre, change: "rejected", to: GoalRejected, fromProposed: true}
-	c.set("lifecycle_status", "?", GoalRejected)
-	c.set("status_reason", "?", r)
-	return s.applyGoalChange(ctx, a, id, c)
-}
-
-// goalChangeRow is what the conditional update returns: the new goal and the
-// old and new rows as JSON for the history.
-type goalChangeRow struct {
-	Goal
-	OldRow JSONValue[map[string]json.RawMessage]
-	NewRow JSONValue[map[string]json.RawMessage]
-}
-
-// errNoChange rolls back an update that changed nothing.
-var errNoChange = errors.New("no change")
-
-func (s *Store) applyGoalChange(ctx context.Context, a Actor, id uuid.UUID, c goalChange) (Goal, error) {
-	// old locks the row as it is now (after any concurrent writer committed)
-	// and carries every condition: visibility, version, lifecycle move.
-	where := `g.id = ? AND ? AND g.lifecycle_status <> 'entered-in-error'`
-	wargs := []any{id, a.ClientScope("g.client_id", ReachCare)}
-	where += ` AND ?`
-	wargs = append(wargs, c.pre.sql("g.version"))
-	if c.to != "" {
-		// The statuses this actor may move the goal from, decided in the
-		// same statement as the write (the lifecycle table, per mover).
-		from := goalMoverCase(a, textArray(c.sources(MoverClient)), textArray(c.sources(MoverProposer)), textArray(c.sources(MoverWorker)))
-		if c.allowSameLife {
-			where += ` AND (g.lifecycle_status = ? OR g.lifecycle_status = ANY((?)::text[]))`
-			wargs = append(wargs, c.to, from)
-		} else {
-			where += ` AND g.lifecycle_status = ANY((?)::text[])`
-			wargs = append(wargs, from)
-		}
-	}
-	q := `WITH old AS (SELECT g.* FROM goals g WHERE ? FOR UPDATE),
-		upd AS (UPDATE goals g SET ?, version = g.version + 1, updated_at = now()
-			FROM old WHERE g.client_id = old.client_id AND g.id = old.id RETURNING g.*)
-		SELECT ` + goalColumns + `, to_jsonb(old) AS old_row, to_jsonb(g) AS new_row
-		FROM upd g JOIN old ON old.client_id = g.client_id AND old.id = g.id ` + goalRatingJoin
-	cond, sets := clause.Expr{SQL: where, Vars: wargs}, clause.Expr{SQL: strings.Join(c.sets, ", "), Vars: c.args}
-
-	var g Goal
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var row goalChangeRow
-		res := tx.Raw(q, cond, sets).Scan(&row)
-		if res.Error != nil {
-			return fmt.Errorf("update goal: %w", res.Error)
-		}
-		if res.RowsAffected == 0 {
-			return goalMiss(tx, a, id, c, false)
-		}
-		var changes []FieldChange
-		var fields []string
-		for _, col := range goalContentColumns() {
-			o, n := row.OldRow.V[col[0]], row.NewRow.V[col[0]]
-			if !bytes.Equal(o, n) {
-				changes = append(changes, FieldChange{Field: col[1], Old: o, New: n})
-				fields = append(fields, col[1])
-			}
-		}
-		if len(changes) == 0 {
-			return errNoChange
-		}
-		g = row.Goal
-		if err := recordGoalHistory(tx, a, g.ClientID, id, changes); err != nil {
-			return err
-		}
-		if err := emitGoalEvent(tx, EventGoalUpdated, g.ClientID, id, g.Version, c.change, fields); err != nil {
-			return err
-		}
-		return logAccess(tx, a, ActionWrite, "goal", []uuid.UUID{g.ClientID}, []string{id.String()})
-	})
-	if errors.Is(err, errNoChange) {
-		return s.GetGoal(ctx, a, id)
-	}
-	return g, err
-}
-
-// unchangedGoal answers an empty patch: the goal as it is, after the same
-// visibility and precondition checks as a real change.
-func (s *Store) unchangedGoal(ctx context.Context, a Actor, id uuid.UUID, c goalChange) (Goal, error) {
-	if err := goalMiss(s.db.WithContext(ctx), a, id, c, true); err != nil {
-		return Goal{}, err
-	}
-	return s.GetGoal(ctx, a, id)
-}
-
-// goalMiss explains why a conditional goal update matched no row, in the
-// order the contract promises: not visible (404), not allowed for the
-// actor's role (403), If-Match missing (428) or stale (412), then the state
-// (409). One read after the failed write; never a read before it. With
-// empty (a patch that changes nothing) it returns nil when all checks pass.
-func goalMiss(tx *gorm.DB, a Actor, id uuid.UUID, c goalChange, empty bool) error {
-	var cur []struct {
-		ClientID        uuid.UUID
-		CreatedBy       uuid.UUID
-		Version         int64
-		LifecycleStatus string
-	}
-	if err := tx.Raw(`SELECT g.client_id, g.created_by, g.version, g.lifecycle_status FROM goals g WHERE g.id = ? AND ?`,
-		id, a.ClientScope("g.client_id", ReachCare)).Scan(&cur).Error; err != nil {
-		return fmt.Errorf("read goal state: %w", err)
-	}
-	if len(cur) == 0 {
-		return NotFound("goal")
-	}
-	st := cur[0]
-	// Who may make the move comes before the precondition: accepting or
-	// rejecting is the client's whatever the state; otherwise the move from
-	// the current status.
-	from := st.LifecycleStatus
-	if c.fromProposed {
-		from = GoalProposed
-	}
-	if c.to != "" && (c.fromProposed || c.to != from) {
-		if err := CheckGoalTransition(from, c.to, goalMoverOf(a, st.ClientID, st.CreatedBy)); IsKind(err, KindForbidden) {
-			return err
-		}
-	}
-	if err := c.pre.check(st.Version); err != nil {
-		return err
-	}
-	if c.fromProposed && st.LifecycleStatus != GoalProposed {
-		return &Error{Kind: KindConflict, Message: "a goal that is " + st.LifecycleStatus + " cannot be " + c.change +
-			"; only a proposed goal can become " + c.to}
-	}
-	if c.to != "" && !c.fromProposed && c.to != st.LifecycleStatus && !GoalTransitionAllowed(st.LifecycleStatus, c.to) {
-		return goalTransitionConflict(st.LifecycleStatus, c.to)
-	}
-	if empty {
-		return nil
-	}
-	if st.LifecycleStatus == GoalEnteredInError {
-		return goalFrozen()
-	}
-	// Everything matches now: a concurrent change got in between; re-read and retry.
-	return Stale(st.Version)
-}
-
 func goalFrozen() *Error {
 	return Errorf(KindConflict, "this goal was entered in error; it can no longer change")
 }
@@ -649,62 +320,3 @@ func emitGoalEvent(tx *gorm.DB, typ string, clientID, goalID uuid.UUID, version 
 	}
 	return EmitEvent(tx, Event{Type: typ, ClientID: clientID, SubjectID: goalID, Data: data})
 }
-
-// Validation helpers. The API validates the same rules from its schema; the
-// domain checks again because it is the last line before the database.
-
-// requiredTitle trims a goal's or step's title, which must not be empty.
-func requiredTitle(field, s string, max int) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", Invalid(field, "a title is required")
-	}
-	if utf8.RuneCountInString(s) > max {
-		return "", Invalid(field, "a title has at most %d characters", max)
-	}
-	return s, nil
-}
-
-// optText trims s; empty means "not set" (NULL).
-func optText(field, s string, max int) (*string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, nil
-	}
-	if utf8.RuneCountInString(s) > max {
-		return nil, Invalid(field, "at most %d characters", max)
-	}
-	return &s, nil
-}
-
-func optEnum(field, s string, allowed []string) (*string, error) {
-	if s == "" {
-		return nil, nil
-	}
-	if !slices.Contains(allowed, s) {
-		return nil, Invalid(field, "must be one of %s", strings.Join(allowed, ", "))
-	}
-	return &s, nil
-}
-
-func goalStrengths(field string, in []string) (Strings, error) {
-	out := cleanList(in)
-	if len(out) > MaxGoalStrengths {
-		return nil, Invalid(field, "at most %d strengths", MaxGoalStrengths)
-	}
-	for i, v := range out {
-		if utf8.RuneCountInString(v) > MaxStrengthLen {
-			return nil, Invalid(fmt.Sprintf("%s[%d]", field, i), "at most %d characters", MaxStrengthLen)
-		}
-	}
-	return out, nil
-}
-
-func nullIfEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func ptrTo[T any](v T) *T { return &v }

@@ -97,7 +97,7 @@ func renderedSQL(t *testing.T, db *gorm.DB, expr any) string {
 	return sql
 }
 
-// Care-team membership has one definition: outside careteam.go (which
+// Care-team membership has one definition: outside care_team.go (which
 // keeps the table: list, add, remove, and careTeamMember), no Go code in
 // domain or api names the table, so nobody can write the test out again.
 func TestCareTeamMembershipDefinedOnce(t *testing.T) {
@@ -120,14 +120,14 @@ func TestCareTeamMembershipDefinedOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !slices.Equal(found, []string{"careteam.go"}) {
-		t.Errorf("care_team_members named in %v; only careteam.go may (use careTeamMember)", found)
+	if !slices.Equal(found, []string{"care_team.go"}) {
+		t.Errorf("care_team_members named in %v; only care_team.go may (use careTeamMember)", found)
 	}
-	b, err := os.ReadFile("careteam.go")
+	b, err := os.ReadFile("care_team.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(string(b), "ctm.person_id"); n != 1 {
-		t.Errorf("careteam.go tests membership %d times; careTeamMember is the one", n)
+		t.Errorf("care_team.go tests membership %d times; careTeamMember is the one", n)
 	}
 }

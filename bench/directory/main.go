@@ -28,6 +28,7 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"gorm.io/gorm"
 
 	"github.com/waypoint-portal/waypoint/auth/devissuer"
 	"github.com/waypoint-portal/waypoint/bench/internal/load"
@@ -83,24 +84,9 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	defer closeDB()
-	var have int
-	if err := db.Raw(`SELECT count(*) FROM services`).Scan(&have).Error; err != nil {
+	if err := seed(ctx, db, c.services); err != nil {
 		return err
 	}
-	if have < c.services {
-		start := time.Now()
-		added, err := demo.SeedDirectory(ctx, db, c.services)
-		if err != nil {
-			return err
-		}
-		if err := db.Exec(`VACUUM ANALYZE`).Error; err != nil {
-			return err
-		}
-		fmt.Printf("seeded %d services in %s\n", added, time.Since(start).Round(time.Millisecond))
-	}
-	var rows int
-	db.Raw(`SELECT count(*) FROM service_search`).Scan(&rows)
-	fmt.Printf("directory: %d services (%d search rows)\n\n", max(have, c.services), rows)
 
 	store := domain.NewStore(db)
 	plan, err := store.ExplainSearch(ctx, domain.SearchFilter{Search: "food pantry", OpenNow: true,
@@ -116,22 +102,10 @@ func run(ctx context.Context, c config) error {
 	}
 	defer srv.Close()
 	base := srv.URL()
-	// Search from where the services are: near random locations of the
-	// directory, so busy cities get more searches.
-	var pts []point
-	rows2, err := db.Raw(`SELECT latitude, longitude FROM locations WHERE latitude IS NOT NULL ORDER BY md5(id::text) LIMIT 5000`).Rows()
+	pts, err := searchPoints(db)
 	if err != nil {
 		return err
 	}
-	for rows2.Next() {
-		var p point
-		if err := rows2.Scan(&p.lat, &p.lon); err != nil {
-			rows2.Close()
-			return err
-		}
-		pts = append(pts, p)
-	}
-	rows2.Close()
 	tok, err := iss.Mint(devissuer.TokenRequest{Subject: "bench-client", Name: "Bench Client", Roles: []string{"client"},
 		Scopes: []string{"services:read"}, TTL: time.Hour})
 	if err != nil {
@@ -159,6 +133,56 @@ func run(ctx context.Context, c config) error {
 		m2 = load.Attack("directory", targeter(base, tok, pts, 2), 0, c.maxDuration, workers, workers)
 	}
 
+	return report(c, m1, m2)
+}
+
+// seed fills the directory up to want services (a larger one is kept) and
+// prints its size.
+func seed(ctx context.Context, db *gorm.DB, want int) error {
+	var have int
+	if err := db.Raw(`SELECT count(*) FROM services`).Scan(&have).Error; err != nil {
+		return err
+	}
+	if have < want {
+		start := time.Now()
+		added, err := demo.SeedDirectory(ctx, db, want)
+		if err != nil {
+			return err
+		}
+		if err := db.Exec(`VACUUM ANALYZE`).Error; err != nil {
+			return err
+		}
+		fmt.Printf("seeded %d services in %s\n", added, time.Since(start).Round(time.Millisecond))
+	}
+	var rows int
+	db.Raw(`SELECT count(*) FROM service_search`).Scan(&rows)
+	fmt.Printf("directory: %d services (%d search rows)\n\n", max(have, want), rows)
+	return nil
+}
+
+// searchPoints are places to search from: random locations of the
+// directory, so busy cities get more searches.
+func searchPoints(db *gorm.DB) ([]point, error) {
+	var pts []point
+	rows2, err := db.Raw(`SELECT latitude, longitude FROM locations WHERE latitude IS NOT NULL ORDER BY md5(id::text) LIMIT 5000`).Rows()
+	if err != nil {
+		return nil, err
+	}
+	for rows2.Next() {
+		var p point
+		if err := rows2.Scan(&p.lat, &p.lon); err != nil {
+			rows2.Close()
+			return nil, err
+		}
+		pts = append(pts, p)
+	}
+	rows2.Close()
+	return pts, nil
+}
+
+// report prints both phases and fails the run on errors; the p99 target
+// is reported, not enforced.
+func report(c config, m1, m2 *vegeta.Metrics) error {
 	fmt.Printf("%-28s %8s %9s %8s %8s %8s %8s %8s  %s\n", "phase", "rate", "req/s ok", "p50", "p90", "p99", "max", "KB/req", "status codes / errors")
 	row := func(name string, rate string, m *vegeta.Metrics) {
 		fmt.Printf("%-28s %8s %9.1f %8s %8s %8s %8s %8.1f  %v %s\n", name, rate, m.Throughput, load.Ms(m.Latencies.P50), load.Ms(m.Latencies.P90),

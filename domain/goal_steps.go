@@ -92,23 +92,22 @@ type stepRow struct {
 	NewRow JSONValue[map[string]json.RawMessage]
 }
 
-// UpdateStep changes a step with one conditional UPDATE on its version and
-// records each changed field in the goal's history. Moving a step shifts the
-// steps in between (their versions change too: their position did).
-func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUID, pre Precondition, p StepPatch) (Step, error) {
+// expr turns a step patch into the SET list of its conditional update;
+// an empty SQL means the patch changes nothing.
+func (p StepPatch) expr() (clause.Expr, error) {
 	var sets []string
 	var setArgs []any
 	if p.Title != nil {
 		t, err := requiredTitle("title", *p.Title, MaxStepTitle)
 		if err != nil {
-			return Step{}, err
+			return clause.Expr{}, err
 		}
 		sets, setArgs = append(sets, "title = ?"), append(setArgs, t)
 	}
 	if p.DueDate != nil {
 		d, err := optDate("due_date", *p.DueDate)
 		if err != nil {
-			return Step{}, err
+			return clause.Expr{}, err
 		}
 		sets, setArgs = append(sets, "due_date = ?::date"), append(setArgs, d)
 	}
@@ -121,7 +120,7 @@ func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUI
 	}
 	if p.Position != nil {
 		if *p.Position < 1 {
-			return Step{}, Invalid("position", "a position is 1 or more")
+			return clause.Expr{}, Invalid("position", "a position is 1 or more")
 		}
 		// Past the end means last; capping here keeps any int inside the
 		// column's integer range (a goal has at most MaxGoalSteps steps).
@@ -130,11 +129,40 @@ func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUI
 			(SELECT count(*) FROM goal_steps c WHERE c.client_id = s.client_id AND c.goal_id = s.goal_id))`)
 		setArgs = append(setArgs, pos)
 	}
-	if len(sets) == 0 {
+	return clause.Expr{SQL: strings.Join(sets, ", "), Vars: setArgs}, nil
+}
+
+// shiftSteps closes the gap a step left at from and opens one at to; the
+// steps in between get new versions, as their position changed.
+func shiftSteps(tx *gorm.DB, clientID, goalID, stepID uuid.UUID, from, to int) error {
+	var err error
+	switch {
+	case to < from:
+		err = tx.Exec(`UPDATE goal_steps SET position = position + 1, version = version + 1, updated_at = now()
+			WHERE client_id = ? AND goal_id = ? AND id <> ? AND position >= ? AND position < ?`, clientID, goalID, stepID, to, from).Error
+	case to > from:
+		err = tx.Exec(`UPDATE goal_steps SET position = position - 1, version = version + 1, updated_at = now()
+			WHERE client_id = ? AND goal_id = ? AND id <> ? AND position > ? AND position <= ?`, clientID, goalID, stepID, from, to).Error
+	}
+	if err != nil {
+		return fmt.Errorf("shift steps: %w", err)
+	}
+	return nil
+}
+
+// UpdateStep changes a step with one conditional UPDATE on its version and
+// records each changed field in the goal's history. Moving a step shifts the
+// steps in between (their versions change too: their position did).
+func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUID, pre Precondition, p StepPatch) (Step, error) {
+	set, err := p.expr()
+	if err != nil {
+		return Step{}, err
+	}
+	if set.SQL == "" {
 		return s.unchangedStep(ctx, a, goalID, stepID, pre)
 	}
 	var st Step
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		clientID, version, err := touchGoal(tx, a, goalID)
 		if err != nil {
 			return err
@@ -144,7 +172,7 @@ func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUI
 			FROM old WHERE s.client_id = old.client_id AND s.id = old.id
 			RETURNING ` + stepReturning + `, to_jsonb(old) AS old_row, to_jsonb(s) AS new_row`
 		var row stepRow
-		res := tx.Raw(q, clientID, goalID, stepID, pre.sql("version"), clause.Expr{SQL: strings.Join(sets, ", "), Vars: setArgs}).Scan(&row)
+		res := tx.Raw(q, clientID, goalID, stepID, pre.sql("version"), set).Scan(&row)
 		if res.Error != nil {
 			return fmt.Errorf("update step: %w", res.Error)
 		}
@@ -161,19 +189,10 @@ func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUI
 		if len(changes) == 0 {
 			return errNoChange
 		}
-		var from, to int
+		var from int
 		_ = json.Unmarshal(row.OldRow.V["position"], &from)
-		to = row.Position
-		switch {
-		case to < from:
-			err = tx.Exec(`UPDATE goal_steps SET position = position + 1, version = version + 1, updated_at = now()
-				WHERE client_id = ? AND goal_id = ? AND id <> ? AND position >= ? AND position < ?`, clientID, goalID, stepID, to, from).Error
-		case to > from:
-			err = tx.Exec(`UPDATE goal_steps SET position = position - 1, version = version + 1, updated_at = now()
-				WHERE client_id = ? AND goal_id = ? AND id <> ? AND position > ? AND position <= ?`, clientID, goalID, stepID, from, to).Error
-		}
-		if err != nil {
-			return fmt.Errorf("shift steps: %w", err)
+		if err := shiftSteps(tx, clientID, goalID, stepID, from, row.Position); err != nil {
+			return err
 		}
 		st = row.Step
 		return goalChildWritten(tx, a, clientID, goalID, version, "step_updated", changes)
