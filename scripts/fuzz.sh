@@ -59,9 +59,20 @@ for t in "${targets[@]+"${targets[@]}"}"; do
 	i=$((i + 1))
 	log="$logs/$i.log"
 	# -timeout 0: -fuzztime bounds the run; Go's default 10m would cut long runs.
-	"$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$duration" -fuzzminimizetime "${FUZZ_MINIMIZE:-5s}" \
-		-timeout 0 "${parallel[@]+"${parallel[@]}"}" "$pkg" >"$log" 2>&1
+	fuzz_one() {
+		"$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$duration" -fuzzminimizetime "${FUZZ_MINIMIZE:-5s}" \
+			-timeout 0 "${parallel[@]+"${parallel[@]}"}" "$pkg" >"$log" 2>&1
+	}
+	fuzz_one
 	status=$?
+	# Go's engine sometimes ends a run with "context deadline exceeded" and no failing input when
+	# -fuzztime runs out while a worker is busy (minimising, or a slow input). Run such a target once
+	# more: a real hang comes back (the engine keeps its corpus), an unlucky deadline does not.
+	if [ "$status" -ne 0 ] && grep -q 'context deadline exceeded' "$log" && ! grep -q 'Failing input written' "$log"; then
+		echo "fuzz: $name ended on the engine's deadline without a failing input; running it once more"
+		fuzz_one
+		status=$?
+	fi
 	# The last progress line carries the total: "fuzz: elapsed: 30s, execs: 12345 (411/sec), ..."
 	execs="$(grep -o 'execs: [0-9]*' "$log" | tail -n 1 | awk '{print $2}')"
 	execs="${execs:-0}"
