@@ -81,3 +81,11 @@ func (a Actor) ClientScope(clientCol string, reach Reach) clause.Expr {
 	}
 	return clause.Expr{SQL: "(" + strings.Join(parts, " OR ") + ")", Vars: vars}
 }
+
+// GoalScope is ClientScope for goal rows under alias (a goal's steps,
+// check-ins and history go through their goal): a goal's own visibility and
+// sensitivity narrow who of the client's circle may see it. Every goal query
+// takes it instead of ClientScope, so goal visibility is decided here alone.
+func (a Actor) GoalScope(alias string, reach Reach) clause.Expr {
+	return a.ClientScope(alias+".client_id", reach)
+}

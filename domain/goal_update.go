@@ -186,7 +186,7 @@ func (s *Store) applyGoalChange(ctx context.Context, a Actor, id uuid.UUID, c go
 	// old locks the row as it is now (after any concurrent writer committed)
 	// and carries every condition: visibility, version, lifecycle move.
 	where := `g.id = ? AND ? AND g.lifecycle_status <> 'entered-in-error'`
-	wargs := []any{id, a.ClientScope("g.client_id", ReachCare)}
+	wargs := []any{id, a.GoalScope("g", ReachCare)}
 	where += ` AND ?`
 	wargs = append(wargs, c.pre.sql("g.version"))
 	if c.to != "" {
@@ -267,7 +267,7 @@ func goalMiss(tx *gorm.DB, a Actor, id uuid.UUID, c goalChange, empty bool) erro
 		LifecycleStatus string
 	}
 	if err := tx.Raw(`SELECT g.client_id, g.created_by, g.version, g.lifecycle_status FROM goals g WHERE g.id = ? AND ?`,
-		id, a.ClientScope("g.client_id", ReachCare)).Scan(&cur).Error; err != nil {
+		id, a.GoalScope("g", ReachCare)).Scan(&cur).Error; err != nil {
 		return fmt.Errorf("read goal state: %w", err)
 	}
 	if len(cur) == 0 {

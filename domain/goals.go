@@ -181,7 +181,7 @@ func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in 
 func readGoal(tx *gorm.DB, a Actor, id uuid.UUID) (Goal, error) {
 	var g Goal
 	res := tx.Raw(`SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+` WHERE g.id = ? AND ?`,
-		id, a.ClientScope("g.client_id", ReachCare)).Scan(&g)
+		id, a.GoalScope("g", ReachCare)).Scan(&g)
 	if res.Error != nil {
 		return Goal{}, fmt.Errorf("read goal: %w", res.Error)
 	}
@@ -204,7 +204,7 @@ func (s *Store) GetGoal(ctx context.Context, a Actor, id uuid.UUID) (Goal, error
 	var g Goal
 	res := db.Raw(`WITH g AS (SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+` WHERE g.id = ? AND ?),
 		logged AS (?)
-		SELECT * FROM g`, id, a.ClientScope("g.client_id", ReachCare),
+		SELECT * FROM g`, id, a.GoalScope("g", ReachCare),
 		logAccessFrom(a, ActionRead, "goal", "g", "g.client_id", "g.id")).Scan(&g)
 	if res.Error != nil {
 		return Goal{}, fmt.Errorf("read goal: %w", res.Error)
@@ -232,7 +232,7 @@ func (s *Store) ListGoals(ctx context.Context, a Actor, clientID uuid.UUID, f Go
 		return nil, "", err
 	}
 	q := `SELECT ` + goalColumns + ` FROM goals g ` + goalRatingJoin + ` WHERE g.client_id = ? AND ?`
-	args := []any{clientID, a.ClientScope("g.client_id", ReachCare)}
+	args := []any{clientID, a.GoalScope("g", ReachCare)}
 	if len(f.LifecycleStatuses) > 0 {
 		q += ` AND g.lifecycle_status = ANY(?::text[])`
 		args = append(args, textArray(f.LifecycleStatuses))
@@ -280,7 +280,7 @@ func goalFrozen() *Error {
 // goalClient returns the client of a goal the actor may see, else NotFound.
 func goalClient(tx *gorm.DB, a Actor, goalID uuid.UUID) (uuid.UUID, error) {
 	var ids []uuid.UUID
-	if err := tx.Raw(`SELECT g.client_id FROM goals g WHERE g.id = ? AND ?`, goalID, a.ClientScope("g.client_id", ReachCare)).Scan(&ids).Error; err != nil {
+	if err := tx.Raw(`SELECT g.client_id FROM goals g WHERE g.id = ? AND ?`, goalID, a.GoalScope("g", ReachCare)).Scan(&ids).Error; err != nil {
 		return uuid.Nil, fmt.Errorf("look up goal: %w", err)
 	}
 	if len(ids) == 0 {
@@ -300,7 +300,7 @@ func touchGoal(tx *gorm.DB, a Actor, goalID uuid.UUID) (clientID uuid.UUID, vers
 	}
 	err = tx.Raw(`UPDATE goals g SET version = g.version + 1, updated_at = now()
 		WHERE g.id = ? AND ? RETURNING g.client_id, g.version, g.lifecycle_status`,
-		goalID, a.ClientScope("g.client_id", ReachCare)).Scan(&rows).Error
+		goalID, a.GoalScope("g", ReachCare)).Scan(&rows).Error
 	if err != nil {
 		return uuid.Nil, 0, fmt.Errorf("touch goal: %w", err)
 	}
