@@ -62,7 +62,7 @@ func devTokenFlags(fs *flag.FlagSet) action {
 	var roles multiFlag
 	fs.Var(&roles, "role", "role: client, worker, admin or directory_editor (repeatable; none: a token with no Waypoint role)")
 	scope := fs.String("scope", "", "space-separated scopes (default: all Waypoint scopes)")
-	clientID := fs.String("client-id", "waypoint-dev-cli", "app id (azp) of the token")
+	clientID := fs.String("client-id", devissuer.DefaultClientID, "app id (azp) of the token (the default is a first-party app in dev mode)")
 	name := fs.String("name", "", "display name (default: the persona's name or the subject)")
 	ttl := fs.Duration("ttl", time.Hour, "token lifetime")
 	return func(ctx context.Context, e cli, _ []string) error {

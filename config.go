@@ -71,6 +71,10 @@ type serveConfig struct {
 	LogLevel        slog.Level
 	SSEHeartbeat    time.Duration
 	CORSOrigins     []string
+	// AccessLogRetention is how long access-log entries are kept.
+	AccessLogRetention time.Duration
+	// FirstPartyApps are the service's own apps, which clients cannot revoke.
+	FirstPartyApps []string
 }
 
 const defaultMetricsAddr = "127.0.0.1:9464" // Prometheus' convention for exporters
@@ -100,6 +104,9 @@ func loadServeConfig(env lookupEnv, devFlag bool) (serveConfig, error) {
 		return c, err
 	}
 	if err := c.loadCORSAndLogging(env); err != nil {
+		return c, err
+	}
+	if err := c.loadPrivacy(env); err != nil {
 		return c, err
 	}
 	return c, c.loadIssuer()

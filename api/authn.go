@@ -33,6 +33,8 @@ type grantKey struct{}
 type grant struct {
 	Scopes []string
 	Expiry time.Time
+	// App is the token's app: events of clients who revoked it are not delivered.
+	App string
 }
 
 func grantFrom(ctx context.Context) grant {
@@ -127,6 +129,10 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 		if ri := requestInfoFrom(ctx.Context()); ri != nil {
 			ri.PersonID = actor.PersonID.String()
 			ri.AppID = actor.AppID
+			actor.RequestID = ri.ID
+		}
+		if len(scopes) > 0 {
+			actor.Scope = scopes[0] // every operation declares exactly one
 		}
 		if !actor.HasRole() && !rolelessAllowed(ctx.Operation().OperationID) {
 			_ = huma.WriteErr(api, ctx, http.StatusForbidden, "this account holds no Waypoint role ("+
@@ -134,7 +140,7 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 				"and read the public resource directory; ask an administrator for a role")
 			return
 		}
-		ctx = huma.WithValue(ctx, grantKey{}, grant{Scopes: p.Scopes, Expiry: p.Expiry})
+		ctx = huma.WithValue(ctx, grantKey{}, grant{Scopes: p.Scopes, Expiry: p.Expiry, App: p.AppID})
 		next(huma.WithValue(ctx, actorKey{}, actor))
 	}
 }

@@ -158,3 +158,27 @@ func mxDirectoryOps() map[string]mxOp {
 		"deleteService":       {as: mxEditor, want: dirWrite(204), setup: fresh("services", "serviceId", svc), req: v1},
 	}
 }
+
+// The access log is the client's, and administrators may audit it; the
+// client's care team sees the client but not this (403). Apps are the
+// client's decision alone. "old-budget-app" is an app that once acted on
+// alice's data; each call starts from it allowed (revoke) or revoked (allow).
+func mxPrivacyOps() map[string]mxOp {
+	ownerOnly := mxWant{200, 404, 403, 404, 403, 404, 403}
+	appState := func(revoked bool) func(*testing.T, *mxWorld) map[string]string {
+		return func(_ *testing.T, w *mxWorld) map[string]string {
+			w.exec(`INSERT INTO client_apps (client_id, app_id, scopes_used, revoked_at) VALUES (?, ?, '{goals:read}', CASE WHEN ? THEN now() END)
+				ON CONFLICT (client_id, app_id) DO UPDATE SET revoked_at = EXCLUDED.revoked_at`, w.people[mxClient].ClientID, mxOldApp, revoked)
+			return nil
+		}
+	}
+	return map[string]mxOp{
+		"listAccessLog":   {as: mxClient, want: mxWant{200, 404, 403, 404, 200, 404, 403}, req: plain},
+		"listClientApps":  {as: mxClient, want: ownerOnly, req: plain},
+		"allowClientApp":  {as: mxClient, want: ownerOnly, setup: appState(true), req: plain},
+		"revokeClientApp": {as: mxClient, want: mxWant{204, 404, 403, 404, 403, 404, 403}, setup: appState(false), req: plain},
+	}
+}
+
+// mxOldApp is the app the privacy rows allow and revoke.
+const mxOldApp = "old-budget-app"

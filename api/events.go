@@ -149,7 +149,7 @@ const eventsDescription = "A Server-Sent Events stream of the caller's events: m
 	"live, with nothing missed or doubled. If the gap is larger than 24 h or 1000 events, the stream starts with a `resync` event: reload " +
 	"your conversations and continue. A comment line is sent every 20 s to keep proxies from closing an idle stream. A client that stops " +
 	"reading is disconnected rather than allowed to hold up others; reconnecting with Last-Event-ID recovers everything. " +
-	"Events are re-authorized at delivery: a worker who leaves a client's care team stops receiving that client's events at once.\n\n" +
+	"Events are re-authorized at delivery: a worker who leaves a client's care team stops receiving that client's events at once, and so does a stream opened through an app the client revokes.\n\n" +
 	"The bearer token goes in the Authorization header; browser EventSource cannot set headers, so use a fetch-based SSE client. " +
 	"The stream ends when the access token expires: reconnect with a fresh token and Last-Event-ID, nothing is lost. " +
 	"Goal events need the goals:read scope and referral events referrals:read (each implied by its write scope); " +
@@ -300,7 +300,7 @@ func (s *Server) replay(sw *sseWriter, rp domain.Replay, last int64, g grant) (i
 		last = rp.ResyncSeq
 	}
 	for i := range rp.Events {
-		if eventAllowed(rp.Events[i].Type, g.Scopes) {
+		if g.delivers(&rp.Events[i]) {
 			sw.buf = appendEvent(sw.buf, &rp.Events[i])
 		}
 		last = rp.Events[i].Seq
@@ -337,7 +337,7 @@ func (s *Server) follow(ctx context.Context, sw *sseWriter, sub *live.Subscripti
 		case <-sub.Wake():
 			for _, ev := range sub.Take() {
 				if ev.Seq > last { // not already sent by the replay
-					if eventAllowed(ev.Type, g.Scopes) {
+					if g.delivers(ev) {
 						sw.buf = appendEvent(sw.buf, ev)
 					}
 					last = ev.Seq
@@ -351,6 +351,13 @@ func (s *Server) follow(ctx context.Context, sw *sseWriter, sub *live.Subscripti
 			sw.buf = nil // do not keep a burst's buffer for an idle stream
 		}
 	}
+}
+
+// delivers re-authorizes each event for the stream's token at delivery:
+// its scopes (eventAllowed), and the client's decision about its app (an app
+// the client revoked hears nothing more of them, even on a stream opened before).
+func (g grant) delivers(ev *domain.EventRecord) bool {
+	return eventAllowed(ev.Type, g.Scopes) && ev.DeliverableTo(g.App)
 }
 
 // eventAllowed applies the token's scopes to each event: the stream itself

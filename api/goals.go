@@ -223,7 +223,7 @@ func (s *Server) registerGoals() {
 		"The client writes their own goal (it starts active, or planned if they say so). A worker on the client's care team "+
 			"proposes one (it starts proposed; the client accepts or rejects it; asking for another status is 403). "+
 			"Initial steps may come with it. Anyone else gets 404.",
-		"goals:write", notFound, invalid, tooLarge, badType), s.replayForClient("goal"))
+		"goals:write", notFound, invalid, tooLarge, badType), s.replayForClient(domain.ResourceGoal))
 	create.DefaultStatus = http.StatusCreated
 	handle(s.api, create, func(ctx context.Context, in *createGoalInput) (*goalCreatedOutput, error) {
 		b := in.Body

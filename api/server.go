@@ -46,6 +46,8 @@ type Deps struct {
 	Events EventsConfig
 	// CORS lists the browser origins allowed to call the API.
 	CORS CORS
+	// Apps names the first-party apps, which clients cannot revoke.
+	Apps domain.Apps
 }
 
 // Server is the HTTP face of Waypoint.
@@ -58,6 +60,7 @@ type Server struct {
 	handler  http.Handler
 	hub      *live.Hub
 	events   EventsConfig
+	apps     domain.Apps
 }
 
 // New builds the server and registers every operation.
@@ -70,7 +73,7 @@ func New(d Deps) *Server {
 		d.Registry = prometheus.NewRegistry()
 	}
 	d.Events.defaults()
-	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry), hub: d.Hub, events: d.Events}
+	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry), hub: d.Hub, events: d.Events, apps: d.Apps}
 	if d.Hub != nil {
 		registerHubMetrics(d.Registry, d.Hub)
 	}
@@ -118,6 +121,8 @@ func (s *Server) register() {
 	s.registerTaxonomy()
 	s.registerSavedServices()
 	s.registerReferrals()
+	s.registerAccessLog()
+	s.registerApps()
 	documentNoStore(s.api.OpenAPI())
 }
 
@@ -153,6 +158,7 @@ func humaConfig() huma.Config {
 		{Name: "Directory", Description: "The resource directory (Open Referral HSDS 3.0): search services, read organizations, locations and taxonomy; administrators and directory editors maintain it"},
 		{Name: "Saved services", Description: "The services a client keeps on their list"},
 		{Name: "Referrals", Description: "Referrals of a client to directory services, with their status history, linked to the client's goals"},
+		{Name: "Privacy", Description: "The client's control over their data: who touched it (the access log) and which apps may act on it"},
 		{Name: "Operations", Description: "Health, readiness and metrics"},
 	}
 	scopes := map[string]string{}

@@ -159,7 +159,7 @@ func (s *Store) CreateConversation(ctx context.Context, a Actor, in NewConversat
 		if res.RowsAffected < 2 {
 			return Invalid("worker_ids", "the client has no care team yet, so there is nobody to talk with")
 		}
-		if err := logAccess(tx, a, ActionWrite, "conversation", []uuid.UUID{clientID}, []string{id.String()}); err != nil {
+		if err := logAccess(tx, a, ActionWrite, ResourceConversation, []uuid.UUID{clientID}, []string{id.String()}); err != nil {
 			return err
 		}
 		if err := emitConversationEvent(tx, Event{Type: EventConversationCreated, ClientID: clientID, SubjectID: id,
@@ -193,7 +193,7 @@ func conversationParties(tx *gorm.DB, a Actor, in NewConversation) (clientID uui
 	case a.Is(RoleWorker):
 		// ReachCare: the client must be on the worker's caseload. A foreign
 		// and a missing client read the same, so nothing leaks.
-		if _, err := getClient(tx, a, *in.ClientID, ReachCare); err != nil {
+		if _, err := getClient(tx, a, *in.ClientID, ReachCare, ResourceConversation); err != nil {
 			if IsKind(err, KindNotFound) {
 				return uuid.Nil, nil, false, Invalid("client_id", "no client with this id is on your caseload")
 			}
@@ -271,7 +271,7 @@ func (s *Store) ListConversations(ctx context.Context, a Actor, cursor string, l
 				ids = append(ids, c.ID.String())
 			}
 		}
-		return logAccess(tx, a, ActionRead, "conversation", clients, ids)
+		return logAccess(tx, a, ActionRead, ResourceConversation, clients, ids)
 	})
 	if err != nil {
 		return nil, "", err

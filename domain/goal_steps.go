@@ -278,7 +278,7 @@ func (s *Store) unchangedStep(ctx context.Context, a Actor, goalID, stepID uuid.
 			return err
 		}
 		st = rows[0]
-		return logAccess(tx, a, ActionRead, "goal", []uuid.UUID{clientID}, []string{goalID.String()})
+		return logAccess(tx, a, ActionRead, ResourceGoal, []uuid.UUID{clientID}, []string{goalID.String()})
 	})
 	return st, err
 }
@@ -296,5 +296,5 @@ func goalChildWritten(tx *gorm.DB, a Actor, clientID, goalID uuid.UUID, version 
 	if err := emitGoalEvent(tx, EventGoalUpdated, clientID, goalID, version, change, fields); err != nil {
 		return err
 	}
-	return logAccess(tx, a, ActionWrite, "goal", []uuid.UUID{clientID}, []string{goalID.String()})
+	return logAccess(tx, a, ActionWrite, ResourceGoal, []uuid.UUID{clientID}, []string{goalID.String()})
 }

@@ -237,7 +237,7 @@ func (s *Store) applyGoalChange(ctx context.Context, a Actor, id uuid.UUID, c go
 		if err := emitGoalEvent(tx, EventGoalUpdated, g.ClientID, id, g.Version, c.change, fields); err != nil {
 			return err
 		}
-		return logAccess(tx, a, ActionWrite, "goal", []uuid.UUID{g.ClientID}, []string{id.String()})
+		return logAccess(tx, a, ActionWrite, ResourceGoal, []uuid.UUID{g.ClientID}, []string{id.String()})
 	})
 	if errors.Is(err, errNoChange) {
 		return s.GetGoal(ctx, a, id)
@@ -249,7 +249,7 @@ func (s *Store) applyGoalChange(ctx context.Context, a Actor, id uuid.UUID, c go
 // visibility and precondition checks as a real change.
 func (s *Store) unchangedGoal(ctx context.Context, a Actor, id uuid.UUID, c goalChange) (Goal, error) {
 	if err := goalMiss(s.db.WithContext(ctx), a, id, c, true); err != nil {
-		return Goal{}, err
+		return Goal{}, s.settleMiss(ctx, err)
 	}
 	return s.GetGoal(ctx, a, id)
 }
@@ -271,7 +271,7 @@ func goalMiss(tx *gorm.DB, a Actor, id uuid.UUID, c goalChange, empty bool) erro
 		return fmt.Errorf("read goal state: %w", err)
 	}
 	if len(cur) == 0 {
-		return NotFound("goal")
+		return missing(a, goalTarget(id))
 	}
 	st := cur[0]
 	// Who may make the move comes before the precondition: accepting or

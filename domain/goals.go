@@ -128,7 +128,7 @@ func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in 
 			return fmt.Errorf("look up client: %w", err)
 		}
 		if len(cid) == 0 {
-			return NotFound("client")
+			return missing(a, clientTarget(clientID, ReachCare, ResourceGoal))
 		}
 		// Whoever creates a goal that is not their own is its proposer.
 		status, err := goalStartStatus(goalMoverOf(a, clientID, a.PersonID), in.LifecycleStatus)
@@ -172,7 +172,7 @@ func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in 
 		if g, err = readGoal(tx, a, id); err != nil {
 			return err
 		}
-		return logAccess(tx, a, ActionWrite, "goal", []uuid.UUID{clientID}, []string{id.String()})
+		return logAccess(tx, a, ActionWrite, ResourceGoal, []uuid.UUID{clientID}, []string{id.String()})
 	})
 	return g, err
 }
@@ -186,7 +186,7 @@ func readGoal(tx *gorm.DB, a Actor, id uuid.UUID) (Goal, error) {
 		return Goal{}, fmt.Errorf("read goal: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return Goal{}, NotFound("goal")
+		return Goal{}, missing(a, goalTarget(id))
 	}
 	return g, nil
 }
@@ -194,23 +194,25 @@ func readGoal(tx *gorm.DB, a Actor, id uuid.UUID) (Goal, error) {
 // GetGoal returns one goal with its steps, latest rating and trend. The
 // client and their care team see it; anyone else gets NotFound. It is the
 // hot path: one statement, which for a care team member also writes the
-// access log entry.
+// access log entry and records the app's use.
 func (s *Store) GetGoal(ctx context.Context, a Actor, id uuid.UUID) (Goal, error) {
 	db := s.db.WithContext(ctx)
-	if !a.Is(RoleWorker) {
-		// Only the client themself can reach it: nothing to log.
-		return readGoal(db, a, id)
+	if !a.Is(RoleWorker) && a.AppID == "" {
+		// Only the client themself can reach it, with no app: nothing to log.
+		g, err := readGoal(db, a, id)
+		return g, s.settleMiss(ctx, err)
 	}
 	var g Goal
 	res := db.Raw(`WITH g AS (SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+` WHERE g.id = ? AND ?),
-		logged AS (?)
+		logged AS (?), used AS (?)
 		SELECT * FROM g`, id, a.GoalScope("g", ReachCare),
-		logAccessFrom(a, ActionRead, "goal", "g", "g.client_id", "g.id")).Scan(&g)
+		logAccessFrom(a, ActionRead, ResourceGoal, "g", "g.client_id", "g.id", "g.title"),
+		appUse(a, "g.client_id", "g")).Scan(&g)
 	if res.Error != nil {
 		return Goal{}, fmt.Errorf("read goal: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return Goal{}, NotFound("goal")
+		return Goal{}, s.settleMiss(ctx, missing(a, goalTarget(id)))
 	}
 	return g, nil
 }
@@ -261,10 +263,10 @@ func (s *Store) ListGoals(ctx context.Context, a Actor, clientID uuid.UUID, f Go
 				return fmt.Errorf("look up client: %w", err)
 			}
 			if len(ok) == 0 {
-				return NotFound("client")
+				return missing(a, clientTarget(clientID, ReachCare, ResourceGoal))
 			}
 		}
-		return logAccess(tx, a, ActionRead, "goal", []uuid.UUID{clientID}, []string{""})
+		return logAccess(tx, a, ActionRead, ResourceGoal, []uuid.UUID{clientID}, []string{""})
 	})
 	if err != nil {
 		return nil, "", err
@@ -284,7 +286,7 @@ func goalClient(tx *gorm.DB, a Actor, goalID uuid.UUID) (uuid.UUID, error) {
 		return uuid.Nil, fmt.Errorf("look up goal: %w", err)
 	}
 	if len(ids) == 0 {
-		return uuid.Nil, NotFound("goal")
+		return uuid.Nil, missing(a, goalTarget(goalID))
 	}
 	return ids[0], nil
 }
@@ -305,7 +307,7 @@ func touchGoal(tx *gorm.DB, a Actor, goalID uuid.UUID) (clientID uuid.UUID, vers
 		return uuid.Nil, 0, fmt.Errorf("touch goal: %w", err)
 	}
 	if len(rows) == 0 {
-		return uuid.Nil, 0, NotFound("goal")
+		return uuid.Nil, 0, missing(a, goalTarget(goalID))
 	}
 	if rows[0].LifecycleStatus == GoalEnteredInError {
 		return uuid.Nil, 0, goalFrozen()

@@ -145,7 +145,7 @@ func (s *Store) CreateReferral(ctx context.Context, a Actor, clientID uuid.UUID,
 	}
 	var out Referral
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := getClient(tx, a, clientID, ReachCare); err != nil {
+		if _, err := getClient(tx, a, clientID, ReachCare, ResourceReferral); err != nil {
 			return err
 		}
 		var status []string
@@ -183,7 +183,7 @@ func (s *Store) CreateReferral(ctx context.Context, a Actor, clientID uuid.UUID,
 		if err := emitReferralEvent(tx, out); err != nil {
 			return err
 		}
-		return logAccess(tx, a, ActionWrite, "referral", []uuid.UUID{clientID}, []string{id.String()})
+		return logAccess(tx, a, ActionWrite, ResourceReferral, []uuid.UUID{clientID}, []string{id.String()})
 	})
 	return out, err
 }
@@ -236,10 +236,10 @@ func (s *Store) GetReferral(ctx context.Context, a Actor, id uuid.UUID) (Referra
 			return fmt.Errorf("read referral: %w", res.Error)
 		}
 		if res.RowsAffected == 0 {
-			return NotFound("referral")
+			return missing(a, referralTarget(id))
 		}
 		out = row.referral()
-		return logAccess(tx, a, ActionRead, "referral", []uuid.UUID{out.ClientID}, []string{id.String()})
+		return logAccess(tx, a, ActionRead, ResourceReferral, []uuid.UUID{out.ClientID}, []string{id.String()})
 	})
 	return out, err
 }
@@ -252,7 +252,7 @@ func (s *Store) ListReferrals(ctx context.Context, a Actor, clientID uuid.UUID, 
 	}
 	var rows []referralRow
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := getClient(tx, a, clientID, ReachCare); err != nil {
+		if _, err := getClient(tx, a, clientID, ReachCare, ResourceReferral); err != nil {
 			return err
 		}
 		q, args := referralSelect+` WHERE r.client_id = ?`, []any{clientID}
@@ -264,7 +264,7 @@ func (s *Store) ListReferrals(ctx context.Context, a Actor, clientID uuid.UUID, 
 		if err := tx.Raw(q, args...).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("list referrals: %w", err)
 		}
-		return logAccess(tx, a, ActionRead, "referrals", []uuid.UUID{clientID}, []string{clientID.String()})
+		return logAccess(tx, a, ActionRead, ResourceReferral, []uuid.UUID{clientID}, []string{""})
 	})
 	if err != nil {
 		return nil, "", err
@@ -308,7 +308,7 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 			return fmt.Errorf("read referral: %w", err)
 		}
 		if len(cur) == 0 {
-			return NotFound("referral")
+			return missing(a, referralTarget(id))
 		}
 		c := cur[0]
 		if err := pre.check(c.Version); err != nil {
@@ -337,7 +337,7 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 			if out, err = readReferral(tx, c.ClientID, id); err != nil {
 				return err
 			}
-			return logAccess(tx, a, ActionRead, "referral", []uuid.UUID{c.ClientID}, []string{id.String()})
+			return logAccess(tx, a, ActionRead, ResourceReferral, []uuid.UUID{c.ClientID}, []string{id.String()})
 		}
 		if err := conditionalUpdate(ctx, tx, "referrals", id, pre, set, gorm.Expr("client_id = ?", c.ClientID)); err != nil {
 			return err
@@ -357,7 +357,7 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 		if err := emitReferralEvent(tx, out); err != nil {
 			return err
 		}
-		return logAccess(tx, a, ActionWrite, "referral", []uuid.UUID{c.ClientID}, []string{id.String()})
+		return logAccess(tx, a, ActionWrite, ResourceReferral, []uuid.UUID{c.ClientID}, []string{id.String()})
 	})
 	return out, err
 }

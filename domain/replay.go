@@ -18,7 +18,7 @@ import (
 // them, exactly as creating one needs.
 func (s *Store) ReplayForClient(ctx context.Context, a Actor, clientID uuid.UUID, resource, resourceID string) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := getClient(tx, a, clientID, ReachCare); err != nil {
+		if _, err := getClient(tx, a, clientID, ReachCare, resource); err != nil {
 			return err
 		}
 		return logAccess(tx, a, ActionRead, resource, []uuid.UUID{clientID}, []string{resourceID})
@@ -33,7 +33,7 @@ func (s *Store) ReplayForGoal(ctx context.Context, a Actor, goalID uuid.UUID) er
 		if err != nil {
 			return err
 		}
-		return logAccess(tx, a, ActionRead, "goal", []uuid.UUID{clientID}, []string{goalID.String()})
+		return logAccess(tx, a, ActionRead, ResourceGoal, []uuid.UUID{clientID}, []string{goalID.String()})
 	})
 }
 
@@ -46,7 +46,8 @@ func (s *Store) ReplayForConversation(ctx context.Context, a Actor, conversation
 		if err != nil {
 			return err
 		}
-		return logAccess(tx, a, ActionRead, resource, []uuid.UUID{clientID}, []string{resourceID})
+		return writeAccess(tx, a, ActionRead, resource,
+			[]accessRow{{client: clientID, resourceID: resourceID, labelKey: conversationID.String()}})
 	})
 }
 

@@ -95,6 +95,10 @@ func recordRules() []Rule {
 		enumRule("conversation.participant_role", ParticipantRoles(), "conversation_participants.role"),
 		textRule("message.body", 1, MaxMessageLength, "messages.body"),
 		enumRule("access_log.action", AccessActions(), "access_log.action"),
+		enumRule("access_log.resource", AccessResources()),
+		enumRule("access_log.relationship", AccessRelationships(), "access_log.relationship"),
+		textRule("app.id", 1, MaxAppID),
+		enumRule("app.status", AppStatuses()),
 		enumRule("idempotency.state", idempotencyStates(), "idempotency_keys.state"),
 		rangeRule("page.size", 1, MaxPageSize),
 		// The live stream's event types, as the API groups them by the shape of their data.

@@ -38,7 +38,11 @@ type Config struct {
 	Hub    live.Config
 	Events api.EventsConfig
 	CORS   api.CORS
-	Logger *slog.Logger
+	// Apps names the first-party apps (clients cannot revoke them).
+	Apps domain.Apps
+	// AccessLog tunes the access log's retention.
+	AccessLog AccessLogConfig
+	Logger    *slog.Logger
 	// Addr is the API's listen address (Open); "127.0.0.1:0" picks a free port.
 	Addr string
 	// MetricsAddr serves GET /metrics on its own listener; empty: no metrics
@@ -97,13 +101,16 @@ func New(ctx context.Context, c Config) (*Server, error) {
 		s.Hub = live.Start(hubCtx, c.Store, c.Hub)
 	}
 	deps := api.Deps{Store: c.Store, Verifier: verifier, Logger: c.Logger, Registry: s.Registry,
-		Hub: s.Hub, Events: c.Events, CORS: c.CORS}
+		Hub: s.Hub, Events: c.Events, CORS: c.CORS, Apps: c.Apps}
 	if c.Dev != nil {
 		deps.DevIssuer = c.Dev.Handler()
 	}
 	s.API = api.New(deps)
 	for _, f := range c.Extend {
 		f(s.API)
+	}
+	if c.AccessLog.PruneEvery >= 0 {
+		go pruneAccessLog(hubCtx, c.Store, c.AccessLog, c.Logger)
 	}
 	s.HTTP = newHTTPServer(hubCtx, s.API.Handler(), c)
 	// Ending the hub ends open event streams, so shutdown does not wait on them.
