@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
 
 	"github.com/waypoint-portal/waypoint/auth"
 	"github.com/waypoint-portal/waypoint/domain"
@@ -135,6 +136,7 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 			actor.Scope = scopes[0] // every operation declares exactly one
 		}
 		if !actor.HasRole() && !rolelessAllowed(ctx.Operation().OperationID) {
+			s.logRolelessAttempt(ctx, actor)
 			_ = huma.WriteErr(api, ctx, http.StatusForbidden, "this account holds no Waypoint role ("+
 				strings.Join(auth.KnownRoles(), ", ")+"), so it may only read and change its own person (/v1/me) "+
 				"and read the public resource directory; ask an administrator for a role")
@@ -157,6 +159,31 @@ func rolelessAllowed(operationID string) bool {
 		return true
 	}
 	return false
+}
+
+// recordParams are the path parameters that name a client's record, in the
+// order that decides which one a path is about (goals/{goalId}/steps/{stepId}
+// is about the goal), with the kind of record each names.
+var recordParams = [...][2]string{
+	{"goalId", domain.ResourceGoal}, {"referralId", domain.ResourceReferral},
+	{"conversationId", domain.ResourceConversation}, {"clientId", domain.ResourceClient},
+}
+
+// logRolelessAttempt writes a denied entry in the access log of the client
+// whose record a person without a Waypoint role asked for (say, a worker
+// whose role was withdrawn at the provider): refused here, before any
+// handler, they would otherwise leave no trace.
+func (s *Server) logRolelessAttempt(ctx huma.Context, a domain.Actor) {
+	for _, p := range recordParams {
+		id, err := uuid.Parse(ctx.Param(p[0]))
+		if err != nil {
+			continue
+		}
+		if err := s.store.LogDenied(ctx.Context(), a, p[1], id); err != nil {
+			s.log.Warn("log denied attempt", "error", err.Error())
+		}
+		return
+	}
 }
 
 func (s *Server) challenge(api huma.API, ctx huma.Context, status int, header, msg string) {

@@ -124,3 +124,26 @@ func (s *Store) settleMiss(ctx context.Context, err error) error {
 	}
 	return out
 }
+
+// LogDenied records a denied attempt on a record named by kind (a client,
+// goal, referral or conversation) and id, by an actor refused before any
+// query ran (a person who holds no Waypoint role): the client sees it as
+// any other denied attempt. Nothing is written for a record that does not
+// exist or is the actor's own, or for another kind.
+func (s *Store) LogDenied(ctx context.Context, a Actor, kind string, id uuid.UUID) error {
+	targets := map[string]func(uuid.UUID) target{
+		ResourceClient:       func(id uuid.UUID) target { return clientTarget(id, ReachRecord, ResourceClient) },
+		ResourceGoal:         goalTarget,
+		ResourceReferral:     referralTarget,
+		ResourceConversation: conversationTarget,
+	}
+	t, ok := targets[kind]
+	if !ok {
+		return nil
+	}
+	err := s.settleMiss(ctx, missing(a, t(id)))
+	if de := AsError(err); de != nil && (de.Kind == KindNotFound || de.Kind == KindForbidden) {
+		return nil // settled: the request's answer is the caller's
+	}
+	return err
+}
