@@ -154,6 +154,7 @@ func TestRevokeApp(t *testing.T) {
 	if logCount(t, e, alice.ClientID) != before {
 		t.Fatal("alice's own requests through the revoked app were logged")
 	}
+	e.Do(http.MethodPost, "/v1/conversations", budget, map[string]any{"subject": "x"}).Problem(t, http.StatusForbidden)
 	// Lists leave her out.
 	if ids := listIDs(t, e.Do(http.MethodGet, "/v1/clients", budget, nil).Want(t, http.StatusOK)); len(ids) != 0 {
 		t.Fatalf("the revoked app lists clients %v", ids)

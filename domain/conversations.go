@@ -186,6 +186,10 @@ func conversationParties(tx *gorm.DB, a Actor, in NewConversation) (clientID uui
 	workers = in.WorkerIDs
 	switch {
 	case a.Is(RoleClient) && a.ClientID != uuid.Nil && (in.ClientID == nil || *in.ClientID == a.ClientID):
+		// Through the scope all the same: the client may have revoked the token's app.
+		if _, err := getClient(tx, a, a.ClientID, ReachCare, ResourceConversation); err != nil {
+			return uuid.Nil, nil, false, err
+		}
 		clientID = a.ClientID
 		allTeam = len(workers) == 0
 	case a.Is(RoleWorker) && in.ClientID == nil:
