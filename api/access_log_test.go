@@ -95,23 +95,27 @@ func createdID(t *testing.T, r *apitest.Resp) string {
 	return r.Want(t, http.StatusCreated).Map(t)["id"].(string)
 }
 
-// Every operation on a client's data by someone other than the client
-// writes exactly one entry (a list of several clients: one per client), in
-// the request's own transaction, saying what it was in the client's terms.
-func TestAccessLogCompleteness(t *testing.T) {
-	f := newLogFixture(t)
+// wantEntry is the one entry an operation must write.
+type wantEntry struct{ action, resource, label, rid, rel string }
+
+// loggedOp is an operation on alice's data by someone else.
+type loggedOp struct {
+	name string
+	do   func() *apitest.Resp
+	want func() wantEntry
+}
+
+// loggedOps is every operation on alice's data, by wanda (her care team)
+// and adam (an administrator), with the entry each must write.
+func (f *logFixture) loggedOps(t *testing.T) []loggedOp {
 	e, wanda, alice := f.e, f.wanda, f.alice
 	gid, cid, rid := f.goal.ID, f.conv.ID.String(), f.referral.ID
 	var created string // the id the last create returned
-	type want struct{ action, resource, label, rid, rel string }
+	type want = wantEntry
 	care := func(action, resource, label, rid string) want {
 		return want{action, resource, label, rid, domain.RelCareTeamWorker}
 	}
-	ops := []struct {
-		name string
-		do   func() *apitest.Resp
-		want func() want
-	}{
+	return []loggedOp{
 		{"getClient", func() *apitest.Resp { return e.Do(http.MethodGet, f.aliceURL, wanda.Token, nil) },
 			func() want { return care("read", "client", "", alice.ClientID.String()) }},
 		{"patchClient", func() *apitest.Resp {
@@ -202,6 +206,15 @@ func TestAccessLogCompleteness(t *testing.T) {
 			return want{"write", "care_team", "Test will", f.will.PersonID.String(), domain.RelAdministrator}
 		}},
 	}
+}
+
+// Every operation on a client's data by someone other than the client
+// writes exactly one entry (a list of several clients: one per client), in
+// the request's own transaction, saying what it was in the client's terms.
+func TestAccessLogCompleteness(t *testing.T) {
+	f := newLogFixture(t)
+	e, alice := f.e, f.alice
+	ops := f.loggedOps(t)
 	for _, op := range ops {
 		before := logCount(t, e, alice.ClientID)
 		r := op.do()
@@ -236,7 +249,7 @@ func TestAccessLogCompleteness(t *testing.T) {
 	if newest.Actor.ID != f.adam.PersonID || newest.Actor.Relationship != "administrator" || newest.Resource != "care_team" {
 		t.Fatalf("newest entry %+v", newest)
 	}
-	if first.Actor.ID != wanda.PersonID || first.Actor.DisplayName != "Test wanda" || first.Resource != "client" || first.AppID != "test-app" ||
+	if first.Actor.ID != f.wanda.PersonID || first.Actor.DisplayName != "Test wanda" || first.Resource != "client" || first.AppID != "test-app" ||
 		first.AppName != "test-app" || first.RequestID == "" || first.At.IsZero() || first.Actor.Relationship != "care_team_worker" {
 		t.Fatalf("wanda's first entry %+v", first)
 	}
