@@ -14,7 +14,9 @@ import (
 )
 
 // limitNever is a limit no test reaches.
-func limitNever() api.Limit { return api.Limit{Requests: 1_000_000, Per: time.Second, Burst: 1_000_000} }
+func limitNever() api.Limit {
+	return api.Limit{Requests: 1_000_000, Per: time.Second, Burst: 1_000_000}
+}
 
 // hourly refills one request an hour: never during a test.
 func hourly(burst int) api.Limit { return api.Limit{Requests: 1, Per: time.Hour, Burst: burst} }
@@ -110,7 +112,9 @@ func TestRateLimitPerPerson(t *testing.T) {
 func TestRateLimitPerAddress(t *testing.T) {
 	e := apitest.NewWith(t, apitest.WithRateLimits(api.RateLimits{Person: limitNever(), IP: hourly(3)}), trustLoopback())
 	token := e.Issuer.Token(t, "alice", []string{"client"})
-	from := func(addr string) *apitest.Resp { return e.Do(http.MethodGet, "/v1/me", token, nil, "X-Forwarded-For", addr) }
+	from := func(addr string) *apitest.Resp {
+		return e.Do(http.MethodGet, "/v1/me", token, nil, "X-Forwarded-For", addr)
+	}
 	for want := 2; want >= 0; want-- {
 		if left, _ := limitLeft(t, from("203.0.113.7").Want(t, http.StatusOK).Header, "ip"); left != want {
 			t.Fatalf("ip r=%d; want %d", left, want)
