@@ -167,6 +167,9 @@ func fetchDevToken(ctx context.Context, base string, req devissuer.TokenRequest)
 	}
 	var fe *devissuer.FetchError
 	if !errors.As(err, &fe) {
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err // the URL is in the message already
+		}
 		return "", fmt.Errorf("dev token: cannot reach the dev server at %s: %w", base, err)
 	}
 	switch fe.Status {
