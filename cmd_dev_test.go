@@ -21,8 +21,8 @@ func startDevServe(t *testing.T) (string, map[string]string) {
 	vars := map[string]string{"DATABASE_URL": dbURL, "WAYPOINT_ADDR": addr, "WAYPOINT_METRICS_ADDR": "off", "WAYPOINT_SHUTDOWN_TIMEOUT": "5s"}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	var logs bytes.Buffer
-	go func() { done <- run(ctx, []string{"serve", "--dev"}, env(vars), &bytes.Buffer{}, &syncWriter{b: &logs}) }()
+	logs := &syncWriter{b: &bytes.Buffer{}}
+	go func() { done <- run(ctx, []string{"serve", "--dev"}, env(vars), &bytes.Buffer{}, logs) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -39,9 +39,16 @@ func startDevServe(t *testing.T) (string, map[string]string) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("dev server did not come up: %s", logs.String())
+			t.Fatalf("dev server did not come up: %s", logs.locked())
 		}
 	}
+}
+
+// locked reads what was written so far, while the server may still write.
+func (w *syncWriter) locked() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
 
 type call struct {
