@@ -64,7 +64,9 @@ type Server struct {
 	handler  http.Handler
 	hub      *live.Hub
 	events   EventsConfig
-	proxies  TrustedProxies
+	// dev is dev mode (a DevIssuer is mounted): a refused token's 401 says why.
+	dev     bool
+	proxies TrustedProxies
 	// ipPolicy and personPolicy are nil when turned off.
 	ipPolicy, personPolicy *policy
 }
@@ -80,7 +82,7 @@ func New(d Deps) *Server {
 	}
 	d.Events.defaults()
 	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry), hub: d.Hub, events: d.Events,
-		proxies: d.TrustedProxies}
+		dev: d.DevIssuer != nil, proxies: d.TrustedProxies}
 	limits := d.RateLimits.Effective()
 	s.ipPolicy = newPolicy("ip", limits.IP, limits.MaxKeys, d.Registry)
 	s.personPolicy = newPolicy("person", limits.Person, limits.MaxKeys, d.Registry)
