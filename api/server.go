@@ -96,6 +96,9 @@ func New(d Deps) *Server {
 	s.api.OpenAPI().Components.Schemas.RegisterTypeAlias(reflect.TypeFor[uuid.UUID](), reflect.TypeFor[uuidText]())
 	s.api.UseMiddleware(operationInfo, noStore, s.authenticate(s.api), s.guardInput(s.api), s.idempotency(s.api))
 	s.register()
+	// Passes over every operation registered, whoever added it.
+	documentRateLimits(s.api.OpenAPI())
+	documentNoStore(s.api.OpenAPI())
 	applySchemaRules(s.api.OpenAPI().Components.Schemas)
 
 	// Preflights (CORS) are answered before the address limit; everything
@@ -135,9 +138,6 @@ func (s *Server) register() {
 	s.registerTaxonomy()
 	s.registerSavedServices()
 	s.registerReferrals()
-	// Passes over every operation registered above, whoever added it.
-	documentRateLimits(s.api.OpenAPI())
-	documentNoStore(s.api.OpenAPI())
 }
 
 func humaConfig() huma.Config {
