@@ -49,7 +49,8 @@ func cmdServe(ctx context.Context, c serveConfig, migrate bool, stderr io.Writer
 		Hub:    live.Config{DatabaseURL: c.DB.URL, Logger: log},
 		Events: api.EventsConfig{Heartbeat: c.SSEHeartbeat},
 		// Dev mode also admits any loopback front end (e.g. a Vite server on :5173).
-		CORS:   api.CORS{Origins: c.CORSOrigins, AllowLoopback: c.Dev},
+		CORS:       api.CORS{Origins: c.CORSOrigins, AllowLoopback: c.Dev},
+		RateLimits: c.RateLimits, TrustedProxies: c.TrustedProxies,
 		Logger: log, Addr: c.Addr, MetricsAddr: c.MetricsAddr,
 		Apps:      domain.Apps{FirstParty: c.FirstPartyApps},
 		AccessLog: server.AccessLogConfig{Retention: c.AccessLogRetention},
@@ -70,7 +71,9 @@ func cmdServe(ctx context.Context, c serveConfig, migrate bool, stderr io.Writer
 		_ = srv.Close()
 		return fmt.Errorf("WAYPOINT_ADDR/WAYPOINT_METRICS_ADDR: %w", err)
 	}
-	log.Info("waypoint listening", "addr", c.Addr, "metrics", srv.MetricsURL(), "dev", c.Dev, "issuer", c.IssuerURL, "audience", c.Audience)
+	log.Info("waypoint listening", "addr", c.Addr, "metrics", srv.MetricsURL(), "dev", c.Dev, "issuer", c.IssuerURL, "audience", c.Audience,
+		"rate_limit_person", c.RateLimits.Effective().Person.String(), "rate_limit_ip", c.RateLimits.Effective().IP.String(),
+		"trusted_proxies", len(c.TrustedProxies))
 	if c.Dev {
 		printDevBanner(stderr, c)
 	}
@@ -92,8 +95,9 @@ func cmdServe(ctx context.Context, c serveConfig, migrate bool, stderr io.Writer
 
 func printDevBanner(w io.Writer, c serveConfig) {
 	fmt.Fprintf(w, "\nWaypoint dev server on http://%s (docs: http://%s/docs)\n"+
-		"Get a token:   T=$(go run . dev token --subject alice --role client)\n"+
+		"Get a token:   T=$(go run . dev token --server http://%s --subject alice)\n"+
 		"Call the API:  curl -H \"Authorization: Bearer $T\" http://%s/v1/me\n"+
-		"Personas: alice, bob (client), wanda, will (worker), adam (admin). Browser login: %s/authorize\n\n",
-		c.Addr, c.Addr, c.Addr, c.IssuerURL)
+		"Personas (--subject; their role unless --role or --no-role): alice, bob (client), wanda, will (worker), adam (admin).\n"+
+		"Browser login: %s/authorize\n\n",
+		c.Addr, c.Addr, c.Addr, c.Addr, c.IssuerURL)
 }

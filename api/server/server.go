@@ -42,7 +42,12 @@ type Config struct {
 	Apps domain.Apps
 	// AccessLog tunes the access log's retention.
 	AccessLog AccessLogConfig
-	Logger    *slog.Logger
+	// RateLimits limits requests per person and per address (zero values:
+	// the defaults); TrustedProxies are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (none by default).
+	RateLimits     api.RateLimits
+	TrustedProxies api.TrustedProxies
+	Logger         *slog.Logger
 	// Addr is the API's listen address (Open); "127.0.0.1:0" picks a free port.
 	Addr string
 	// MetricsAddr serves GET /metrics on its own listener; empty: no metrics
@@ -101,7 +106,7 @@ func New(ctx context.Context, c Config) (*Server, error) {
 		s.Hub = live.Start(hubCtx, c.Store, c.Hub)
 	}
 	deps := api.Deps{Store: c.Store, Verifier: verifier, Logger: c.Logger, Registry: s.Registry,
-		Hub: s.Hub, Events: c.Events, CORS: c.CORS, Apps: c.Apps}
+		Hub: s.Hub, Events: c.Events, CORS: c.CORS, RateLimits: c.RateLimits, TrustedProxies: c.TrustedProxies, Apps: c.Apps}
 	if c.Dev != nil {
 		deps.DevIssuer = c.Dev.Handler()
 	}
