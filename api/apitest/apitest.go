@@ -208,7 +208,7 @@ func (e *Env) start() {
 	}
 	srv, err := server.New(context.Background(), server.Config{Store: e.Store, Auth: e.Issuer.Config(), Logger: log,
 		Hub: hc, Events: e.opts.events, Extend: e.opts.extend, RateLimits: limits, TrustedProxies: e.opts.trustedProxies,
-		Apps: e.opts.apps})
+		Apps: e.opts.apps, AccessLog: server.AccessLogConfig{PruneEvery: -1}}) // tests prune when they mean to
 	if err != nil {
 		e.t.Fatalf("server: %v", err)
 	}
