@@ -409,11 +409,14 @@ func TestEventsStopAfterLeavingCareTeam(t *testing.T) {
 	e := tm.e
 	tm.addToTeam(t, tm.bob, tm.wanda)
 	c := createConversation(t, e, tm.alice, map[string]any{})
+	g := e.Do(http.MethodPost, goalsPath(tm.alice), tm.alice.Token, map[string]any{"title": "Find work"}).Want(t, http.StatusCreated).Map(t)
+	gid := uuid.MustParse(g["id"].(string))
 	sw := openStream(t, e.URL, tm.wanda.Token, "")
 	sl := openStream(t, e.URL, tm.will.Token, "")
 
 	tx := e.DB.Begin()
-	if err := domain.EmitEvent(tx, domain.Event{Type: domain.EventGoalUpdated, ClientID: tm.alice.ClientID, Data: map[string]any{"goal_id": "x"}}); err != nil {
+	if err := domain.EmitEvent(tx, domain.Event{Type: domain.EventGoalUpdated, ClientID: tm.alice.ClientID, SubjectID: gid,
+		Data: map[string]any{"goal_id": gid}}); err != nil {
 		t.Fatal(err)
 	}
 	tm.removeFromTeam(t, tm.alice, tm.wanda)
