@@ -340,15 +340,8 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 		if err := pre.check(c.Version); err != nil {
 			return err
 		}
-		if c.GoalHidden && p.GoalID != nil {
-			// The link is to a goal only the client sees: to this actor the
-			// referral is unlinked, so unlinking changes nothing, and
-			// relinking would drop the client's link unseen.
-			if *p.GoalID != uuid.Nil {
-				return &Error{Kind: KindForbidden, Source: SourceContent, Field: "goal_id",
-					Message: "only the client can change which goal this referral serves"}
-			}
-			p.GoalID = nil
+		if err := p.behindHiddenGoal(c); err != nil {
+			return err
 		}
 		set := map[string]any{}
 		statusChanged := p.Status != nil && *p.Status != c.Status
@@ -396,6 +389,22 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 		return logAccess(tx, a, ActionWrite, "referral", []uuid.UUID{c.ClientID}, []string{id.String()})
 	})
 	return out, err
+}
+
+// behindHiddenGoal adapts the patch of an actor who may not see the goal the
+// referral c serves (it reads as unlinked to them): unlinking changes
+// nothing, and relinking, which would drop the client's link unseen, is the
+// client's to do.
+func (p *ReferralPatch) behindHiddenGoal(c referralRow) error {
+	if !c.GoalHidden || p.GoalID == nil {
+		return nil
+	}
+	if *p.GoalID != uuid.Nil {
+		return &Error{Kind: KindForbidden, Source: SourceContent, Field: "goal_id",
+			Message: "only the client can change which goal this referral serves"}
+	}
+	p.GoalID = nil
+	return nil
 }
 
 // referralGoalPatch reads a patch's goal_id (nil: not in the patch; a
