@@ -525,6 +525,9 @@ func TestSlowReaderIsDropped(t *testing.T) {
 	// before the next: it never falls behind, while the slow one's socket
 	// fills, its writes block and its queue passes the bound of 100.
 	big := strings.Repeat("x", 4000)
+	// A goal's events reach workers only while the goal exists and is shared.
+	goal := uuid.MustParse(teamGoal(t, e, tm.alice, tm.alice, map[string]any{}).ID)
+	_, _ = fast.Next()
 	var prev int64
 	// Loopback socket buffers can absorb several MB before writes block.
 	bursts := 0
@@ -532,7 +535,7 @@ func TestSlowReaderIsDropped(t *testing.T) {
 		err = e.DB.Transaction(func(tx *gorm.DB) error {
 			for i := 0; i < 50; i++ {
 				if err := domain.EmitEvent(tx, domain.Event{Type: domain.EventGoalUpdated, ClientID: tm.alice.ClientID,
-					Data: map[string]any{"i": i, "pad": big}}); err != nil {
+					SubjectID: goal, Data: map[string]any{"i": i, "pad": big}}); err != nil {
 					return err
 				}
 			}
