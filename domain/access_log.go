@@ -34,12 +34,13 @@ const (
 	ResourceReadMarker   = "read_marker"   // a read marker moved (resource_id: the conversation)
 	ResourceAccessLog    = "access_log"    // the access log itself, read by an administrator
 	ResourceClientApp    = "client_app"    // the client's apps (only the client's; in denied entries)
+	ResourceConsent      = "consent"       // the client's consents to see sensitive records (the list)
 )
 
 // AccessResources lists the resources an access-log entry may name.
 func AccessResources() []string {
 	return []string{ResourceClient, ResourceCareTeam, ResourceGoal, ResourceGoalHistory, ResourceGoalCheckIn,
-		ResourceReferral, ResourceSavedService, ResourceConversation, ResourceMessage, ResourceReadMarker, ResourceAccessLog, ResourceClientApp}
+		ResourceReferral, ResourceSavedService, ResourceConversation, ResourceMessage, ResourceReadMarker, ResourceAccessLog, ResourceClientApp, ResourceConsent}
 }
 
 // Relationships of an actor to the client whose data they touched.
