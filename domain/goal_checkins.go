@@ -83,7 +83,7 @@ func (s *Store) ListCheckIns(ctx context.Context, a Actor, goalID uuid.UUID, f L
 	}
 	var out []CheckIn
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		clientID, err := goalClient(tx, a, goalID)
+		clientID, err := goalClient(tx, a, goalID, ReachGoalsShared)
 		if err != nil {
 			return err
 		}

@@ -145,7 +145,7 @@ func (s *Store) CreateReferral(ctx context.Context, a Actor, clientID uuid.UUID,
 	}
 	var out Referral
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := getClient(tx, a, clientID, ReachCare); err != nil {
+		if err := writableClient(tx, a, clientID, ReachReferralsShared); err != nil {
 			return err
 		}
 		var status []string
@@ -231,7 +231,7 @@ func (s *Store) GetReferral(ctx context.Context, a Actor, id uuid.UUID) (Referra
 	var out Referral
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var row referralRow
-		res := tx.Raw(referralSelect+` WHERE r.id = ? AND ?`, id, a.ClientScope("r.client_id", ReachCare)).Scan(&row)
+		res := tx.Raw(referralSelect+` WHERE r.id = ? AND ?`, id, a.ClientScope("r.client_id", ReachReferralsShared)).Scan(&row)
 		if res.Error != nil {
 			return fmt.Errorf("read referral: %w", res.Error)
 		}
@@ -252,7 +252,7 @@ func (s *Store) ListReferrals(ctx context.Context, a Actor, clientID uuid.UUID, 
 	}
 	var rows []referralRow
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := getClient(tx, a, clientID, ReachCare); err != nil {
+		if _, err := getClient(tx, a, clientID, ReachReferralsShared); err != nil {
 			return err
 		}
 		q, args := referralSelect+` WHERE r.client_id = ?`, []any{clientID}
@@ -308,7 +308,8 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 			return fmt.Errorf("read referral: %w", err)
 		}
 		if len(cur) == 0 {
-			return NotFound("referral")
+			return refusedWrite(tx, NotFound("referral"), `referrals r WHERE r.id = ? AND ?`,
+				id, a.ClientScope("r.client_id", ReachReferralsShared))
 		}
 		c := cur[0]
 		if err := pre.check(c.Version); err != nil {

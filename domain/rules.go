@@ -97,12 +97,22 @@ func recordRules() []Rule {
 		enumRule("access_log.action", AccessActions(), "access_log.action"),
 		enumRule("idempotency.state", idempotencyStates(), "idempotency_keys.state"),
 		rangeRule("page.size", 1, MaxPageSize),
+		supporterShares(),
+		textRule("supporter.code", 1, MaxInvitationCodeInput),
 		// The live stream's event types, as the API groups them by the shape of their data.
 		enumRule("event.message_created", []string{EventMessageCreated}),
 		enumRule("event.message_read", []string{EventMessageRead}),
 		enumRule("event.conversation_created", []string{EventConversationCreated}),
 		enumRule("event.record_changed", []string{EventGoalUpdated, EventGoalProposed, EventReferralUpdated}),
 	}
+}
+
+// supporterShares is a set of shares: each one known, each at most once.
+// (The columns' CHECK, an array containment, is not a rule's kind.)
+func supporterShares() Rule {
+	r := enumRule("supporter.shares", SupporterShares())
+	r.MaxItems = len(SupporterShares())
+	return r
 }
 
 func profileRules() []Rule {
