@@ -20,15 +20,15 @@ import (
 
 // Who sees what, in one line each: a client-care row is what the client and
 // their care team share (goals, referrals, saved services, messages).
-func careRead() mxWant { return mxWant{200, 404, 200, 404, 404, 404, 403} }
+func careRead() mxWant  { return mxWant{200, 404, 200, 404, 404, 404, 403} }
+func careWrite() mxWant { return mxWant{201, 404, 201, 404, 404, 404, 403} }
+func careEdit() mxWant  { return careRead() }
+func everyone() mxWant  { return mxWant{200, 200, 200, 200, 200, 200, 200} }
+func anyRole() mxWant   { return mxWant{200, 200, 200, 200, 200, 200, 403} }
 
 // sharedRead is a care-team read a client may also share with supporters:
 // role-less persons may call it, and see only what was shared with them.
 func sharedRead() mxWant { return mxWant{200, 404, 200, 404, 404, 404, 404} }
-func careWrite() mxWant  { return mxWant{201, 404, 201, 404, 404, 404, 403} }
-func careEdit() mxWant   { return careRead() }
-func everyone() mxWant   { return mxWant{200, 200, 200, 200, 200, 200, 200} }
-func anyRole() mxWant    { return mxWant{200, 200, 200, 200, 200, 200, 403} }
 
 func mxPeopleOps() map[string]mxOp {
 	return map[string]mxOp{
