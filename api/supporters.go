@@ -18,20 +18,16 @@ type Supporter struct {
 	ClientDisplayName string     `json:"client_display_name" example:"Alice Johnson" doc:"The client's name"`
 	Shares            []string   `json:"shares" rule:"supporter.shares" example:"[\"goals\"]" doc:"What the supporter may read (never change)"`
 	AccessExpiresAt   *time.Time `json:"access_expires_at" doc:"When the access ends by itself; null: when the client (or the supporter) ends it"`
-	Status            string     `json:"status" enum:"active,expired" example:"active" doc:"expired once access_expires_at has passed: the supporter then reads nothing until the client sets a new date"`
+	Status            string     `json:"status" rule:"supporter.status" example:"active" doc:"expired once access_expires_at has passed: the supporter then reads nothing until the client sets a new date"`
 	AddedAt           time.Time  `json:"added_at"`
 	UpdatedAt         time.Time  `json:"updated_at"`
 	Version           int64      `json:"version" example:"1" doc:"Version, also the ETag"`
 }
 
 func supporterDTO(s domain.Supporter) Supporter {
-	status := "active"
-	if !s.Active {
-		status = "expired"
-	}
 	return Supporter{ClientID: s.ClientID, PersonID: s.PersonID, DisplayName: s.DisplayName,
 		ClientDisplayName: s.ClientDisplayName, Shares: orEmpty(s.Shares), AccessExpiresAt: utcPtr(s.AccessExpiresAt),
-		Status: status, AddedAt: s.AddedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(), Version: s.Version}
+		Status: s.Status, AddedAt: s.AddedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(), Version: s.Version}
 }
 
 // SupporterPatch is a JSON Merge Patch of a supporter's grant.

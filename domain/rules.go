@@ -98,6 +98,7 @@ func recordRules() []Rule {
 		enumRule("idempotency.state", idempotencyStates(), "idempotency_keys.state"),
 		rangeRule("page.size", 1, MaxPageSize),
 		supporterShares(),
+		enumRule("supporter.status", SupporterStatuses()),
 		textRule("supporter.code", 1, MaxInvitationCodeInput),
 		// The live stream's event types, as the API groups them by the shape of their data.
 		enumRule("event.message_created", []string{EventMessageCreated}),

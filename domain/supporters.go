@@ -22,26 +22,35 @@ type Supporter struct {
 	ClientDisplayName string
 	Shares            Strings
 	AccessExpiresAt   *time.Time
-	// Active is false once AccessExpiresAt has passed.
-	Active    bool
+	// Status is SupporterActive, or SupporterExpired once AccessExpiresAt has passed.
+	Status    string
 	AddedAt   time.Time
 	UpdatedAt time.Time
 	Version   int64
 }
+
+// Statuses of a supporter grant.
+const (
+	SupporterActive  = "active"
+	SupporterExpired = "expired"
+)
+
+// SupporterStatuses lists the statuses of a supporter grant (computed, never stored).
+func SupporterStatuses() []string { return []string{SupporterActive, SupporterExpired} }
 
 // supporterGrant is the one definition of an active supporter grant: it
 // holds when person has an unexpired grant of share for client. Each of
 // client and person is a column, column("g.client_id"), or a bound value.
 // ClientScope's shared reaches use it, and nothing else decides it.
 func supporterGrant(client, person any, share string) clause.Expr {
-	return clause.Expr{SQL: `EXISTS (SELECT 1 FROM supporters sg WHERE sg.client_id = ? AND sg.person_id = ?
-		AND ? = ANY (sg.shares) AND (sg.access_expires_at IS NULL OR sg.access_expires_at > now()))`,
+	return clause.Expr{SQL: "EXISTS (SELECT 1 FROM supporters sg WHERE sg.client_id = ? AND sg.person_id = ? " +
+		"AND ? = ANY (sg.shares) AND (sg.access_expires_at IS NULL OR sg.access_expires_at > now()))",
 		Vars: []any{client, person, share}}
 }
 
 const supporterSelect = `SELECT s.client_id, s.person_id, s.id, p.display_name, cp.display_name AS client_display_name,
 	to_jsonb(s.shares) AS shares, s.access_expires_at,
-	(s.access_expires_at IS NULL OR s.access_expires_at > now()) AS active, s.added_at, s.updated_at, s.version
+	CASE WHEN s.access_expires_at IS NULL OR s.access_expires_at > now() THEN 'active' ELSE 'expired' END AS status, s.added_at, s.updated_at, s.version
 	FROM supporters s JOIN people p ON p.id = s.person_id
 	JOIN clients c ON c.id = s.client_id JOIN people cp ON cp.id = c.person_id`
 
