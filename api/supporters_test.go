@@ -271,3 +271,30 @@ func TestMeListsSupportedClients(t *testing.T) {
 func (c *circle) supporterURL(u apitest.User) string {
 	return fmt.Sprintf("%s/supporters/%s", c.aliceURL, u.PersonID)
 }
+
+// A supporter shared goals never sees a private goal nor one labelled sud
+// (only consented care-team workers do), on any read path; a referral shows
+// its goal only to those who may read the goal.
+func TestSupporterNeverSeesPrivateOrSensitiveGoals(t *testing.T) {
+	c := newCircle(t)
+	sam := c.supporter(t, "sam", nil, "goals", "referrals")
+	ref := c.supporter(t, "ref-only", nil, "referrals")
+	private := newGoal(t, c.world, c.alice, c.alice, map[string]any{"title": "Leave him", "visibility": "private"})
+	sud := newGoal(t, c.world, c.alice, c.alice, map[string]any{"title": "Stay sober", "sensitivity": "sud"})
+	c.e.Do(http.MethodPut, c.aliceURL+"/consents/sud/"+c.wanda.PersonID.String(), c.alice.Token, nil).Want(t, http.StatusCreated)
+	getGoal(t, c.world, c.wanda, sud.ID) // the consented worker sees it; the supporter does not
+	for _, g := range []goalView{private, sud} {
+		for _, p := range []string{goalPath(g.ID), goalPath(g.ID) + "/check-ins", goalPath(g.ID) + "/history"} {
+			c.e.Do(http.MethodGet, p, sam.Token, nil).Problem(t, http.StatusNotFound)
+		}
+	}
+	if ids := listIDs(t, c.e.Do(http.MethodGet, goalsPath(c.alice), sam.Token, nil).Want(t, http.StatusOK)); !slices.Equal(ids, []string{c.goal.ID}) {
+		t.Fatalf("sam lists goals %v, want only %s", ids, c.goal.ID)
+	}
+	goalOf := func(u apitest.User) any {
+		return c.e.Do(http.MethodGet, "/v1/referrals/"+c.referral.ID, u.Token, nil).Want(t, http.StatusOK).Map(t)["goal_id"]
+	}
+	if goalOf(sam) != c.goal.ID || goalOf(ref) != nil {
+		t.Fatalf("referral goal_id: %v for a supporter shared goals, %v for one shared referrals only", goalOf(sam), goalOf(ref))
+	}
+}
