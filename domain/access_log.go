@@ -35,12 +35,13 @@ const (
 	ResourceAccessLog    = "access_log"    // the access log itself, read by an administrator
 	ResourceClientApp    = "client_app"    // the client's apps (only the client's; in denied entries)
 	ResourceConsent      = "consent"       // the client's consents to see sensitive records (the list)
+	ResourceSupporter    = "supporter"     // a supporter's grant (resource_id: the supporter)
 )
 
 // AccessResources lists the resources an access-log entry may name.
 func AccessResources() []string {
 	return []string{ResourceClient, ResourceCareTeam, ResourceGoal, ResourceGoalHistory, ResourceGoalCheckIn,
-		ResourceReferral, ResourceSavedService, ResourceConversation, ResourceMessage, ResourceReadMarker, ResourceAccessLog, ResourceClientApp, ResourceConsent}
+		ResourceReferral, ResourceSavedService, ResourceConversation, ResourceMessage, ResourceReadMarker, ResourceAccessLog, ResourceClientApp, ResourceConsent, ResourceSupporter}
 }
 
 // Relationships of an actor to the client whose data they touched.
@@ -60,14 +61,16 @@ func AccessRelationships() []string {
 // relationshipSQL is the one definition of how the actor relates to the
 // client in column clientCol, decided when an entry is written (so a worker
 // who later leaves the team stays "care team" in old entries): a member of
-// the client's care team is care_team_worker, else an administrator is
-// administrator, else app (someone acting through an app with no standing
-// relationship to the client). Supporters (migration 00041) add a
-// "supporter" branch here, and providers a "provider" branch, before the
-// fallback.
+// the client's care team is care_team_worker, else someone the client made
+// a supporter (supporters, migration 00041) is supporter, else an
+// administrator is administrator, else app (someone acting through an app
+// with no standing relationship to the client). Providers will add a
+// "provider" branch here, before the fallback.
 func relationshipSQL(a Actor, clientCol string) clause.Expr {
-	return clause.Expr{SQL: `(CASE WHEN ? THEN 'care_team_worker' WHEN ? THEN 'administrator' ELSE 'app' END)`,
-		Vars: []any{careTeamMember(column(clientCol), a.PersonID), a.Is(RoleAdmin)}}
+	return clause.Expr{SQL: `(CASE WHEN ? THEN 'care_team_worker'
+		WHEN EXISTS (SELECT 1 FROM supporters rs WHERE rs.client_id = ` + clientCol + ` AND rs.person_id = ?) THEN 'supporter'
+		WHEN ? THEN 'administrator' ELSE 'app' END)`,
+		Vars: []any{careTeamMember(column(clientCol), a.PersonID), a.PersonID, a.Is(RoleAdmin)}}
 }
 
 // labelSQL names, in words a client recognizes, the record an entry of
@@ -86,7 +89,7 @@ func labelSQL(resource string) string {
 		q = `SELECT sv.name FROM services sv WHERE sv.id = ` + key
 	case ResourceConversation, ResourceMessage, ResourceReadMarker:
 		q = `SELECT x.subject FROM conversations x WHERE x.client_id = t.c AND x.id = ` + key
-	case ResourceCareTeam:
+	case ResourceCareTeam, ResourceSupporter:
 		q = `SELECT p.display_name FROM people p WHERE p.id = ` + key
 	default:
 		return `''`
