@@ -118,7 +118,7 @@ func newMxWorld(t *testing.T) *mxWorld {
 		"stepId": goal["steps"].([]any)[0].(map[string]any)["id"].(string), "personId": w.walt.PersonID.String(),
 		"serviceId": svcBallard.String(), "referralId": ref["id"].(string), "conversationId": conv["id"].(string),
 		"messageId": msg["id"].(string), "organizationId": orgSeattle.String(), "locationId": locBallard.String(),
-		"appId": mxOldApp,
+		"appId":        mxOldApp,
 		"invitationId": w.created(alice, client+"/supporter-invitations", map[string]any{"shares": []string{"goals"}}),
 	}
 	w.state = newDBState(t, e)
