@@ -1,0 +1,190 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+type report struct {
+	c        config
+	m        machine
+	same     []string
+	results  []result
+	profiles []profileFiles
+	took     time.Duration
+}
+
+// stats summarise one target's rounds: medians and ranges.
+type stats struct {
+	rounds                 int
+	rps, rpsMin, rpsMax    float64
+	p50, p99, p99Min, p99X time.Duration
+	errs                   int
+	deliveries, postP99    float64 // SSE
+}
+
+func statsOf(rounds []round, target string) (stats, bool) {
+	var rps, del []float64
+	var p50, p99, post []time.Duration
+	s := stats{}
+	for _, r := range rounds {
+		if r.target != target {
+			continue
+		}
+		s.rounds++
+		s.errs += r.errs
+		rps = append(rps, r.rps())
+		del = append(del, float64(r.deliveries)/r.elapsed.Seconds())
+		p50 = append(p50, pct(r.lat, 0.50))
+		p99 = append(p99, pct(r.lat, 0.99))
+		post = append(post, pct(r.postLat, 0.99))
+	}
+	if s.rounds == 0 {
+		return s, false
+	}
+	s.rps, s.rpsMin, s.rpsMax = median(rps), slices.Min(rps), slices.Max(rps)
+	s.p50, s.p99, s.p99Min, s.p99X = median(p50), median(p99), slices.Min(p99), slices.Max(p99)
+	s.deliveries, s.postP99 = median(del), float64(median(post).Microseconds())/1000
+	return s, true
+}
+
+func median[T float64 | time.Duration](v []T) T {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func msf(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
+
+func rangeOf(lo, hi float64) string { return fmt.Sprintf("%s – %s", num(lo), num(hi)) }
+
+// num formats a rate with thousands separators.
+func num(f float64) string {
+	s := fmt.Sprintf("%.0f", f)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// markdown is bench/REPORT.md.
+func (r report) markdown() string {
+	var b strings.Builder
+	b.WriteString("# Waypoint against the floor: benchmark report\n\n")
+	if r.c.note != "" {
+		fmt.Fprintf(&b, "> **Note.** %s\n\n", r.c.note)
+	}
+	fmt.Fprintf(&b, "Written by `make bench` (`go run ./bench/suite`) in %s. Ratios are what count; absolute figures vary "+
+		"between machines. Method at the end; how to read and re-run it in [docs/benchmarks.md](../docs/benchmarks.md).\n\n", r.took.Round(time.Second))
+	b.WriteString("## Machine\n\n| | |\n|---|---|\n")
+	fmt.Fprintf(&b, "| date | %s |\n| cores | %d |\n| CPU | %s |\n| PostgreSQL | %s |\n| Go | %s |\n| git revision | %s |\n| load average (1/5/15 min) at start, end | %s; %s |\n\n",
+		r.m.date.Format("2006-01-02 15:04 MST"), r.m.cores, r.m.cpu, r.m.postgres, r.m.goVer, r.m.revision, r.m.loadStart, r.m.loadEnd)
+	r.results2(&b)
+	r.targets(&b)
+	r.sse(&b)
+	b.WriteString("## Same work\n\nBefore measuring, each floored call was sent once to Waypoint and once to the floor; both answered the same " +
+		"(status, `Content-Type`, `Cache-Control`, ETag, JSON body apart from fields that must differ) and wrote the same rows " +
+		"(access log, goal history, outbox events, messages, idempotency records, compared by kind, actor, recipients and keys):\n\n")
+	for _, s := range r.same {
+		fmt.Fprintf(&b, "- %s\n", s)
+	}
+	b.WriteString("\n")
+	r.rounds(&b)
+	r.method(&b)
+	r.profileSection(&b)
+	return b.String()
+}
+
+func (r report) results2(b *strings.Builder) {
+	fmt.Fprintf(b, "## Results\n\nClosed loop, %d connections, %d rounds per target alternating Waypoint and floor, each round at most %s "+
+		"and %s requests. Medians of the rounds (range in brackets); latency in ms; ratio = Waypoint / floor.\n\n",
+		r.c.conns, r.c.rounds, r.c.duration, num(float64(r.c.requests)))
+	b.WriteString("| scenario | target | req/s | p50 | p99 | errors | req/s vs floor | p99 vs floor |\n|---|---|---|---|---|---|---|---|\n")
+	for _, res := range r.results {
+		w, _ := statsOf(res.rounds, "waypoint")
+		f, hasFloor := statsOf(res.rounds, "floor")
+		ratio, p99r := "no floor", "—"
+		if hasFloor {
+			ratio, p99r = fmt.Sprintf("**%.2f**", w.rps/f.rps), fmt.Sprintf("**%.2f×**", float64(w.p99)/float64(f.p99))
+		}
+		fmt.Fprintf(b, "| %s | Waypoint | %s (%s) | %s | %s (%s – %s) | %d | %s | %s |\n", res.sc.name, num(w.rps), rangeOf(w.rpsMin, w.rpsMax),
+			msf(w.p50), msf(w.p99), msf(w.p99Min), msf(w.p99X), w.errs, ratio, p99r)
+		if hasFloor {
+			fmt.Fprintf(b, "| | floor | %s (%s) | %s | %s (%s – %s) | %d | 1 | 1× |\n", num(f.rps), rangeOf(f.rpsMin, f.rpsMax),
+				msf(f.p50), msf(f.p99), msf(f.p99Min), msf(f.p99X), f.errs)
+		}
+	}
+	b.WriteString("\nWhat each scenario sends:\n\n")
+	for _, res := range r.results {
+		fmt.Fprintf(b, "- **%s**: `%s`\n", res.sc.name, res.sc.call)
+	}
+	b.WriteString("\n")
+}
+
+func (r report) targets(b *strings.Builder) {
+	b.WriteString("### Against the target of issue #12\n\nAt least 0.80 of the floor's throughput and a p99 at most 1.5× the floor's.\n\n" +
+		"| scenario | req/s vs floor | p99 vs floor | met |\n|---|---|---|---|\n")
+	for _, res := range r.results {
+		w, _ := statsOf(res.rounds, "waypoint")
+		f, ok := statsOf(res.rounds, "floor")
+		if !ok {
+			continue
+		}
+		tr, pr := w.rps/f.rps, float64(w.p99)/float64(f.p99)
+		verdict := "yes"
+		if tr < 0.80 || pr > 1.5 {
+			verdict = fmt.Sprintf("no: throughput %+.0f%% of target, p99 %.1f× allowed", (tr/0.80-1)*100, pr/1.5)
+		}
+		fmt.Fprintf(b, "| %s | %.2f | %.2f× | %s |\n", res.sc.name, tr, pr, verdict)
+	}
+	b.WriteString("\n")
+}
+
+func (r report) sse(b *strings.Builder) {
+	for _, res := range r.results {
+		if res.sc.key != "sse-fanout" {
+			continue
+		}
+		s, _ := statsOf(res.rounds, "waypoint")
+		b.WriteString("### SSE fan-out\n\n" + res.sc.call + ". Latency is from the start of the POST to the event's arrival at each stream.\n\n")
+		b.WriteString("| posts/s | deliveries/s | delivery p50 | delivery p99 | post p99 | missed deliveries + failed posts |\n|---|---|---|---|---|---|\n")
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %.2f | %d |\n\n", num(s.rps), num(s.deliveries), msf(s.p50), msf(s.p99), s.postP99, s.errs)
+	}
+}
+
+func (r report) rounds(b *strings.Builder) {
+	b.WriteString("## Every round\n\n| scenario | round | target | requests | req/s | p50 | p99 | max | errors |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, res := range r.results {
+		for _, rd := range res.rounds {
+			mx := time.Duration(0)
+			if len(rd.lat) > 0 {
+				mx = rd.lat[len(rd.lat)-1]
+			}
+			fmt.Fprintf(b, "| %s | %d | %s | %d | %s | %s | %s | %s | %d |\n", res.sc.key, rd.n, rd.target, rd.ok+rd.errs, num(rd.rps()),
+				msf(pct(rd.lat, 0.5)), msf(pct(rd.lat, 0.99)), msf(mx), rd.errs)
+		}
+	}
+	b.WriteString("\n")
+}
+
+// summary is the stdout table.
+func (r report) summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%-24s %10s %10s %9s %9s %7s %8s %8s\n", "scenario", "Waypoint", "floor", "p99 W", "p99 F", "errors", "ratio", "p99 x")
+	for _, res := range r.results {
+		w, _ := statsOf(res.rounds, "waypoint")
+		f, ok := statsOf(res.rounds, "floor")
+		if !ok {
+			fmt.Fprintf(&b, "%-24s %10.0f %10s %9s %9s %7d %8s %8s\n", res.sc.name, w.rps, "-", msf(w.p99), "-", w.errs, "-", "-")
+			continue
+		}
+		fmt.Fprintf(&b, "%-24s %10.0f %10.0f %9s %9s %7d %8.2f %7.2fx\n", res.sc.name, w.rps, f.rps, msf(w.p99), msf(f.p99), w.errs+f.errs,
+			w.rps/f.rps, float64(w.p99)/float64(f.p99))
+	}
+	return b.String()
+}
