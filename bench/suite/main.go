@@ -72,7 +72,9 @@ func smokeDefaults(c *config) {
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	defaults := map[string]func(){
-		"db":          func() { c.dbURL = envOr("BENCH_SMOKE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/waypoint_bench_smoke?sslmode=disable") },
+		"db": func() {
+			c.dbURL = envOr("BENCH_SMOKE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/waypoint_bench_smoke?sslmode=disable")
+		},
 		"out":         func() { c.out = "" },
 		"rounds":      func() { c.rounds = 1 },
 		"requests":    func() { c.requests = 500 },

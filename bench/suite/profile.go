@@ -11,7 +11,7 @@ import (
 
 // profileFiles are the profiles of one unmeasured round.
 type profileFiles struct {
-	scenario, target         string
+	scenario, target        string
 	cpu, allocsBase, allocs string
 }
 
