@@ -184,7 +184,7 @@ func convVisible(r role) string {
 
 // postMessageSQL is the product's PostMessage and its Idempotency-Key claim
 // in one statement: $4 conversation id, $5 message id (UUIDv7), $6 its time,
-// $7 body, $8 Idempotency-Key (” for none), $9 request hash, $10 and $11
+// $7 body, $8 Idempotency-Key (empty for none), $9 request hash, $10 and $11
 // the stored response around the sender's id, $12 its headers, $13 event
 // id, $14 log id, $15 app id, $16 the time as JSON text. It locks the
 // conversation (so message ids grow in commit order, as the product's do),
