@@ -62,13 +62,14 @@ func (r report) profileSection(b *strings.Builder) {
 	if len(r.profiles) == 0 {
 		return
 	}
-	b.WriteString("## Profiles\n\nWaypoint's CPU (flat, load generator excluded) and allocated bytes during the profiled round of each floored " +
-		"scenario. The floor's profiles are in the same directory.\n\n")
+	b.WriteString("## Profiles\n\nWaypoint during the profiled round of each floored scenario: CPU by cumulative time (the load " +
+		"generator and the Go runtime's own frames left out), then allocated bytes by function. Percentages are of the process's samples; " +
+		"PostgreSQL's time is not in them. The floor's profiles are in the same directory.\n\n")
 	for _, p := range r.profiles {
 		if p.target != "waypoint" || p.scenario == "directory-search" || p.scenario == "sse-fanout" {
 			continue
 		}
-		fmt.Fprintf(b, "### %s\n\n```\n%s\n```\n\n```\n%s\n```\n\n", p.scenario, top(18, p.cpu),
+		fmt.Fprintf(b, "### %s\n\n```\n%s\n```\n\n```\n%s\n```\n\n", p.scenario, top(30, "-cum", `-hide=^runtime\.|^internal/runtime|^syscall\.`, p.cpu),
 			top(12, "-sample_index=alloc_space", "-base", p.allocsBase, p.allocs))
 	}
 }
