@@ -58,6 +58,8 @@ type Server struct {
 	handler  http.Handler
 	hub      *live.Hub
 	events   EventsConfig
+	// dev is dev mode (a DevIssuer is mounted): a refused token's 401 says why.
+	dev bool
 }
 
 // New builds the server and registers every operation.
@@ -70,7 +72,8 @@ func New(d Deps) *Server {
 		d.Registry = prometheus.NewRegistry()
 	}
 	d.Events.defaults()
-	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry), hub: d.Hub, events: d.Events}
+	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry), hub: d.Hub, events: d.Events,
+		dev: d.DevIssuer != nil}
 	if d.Hub != nil {
 		registerHubMetrics(d.Registry, d.Hub)
 	}
