@@ -34,6 +34,8 @@ type round struct {
 	// SSE fan-out only: deliveries matched and post latencies.
 	deliveries int
 	postLat    []time.Duration
+	// db is what PostgreSQL's backends were doing meanwhile.
+	db waits
 }
 
 func (r round) rps() float64 { return float64(r.ok) / r.elapsed.Seconds() }

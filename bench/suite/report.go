@@ -86,6 +86,7 @@ func (r report) markdown() string {
 		r.m.date.Format("2006-01-02 15:04 MST"), r.m.cores, r.m.cpu, r.m.postgres, r.m.goVer, r.m.revision, r.m.loadStart, r.m.loadEnd)
 	r.results2(&b)
 	r.targets(&b)
+	r.dbWaits(&b)
 	r.sse(&b)
 	b.WriteString("## Same work\n\nBefore measuring, each floored call was sent once to Waypoint and once to the floor; both answered the same " +
 		"(status, `Content-Type`, `Cache-Control`, ETag, JSON body apart from fields that must differ) and wrote the same rows " +
@@ -158,15 +159,17 @@ func (r report) sse(b *strings.Builder) {
 }
 
 func (r report) rounds(b *strings.Builder) {
-	b.WriteString("## Every round\n\n| scenario | round | target | requests | req/s | p50 | p99 | max | errors |\n|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("## Every round\n\nThe last column samples `pg_stat_activity` every 100 ms during the round: the mean number of active " +
+		"client backends and what they were waiting on (CPU: not waiting).\n\n" +
+		"| scenario | round | target | requests | req/s | p50 | p99 | max | errors | PostgreSQL backends |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, res := range r.results {
 		for _, rd := range res.rounds {
 			mx := time.Duration(0)
 			if len(rd.lat) > 0 {
 				mx = rd.lat[len(rd.lat)-1]
 			}
-			fmt.Fprintf(b, "| %s | %d | %s | %d | %s | %s | %s | %s | %d |\n", res.sc.key, rd.n, rd.target, rd.ok+rd.errs, num(rd.rps()),
-				msf(pct(rd.lat, 0.5)), msf(pct(rd.lat, 0.99)), msf(mx), rd.errs)
+			fmt.Fprintf(b, "| %s | %d | %s | %d | %s | %s | %s | %s | %d | %s |\n", res.sc.key, rd.n, rd.target, rd.ok+rd.errs, num(rd.rps()),
+				msf(pct(rd.lat, 0.5)), msf(pct(rd.lat, 0.99)), msf(mx), rd.errs, rd.db)
 		}
 	}
 	b.WriteString("\n")
@@ -187,4 +190,19 @@ func (r report) summary() string {
 			w.rps/f.rps, float64(w.p99)/float64(f.p99))
 	}
 	return b.String()
+}
+
+func (r report) dbWaits(b *strings.Builder) {
+	b.WriteString("### Where PostgreSQL spent the rounds\n\nActive client backends of the bench database, sampled every 100 ms " +
+		"during the measured rounds (`pg_stat_activity`): their mean number and what they waited on (CPU: not waiting). " +
+		"When most of them wait on one lock, that lock bounds the scenario for any server.\n\n" +
+		"| scenario | Waypoint | floor |\n|---|---|---|\n")
+	for _, res := range r.results {
+		f := "—"
+		if res.sc.floor {
+			f = mergeWaits(res.rounds, "floor").String()
+		}
+		fmt.Fprintf(b, "| %s | %s | %s |\n", res.sc.name, mergeWaits(res.rounds, "waypoint"), f)
+	}
+	b.WriteString("\n")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"runtime/pprof"
 	"time"
 )
@@ -47,19 +48,28 @@ func run(ctx context.Context, c config) error {
 	logf("Waypoint on %s, floor on %s; %d connections, %d rounds of at most %s / %d requests", e.product, e.floorURL,
 		c.conns, c.rounds, c.duration, c.requests)
 	b := &bench{c: c, e: e, cs: &clients{}}
+	only, err := regexp.Compile(c.only)
+	if err != nil {
+		return fmt.Errorf("-only: %w", err)
+	}
 	var results []result
 	for _, sc := range append(floored(f), directoryScenario(f)) {
+		if !only.MatchString(sc.key) {
+			continue
+		}
 		r, err := b.measure(ctx, sc)
 		if err != nil {
 			return err
 		}
 		results = append(results, r)
 	}
-	sse, err := b.measureSSE(ctx, f)
-	if err != nil {
-		return err
+	if only.MatchString("sse-fanout") {
+		sse, err := b.measureSSE(ctx, f)
+		if err != nil {
+			return err
+		}
+		results = append(results, sse)
 	}
-	results = append(results, sse)
 	m.finish()
 	rep := report{c: c, m: m, same: same, results: results, profiles: b.profiles, took: time.Since(started)}
 	text := rep.markdown()
@@ -115,8 +125,9 @@ func (b *bench) measure(ctx context.Context, sc scenario) (result, error) {
 	}
 	for n := 1; n <= b.c.rounds; n++ {
 		for _, t := range ts {
-			r := closedLoop(ctx, b.cs, sc, t.name, t.base, b.limits())
-			r.n = n
+			var r round
+			w := sampleWaits(ctx, b.c.dbURL, func() { r = closedLoop(ctx, b.cs, sc, t.name, t.base, b.limits()) })
+			r.n, r.db = n, w
 			logRound(sc, r)
 			res.rounds = append(res.rounds, r)
 		}
@@ -144,11 +155,13 @@ func (b *bench) measureSSE(ctx context.Context, f *fixtures) (result, error) {
 		return res, err
 	}
 	for n := 1; n <= b.c.rounds; n++ {
-		r, err := sb.round(ctx, b.cs, b.limits())
+		var r round
+		var err error
+		w := sampleWaits(ctx, b.c.dbURL, func() { r, err = sb.round(ctx, b.cs, b.limits()) })
 		if err != nil {
 			return res, err
 		}
-		r.n = n
+		r.n, r.db = n, w
 		logRound(res.sc, r)
 		res.rounds = append(res.rounds, r)
 	}
@@ -168,8 +181,8 @@ func logRound(sc scenario, r round) {
 	if r.deliveries > 0 {
 		extra = fmt.Sprintf(" (%d deliveries, %.0f/s)", r.deliveries, float64(r.deliveries)/r.elapsed.Seconds())
 	}
-	logf("%-18s round %d %-8s %8.0f req/s  p50 %s  p99 %s  errors %d%s", sc.key, r.n, r.target, r.rps(),
-		ms(pct(r.lat, 0.50)), ms(pct(r.lat, 0.99)), r.errs, extra)
+	logf("%-18s round %d %-8s %8.0f req/s  p50 %s  p99 %s  errors %d%s  [db %s]", sc.key, r.n, r.target, r.rps(),
+		ms(pct(r.lat, 0.50)), ms(pct(r.lat, 0.99)), r.errs, extra, r.db)
 	if r.firstErr != "" {
 		logf("  first error: %s", r.firstErr)
 	}
