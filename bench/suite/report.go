@@ -86,6 +86,7 @@ func (r report) markdown() string {
 		r.m.date.Format("2006-01-02 15:04 MST"), r.m.cores, r.m.cpu, r.m.postgres, r.m.goVer, r.m.revision, r.m.loadStart, r.m.loadEnd)
 	r.results2(&b)
 	r.targets(&b)
+	r.single(&b)
 	r.dbWaits(&b)
 	r.sse(&b)
 	b.WriteString("## Same work\n\nBefore measuring, each floored call was sent once to Waypoint and once to the floor; both answered the same " +
@@ -170,12 +171,16 @@ func (r report) rounds(b *strings.Builder) {
 		"client backends and what they were waiting on (CPU: not waiting).\n\n" +
 		"| scenario | round | target | requests | req/s | p50 | p99 | max | errors | PostgreSQL backends |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, res := range r.results {
-		for _, rd := range res.rounds {
+		for i, rd := range append(res.rounds, res.single...) {
+			key := res.sc.key
+			if i >= len(res.rounds) {
+				key += " (1 connection)"
+			}
 			mx := time.Duration(0)
 			if len(rd.lat) > 0 {
 				mx = rd.lat[len(rd.lat)-1]
 			}
-			fmt.Fprintf(b, "| %s | %d | %s | %d | %s | %s | %s | %s | %d | %s |\n", res.sc.key, rd.n, rd.target, rd.ok+rd.errs, num(rd.rps()),
+			fmt.Fprintf(b, "| %s | %d | %s | %d | %s | %s | %s | %s | %d | %s |\n", key, rd.n, rd.target, rd.ok+rd.errs, num(rd.rps()),
 				msf(pct(rd.lat, 0.5)), msf(pct(rd.lat, 0.99)), msf(mx), rd.errs, rd.db)
 		}
 	}
@@ -210,6 +215,22 @@ func (r report) dbWaits(b *strings.Builder) {
 			f = mergeWaits(res.rounds, "floor").String()
 		}
 		fmt.Fprintf(b, "| %s | %s | %s |\n", res.sc.name, mergeWaits(res.rounds, "waypoint"), f)
+	}
+	b.WriteString("\n")
+}
+
+func (r report) single(b *strings.Builder) {
+	fmt.Fprintf(b, "### One connection\n\nEach floored scenario again with a single connection (%d rounds of %s per target, alternating): "+
+		"nothing queues in either server or in the database, so this is each side's own cost of one request, apart from "+
+		"contention (a lock every writer takes, the machine's other load).\n\n"+
+		"| scenario | Waypoint p50 | floor p50 | p50 vs floor | Waypoint req/s | floor req/s |\n|---|---|---|---|---|---|\n", r.c.rounds, r.c.duration/2)
+	for _, res := range r.results {
+		w, ok1 := statsOf(res.single, "waypoint")
+		f, ok2 := statsOf(res.single, "floor")
+		if !ok1 || !ok2 {
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %.2f× | %s | %s |\n", res.sc.name, msf(w.p50), msf(f.p50), float64(w.p50)/float64(f.p50), num(w.rps), num(f.rps))
 	}
 	b.WriteString("\n")
 }

@@ -14,6 +14,8 @@ import (
 type result struct {
 	sc     scenario
 	rounds []round
+	// single are rounds with one connection (floored scenarios only).
+	single []round
 }
 
 // target is one server the rounds alternate between.
@@ -87,7 +89,7 @@ func run(ctx context.Context, c config) error {
 func verify(results []result) error {
 	var errs []error
 	for _, r := range results {
-		for _, rd := range r.rounds {
+		for _, rd := range append(r.rounds, r.single...) {
 			if rd.errs > 0 || rd.ok == 0 {
 				errs = append(errs, fmt.Errorf("%s, %s round %d: %d ok, %d errors (first: %s)", r.sc.name, rd.target, rd.n, rd.ok, rd.errs, rd.firstErr))
 			}
@@ -132,6 +134,9 @@ func (b *bench) measure(ctx context.Context, sc scenario) (result, error) {
 			res.rounds = append(res.rounds, r)
 		}
 	}
+	if sc.floor {
+		res.single = b.singleRounds(ctx, sc, ts)
+	}
 	if b.c.profileDir != "" {
 		for _, t := range ts {
 			pf, err := profileRound(b.c.profileDir, sc.key, t.name, func() {
@@ -144,6 +149,24 @@ func (b *bench) measure(ctx context.Context, sc scenario) (result, error) {
 		}
 	}
 	return res, ctx.Err()
+}
+
+// singleRounds measures each target with one connection (half-length
+// rounds, alternating): nothing queues in either server or in the
+// database, so the latency is each side's own cost of one request.
+func (b *bench) singleRounds(ctx context.Context, sc scenario, ts []target) []round {
+	l := limits{conns: 1, duration: b.c.duration / 2, requests: b.c.requests}
+	var out []round
+	for n := 1; n <= b.c.rounds; n++ {
+		for _, t := range ts {
+			var r round
+			r.db = sampleWaits(ctx, b.c.dbURL, func() { r = closedLoop(ctx, b.cs, sc, t.name, t.base, l) })
+			r.n = n
+			logRound(scenario{key: sc.key + " (1 conn)"}, r)
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // measureSSE runs the fan-out rounds (Waypoint only: there is no floor for
