@@ -99,3 +99,18 @@ func mergeWaits(rounds []round, target string) waits {
 	}
 	return m
 }
+
+// top is the most frequent wait and its share of the samples.
+func (w waits) top() (string, float64) {
+	best, total := "", 0
+	for k, n := range w.counts {
+		total += n
+		if best == "" || n > w.counts[best] || n == w.counts[best] && k < best {
+			best = k
+		}
+	}
+	if total == 0 {
+		return "", 0
+	}
+	return best, float64(w.counts[best]) / float64(total)
+}

@@ -149,6 +149,11 @@ func (r report) targets(b *strings.Builder) {
 		if len(short) > 0 {
 			verdict = "no: " + strings.Join(short, ", ")
 		}
+		// A lock most backends wait on caps both sides: the ratio then
+		// measures the lock, not the server.
+		if k, share := mergeWaits(res.rounds, "floor").top(); strings.HasPrefix(k, "Lock:") && share > 0.5 {
+			verdict += fmt.Sprintf(" (both capped: %.0f%% of the floor's backends wait on %s; see the one-connection table)", share*100, k)
+		}
 		fmt.Fprintf(b, "| %s | %.2f | %.2f× | %s |\n", res.sc.name, tr, pr, verdict)
 	}
 	b.WriteString("\n")
