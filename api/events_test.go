@@ -51,6 +51,7 @@ type stream struct {
 	cancel context.CancelFunc
 	body   io.Closer
 	tr     *http.Transport
+	header http.Header // of the response that opened the stream
 }
 
 // openStream connects to GET /v1/events; the handler has subscribed by the
@@ -78,7 +79,7 @@ func openStream(t *testing.T, baseURL, token, query string, hdrs ...string) *str
 		cancel()
 		t.Fatalf("open stream: %d %s %s", res.StatusCode, res.Header.Get("Content-Type"), b)
 	}
-	s := &stream{t: t, frames: make(chan sseFrame, 1024), done: make(chan struct{}), cancel: cancel, body: res.Body, tr: tr}
+	s := &stream{t: t, frames: make(chan sseFrame, 1024), done: make(chan struct{}), cancel: cancel, body: res.Body, tr: tr, header: res.Header}
 	go s.read(res.Body)
 	t.Cleanup(s.Close)
 	return s

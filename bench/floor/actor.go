@@ -27,6 +27,10 @@ func (f *Floor) authorize(w http.ResponseWriter, r *http.Request, scope string) 
 		problem(w, http.StatusUnauthorized, "the access token is invalid or expired")
 		return nil, nil, false
 	}
+	// Counted per person before anything else is spent (as the product does).
+	if !f.person.take(w, p.issuer+"\x00"+p.subject) {
+		return nil, nil, false
+	}
 	if !p.hasScope(scope) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="waypoint", error="insufficient_scope", scope="`+scope+`"`)
 		problem(w, http.StatusForbidden, "this token lacks the scope "+scope)

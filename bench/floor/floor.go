@@ -25,30 +25,40 @@ type Config struct {
 	// signature, iss, aud and exp of every request, as the product does. Turn
 	// it on only to compare with a product given the same option.
 	TokenCache bool
+	// RateLimits should be the server's (zero: off).
+	RateLimits RateLimits
 }
 
 // Floor serves the reference handlers.
 type Floor struct {
-	pool  *pgxpool.Pool
-	v     *verifier
-	stmts statements
+	pool       *pgxpool.Pool
+	v          *verifier
+	stmts      statements
+	ip, person *buckets
 }
 
 // New builds a floor. Its SQL is generated once per role combination (as
 // the product builds its scope per actor), so every request runs a prepared
 // statement from pgx's cache.
 func New(c Config) *Floor {
-	return &Floor{pool: c.Pool, v: newVerifier(c), stmts: buildStatements()}
+	return &Floor{pool: c.Pool, v: newVerifier(c), stmts: buildStatements(),
+		ip: newBuckets("ip", c.RateLimits.IP), person: newBuckets("person", c.RateLimits.Person)}
 }
 
-// Handler routes the benchmarked calls, on the product's paths.
+// Handler routes the benchmarked calls, on the product's paths, after the
+// product's security headers and per-address limit.
 func (f *Floor) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/goals/{goalId}", f.getGoal)
 	mux.HandleFunc("PATCH /v1/goals/{goalId}", f.patchGoal)
 	mux.HandleFunc("GET /v1/clients/{clientId}/goals", f.listGoals)
 	mux.HandleFunc("POST /v1/conversations/{conversationId}/messages", f.postMessage)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		securityHeaders(w.Header())
+		if f.ip.take(w, addrKey(r)) {
+			mux.ServeHTTP(w, r)
+		}
+	})
 }
 
 // Server is an http.Server for the floor with the product's timeouts.

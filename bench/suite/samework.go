@@ -109,13 +109,18 @@ func compare(name string, w, f answer, differ ...string) error {
 	if w.status != f.status {
 		problems = append(problems, fmt.Sprintf("status %d vs %d", w.status, f.status))
 	}
-	for _, h := range []string{"Content-Type", "Cache-Control"} {
+	for _, h := range []string{"Content-Type", "Cache-Control", "X-Content-Type-Options", "Referrer-Policy", "Content-Security-Policy"} {
 		if w.header.Get(h) != f.header.Get(h) {
 			problems = append(problems, fmt.Sprintf("%s %q vs %q", h, w.header.Get(h), f.header.Get(h)))
 		}
 	}
-	if (w.header.Get("ETag") == "") != (f.header.Get("ETag") == "") {
-		problems = append(problems, "ETag on one side only")
+	if a, b := w.header.Values("RateLimit-Policy"), f.header.Values("RateLimit-Policy"); !slices.Equal(a, b) {
+		problems = append(problems, fmt.Sprintf("RateLimit-Policy %q vs %q", a, b))
+	}
+	for _, h := range []string{"ETag", "RateLimit"} {
+		if len(w.header.Values(h)) != len(f.header.Values(h)) {
+			problems = append(problems, h+" differs in presence")
+		}
 	}
 	var wb, fb any
 	if err := json.Unmarshal(w.body, &wb); err != nil {

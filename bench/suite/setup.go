@@ -98,7 +98,11 @@ func (e *env) startFloor(ctx context.Context, c config, pub *rsa.PublicKey) erro
 		return err
 	}
 	e.closers = append(e.closers, e.pool.Close)
-	f := floor.New(floor.Config{Pool: e.pool, Key: pub, Issuer: issuerURL, Audience: audience, TokenCache: c.tokenCache})
+	// The same rate limits as the server's (on, far above the load).
+	rl := load.Unthrottled()
+	limits := floor.RateLimits{IP: floor.Limit{Requests: rl.IP.Requests, Per: rl.IP.Per, Burst: rl.IP.Burst},
+		Person: floor.Limit{Requests: rl.Person.Requests, Per: rl.Person.Per, Burst: rl.Person.Burst}}
+	f := floor.New(floor.Config{Pool: e.pool, Key: pub, Issuer: issuerURL, Audience: audience, TokenCache: c.tokenCache, RateLimits: limits})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
