@@ -125,6 +125,7 @@ func (s *Server) register() {
 	s.registerPeople()
 	s.registerClients()
 	s.registerCareTeam()
+	s.registerConsents()
 	s.registerGoals()
 	s.registerGoalProposals()
 	s.registerGoalHistory()
@@ -169,6 +170,7 @@ func humaConfig() huma.Config {
 		{Name: "People", Description: "People known to Waypoint (administrators)"},
 		{Name: "Clients", Description: "Client profiles: strengths, interests, language, contact preferences"},
 		{Name: "Care team", Description: "The workers who support a client"},
+		{Name: "Consents", Description: "Which care-team workers the client lets see their sensitive (sud) records"},
 		{Name: "Goals", Description: "The client's own goals, their steps, check-ins and history; workers on the care team propose and co-edit"},
 		{Name: "Messages", Description: "Secure conversations between a client and their care team"},
 		{Name: "Events", Description: "Live events (Server-Sent Events) for the caller"},
