@@ -113,6 +113,7 @@ func (f *Floor) patchGoal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.finish()
+	redisclosure(w, g)
 	writeJSON(w, http.StatusOK, etag(g.Version), &g)
 }
 

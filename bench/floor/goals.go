@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/waypoint-portal/waypoint/domain"
 )
 
 // goal is the product's Goal response (api/goals.go), field for field.
@@ -25,6 +27,8 @@ type goal struct {
 	LifecycleStatus   string    `json:"lifecycle_status"`
 	AchievementStatus *string   `json:"achievement_status"`
 	StatusReason      *string   `json:"status_reason"`
+	Visibility        string    `json:"visibility"`
+	Sensitivity       *string   `json:"sensitivity"`
 	Steps             []step    `json:"steps"`
 	LatestRating      *int      `json:"latest_rating"`
 	Trend             string    `json:"trend"`
@@ -53,7 +57,7 @@ type step struct {
 func (g *goal) dests() []any {
 	return []any{&g.ClientID, &g.ID, &g.Title, &g.Description, &g.WhyItMatters, &g.StrengthsUsed, &g.Category,
 		&g.Priority, &g.TargetDate, &g.LifecycleStatus, &g.AchievementStatus, &g.StatusReason,
-		&g.CreatedBy, &g.CreatedAt, &g.UpdatedAt, &g.Version, &g.Steps, &g.LatestRating, &g.Trend}
+		&g.Visibility, &g.Sensitivity, &g.CreatedBy, &g.CreatedAt, &g.UpdatedAt, &g.Version, &g.Steps, &g.LatestRating, &g.Trend}
 }
 
 // finish applies the product's DTO rules: UTC times, an empty list rather
@@ -130,7 +134,19 @@ func (f *Floor) getGoal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.finish()
+	redisclosure(w, g)
 	writeJSON(w, http.StatusOK, etag(g.Version), &g)
+}
+
+// redisclosure sets the product's 42 CFR Part 2 notice when any of the
+// goals is labelled sud.
+func redisclosure(w http.ResponseWriter, goals ...goal) {
+	for _, g := range goals {
+		if g.Sensitivity != nil && *g.Sensitivity == domain.SensitivitySUD {
+			w.Header().Set("Waypoint-Redisclosure", domain.RedisclosureNotice)
+			return
+		}
+	}
 }
 
 type goalPage struct {
@@ -191,6 +207,7 @@ func (f *Floor) listGoals(w http.ResponseWriter, r *http.Request) {
 		last := page.Items[limit-1].ID
 		page.NextCursor = base64.RawURLEncoding.EncodeToString(last[:])
 	}
+	redisclosure(w, page.Items...)
 	writeJSON(w, http.StatusOK, "", &page)
 }
 

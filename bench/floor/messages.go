@@ -13,11 +13,24 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/waypoint-portal/waypoint/domain"
 )
 
-// storedHeaders are the headers kept with an idempotent response (the
-// product keeps what the handler set: the content type).
-const storedHeaders = `{"Content-Type":["application/json"]}`
+// The headers kept with an idempotent response: what the product's handler
+// sets (the content type, and the redisclosure notice for a conversation
+// labelled sud).
+var (
+	plainHeaders = http.Header{"Content-Type": {"application/json"}}
+	sudHeaders   = http.Header{"Content-Type": {"application/json"}, "Waypoint-Redisclosure": {domain.RedisclosureNotice}}
+)
+
+// reply is a message post's answer: a new message, or a replay.
+type reply struct {
+	body     []byte
+	header   http.Header
+	replayed bool
+}
 
 // POST /v1/conversations/{conversationId}/messages: the product's
 // PostMessage under its idempotency middleware. The body is checked as the
@@ -50,49 +63,59 @@ func (f *Floor) postMessage(w http.ResponseWriter, r *http.Request) {
 	h := sha256.New()
 	_, _ = io.WriteString(h, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery+"\n")
 	h.Write(raw)
-	hash := h.Sum(nil)
-	out, replayed, err := f.sendMessage(r.Context(), p, st, convID, text, key, hash)
+	out, err := f.sendMessage(r.Context(), p, st, convID, text, key, h.Sum(nil))
 	if err != nil {
 		fail(w, err)
 		return
 	}
 	hd := w.Header()
-	hd.Set("Content-Type", "application/json")
+	for k, vs := range out.header {
+		hd[k] = vs
+	}
 	hd.Set("Cache-Control", "no-store")
-	if replayed {
+	if out.replayed {
 		hd.Set("Idempotent-Replayed", "true")
 	}
 	w.WriteHeader(http.StatusCreated)
-	_, _ = w.Write(out)
+	_, _ = w.Write(out.body)
 }
 
 // sendMessage runs the statement, with a new id when the conversation's
 // last message is not below the one it chose (a clock behind, or two in the
 // same millisecond: the product's nextMessageID), and answers a used key
 // with its replay.
-func (f *Floor) sendMessage(ctx context.Context, p *principal, st *stmtSet, convID uuid.UUID, text, key string, hash []byte) ([]byte, bool, error) {
+func (f *Floor) sendMessage(ctx context.Context, p *principal, st *stmtSet, convID uuid.UUID, text, key string, hash []byte) (reply, error) {
 	body, _ := json.Marshal(text)
+	plain, _ := json.Marshal(plainHeaders)
+	sud, _ := json.Marshal(sudHeaders)
 	id := newID()
 	for attempt := 0; attempt < 4; attempt++ {
 		at := time.UnixMilli(int64(binary.BigEndian.Uint64(id[0:8]) >> 16)).UTC()
 		atJSON, _ := json.Marshal(at)
 		prefix := `{"id":"` + id.String() + `","conversation_id":"` + convID.String() + `","sender_id":"`
 		suffix := `","body":` + string(body) + `,"created_at":` + string(atJSON) + `,"read_by":[]}` + "\n"
-		args := actorArgs(p, convID, id, at, text, key, hash, prefix, suffix, storedHeaders, newID(), newID(), p.appID,
-			at.Format(time.RFC3339Nano))
+		args := actorArgs(p, convID, id, at, text, key, hash, prefix, suffix, string(plain), newID(), newID(), p.appID,
+			at.Format(time.RFC3339Nano), string(sud))
 		var convs, inserted int64
 		var last *uuid.UUID
 		var person uuid.UUID
+		var label *string
 		err := f.withPerson(ctx, p, func() (bool, error) {
-			return f.query(ctx, st.postMessage, args, func(rows pgx.Rows) error { return rows.Scan(&convs, &last, &inserted, &person) })
+			return f.query(ctx, st.postMessage, args, func(rows pgx.Rows) error {
+				return rows.Scan(&convs, &last, &inserted, &person, &label)
+			})
 		})
 		switch {
 		case err != nil:
-			return nil, false, err
+			return reply{}, err
 		case convs == 0:
-			return nil, false, errStatus(http.StatusNotFound, "conversation not found")
+			return reply{}, errStatus(http.StatusNotFound, "conversation not found")
 		case inserted == 1:
-			return []byte(prefix + person.String() + suffix), false, nil
+			hd := plainHeaders
+			if label != nil && *label == domain.SensitivitySUD {
+				hd = sudHeaders
+			}
+			return reply{body: []byte(prefix + person.String() + suffix), header: hd}, nil
 		case last != nil && bytes.Compare(last[:], id[:]) >= 0:
 			id = newID()
 			if next := successorV7(*last); bytes.Compare(id[:], next[:]) < 0 {
@@ -102,32 +125,33 @@ func (f *Floor) sendMessage(ctx context.Context, p *principal, st *stmtSet, conv
 		}
 		return f.replayMessage(ctx, p, st, convID, key, hash)
 	}
-	return nil, false, errStatus(http.StatusServiceUnavailable, "the conversation is busy; retry")
+	return reply{}, errStatus(http.StatusServiceUnavailable, "the conversation is busy; retry")
 }
 
 // replayMessage answers a key already used: 422 for another request, 409
 // while it is still running (a product claim), else the stored response
 // once the caller passes a new request's checks (404 otherwise).
-func (f *Floor) replayMessage(ctx context.Context, p *principal, st *stmtSet, convID uuid.UUID, key string, hash []byte) ([]byte, bool, error) {
+func (f *Floor) replayMessage(ctx context.Context, p *principal, st *stmtSet, convID uuid.UUID, key string, hash []byte) (reply, error) {
 	var convs int64
 	var reqHash, body []byte
 	var state *string
+	var header http.Header
 	_, err := f.query(ctx, st.replayMessage, actorArgs(p, convID, key, hash, newID(), p.appID), func(rows pgx.Rows) error {
-		return rows.Scan(&convs, &reqHash, &state, &body)
+		return rows.Scan(&convs, &reqHash, &state, &header, &body)
 	})
 	switch {
 	case err != nil:
-		return nil, false, err
+		return reply{}, err
 	case reqHash == nil:
-		return nil, false, errStatus(http.StatusConflict, "this Idempotency-Key was just released; retry the request")
+		return reply{}, errStatus(http.StatusConflict, "this Idempotency-Key was just released; retry the request")
 	case !bytes.Equal(reqHash, hash):
-		return nil, false, errStatus(http.StatusUnprocessableEntity, "this Idempotency-Key was already used for a different request")
+		return reply{}, errStatus(http.StatusUnprocessableEntity, "this Idempotency-Key was already used for a different request")
 	case state == nil || *state != "done":
-		return nil, false, errStatus(http.StatusConflict, "a request with this Idempotency-Key is still being processed")
+		return reply{}, errStatus(http.StatusConflict, "a request with this Idempotency-Key is still being processed")
 	case convs == 0:
-		return nil, false, errStatus(http.StatusNotFound, "conversation not found")
+		return reply{}, errStatus(http.StatusNotFound, "conversation not found")
 	}
-	return body, true, nil
+	return reply{body: body, header: header, replayed: true}, nil
 }
 
 // readMessage reads {"body": "..."} and checks it as the product does:

@@ -6,7 +6,7 @@ import "strings"
 // copied verbatim: the floor must read the same columns, steps and rating.
 const goalColumns = `g.client_id, g.id, g.title, g.description, g.why_it_matters, g.strengths_used, g.category,
 	g.priority, g.target_date::text AS target_date, g.lifecycle_status, g.achievement_status, g.status_reason,
-	g.created_by, g.created_at, g.updated_at, g.version,
+	g.visibility, g.sensitivity, g.created_by, g.created_at, g.updated_at, g.version,
 	COALESCE((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'title', s.title, 'due_date', s.due_date,
 		'done_at', s.done_at, 'position', s.position, 'version', s.version, 'created_by', s.created_by,
 		'created_at', s.created_at, 'updated_at', s.updated_at) ORDER BY s.position)
@@ -81,6 +81,32 @@ func scope(col string, r role) string {
 	return "(" + strings.Join(parts, " OR ") + ")"
 }
 
+// ownRecord is the product's Actor.ownRecord: rows of the actor's own
+// client record.
+func ownRecord(col string, r role) string {
+	if !r.client {
+		return "FALSE"
+	}
+	return col + " = actor.own_client"
+}
+
+// consented is the product's consented(client, label, actor): no label, or
+// the client's consent for it and the actor still on the care team.
+func consented(client, label string) string {
+	return `(` + label + ` IS NULL OR (EXISTS (SELECT 1 FROM sensitivity_consents sc
+		WHERE sc.client_id = ` + client + ` AND sc.label = ` + label + ` AND sc.person_id = actor.person_id)
+		AND EXISTS (SELECT 1 FROM care_team_members ctm WHERE ctm.client_id = ` + client + ` AND ctm.person_id = actor.person_id)))`
+}
+
+// goalScope is the product's Actor.GoalScope(alias, ReachCare): within
+// reach, and the actor's own goal or one shared with the care team whose
+// label (if any) the client consented to for this worker.
+func goalScope(alias string, r role) string {
+	c := alias + ".client_id"
+	return `(` + scope(c, r) + ` AND (` + ownRecord(c, r) + ` OR (` + alias + `.visibility = 'care_team' AND ` +
+		consented(c, alias+".sensitivity") + `)))`
+}
+
 // accessLog inserts the access-log row for the one row of src, unless it is
 // the actor's own (domain/access_log.go, logAccessFrom); id and app are
 // parameters.
@@ -95,7 +121,7 @@ func accessLog(action, resource, src, clientCol, resourceCol, id, app string) st
 func getGoalSQL(r role) string {
 	q := `WITH ` + actorCTE(r) + `,
 	g AS (SELECT ` + goalColumns + ` FROM actor, goals g ` + goalRatingJoin + `
-		WHERE g.id = $4 AND ` + scope("g.client_id", r) + `)`
+		WHERE g.id = $4 AND ` + goalScope("g", r) + `)`
 	if r.worker {
 		// A care team member's read is logged in the same statement
 		// (the product: GetGoal with logAccessFrom).
@@ -112,7 +138,7 @@ func listGoalsSQL(r role) string {
 	q := `WITH ` + actorCTE(r) + `,
 	vis AS (SELECT EXISTS (SELECT 1 FROM actor, clients c WHERE c.id = $4 AND ` + scope("c.id", r) + `) AS ok),
 	g AS (SELECT ` + goalColumns + ` FROM actor, goals g ` + goalRatingJoin + `
-		WHERE g.client_id = $4 AND ` + scope("g.client_id", r) + ` AND g.lifecycle_status <> 'entered-in-error' AND g.id > $5
+		WHERE g.client_id = $4 AND ` + goalScope("g", r) + ` AND g.lifecycle_status <> 'entered-in-error' AND g.id > $5
 		ORDER BY g.id LIMIT $6)`
 	if r.worker {
 		q += `, logged AS (INSERT INTO access_log (client_id, id, actor_person_id, app_id, action, resource, resource_id)
@@ -126,7 +152,7 @@ func listGoalsSQL(r role) string {
 // goalMiss: one read after the failed write): $4 goal id.
 func goalStateSQL(r role) string {
 	return `WITH ` + actorCTE(r) + `
-	SELECT g.version, g.lifecycle_status FROM actor, goals g WHERE g.id = $4 AND ` + scope("g.client_id", r)
+	SELECT g.version, g.lifecycle_status FROM actor, goals g WHERE g.id = $4 AND ` + goalScope("g", r)
 }
 
 // patchGoalSQL is the product's UpdateGoal in one statement: $4 goal id,
@@ -146,7 +172,7 @@ func patchGoalSQL(r role) string {
 	}
 	return `WITH ` + actorCTE(r) + `,
 	old AS (SELECT g.* FROM actor, goals g
-		WHERE g.id = $4 AND ` + scope("g.client_id", r) + ` AND g.lifecycle_status <> 'entered-in-error'
+		WHERE g.id = $4 AND ` + goalScope("g", r) + ` AND g.lifecycle_status <> 'entered-in-error'
 			AND ($5::boolean OR g.version = ANY($6::int8[]))
 		FOR UPDATE OF g),
 	upd AS (UPDATE goals g SET title = COALESCE($7::text, g.title), priority = COALESCE($8::text, g.priority),
@@ -175,18 +201,21 @@ func patchGoalSQL(r role) string {
 	SELECT (SELECT count(*) FROM old), ` + goalColumns + ` FROM actor LEFT JOIN (upd g ` + goalRatingJoin + `) ON true`
 }
 
-// convVisible is the product's conversationVisible: within reach and a
-// participant.
+// convVisible is the product's ConversationScope: within reach, a
+// participant, and for a labelled conversation the client or a worker the
+// client consented to.
 func convVisible(r role) string {
 	return scope("c.client_id", r) + ` AND EXISTS (SELECT 1 FROM conversation_participants vp
-		WHERE vp.client_id = c.client_id AND vp.conversation_id = c.id AND vp.person_id = actor.person_id)`
+		WHERE vp.client_id = c.client_id AND vp.conversation_id = c.id AND vp.person_id = actor.person_id)
+		AND (` + ownRecord("c.client_id", r) + ` OR ` + consented("c.client_id", "c.sensitivity") + `)`
 }
 
 // postMessageSQL is the product's PostMessage and its Idempotency-Key claim
 // in one statement: $4 conversation id, $5 message id (UUIDv7), $6 its time,
 // $7 body, $8 Idempotency-Key (empty for none), $9 request hash, $10 and $11
-// the stored response around the sender's id, $12 its headers, $13 event
-// id, $14 log id, $15 app id, $16 the time as JSON text. It locks the
+// the stored response around the sender's id, $12 its headers ($17 for a
+// conversation labelled sud: with the redisclosure notice), $13 event id,
+// $14 log id, $15 app id, $16 the time as JSON text. It locks the
 // conversation (so message ids grow in commit order, as the product's do),
 // and only when the new id is above the last one: stores the idempotency
 // record with the response (done at once: it commits with the message, so
@@ -194,14 +223,15 @@ func convVisible(r role) string {
 // message, the sender's read marker, the access log (someone other than the
 // client) and the message.created event (recipients: participants still on
 // the care team). Result: conversations found, their last message id,
-// messages inserted, the person.
+// messages inserted, the person, the conversation's label.
 func postMessageSQL(r role) string {
 	return `WITH ` + actorCTE(r) + `,
-	conv AS (SELECT c.client_id, c.last_message_id FROM actor, conversations c WHERE c.id = $4 AND ` + convVisible(r) + `
+	conv AS (SELECT c.client_id, c.last_message_id, c.sensitivity FROM actor, conversations c WHERE c.id = $4 AND ` + convVisible(r) + `
 		FOR UPDATE OF c),
-	ok AS (SELECT conv.client_id FROM conv WHERE conv.last_message_id IS NULL OR conv.last_message_id < $5::uuid),
+	ok AS (SELECT conv.client_id, conv.sensitivity FROM conv WHERE conv.last_message_id IS NULL OR conv.last_message_id < $5::uuid),
 	claim AS (INSERT INTO idempotency_keys (person_id, key, request_hash, state, status, headers, body, locked_until)
-		SELECT actor.person_id, $8::text, $9::bytea, 'done', 201, $12::jsonb, convert_to($10::text || actor.person_id::text || $11::text, 'UTF8'), now()
+		SELECT actor.person_id, $8::text, $9::bytea, 'done', 201,
+			CASE WHEN ok.sensitivity = 'sud' THEN $17::jsonb ELSE $12::jsonb END, convert_to($10::text || actor.person_id::text || $11::text, 'UTF8'), now()
 		FROM actor, ok WHERE $8::text <> ''
 		ON CONFLICT (person_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, state = 'done', status = EXCLUDED.status,
 			headers = EXCLUDED.headers, body = EXCLUDED.body, locked_until = EXCLUDED.locked_until, created_at = now()
@@ -223,20 +253,22 @@ func postMessageSQL(r role) string {
 				AND (p.role = 'client' OR EXISTS (SELECT 1 FROM care_team_members ctm WHERE ctm.client_id = p.client_id AND ctm.person_id = p.person_id))),
 			jsonb_build_object('conversation_id', $4::uuid, 'message_id', $5::uuid, 'sender_id', actor.person_id, 'created_at', $16::text)
 		FROM m, actor)
-	SELECT (SELECT count(*) FROM conv), (SELECT last_message_id FROM conv), (SELECT count(*) FROM m), actor.person_id FROM actor`
+	SELECT (SELECT count(*) FROM conv), (SELECT last_message_id FROM conv), (SELECT count(*) FROM m), actor.person_id,
+		(SELECT sensitivity FROM conv) FROM actor`
 }
 
 // replayMessageSQL answers a used Idempotency-Key as the product's replay
 // guard does: $4 conversation id, $5 key, $6 request hash, $7 log id, $8 app
 // id. The caller must still take part; a replay of the same request is
 // logged as a read of the message it created. Result: whether the
-// conversation is visible, the stored request hash, state and response body.
+// conversation is visible, the stored request hash, state, response headers
+// and body.
 func replayMessageSQL(r role) string {
 	return `WITH ` + actorCTE(r) + `,
 	conv AS (SELECT c.client_id, c.id FROM actor, conversations c WHERE c.id = $4 AND ` + convVisible(r) + `),
-	k AS (SELECT k.request_hash, k.state, k.body FROM actor, idempotency_keys k WHERE k.person_id = actor.person_id AND k.key = $5),
+	k AS (SELECT k.request_hash, k.state, k.headers, k.body FROM actor, idempotency_keys k WHERE k.person_id = actor.person_id AND k.key = $5),
 	logged AS (INSERT INTO access_log (client_id, id, actor_person_id, app_id, action, resource, resource_id)
 		SELECT conv.client_id, $7::uuid, actor.person_id, $8::text, 'read', 'message', convert_from(k.body, 'UTF8')::jsonb->>'id'
 		FROM conv, k, actor WHERE k.state = 'done' AND k.request_hash = $6::bytea AND conv.client_id IS DISTINCT FROM actor.own_client)
-	SELECT (SELECT count(*) FROM conv), k.request_hash, k.state, k.body FROM actor LEFT JOIN k ON true`
+	SELECT (SELECT count(*) FROM conv), k.request_hash, k.state, k.headers, k.body FROM actor LEFT JOIN k ON true`
 }

@@ -15,11 +15,14 @@ import (
 type fixtures struct {
 	clientTok, workerTok, dirTok string
 	readClient, readGoal         uuid.UUID
-	patch                        []patchTarget // one per connection
-	postConvs                    []uuid.UUID   // the read client's, one per connection
-	sseConvs                     []uuid.UUID   // the SSE client's, one per connection
-	sseTokens                    []string      // the SSE client first, then its workers
-	points                       []point
+	// The read client's private goal and its goal labelled sud (no worker
+	// has consent): the same-work check's authorization cases.
+	privateGoal, sudGoal uuid.UUID
+	patch                []patchTarget // one per connection
+	postConvs            []uuid.UUID   // the read client's, one per connection
+	sseConvs             []uuid.UUID   // the SSE client's, one per connection
+	sseTokens            []string      // the SSE client first, then its workers
+	points               []point
 }
 
 type patchTarget struct {
@@ -55,6 +58,9 @@ func (e *env) fixtures(ctx context.Context, c config) (*fixtures, error) {
 		return nil, errors.New("no seeded goal on the bench worker's caseload")
 	}
 	f.readClient, f.readGoal = read.ClientID, read.GoalID
+	if err := e.labelGoals(ctx, f); err != nil {
+		return nil, err
+	}
 	if f.clientTok, err = e.mint(read.Subject, "client"); err != nil {
 		return nil, err
 	}
@@ -72,6 +78,22 @@ func (e *env) fixtures(ctx context.Context, c config) (*fixtures, error) {
 	}
 	f.points, err = e.searchPoints(ctx)
 	return f, err
+}
+
+// labelGoals makes the read client's last goal sud-labelled and the one
+// before private (idempotent; the reads use the first goal).
+func (e *env) labelGoals(ctx context.Context, f *fixtures) error {
+	var ids []uuid.UUID
+	if err := e.db.WithContext(ctx).Raw(`SELECT id FROM goals WHERE client_id = ? ORDER BY id DESC LIMIT 2`, f.readClient).Scan(&ids).Error; err != nil {
+		return err
+	}
+	if len(ids) < 2 || ids[1] == f.readGoal {
+		return errors.New("the read client needs at least three goals")
+	}
+	f.sudGoal, f.privateGoal = ids[0], ids[1]
+	return e.db.WithContext(ctx).Exec(`UPDATE goals SET sensitivity = CASE WHEN id = ? THEN 'sud' END,
+			visibility = CASE WHEN id = ? THEN 'private' ELSE 'care_team' END
+		WHERE id IN (?, ?)`, f.sudGoal, f.privateGoal, f.sudGoal, f.privateGoal).Error
 }
 
 // patchTargets gives each connection the first goal of its own client

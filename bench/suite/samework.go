@@ -109,7 +109,8 @@ func compare(name string, w, f answer, differ ...string) error {
 	if w.status != f.status {
 		problems = append(problems, fmt.Sprintf("status %d vs %d", w.status, f.status))
 	}
-	for _, h := range []string{"Content-Type", "Cache-Control", "X-Content-Type-Options", "Referrer-Policy", "Content-Security-Policy"} {
+	for _, h := range []string{"Content-Type", "Cache-Control", "X-Content-Type-Options", "Referrer-Policy", "Content-Security-Policy",
+		"Waypoint-Redisclosure"} {
 		if w.header.Get(h) != f.header.Get(h) {
 			problems = append(problems, fmt.Sprintf("%s %q vs %q", h, w.header.Get(h), f.header.Get(h)))
 		}
@@ -155,21 +156,28 @@ func compare(name string, w, f answer, differ ...string) error {
 	return nil
 }
 
-// sameWork runs the check for every floored call and describes what each
-// wrote, for the report.
+// sameWork runs the check for every floored call, and for the
+// authorization cases around them (a private goal, a goal labelled sud),
+// and describes what each wrote, for the report.
 func (e *env) sameWork(ctx context.Context, f *fixtures) ([]string, error) {
-	var out []string
+	goal := func(id uuid.UUID) string { return "/v1/goals/" + id.String() }
+	list := "/v1/clients/" + f.readClient.String() + "/goals"
 	reads := []struct {
-		name, token string
-		url         string
+		name, token, url string
+		status           int
 	}{
-		{"Client goal read", f.clientTok, "/v1/goals/" + f.readGoal.String()},
-		{"Worker goal read", f.workerTok, "/v1/goals/" + f.readGoal.String()},
-		{"List a client's goals", f.clientTok, "/v1/clients/" + f.readClient.String() + "/goals"},
+		{"Client goal read", f.clientTok, goal(f.readGoal), http.StatusOK},
+		{"Worker goal read", f.workerTok, goal(f.readGoal), http.StatusOK},
+		{"List a client's goals", f.clientTok, list, http.StatusOK},
+		{"(authorization) the worker lists the client's goals (without the private and the sud one)", f.workerTok, list, http.StatusOK},
+		{"(authorization) the worker reads the client's private goal", f.workerTok, goal(f.privateGoal), http.StatusNotFound},
+		{"(authorization) the worker reads a goal labelled sud without consent", f.workerTok, goal(f.sudGoal), http.StatusNotFound},
+		{"(authorization) the client reads their goal labelled sud (redisclosure notice)", f.clientTok, goal(f.sudGoal), http.StatusOK},
 	}
+	var out []string
 	for _, r := range reads {
 		mk := func(base string) (*http.Request, error) { return request(http.MethodGet, base+r.url, r.token, "", "") }
-		line, err := e.pair(ctx, r.name, mk, []uuid.UUID{f.readClient}, nil)
+		line, err := e.pair(ctx, r.name, mk, []uuid.UUID{f.readClient}, r.status)
 		if err != nil {
 			return nil, err
 		}
@@ -184,8 +192,10 @@ func (e *env) sameWork(ctx context.Context, f *fixtures) ([]string, error) {
 	return append(out, line), err
 }
 
-// pair sends mk to Waypoint, then to the floor, and compares.
-func (e *env) pair(ctx context.Context, name string, mk func(string) (*http.Request, error), clients []uuid.UUID, differ []string) (string, error) {
+// pair sends mk to Waypoint, then to the floor, and compares; both must
+// answer status. Refusals are compared by status, content type and rows
+// written (their problem texts differ).
+func (e *env) pair(ctx context.Context, name string, mk func(string) (*http.Request, error), clients []uuid.UUID, status int) (string, error) {
 	w, err := e.send(ctx, e.product, mk, clients)
 	if err != nil {
 		return "", err
@@ -194,11 +204,19 @@ func (e *env) pair(ctx context.Context, name string, mk func(string) (*http.Requ
 	if err != nil {
 		return "", err
 	}
-	if err := compare(name, w, fl, differ...); err != nil {
-		return "", err
+	if w.status != status || fl.status != status {
+		return "", fmt.Errorf("same-work check %s: Waypoint answered %d, the floor %d, want %d: %.300s / %.300s",
+			name, w.status, fl.status, status, w.body, fl.body)
 	}
-	if w.status >= 300 {
-		return "", fmt.Errorf("same-work check %s: both answered %d: %.300s", name, w.status, w.body)
+	if status >= 300 {
+		if w.header.Get("Content-Type") != fl.header.Get("Content-Type") || !slices.Equal(w.rows, fl.rows) {
+			return "", fmt.Errorf("same-work check %s: content types %q / %q, rows %q / %q", name,
+				w.header.Get("Content-Type"), fl.header.Get("Content-Type"), w.rows, fl.rows)
+		}
+		return describe(name, w), nil
+	}
+	if err := compare(name, w, fl); err != nil {
+		return "", err
 	}
 	return describe(name, w), nil
 }
@@ -216,7 +234,11 @@ func describe(name string, a answer) string {
 		}
 		rows = strings.Join(kinds, ", ")
 	}
-	return fmt.Sprintf("%s: %d, same body; each wrote: %s", name, a.status, rows)
+	same := "same body"
+	if a.status >= 300 {
+		same = "both"
+	}
+	return fmt.Sprintf("%s: %d, %s; each wrote: %s", name, a.status, same, rows)
 }
 
 // samePatch edits the first PATCH target's goal on each side in turn (the
