@@ -13,8 +13,10 @@ import (
 )
 
 // authorize does what the product's authenticate middleware does before the
-// database: a bearer token, verified; the operation's scope; a Waypoint role.
-func (f *Floor) authorize(w http.ResponseWriter, r *http.Request, scope string) (*principal, *stmtSet, bool) {
+// database: a bearer token, verified; the per-person limit; the operation's
+// scope; a Waypoint role, unless the operation is open to people without
+// one (rolelessOK: the goal reads, for supporters).
+func (f *Floor) authorize(w http.ResponseWriter, r *http.Request, scope string, rolelessOK bool) (*principal, *stmtSet, bool) {
 	scheme, raw, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="waypoint"`)
@@ -36,7 +38,7 @@ func (f *Floor) authorize(w http.ResponseWriter, r *http.Request, scope string) 
 		problem(w, http.StatusForbidden, "this token lacks the scope "+scope)
 		return nil, nil, false
 	}
-	if len(p.roles) == 0 {
+	if len(p.roles) == 0 && !rolelessOK {
 		problem(w, http.StatusForbidden, "this account holds no Waypoint role")
 		return nil, nil, false
 	}

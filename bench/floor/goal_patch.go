@@ -72,7 +72,7 @@ func plain(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(
 // for a care team member, the access log. A miss is explained by one read
 // after it (404, 412 with the current ETag, 409), as the product does.
 func (f *Floor) patchGoal(w http.ResponseWriter, r *http.Request) {
-	p, st, ok := f.authorize(w, r, "goals:write")
+	p, st, ok := f.authorize(w, r, "goals:write", false)
 	if !ok {
 		return
 	}
@@ -119,43 +119,32 @@ func (f *Floor) patchGoal(w http.ResponseWriter, r *http.Request) {
 
 // goalMiss answers a PATCH that updated nothing: a patch that changed no
 // field returns the goal as it is; otherwise one read says why (not within
-// reach 404, another version 412, entered in error 409).
+// reach 404, or 403 for a supporter who may only read it; another version
+// 412; entered in error 409).
 func (f *Floor) goalMiss(ctx context.Context, p *principal, st *stmtSet, id uuid.UUID, matched, anyVersion bool, versions []int64) (goal, error) {
 	if matched {
-		var g goal
-		found := false
-		_, err := f.query(ctx, st.getGoal, goalReadArgs(p, id), func(rows pgx.Rows) error {
-			if rows.RawValues()[1] == nil {
-				return nil
-			}
-			found = true
-			return rows.Scan(g.dests()...)
-		})
+		g, found, err := f.readGoal(ctx, p, st, id)
 		if err == nil && !found {
 			err = errStatus(http.StatusNotFound, "goal not found")
 		}
 		return g, err
 	}
-	var version int64
-	var status string
-	_, err := f.query(ctx, st.goalState, actorArgs(p, id), func(rows pgx.Rows) error { return rows.Scan(&version, &status) })
+	var version *int64
+	var status *string
+	var readable bool
+	_, err := f.query(ctx, st.goalState, actorArgs(p, id), func(rows pgx.Rows) error { return rows.Scan(&version, &status, &readable) })
 	switch {
 	case err != nil:
 		return goal{}, err
-	case version == 0:
+	case version == nil && readable:
+		return goal{}, errStatus(http.StatusForbidden, "supporters may read what the client shares with them, but not change it")
+	case version == nil:
 		return goal{}, errStatus(http.StatusNotFound, "goal not found")
-	case !anyVersion && !slices.Contains(versions, version):
-		return goal{}, &httpError{status: http.StatusPreconditionFailed, detail: "the goal has changed; read it again", etag: etag(version)}
-	case status == "entered-in-error":
+	case !anyVersion && !slices.Contains(versions, *version):
+		return goal{}, &httpError{status: http.StatusPreconditionFailed, detail: "the goal has changed; read it again", etag: etag(*version)}
+	case *status == "entered-in-error":
 		return goal{}, errStatus(http.StatusConflict, "this goal was entered in error; it can no longer change")
 	}
 	// Everything matches now: a concurrent change got in between.
-	return goal{}, &httpError{status: http.StatusPreconditionFailed, detail: "the goal changed meanwhile", etag: etag(version)}
-}
-
-func goalReadArgs(p *principal, id uuid.UUID) []any {
-	if p.worker {
-		return actorArgs(p, id, newID(), p.appID)
-	}
-	return actorArgs(p, id)
+	return goal{}, &httpError{status: http.StatusPreconditionFailed, detail: "the goal changed meanwhile", etag: etag(*version)}
 }

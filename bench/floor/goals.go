@@ -100,11 +100,14 @@ func (f *Floor) query(ctx context.Context, q string, args []any, each func(pgx.R
 	return n > 0, rows.Err()
 }
 
-// GET /v1/goals/{goalId}: the product's GetGoal. One statement resolves the
-// person, reads the goal with its steps, latest rating and trend under the
-// client scope and, for a care team member, writes the access log.
+// GET /v1/goals/{goalId}: the product's GetGoal. An actor with a client
+// record first reads their own goal (one statement, nothing to log);
+// otherwise, or when it is not theirs, one statement resolves the person,
+// reads the goal with its steps, latest rating and trend under the shared
+// reach (the client, the care team, supporters the client shares goals
+// with) and writes the access log.
 func (f *Floor) getGoal(w http.ResponseWriter, r *http.Request) {
-	p, st, ok := f.authorize(w, r, "goals:read")
+	p, st, ok := f.authorize(w, r, "goals:read", true)
 	if !ok {
 		return
 	}
@@ -113,18 +116,7 @@ func (f *Floor) getGoal(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusUnprocessableEntity, "path.goalId must be a UUID")
 		return
 	}
-	args := goalReadArgs(p, id)
-	var g goal
-	found := false
-	err = f.withPerson(r.Context(), p, func() (bool, error) {
-		return f.query(r.Context(), st.getGoal, args, func(rows pgx.Rows) error {
-			if rows.RawValues()[1] == nil { // g.id: no goal within reach
-				return nil
-			}
-			found = true
-			return rows.Scan(g.dests()...)
-		})
-	})
+	g, found, err := f.readGoal(r.Context(), p, st, id)
 	if err != nil {
 		fail(w, err)
 		return
@@ -136,6 +128,29 @@ func (f *Floor) getGoal(w http.ResponseWriter, r *http.Request) {
 	g.finish()
 	redisclosure(w, g)
 	writeJSON(w, http.StatusOK, etag(g.Version), &g)
+}
+
+// readGoal is the product's GetGoal (see getGoal).
+func (f *Floor) readGoal(ctx context.Context, p *principal, st *stmtSet, id uuid.UUID) (goal, bool, error) {
+	var g goal
+	found := false
+	scan := func(rows pgx.Rows) error {
+		if rows.RawValues()[1] == nil { // g.id: no goal within reach
+			return nil
+		}
+		found = true
+		return rows.Scan(g.dests()...)
+	}
+	err := f.withPerson(ctx, p, func() (bool, error) {
+		if p.client {
+			known, err := f.query(ctx, st.getOwnGoal, actorArgs(p, id), scan)
+			if err != nil || !known || found {
+				return known, err
+			}
+		}
+		return f.query(ctx, st.getGoal, actorArgs(p, id, newID(), p.appID), scan)
+	})
+	return g, found, err
 }
 
 // redisclosure sets the product's 42 CFR Part 2 notice when any of the
@@ -156,10 +171,10 @@ type goalPage struct {
 
 // GET /v1/clients/{clientId}/goals: the product's ListGoals (limit and
 // cursor; the floor takes no filters). One statement resolves the person,
-// reads the page under the client scope, tells an empty list from a client
-// out of reach and, for a care team member, writes the access log.
+// reads the page under the shared reach, tells an empty list from a client
+// out of reach and, for anyone but the client, writes the access log.
 func (f *Floor) listGoals(w http.ResponseWriter, r *http.Request) {
-	p, st, ok := f.authorize(w, r, "goals:read")
+	p, st, ok := f.authorize(w, r, "goals:read", true)
 	if !ok {
 		return
 	}
@@ -173,10 +188,7 @@ func (f *Floor) listGoals(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	args := actorArgs(p, clientID, after, limit+1)
-	if p.worker {
-		args = append(args, newID(), p.appID)
-	}
+	args := actorArgs(p, clientID, after, limit+1, newID(), p.appID)
 	page := goalPage{Items: []goal{}}
 	var g0 goal // for the column count of a row without a goal
 	visible := false

@@ -31,7 +31,7 @@ type role struct{ client, worker bool }
 type statements map[role]*stmtSet
 
 type stmtSet struct {
-	getGoal, listGoals, patchGoal, goalState, postMessage, replayMessage string
+	getOwnGoal, getGoal, listGoals, patchGoal, goalState, postMessage, replayMessage string
 }
 
 func buildStatements() statements {
@@ -39,7 +39,7 @@ func buildStatements() statements {
 	for _, c := range []bool{false, true} {
 		for _, w := range []bool{false, true} {
 			r := role{c, w}
-			s[r] = &stmtSet{getGoal: getGoalSQL(r), listGoals: listGoalsSQL(r), patchGoal: patchGoalSQL(r),
+			s[r] = &stmtSet{getOwnGoal: getOwnGoalSQL(r), getGoal: getGoalSQL(r), listGoals: listGoalsSQL(r), patchGoal: patchGoalSQL(r),
 				goalState: goalStateSQL(r), postMessage: postMessageSQL(r), replayMessage: replayMessageSQL(r)}
 		}
 	}
@@ -65,15 +65,21 @@ func actorCTE(r role) string {
 	actor AS (SELECT me.person_id, ` + own + ` AS own_client FROM me WHERE me.roles_current` + need + `)`
 }
 
-// scope is the product's ClientScope(col, ReachCare) for role r: the
-// client's own record, or a care team the worker is on.
-func scope(col string, r role) string {
+// scope is the product's ClientScope(col, reach) for role r: the client's
+// own record, or a care team the worker is on. share "" is ReachCare;
+// "goals" is ReachGoalsShared, which also admits the client's supporters
+// holding an unexpired grant of that share, whatever their roles.
+func scope(col string, r role, share string) string {
 	var parts []string
 	if r.client {
 		parts = append(parts, col+" = actor.own_client")
 	}
 	if r.worker {
 		parts = append(parts, "EXISTS (SELECT 1 FROM care_team_members ctm WHERE ctm.client_id = "+col+" AND ctm.person_id = actor.person_id)")
+	}
+	if share != "" {
+		parts = append(parts, "EXISTS (SELECT 1 FROM supporters sg WHERE sg.client_id = "+col+" AND sg.person_id = actor.person_id "+
+			"AND '"+share+"' = ANY (sg.shares) AND (sg.access_expires_at IS NULL OR sg.access_expires_at > now()))")
 	}
 	if len(parts) == 0 {
 		return "FALSE"
@@ -98,12 +104,12 @@ func consented(client, label string) string {
 		AND EXISTS (SELECT 1 FROM care_team_members ctm WHERE ctm.client_id = ` + client + ` AND ctm.person_id = actor.person_id)))`
 }
 
-// goalScope is the product's Actor.GoalScope(alias, ReachCare): within
-// reach, and the actor's own goal or one shared with the care team whose
-// label (if any) the client consented to for this worker.
-func goalScope(alias string, r role) string {
+// goalScope is the product's Actor.GoalScope(alias, reach): within reach
+// (see scope), and the actor's own goal or one shared with the care team
+// whose label (if any) the client consented to for this worker.
+func goalScope(alias string, r role, share string) string {
 	c := alias + ".client_id"
-	return `(` + scope(c, r) + ` AND (` + ownRecord(c, r) + ` OR (` + alias + `.visibility = 'care_team' AND ` +
+	return `(` + scope(c, r, share) + ` AND (` + ownRecord(c, r) + ` OR (` + alias + `.visibility = 'care_team' AND ` +
 		consented(c, alias+".sensitivity") + `)))`
 }
 
@@ -116,43 +122,55 @@ func accessLog(action, resource, src, clientCol, resourceCol, id, app string) st
 		FROM ` + src + `, actor WHERE ` + clientCol + ` IS DISTINCT FROM actor.own_client`
 }
 
-// getGoalSQL: $4 goal id; for workers also $5 log id, $6 app id. One row
-// per known actor: the goal's columns, NULL when it is not visible.
-func getGoalSQL(r role) string {
-	q := `WITH ` + actorCTE(r) + `,
+// getOwnGoalSQL reads the actor's own goal ($4), nothing to log: the
+// product's GetGoal tries it first for an actor with a client record. One
+// row per known actor: the goal's columns, NULL when it is not theirs.
+func getOwnGoalSQL(r role) string {
+	return `WITH ` + actorCTE(r) + `,
 	g AS (SELECT ` + goalColumns + ` FROM actor, goals g ` + goalRatingJoin + `
-		WHERE g.id = $4 AND ` + goalScope("g", r) + `)`
-	if r.worker {
-		// A care team member's read is logged in the same statement
-		// (the product: GetGoal with logAccessFrom).
-		q += `, logged AS (` + accessLog("read", "goal", "g", "g.client_id", "g.id", "$5::uuid", "$6::text") + `)`
-	}
-	return q + ` SELECT g.* FROM actor LEFT JOIN g ON true`
+		WHERE g.id = $4 AND g.client_id = actor.own_client AND ` + goalScope("g", r, "goals") + `)
+	SELECT g.* FROM actor LEFT JOIN g ON true`
 }
 
-// listGoalsSQL: $4 client id, $5 cursor (nil uuid: first page), $6 limit+1;
-// for workers also $7 log id, $8 app id. The first column says whether the
-// client is within reach (404 otherwise); then the goals, or one row of
-// NULLs when there are none.
-func listGoalsSQL(r role) string {
-	q := `WITH ` + actorCTE(r) + `,
-	vis AS (SELECT EXISTS (SELECT 1 FROM actor, clients c WHERE c.id = $4 AND ` + scope("c.id", r) + `) AS ok),
+// getGoalSQL reads goal $4 under the shared reach (client, care team,
+// supporters) and logs the read in the same statement unless it is the
+// actor's own ($5 log id, $6 app id): the product's GetGoal with
+// logAccessFrom.
+func getGoalSQL(r role) string {
+	return `WITH ` + actorCTE(r) + `,
 	g AS (SELECT ` + goalColumns + ` FROM actor, goals g ` + goalRatingJoin + `
-		WHERE g.client_id = $4 AND ` + goalScope("g", r) + ` AND g.lifecycle_status <> 'entered-in-error' AND g.id > $5
-		ORDER BY g.id LIMIT $6)`
-	if r.worker {
-		q += `, logged AS (INSERT INTO access_log (client_id, id, actor_person_id, app_id, action, resource, resource_id)
-			SELECT $4, $7::uuid, actor.person_id, $8::text, 'read', 'goal', '' FROM actor, vis
-			WHERE vis.ok AND $4 IS DISTINCT FROM actor.own_client)`
-	}
-	return q + ` SELECT (SELECT ok FROM vis), g.* FROM actor LEFT JOIN g ON true ORDER BY g.id`
+		WHERE g.id = $4 AND ` + goalScope("g", r, "goals") + `),
+	logged AS (` + accessLog("read", "goal", "g", "g.client_id", "g.id", "$5::uuid", "$6::text") + `)
+	SELECT g.* FROM actor LEFT JOIN g ON true`
+}
+
+// listGoalsSQL: $4 client id, $5 cursor (nil uuid: first page), $6
+// limit+1, $7 log id, $8 app id. The first column says whether the client is
+// within reach (404 otherwise); then the goals, or one row of NULLs when
+// there are none. Anyone but the client is logged, as the product's
+// ListGoals does.
+func listGoalsSQL(r role) string {
+	return `WITH ` + actorCTE(r) + `,
+	vis AS (SELECT EXISTS (SELECT 1 FROM actor, clients c WHERE c.id = $4 AND ` + scope("c.id", r, "goals") + `) AS ok),
+	g AS (SELECT ` + goalColumns + ` FROM actor, goals g ` + goalRatingJoin + `
+		WHERE g.client_id = $4 AND ` + goalScope("g", r, "goals") + ` AND g.lifecycle_status <> 'entered-in-error' AND g.id > $5
+		ORDER BY g.id LIMIT $6),
+	logged AS (INSERT INTO access_log (client_id, id, actor_person_id, app_id, action, resource, resource_id)
+		SELECT $4, $7::uuid, actor.person_id, $8::text, 'read', 'goal', '' FROM actor, vis
+		WHERE vis.ok AND $4 IS DISTINCT FROM actor.own_client)
+	SELECT (SELECT ok FROM vis), g.* FROM actor LEFT JOIN g ON true ORDER BY g.id`
 }
 
 // goalStateSQL explains a PATCH that matched nothing (the product's
-// goalMiss: one read after the failed write): $4 goal id.
+// goalMiss: one read after the failed write): $4 goal id. The goal's
+// version and status within the write reach (NULL when outside it), and
+// whether the actor may read it (a supporter: 403 rather than 404).
 func goalStateSQL(r role) string {
-	return `WITH ` + actorCTE(r) + `
-	SELECT g.version, g.lifecycle_status FROM actor, goals g WHERE g.id = $4 AND ` + goalScope("g", r)
+	return `WITH ` + actorCTE(r) + `,
+	st AS (SELECT g.version, g.lifecycle_status FROM actor, goals g WHERE g.id = $4 AND ` + goalScope("g", r, "") + `)
+	SELECT st.version, st.lifecycle_status,
+		EXISTS (SELECT 1 FROM actor, goals g WHERE g.id = $4 AND ` + goalScope("g", r, "goals") + `)
+	FROM actor LEFT JOIN st ON true`
 }
 
 // patchGoalSQL is the product's UpdateGoal in one statement: $4 goal id,
@@ -172,7 +190,7 @@ func patchGoalSQL(r role) string {
 	}
 	return `WITH ` + actorCTE(r) + `,
 	old AS (SELECT g.* FROM actor, goals g
-		WHERE g.id = $4 AND ` + goalScope("g", r) + ` AND g.lifecycle_status <> 'entered-in-error'
+		WHERE g.id = $4 AND ` + goalScope("g", r, "") + ` AND g.lifecycle_status <> 'entered-in-error'
 			AND ($5::boolean OR g.version = ANY($6::int8[]))
 		FOR UPDATE OF g),
 	upd AS (UPDATE goals g SET title = COALESCE($7::text, g.title), priority = COALESCE($8::text, g.priority),
@@ -205,7 +223,7 @@ func patchGoalSQL(r role) string {
 // participant, and for a labelled conversation the client or a worker the
 // client consented to.
 func convVisible(r role) string {
-	return scope("c.client_id", r) + ` AND EXISTS (SELECT 1 FROM conversation_participants vp
+	return scope("c.client_id", r, "") + ` AND EXISTS (SELECT 1 FROM conversation_participants vp
 		WHERE vp.client_id = c.client_id AND vp.conversation_id = c.id AND vp.person_id = actor.person_id)
 		AND (` + ownRecord("c.client_id", r) + ` OR ` + consented("c.client_id", "c.sensitivity") + `)`
 }

@@ -18,6 +18,9 @@ type fixtures struct {
 	// The read client's private goal and its goal labelled sud (no worker
 	// has consent): the same-work check's authorization cases.
 	privateGoal, sudGoal uuid.UUID
+	// supporterTok is a person without a Waypoint role whom the read
+	// client shares goals with.
+	supporterTok string
 	patch                []patchTarget // one per connection
 	postConvs            []uuid.UUID   // the read client's, one per connection
 	sseConvs             []uuid.UUID   // the SSE client's, one per connection
@@ -61,6 +64,9 @@ func (e *env) fixtures(ctx context.Context, c config) (*fixtures, error) {
 	if err := e.labelGoals(ctx, f); err != nil {
 		return nil, err
 	}
+	if err := e.supporter(ctx, f); err != nil {
+		return nil, err
+	}
 	if f.clientTok, err = e.mint(read.Subject, "client"); err != nil {
 		return nil, err
 	}
@@ -94,6 +100,23 @@ func (e *env) labelGoals(ctx context.Context, f *fixtures) error {
 	return e.db.WithContext(ctx).Exec(`UPDATE goals SET sensitivity = CASE WHEN id = ? THEN 'sud' END,
 			visibility = CASE WHEN id = ? THEN 'private' ELSE 'care_team' END
 		WHERE id IN (?, ?)`, f.sudGoal, f.privateGoal, f.sudGoal, f.privateGoal).Error
+}
+
+// supporter provisions a person with no role through the API and grants
+// them the read client's goals (the grant row directly: the invitation
+// flow is not what is measured).
+func (e *env) supporter(ctx context.Context, f *fixtures) error {
+	var err error
+	if f.supporterTok, err = e.mint("bench-supporter"); err != nil {
+		return err
+	}
+	var me struct{ ID uuid.UUID }
+	if err := call(ctx, http.MethodGet, e.product+"/v1/me", f.supporterTok, nil, &me, http.StatusOK); err != nil {
+		return err
+	}
+	return e.db.WithContext(ctx).Exec(`INSERT INTO supporters (client_id, person_id, id, shares, invitation_id)
+		VALUES (?, ?, gen_random_uuid(), '{goals}', gen_random_uuid())
+		ON CONFLICT (client_id, person_id) DO UPDATE SET shares = '{goals}', access_expires_at = NULL`, f.readClient, me.ID).Error
 }
 
 // patchTargets gives each connection the first goal of its own client

@@ -173,6 +173,8 @@ func (e *env) sameWork(ctx context.Context, f *fixtures) ([]string, error) {
 		{"(authorization) the worker reads the client's private goal", f.workerTok, goal(f.privateGoal), http.StatusNotFound},
 		{"(authorization) the worker reads a goal labelled sud without consent", f.workerTok, goal(f.sudGoal), http.StatusNotFound},
 		{"(authorization) the client reads their goal labelled sud (redisclosure notice)", f.clientTok, goal(f.sudGoal), http.StatusOK},
+		{"(authorization) a supporter the client shares goals with (no role) reads a goal", f.supporterTok, goal(f.readGoal), http.StatusOK},
+		{"(authorization) the supporter lists the client's goals", f.supporterTok, list, http.StatusOK},
 	}
 	var out []string
 	for _, r := range reads {
@@ -183,8 +185,19 @@ func (e *env) sameWork(ctx context.Context, f *fixtures) ([]string, error) {
 		}
 		out = append(out, line)
 	}
-	line, err := e.samePatch(ctx, f)
+	refused := func(base string) (*http.Request, error) {
+		req, err := request(http.MethodPatch, base+goal(f.readGoal), f.supporterTok, "application/merge-patch+json", `{"title":"A supporter's edit"}`)
+		if err == nil {
+			req.Header.Set("If-Match", "*")
+		}
+		return req, err
+	}
+	line, err := e.pair(ctx, "(authorization) the supporter tries to change the goal", refused, []uuid.UUID{f.readClient}, http.StatusForbidden)
 	if err != nil {
+		return nil, err
+	}
+	out = append(out, line)
+	if line, err = e.samePatch(ctx, f); err != nil {
 		return nil, err
 	}
 	out = append(out, line)
