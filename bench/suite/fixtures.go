@@ -21,11 +21,11 @@ type fixtures struct {
 	// supporterTok is a person without a Waypoint role whom the read
 	// client shares goals with.
 	supporterTok string
-	patch                []patchTarget // one per connection
-	postConvs            []uuid.UUID   // the read client's, one per connection
-	sseConvs             []uuid.UUID   // the SSE client's, one per connection
-	sseTokens            []string      // the SSE client first, then its workers
-	points               []point
+	patch        []patchTarget // one per connection
+	postConvs    []uuid.UUID   // the read client's, one per connection
+	sseConvs     []uuid.UUID   // the SSE client's, one per connection
+	sseTokens    []string      // the SSE client first, then its workers
+	points       []point
 }
 
 type patchTarget struct {
