@@ -57,14 +57,14 @@ func clientTarget(id uuid.UUID, reach Reach, resource string) target {
 func goalTarget(id uuid.UUID) target {
 	return target{what: "goal", resource: ResourceGoal, id: id, lookup: func(a Actor, id uuid.UUID) clause.Expr {
 		return clause.Expr{SQL: `SELECT g.client_id, ? AS visible FROM goals g WHERE g.id = ?`,
-			Vars: []any{a.GoalScope("g", ReachCare), id}}
+			Vars: []any{a.GoalScope("g", ReachGoalsShared), id}}
 	}}
 }
 
 func referralTarget(id uuid.UUID) target {
 	return target{what: "referral", resource: ResourceReferral, id: id, lookup: func(a Actor, id uuid.UUID) clause.Expr {
 		return clause.Expr{SQL: `SELECT r.client_id, ? AS visible FROM referrals r WHERE r.id = ?`,
-			Vars: []any{a.ClientScope("r.client_id", ReachCare), id}}
+			Vars: []any{a.ClientScope("r.client_id", ReachReferralsShared), id}}
 	}}
 }
 
@@ -108,8 +108,13 @@ func (s *Store) settleMiss(ctx context.Context, err error) error {
 		return err
 	}
 	owner, out := rows[0].ClientID, error(err)
-	if rows[0].Visible && m.actor.revokedFor(owner) {
+	switch {
+	case rows[0].Visible && m.actor.revokedFor(owner):
 		out = revokedApp(m.actor.AppID)
+	case rows[0].Visible:
+		// They may see it (a role-less supporter refused a write before any
+		// handler ran): the refusal was of the action, not the record.
+		return out
 	}
 	if m.actor.IsClient(owner) {
 		return out

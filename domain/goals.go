@@ -286,7 +286,7 @@ func (s *Store) ListGoals(ctx context.Context, a Actor, clientID uuid.UUID, f Go
 				return fmt.Errorf("look up client: %w", err)
 			}
 			if len(ok) == 0 {
-				return missing(a, clientTarget(clientID, ReachCare, ResourceGoal))
+				return missing(a, clientTarget(clientID, ReachGoalsShared, ResourceGoal))
 			}
 		}
 		return logAccess(tx, a, ActionRead, ResourceGoal, []uuid.UUID{clientID}, []string{""})
