@@ -58,6 +58,8 @@ type Server struct {
 	handler  http.Handler
 	hub      *live.Hub
 	events   EventsConfig
+	// exports holds a token per data export in progress (at most maxConcurrentExports).
+	exports chan struct{}
 }
 
 // New builds the server and registers every operation.
@@ -70,7 +72,8 @@ func New(d Deps) *Server {
 		d.Registry = prometheus.NewRegistry()
 	}
 	d.Events.defaults()
-	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry), hub: d.Hub, events: d.Events}
+	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry), hub: d.Hub, events: d.Events,
+		exports: make(chan struct{}, maxConcurrentExports)}
 	if d.Hub != nil {
 		registerHubMetrics(d.Registry, d.Hub)
 	}
@@ -118,6 +121,7 @@ func (s *Server) register() {
 	s.registerTaxonomy()
 	s.registerSavedServices()
 	s.registerReferrals()
+	s.registerExport()
 	documentNoStore(s.api.OpenAPI())
 }
 
@@ -153,6 +157,7 @@ func humaConfig() huma.Config {
 		{Name: "Directory", Description: "The resource directory (Open Referral HSDS 3.0): search services, read organizations, locations and taxonomy; administrators and directory editors maintain it"},
 		{Name: "Saved services", Description: "The services a client keeps on their list"},
 		{Name: "Referrals", Description: "Referrals of a client to directory services, with their status history, linked to the client's goals"},
+		{Name: "Export", Description: "Download my data: everything Waypoint holds about the client, as one JSON document"},
 		{Name: "Operations", Description: "Health, readiness and metrics"},
 	}
 	scopes := map[string]string{}

@@ -55,6 +55,9 @@ const (
 	// (goals, referrals, messages): the client and their care team. Admins
 	// administer; they do not read people's plans.
 	ReachCare
+	// ReachOwn covers what is the client's alone to take (the download of
+	// all their data): the client and nobody else.
+	ReachOwn
 )
 
 // ClientScope is the condition that holds only for rows whose client id
@@ -72,7 +75,7 @@ func (a Actor) ClientScope(clientCol string, reach Reach) clause.Expr {
 		parts = append(parts, clientCol+" = ?")
 		vars = append(vars, a.ClientID)
 	}
-	if a.Is(RoleWorker) {
+	if a.Is(RoleWorker) && reach != ReachOwn {
 		parts = append(parts, "?")
 		vars = append(vars, careTeamMember(column(clientCol), a.PersonID))
 	}

@@ -48,6 +48,11 @@ func TestClientScopeRendering(t *testing.T) {
 		{"directory editor", actor(RoleDirectoryEditor), ReachRecord, "FALSE", nil},
 		{"no role", actor(), ReachRecord, "FALSE", nil},
 		{"client role without a client record", Actor{PersonID: person, Roles: []string{RoleClient}}, ReachCare, "FALSE", nil},
+		// What is the client's alone (the export): never a worker's or an admin's.
+		{"client, own", actor(RoleClient), ReachOwn, "(g.client_id = $1)", []any{client}},
+		{"client and worker, own", actor(RoleClient, RoleWorker), ReachOwn, "(g.client_id = $1)", []any{client}},
+		{"worker, own", actor(RoleWorker), ReachOwn, "FALSE", nil},
+		{"admin, own", actor(RoleAdmin), ReachOwn, "FALSE", nil},
 	}
 	for _, c := range cases {
 		sql, vars := render(t, db, "?", c.a.ClientScope("g.client_id", c.reach))
