@@ -73,7 +73,7 @@ type ExportActor struct {
 type ExportAccessEntry struct {
 	ID         uuid.UUID   `json:"id" doc:"Entry id (UUIDv7; entries sort by it)"`
 	At         time.Time   `json:"at"`
-	Action     string      `json:"action" rule:"access_log.action" example:"read" doc:"read or write by someone other than the client; export: a download of this data (by the client)"`
+	Action     string      `json:"action" rule:"access_log.action" example:"read" doc:"read or write: by someone other than the client; denied: an attempt on a record they may not see; export: a download of this data (by the client)"`
 	Resource   string      `json:"resource" example:"goal" doc:"The kind of record"`
 	ResourceID string      `json:"resource_id" doc:"The record's id; empty for a whole list"`
 	Actor      ExportActor `json:"actor" doc:"Who it was"`
@@ -237,6 +237,9 @@ func (s *Server) streamExport(hctx huma.Context, exp *domain.Export, clientID uu
 	h.Set("Cache-Control", noStoreValue)
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="waypoint-export-%s-%s.json"`,
 		clientID, exp.At.UTC().Format(time.DateOnly)))
+	if exp.RedisclosureNotice != "" { // sensitive (sud) records inside: the notice travels with them
+		h.Set("Waypoint-Redisclosure", exp.RedisclosureNotice)
+	}
 	w.WriteHeader(http.StatusOK)
 	out := &exportOut{w: w, rc: rc}
 	out.buf = bufio.NewWriterSize(out, 64<<10)
