@@ -161,7 +161,6 @@ func (x *exportWorld) apiObject(t *testing.T, u apitest.User, path string) map[s
 func TestExportIsCompleteAndMatchesTheAPI(t *testing.T) {
 	x := newExportWorld(t)
 	alice := x.tm.alice
-	client := "/v1/clients/" + alice.ClientID.String()
 	_, doc := x.export(t, alice)
 
 	var keys []string
@@ -194,6 +193,36 @@ func TestExportIsCompleteAndMatchesTheAPI(t *testing.T) {
 	}
 
 	// Each record as the API shows it.
+	x.sameAsTheAPI(t, alice, doc)
+
+	// The documented order: oldest first (ids are UUIDv7), messages by conversation.
+	for _, name := range []string{"goals", "goal_check_ins", "goal_history", "referrals", "conversations", "access_log"} {
+		if ids := fieldOf(sectionItems(t, doc, name), "id"); !slices.IsSorted(ids) {
+			t.Errorf("section %s is not oldest first: %v", name, ids)
+		}
+	}
+	msgKeys := []string{}
+	for _, m := range sectionItems(t, doc, "messages") {
+		msgKeys = append(msgKeys, m.(map[string]any)["conversation_id"].(string)+"/"+m.(map[string]any)["id"].(string))
+	}
+	if !slices.IsSorted(msgKeys) {
+		t.Errorf("messages are not grouped by conversation, oldest first: %v", msgKeys)
+	}
+
+	// The parts the fixtures made sure exist.
+	for _, s := range []string{`"done":true`, `"lifecycle_status":"entered-in-error"`, `"lifecycle_status":"proposed"`,
+		`"to_status":"acknowledged"`, `"read_by":["` + x.tm.wanda.PersonID.String() + `"]`, `"action":"export"`, `"action":"read"`} {
+		if !strings.Contains(string(mustJSON(t, doc)), s) {
+			t.Errorf("the export has no %s", s)
+		}
+	}
+}
+
+// sameAsTheAPI compares every section of u's export with what the API
+// answers u for the same records.
+func (x *exportWorld) sameAsTheAPI(t *testing.T, u apitest.User, doc map[string]json.RawMessage) {
+	t.Helper()
+	alice, client := u, "/v1/clients/"+u.ClientID.String()
 	var profile map[string]any
 	if err := json.Unmarshal(doc["profile"], &profile); err != nil {
 		t.Fatal(err)
@@ -221,28 +250,6 @@ func TestExportIsCompleteAndMatchesTheAPI(t *testing.T) {
 		msgs = append(msgs, x.apiItems(t, alice, "/v1/conversations/"+id+"/messages")...)
 	}
 	sameJSON(t, "messages", keyed(t, sectionItems(t, doc, "messages"), "id"), keyed(t, msgs, "id"))
-
-	// The documented order: oldest first (ids are UUIDv7), messages by conversation.
-	for _, name := range []string{"goals", "goal_check_ins", "goal_history", "referrals", "conversations", "access_log"} {
-		if ids := fieldOf(sectionItems(t, doc, name), "id"); !slices.IsSorted(ids) {
-			t.Errorf("section %s is not oldest first: %v", name, ids)
-		}
-	}
-	msgKeys := []string{}
-	for _, m := range sectionItems(t, doc, "messages") {
-		msgKeys = append(msgKeys, m.(map[string]any)["conversation_id"].(string)+"/"+m.(map[string]any)["id"].(string))
-	}
-	if !slices.IsSorted(msgKeys) {
-		t.Errorf("messages are not grouped by conversation, oldest first: %v", msgKeys)
-	}
-
-	// The parts the fixtures made sure exist.
-	for _, s := range []string{`"done":true`, `"lifecycle_status":"entered-in-error"`, `"lifecycle_status":"proposed"`,
-		`"to_status":"acknowledged"`, `"read_by":["` + x.tm.wanda.PersonID.String() + `"]`, `"action":"export"`, `"action":"read"`} {
-		if !strings.Contains(string(mustJSON(t, doc)), s) {
-			t.Errorf("the export has no %s", s)
-		}
-	}
 }
 
 // Nothing of bob's is in alice's export, though both work with wanda and both
