@@ -29,7 +29,9 @@ func oneLine(s string) bool { return strings.Count(s, "\n") == 1 && strings.HasS
 
 // unreachableEnv points at a database nobody listens on: a command that
 // tried to use it would fail with exit 1, so exit 0 or 2 proves it did not.
-var unreachableEnv = env(map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/waypoint_unreachable?sslmode=disable"})
+var unreachableEnv = env(map[string]string{"DATABASE_URL": unreachableURL})
+
+const unreachableURL = "postgres://postgres@127.0.0.1:1/waypoint_unreachable?sslmode=disable"
 
 // Every command and group answers --help and -h with its usage on stdout and
 // exit 0, and does nothing else (hsds import --help imports nothing, openapi
@@ -48,6 +50,9 @@ func TestHelpForEveryCommand(t *testing.T) {
 			invocations = append(invocations, []string{name[0], "--help"}, []string{name[0], "-h"}, []string{"help", name[0]})
 		}
 	}
+	// Flags stop at the first argument: help after it is still help.
+	invocations = append(invocations, []string{"hsds", "import", "some-dir", "--help"}, []string{"hsds", "export", "out", "-h"},
+		[]string{"dev", "token", "--subject", "alice", "extra", "--help"})
 	for _, args := range invocations {
 		r := runCLI(unreachableEnv, args...)
 		if r.code != exitOK || r.stderr != "" || !strings.HasPrefix(r.stdout, "usage: waypoint") {
@@ -85,6 +90,8 @@ func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 		{"serve", "--frob"}, {"serve", "extra"}, {"serve", "--dev=maybe"},
 		{"migrate", "up", "--frob"}, {"migrate", "status", "now"},
 		{"dev", "token"}, {"dev", "token", "--frob"}, {"dev", "token", "--subject", "a", "--role", "wizard"},
+		{"dev", "token", "--subject", "stranger"}, {"dev", "token", "--subject", "alice", "--role", "client", "--no-role"},
+		{"dev", "token", "--subject", "alice", "--server", "127.0.0.1:8080"},
 		{"dev", "token", "--subject", "a", "--ttl", "soon"}, {"dev", "token", "--subject", "a", "--ttl", "-1h"},
 		{"openapi", "--json"}, {"openapi", "extra"}, {"version", "--short"},
 		{"hsds", "import"}, {"hsds", "import", "a", "b"}, {"hsds", "export", "--frob", "dir"}, {"hsds", "export"},

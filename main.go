@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/waypoint-portal/waypoint/api"
@@ -126,6 +127,11 @@ func (c *command) run(ctx context.Context, e cli, args []string) error {
 			return nil
 		}
 		return configErrorf("%s: %v (see waypoint %s --help)", c.name, err, c.name)
+	}
+	if fs.NArg() > c.nargs && slices.ContainsFunc(fs.Args()[c.nargs:], isHelp) {
+		// Flags stop at the first argument, so "hsds import DIR --help" asks for help too.
+		c.usage(e.stdout, fs)
+		return nil
 	}
 	if fs.NArg() != c.nargs {
 		if fs.NArg() > c.nargs {

@@ -89,8 +89,9 @@ func cmdServe(ctx context.Context, c serveConfig, migrate bool, stderr io.Writer
 
 func printDevBanner(w io.Writer, c serveConfig) {
 	fmt.Fprintf(w, "\nWaypoint dev server on http://%s (docs: http://%s/docs)\n"+
-		"Get a token:   T=$(go run . dev token --subject alice --role client)\n"+
+		"Get a token:   T=$(go run . dev token --server http://%s --subject alice)\n"+
 		"Call the API:  curl -H \"Authorization: Bearer $T\" http://%s/v1/me\n"+
-		"Personas: alice, bob (client), wanda, will (worker), adam (admin). Browser login: %s/authorize\n\n",
-		c.Addr, c.Addr, c.Addr, c.IssuerURL)
+		"Personas (--subject; their role unless --role or --no-role): alice, bob (client), wanda, will (worker), adam (admin).\n"+
+		"Browser login: %s/authorize\n\n",
+		c.Addr, c.Addr, c.Addr, c.Addr, c.IssuerURL)
 }

@@ -103,7 +103,7 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 				return
 			}
 			s.log.Debug("token rejected", "reason", err.Error())
-			s.challenge(api, ctx, http.StatusUnauthorized, `Bearer realm="waypoint", error="invalid_token", error_description="the access token is invalid or expired"`, "the access token is invalid or expired")
+			s.challenge(api, ctx, http.StatusUnauthorized, `Bearer realm="waypoint", error="invalid_token", error_description="the access token is invalid or expired"`, s.invalidTokenDetail(ctx, err))
 			return
 		}
 		var missing []string
@@ -129,9 +129,13 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 			ri.AppID = actor.AppID
 		}
 		if !actor.HasRole() && !rolelessAllowed(ctx.Operation().OperationID) {
-			_ = huma.WriteErr(api, ctx, http.StatusForbidden, "this account holds no Waypoint role ("+
-				strings.Join(auth.KnownRoles(), ", ")+"), so it may only read and change its own person (/v1/me) "+
-				"and read the public resource directory; ask an administrator for a role")
+			detail := "this account holds no Waypoint role (" + strings.Join(auth.KnownRoles(), ", ") + "), so it may only " +
+				"read and change its own person (/v1/me) and read the public resource directory; ask an administrator for a role"
+			if s.dev {
+				// Roles come from each token: a role-less dev token makes the person role-less until the next token with one.
+				detail += " (dev mode: this token carries no Waypoint role; mint one with waypoint dev token --role, or leave --role out for a seeded persona)"
+			}
+			_ = huma.WriteErr(api, ctx, http.StatusForbidden, detail)
 			return
 		}
 		ctx = huma.WithValue(ctx, grantKey{}, grant{Scopes: p.Scopes, Expiry: p.Expiry})
@@ -151,6 +155,19 @@ func rolelessAllowed(operationID string) bool {
 		return true
 	}
 	return false
+}
+
+// invalidTokenDetail is the 401's detail for a refused token: the same terse
+// sentence in production (the reason goes to the debug log), and in dev mode
+// why, with the values compared, plus how to get a token this server accepts.
+func (s *Server) invalidTokenDetail(ctx huma.Context, err error) string {
+	const terse = "the access token is invalid or expired"
+	reason := auth.Reason(err)
+	if !s.dev || reason == "" {
+		return terse
+	}
+	return "the access token is invalid: " + reason + " (dev mode; production answers only \"" + terse + "\"). " +
+		"Get a token this server accepts: waypoint dev token --server http://" + ctx.Host() + " --subject alice"
 }
 
 func (s *Server) challenge(api huma.API, ctx huma.Context, status int, header, msg string) {

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -27,7 +28,8 @@ import (
 type devServer struct {
 	srv    *httptest.Server
 	iss    *devissuer.Issuer
-	client *http.Client // does not follow redirects
+	key    *rsa.PrivateKey // the issuer's signing key
+	client *http.Client    // does not follow redirects
 }
 
 func newDevServer(t *testing.T, store *domain.Store) *devServer {
@@ -47,7 +49,7 @@ func newDevServer(t *testing.T, store *domain.Store) *devServer {
 		CORS: api.CORS{AllowLoopback: true}}).Handler()
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &devServer{srv: srv, iss: iss, client: &http.Client{
+	return &devServer{srv: srv, iss: iss, key: key, client: &http.Client{
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }

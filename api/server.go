@@ -58,6 +58,8 @@ type Server struct {
 	handler  http.Handler
 	hub      *live.Hub
 	events   EventsConfig
+	// dev is dev mode (a DevIssuer is mounted): a refused token's 401 says why.
+	dev bool
 	// exports holds a token per data export in progress (at most maxConcurrentExports).
 	exports chan struct{}
 }
@@ -73,7 +75,7 @@ func New(d Deps) *Server {
 	}
 	d.Events.defaults()
 	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry), hub: d.Hub, events: d.Events,
-		exports: make(chan struct{}, maxConcurrentExports)}
+		dev: d.DevIssuer != nil, exports: make(chan struct{}, maxConcurrentExports)}
 	if d.Hub != nil {
 		registerHubMetrics(d.Registry, d.Hub)
 	}

@@ -99,9 +99,13 @@ func (ks *remoteKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte
 // keyErrKey is the context key under which Verify passes a *keyErrSlot.
 type keyErrKey struct{}
 
-// keyErrSlot receives a key-availability error from VerifySignature. It is
-// written and read by the one goroutine running Verify.
-type keyErrSlot struct{ err error }
+// keyErrSlot receives a key-availability error from VerifySignature, and the
+// payload once a signature verified (recordingKeySet). It is written and read
+// by the one goroutine running Verify.
+type keyErrSlot struct {
+	err     error
+	payload []byte
+}
 
 // verifyWithKeys tries the keys that may have signed jws. matched reports
 // whether the answer is final: a key with the token's kid exists (a bad

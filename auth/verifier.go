@@ -27,8 +27,8 @@ const (
 	latestNumericDate = 253402300799
 )
 
-// ErrInvalidToken is wrapped by every verification failure. The wrapping
-// message says why (for logs); callers should answer 401 without detail.
+// ErrInvalidToken matches every verification failure (a *TokenError, whose
+// Reason says why); callers answer 401 without that detail outside dev mode.
 var ErrInvalidToken = errors.New("invalid token")
 
 // ErrKeysUnavailable is wrapped (instead of ErrInvalidToken) when a token could
@@ -123,7 +123,7 @@ func newVerifier(cfg Config, keys oidc.KeySet, algs []jose.SignatureAlgorithm) *
 	for i, a := range algs {
 		algNames[i] = string(a)
 	}
-	v.idv = oidc.NewVerifier(cfg.IssuerURL, keys, &oidc.Config{
+	v.idv = oidc.NewVerifier(cfg.IssuerURL, recordingKeySet{keys}, &oidc.Config{
 		ClientID:             cfg.Audience,
 		SupportedSigningAlgs: algNames,
 		// go-oidc has no expiry leeway: shifting its clock back by the skew
@@ -203,80 +203,82 @@ func usableAlgs(advertised []string) []jose.SignatureAlgorithm {
 }
 
 // Verify checks rawToken and returns the Principal it proves. A rejected token
-// yields an error wrapping ErrInvalidToken; when keys are unavailable the error
-// wraps ErrKeysUnavailable instead. Error text never contains the token.
+// yields a *TokenError (errors.Is ErrInvalidToken) saying why; when keys are
+// unavailable the error wraps ErrKeysUnavailable instead. Error text never
+// contains the token.
 func (v *Verifier) Verify(ctx context.Context, rawToken string) (*Principal, error) {
 	if rawToken == "" {
-		return nil, fmt.Errorf("%w: empty token", ErrInvalidToken)
+		return nil, invalid("empty token")
 	}
 	if len(rawToken) > maxTokenBytes {
-		return nil, fmt.Errorf("%w: token too large", ErrInvalidToken)
+		return nil, invalid("token too large (over %d bytes)", maxTokenBytes)
 	}
-	if err := v.checkHeader(rawToken); err != nil {
+	h, err := v.checkHeader(rawToken)
+	if err != nil {
 		return nil, err
 	}
 	// Signature (through our key set), iss, aud and exp.
 	slot := &keyErrSlot{}
 	tok, err := v.idv.Verify(context.WithValue(ctx, keyErrKey{}, slot), rawToken)
 	if err != nil {
-		if slot.err != nil {
-			return nil, slot.err
-		}
-		var expired *oidc.TokenExpiredError
-		if errors.As(err, &expired) {
-			if expired.Expiry.IsZero() {
-				return nil, fmt.Errorf("%w: missing exp", ErrInvalidToken)
-			}
-			return nil, fmt.Errorf("%w: token expired", ErrInvalidToken)
-		}
-		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+		return nil, v.whyRejected(slot, h, err)
 	}
 	var claims map[string]json.RawMessage
 	if err := tok.Claims(&claims); err != nil {
-		return nil, fmt.Errorf("%w: claims: %w", ErrInvalidToken, err)
+		return nil, invalid("claims: %v", err)
 	}
 	if err := v.checkClaims(claims); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+		return nil, invalid("%v", err)
 	}
 	p, err := v.principal(claims)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+		return nil, invalid("%v", err)
 	}
 	return p, nil
 }
 
+// header is what checkHeader learned before any signature check: the key id,
+// and the issuer the (still unverified) payload names, to explain a token
+// signed by an unknown key.
+type header struct{ kid, iss string }
+
 // checkHeader inspects the JOSE header before any key lookup, so tokens with a
 // disallowed alg or type never reach the key set (and never trigger a fetch).
-func (v *Verifier) checkHeader(raw string) error {
+func (v *Verifier) checkHeader(raw string) (header, error) {
 	// Compact serialization only: access tokens are JWTs (RFC 7519 §7.2).
 	jws, err := jose.ParseSignedCompact(raw, v.algs)
 	if err != nil {
 		var algErr *jose.ErrUnexpectedSignatureAlgorithm
 		if errors.As(err, &algErr) {
-			return fmt.Errorf("%w: alg %q not allowed", ErrInvalidToken, string(algErr.Got))
+			return header{}, invalid("alg %s not allowed (this server accepts %v)", quote(string(algErr.Got)), v.algs)
 		}
-		return fmt.Errorf("%w: malformed token: %w", ErrInvalidToken, err)
+		return header{}, invalid("malformed token: %v", err)
 	}
 	if len(jws.Signatures) != 1 {
-		return fmt.Errorf("%w: expected exactly one signature", ErrInvalidToken)
+		return header{}, invalid("expected exactly one signature")
 	}
 	h := jws.Signatures[0].Header
 	if typ, ok := h.ExtraHeaders[jose.HeaderType]; ok {
 		s, isString := typ.(string)
 		if !isString || !acceptedTyp(s) {
 			// An ID token (or any other JWT type) must not pass as an access token.
-			return fmt.Errorf("%w: typ %q not accepted for access tokens", ErrInvalidToken, fmt.Sprint(typ))
+			return header{}, invalid("not an access token: typ %s (accepted: at+jwt, JWT or none)", quote(fmt.Sprint(typ)))
 		}
 	}
 	// We implement no critical extensions; "b64": false would also change what
 	// the signature covers.
 	if _, ok := h.ExtraHeaders["crit"]; ok {
-		return fmt.Errorf("%w: crit header not supported", ErrInvalidToken)
+		return header{}, invalid("crit header not supported")
 	}
 	if _, ok := h.ExtraHeaders["b64"]; ok {
-		return fmt.Errorf("%w: b64 header not supported", ErrInvalidToken)
+		return header{}, invalid("b64 header not supported")
 	}
-	return nil
+	var unverified struct {
+		Iss any `json:"iss"`
+	}
+	_ = json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &unverified)
+	iss, _ := unverified.Iss.(string)
+	return header{kid: h.KeyID, iss: iss}, nil
 }
 
 // acceptedTyp allows the RFC 9068 access-token types and plain "JWT", which
@@ -290,16 +292,45 @@ func acceptedTyp(typ string) bool {
 }
 
 // checkClaims enforces what go-oidc does not: exact issuer (no Google
-// special case), required exp, nbf and iat bounded by our skew (go-oidc allows
-// 5 minutes on nbf and ignores iat), a non-empty sub, and no nonce.
+// special case), no nonce, required exp, nbf and iat bounded by our skew
+// (go-oidc allows 5 minutes on nbf and ignores iat) and a non-empty sub. It
+// also repeats go-oidc's audience check, so every refusal is explained in the
+// same words (whyRejected). Its errors are reasons, values quoted.
 func (v *Verifier) checkClaims(c map[string]json.RawMessage) error {
 	iss, err := stringClaim(c, "iss")
 	if err != nil {
 		return err
 	}
 	if iss != v.issuer {
-		return errors.New("issuer mismatch")
+		return fmt.Errorf("issuer mismatch: expected %s, got %s", quote(v.issuer), quote(iss))
 	}
+	// Only ID tokens carry nonce (OIDC Core §2); access tokens never do. An ID
+	// token whose aud happens to be our audience (the API and the client share
+	// an id) would otherwise pass: its typ is often "JWT" and its claims match.
+	if _, ok := c["nonce"]; ok {
+		return errors.New("not an access token: it carries a nonce, as ID tokens do")
+	}
+	aud, err := audience(c)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(aud, v.audience) {
+		return fmt.Errorf("wrong audience: expected %s in aud, got %s", quote(v.audience), quoteList(aud))
+	}
+	if err := v.checkTimes(c); err != nil {
+		return err
+	}
+	sub, err := stringClaim(c, "sub")
+	if err != nil {
+		return err
+	}
+	if sub == "" {
+		return errors.New("missing sub")
+	}
+	return nil
+}
+
+func (v *Verifier) checkTimes(c map[string]json.RawMessage) error {
 	now := v.now()
 	exp, ok, err := numericDate(c, "exp")
 	if err != nil {
@@ -309,7 +340,7 @@ func (v *Verifier) checkClaims(c map[string]json.RawMessage) error {
 		return errors.New("missing exp")
 	}
 	if now.After(exp.Add(v.skew)) {
-		return errors.New("token expired")
+		return fmt.Errorf("expired at %s (now %s)", exp.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	for _, name := range []string{"nbf", "iat"} {
 		t, ok, err := numericDate(c, name)
@@ -317,21 +348,8 @@ func (v *Verifier) checkClaims(c map[string]json.RawMessage) error {
 			return err
 		}
 		if ok && t.After(now.Add(v.skew)) {
-			return fmt.Errorf("%s is in the future", name)
+			return fmt.Errorf("not valid yet: %s %s is in the future (now %s)", name, t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 		}
-	}
-	// Only ID tokens carry nonce (OIDC Core §2); access tokens never do. An ID
-	// token whose aud happens to be our audience (the API and the client share
-	// an id) would otherwise pass: its typ is often "JWT" and its claims match.
-	if _, ok := c["nonce"]; ok {
-		return errors.New("nonce present: looks like an ID token, not an access token")
-	}
-	sub, err := stringClaim(c, "sub")
-	if err != nil {
-		return err
-	}
-	if sub == "" {
-		return errors.New("missing sub")
 	}
 	return nil
 }

@@ -15,7 +15,8 @@
 // Files: devissuer.go (the issuer, routing, shared helpers), discovery.go
 // (keys, JWKS, .well-known), mint.go (token types, signing, Mint),
 // authorize.go and csrf.go (the persona page and its form protection),
-// token.go (code exchange with PKCE, userinfo), loopback.go (Host check),
+// token.go (code exchange with PKCE, userinfo), cli_token.go (the endpoint
+// `waypoint dev token --server` asks), loopback.go (Host check),
 // validate.go (shared input checks), page.go (HTML).
 package devissuer
 
@@ -214,6 +215,8 @@ func (i *Issuer) newRoutes() map[string]route {
 		"/authorize":                        {[]string{http.MethodGet, http.MethodPost}, i.serveAuthorize, false},
 		"/token":                            {[]string{http.MethodPost}, i.serveToken, true},
 		"/userinfo":                         {[]string{http.MethodGet, http.MethodPost}, i.serveUserinfo, true},
+		// For `waypoint dev token --server`, never for browsers: no CORS.
+		CLITokenPath: {[]string{http.MethodPost}, i.serveCLIToken, false},
 	}
 }
 
