@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,9 +23,12 @@ type ExportSection struct {
 	// Client is the client id column of the rows (e.g. "g.client_id").
 	Client string
 	// SQL selects one json or jsonb column per row, in a stable order served
-	// by an index. Its one "?" stands for the condition that the row belongs
+	// by an index. Its last "?" stands for the condition that the row belongs
 	// to the exported client and that the actor may export it.
 	SQL string
+	// Vars fill the "?"s before that one (shared expressions such as
+	// activeParticipant), if any.
+	Vars []any
 }
 
 // exportPageSize is how many rows each FETCH reads: memory stays flat however
@@ -37,10 +41,7 @@ const exportPageSize = 1000
 func ExportSections() []ExportSection {
 	return []ExportSection{
 		{Name: "profile", One: true, Client: "c.id", SQL: exportProfileSQL},
-		{Name: "care_team", Client: "m.client_id", SQL: `SELECT jsonb_build_object('person_id', m.person_id,
-			'display_name', p.display_name, 'pronouns', p.pronouns, 'team_role', m.team_role, 'added_by', m.added_by,
-			'added_at', m.added_at)
-			FROM care_team_members m JOIN people p ON p.id = m.person_id WHERE ? ORDER BY m.added_at, m.person_id`},
+		{Name: "care_team", Client: "m.client_id", SQL: careTeamExportSQL},
 		{Name: "goals", Client: "g.client_id", SQL: `SELECT to_jsonb(x) FROM (SELECT ` + goalColumns + `
 			FROM goals g ` + goalRatingJoin + ` WHERE ?) x ORDER BY x.id`},
 		{Name: "goal_check_ins", Client: "ci.client_id", SQL: `SELECT jsonb_build_object('id', ci.id, 'goal_id', ci.goal_id,
@@ -56,7 +57,7 @@ func ExportSections() []ExportSection {
 			FROM saved_services ss JOIN services sv ON sv.id = ss.service_id JOIN organizations o ON o.id = sv.organization_id
 			WHERE ? ORDER BY ss.id`},
 		{Name: "referrals", Client: "r.client_id", SQL: exportReferralsSQL},
-		{Name: "conversations", Client: "c.client_id", SQL: exportConversationsSQL},
+		{Name: "conversations", Client: "c.client_id", SQL: exportConversationsSQL, Vars: []any{activeParticipant()}},
 		{Name: "messages", Client: "m.client_id", SQL: `SELECT ` + messageJSON + ` FROM messages m
 			WHERE ? ORDER BY m.conversation_id, m.id`},
 		{Name: "access_log", Client: "l.client_id", SQL: `SELECT jsonb_build_object('id', l.id, 'at', l.at, 'action', l.action,
@@ -96,16 +97,15 @@ const exportReferralsSQL = `SELECT jsonb_build_object('id', r.id, 'client_id', r
 
 // exportConversationsSQL is every conversation of the client as the client
 // sees it in GET /v1/conversations (participants, last message, the client's
-// unread count); the messages themselves are their own section.
+// unread count); the messages themselves are their own section. Its first
+// "?" is activeParticipant().
 const exportConversationsSQL = `SELECT jsonb_build_object('id', c.id, 'client_id', c.client_id, 'subject', c.subject,
 	'link', CASE WHEN c.link_kind IS NOT NULL THEN jsonb_build_object('kind', c.link_kind, 'id', c.link_id) END,
 	'created_by', c.created_by, 'created_at', c.created_at,
 	'last_activity_at', COALESCE((SELECT lm.created_at FROM messages lm
 		WHERE lm.client_id = c.client_id AND lm.conversation_id = c.id AND lm.id = c.last_message_id), c.created_at),
 	'participants', (SELECT coalesce(jsonb_agg(jsonb_build_object('person_id', p.person_id, 'display_name', pe.display_name,
-			'role', p.role, 'read_up_to', p.read_up_to,
-			'active', p.role = 'client' OR EXISTS (SELECT 1 FROM care_team_members ctm
-				WHERE ctm.client_id = p.client_id AND ctm.person_id = p.person_id))
+			'role', p.role, 'read_up_to', p.read_up_to, 'active', ?)
 		ORDER BY p.role, p.joined_at, p.person_id), '[]')
 		FROM conversation_participants p JOIN people pe ON pe.id = p.person_id
 		WHERE p.client_id = c.client_id AND p.conversation_id = c.id),
@@ -180,7 +180,8 @@ func exportRedisclosureNotice(_ *gorm.DB, _ uuid.UUID) (string, error) {
 // pages arrive from a server-side cursor. An error from fn stops it.
 func (e *Export) Rows(sec ExportSection, fn func(row []byte) error) error {
 	cond := clause.Expr{SQL: "(" + sec.Client + " = ? AND ?)", Vars: []any{e.clientID, e.actor.ClientScope(sec.Client, ReachOwn)}}
-	if err := e.tx.Exec(`DECLARE export_rows NO SCROLL CURSOR FOR `+sec.SQL, cond).Error; err != nil {
+	vars := append(slices.Clone(sec.Vars), cond)
+	if err := e.tx.Exec(`DECLARE export_rows NO SCROLL CURSOR FOR `+sec.SQL, vars...).Error; err != nil {
 		return fmt.Errorf("export %s: %w", sec.Name, err)
 	}
 	for {
