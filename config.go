@@ -71,6 +71,8 @@ type serveConfig struct {
 	LogLevel        slog.Level
 	SSEHeartbeat    time.Duration
 	CORSOrigins     []string
+	RateLimits      api.RateLimits
+	TrustedProxies  api.TrustedProxies
 }
 
 const defaultMetricsAddr = "127.0.0.1:9464" // Prometheus' convention for exporters
@@ -100,6 +102,9 @@ func loadServeConfig(env lookupEnv, devFlag bool) (serveConfig, error) {
 		return c, err
 	}
 	if err := c.loadCORSAndLogging(env); err != nil {
+		return c, err
+	}
+	if err := c.loadAbuseProtection(env); err != nil {
 		return c, err
 	}
 	return c, c.loadIssuer()
@@ -138,6 +143,24 @@ func (c *serveConfig) loadCORSAndLogging(env lookupEnv) error {
 		if err := c.LogLevel.UnmarshalText([]byte(lvl)); err != nil {
 			return configErrorf("WAYPOINT_LOG_LEVEL must be debug, info, warn or error, got %q", lvl)
 		}
+	}
+	return nil
+}
+
+// loadAbuseProtection reads the rate limits (the same in dev mode as in
+// production) and the proxies whose forwarding headers are believed.
+func (c *serveConfig) loadAbuseProtection(env lookupEnv) error {
+	var err error
+	for _, v := range []struct {
+		name string
+		dst  *api.Limit
+	}{{"WAYPOINT_RATE_LIMIT_PERSON", &c.RateLimits.Person}, {"WAYPOINT_RATE_LIMIT_IP", &c.RateLimits.IP}} {
+		if *v.dst, err = api.ParseLimit(getenv(env, v.name)); err != nil {
+			return configErrorf("%s: %v", v.name, err)
+		}
+	}
+	if c.TrustedProxies, err = api.ParseTrustedProxies(getenv(env, "WAYPOINT_TRUSTED_PROXIES")); err != nil {
+		return configErrorf("WAYPOINT_TRUSTED_PROXIES must list IP addresses or CIDR prefixes like 10.0.0.0/8: %v", err)
 	}
 	return nil
 }

@@ -55,6 +55,13 @@ func startWaypoint(t *testing.T, bin string, vars map[string]string) *process {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	// The tests send their load from one address as few people: limits on
+	// (as in production) but far above it, unless a test sets its own.
+	for _, k := range []string{"WAYPOINT_RATE_LIMIT_PERSON", "WAYPOINT_RATE_LIMIT_IP"} {
+		if _, set := vars[k]; !set {
+			cmd.Env = append(cmd.Env, k+"=1000000/s burst 1000000")
+		}
+	}
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

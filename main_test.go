@@ -44,6 +44,15 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"WAYPOINT_DEV": "true", "WAYPOINT_LOG_LEVEL": "loud"}, "WAYPOINT_LOG_LEVEL"},
 		{map[string]string{"WAYPOINT_DEV": "true", "WAYPOINT_METRICS_ADDR": "9464"}, "WAYPOINT_METRICS_ADDR"},
 		{map[string]string{"WAYPOINT_DEV": "true", "WAYPOINT_METRICS_ADDR": "127.0.0.1:8080"}, "WAYPOINT_METRICS_ADDR"},
+		{map[string]string{"WAYPOINT_DEV": "true", "WAYPOINT_RATE_LIMIT_PERSON": "fast"}, "WAYPOINT_RATE_LIMIT_PERSON"},
+		{map[string]string{"WAYPOINT_DEV": "true", "WAYPOINT_RATE_LIMIT_PERSON": "0/s"}, "WAYPOINT_RATE_LIMIT_PERSON"},
+		{map[string]string{"WAYPOINT_DEV": "true", "WAYPOINT_RATE_LIMIT_PERSON": "20/s burst 0"}, "WAYPOINT_RATE_LIMIT_PERSON"},
+		{map[string]string{"WAYPOINT_DEV": "true", "WAYPOINT_RATE_LIMIT_PERSON": "20/d"}, "WAYPOINT_RATE_LIMIT_PERSON"},
+		{map[string]string{"WAYPOINT_DEV": "true", "WAYPOINT_RATE_LIMIT_IP": "2000000/s"}, "WAYPOINT_RATE_LIMIT_IP"},
+		{map[string]string{"WAYPOINT_DEV": "true", "WAYPOINT_RATE_LIMIT_IP": "-5/s"}, "WAYPOINT_RATE_LIMIT_IP"},
+		{map[string]string{"WAYPOINT_DEV": "true", "WAYPOINT_RATE_LIMIT_IP": "20 per second"}, "WAYPOINT_RATE_LIMIT_IP"},
+		{map[string]string{"WAYPOINT_DEV": "true", "WAYPOINT_TRUSTED_PROXIES": "10.0.0.0/33"}, "WAYPOINT_TRUSTED_PROXIES"},
+		{map[string]string{"WAYPOINT_DEV": "true", "WAYPOINT_TRUSTED_PROXIES": "proxy.example.org"}, "WAYPOINT_TRUSTED_PROXIES"},
 	}
 	for _, tc := range cases {
 		var stderr bytes.Buffer
@@ -66,6 +75,31 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 	}
 	if c.MetricsAddr != "127.0.0.1:9464" {
 		t.Errorf("default metrics address %q", c.MetricsAddr)
+	}
+}
+
+// Rate limits: the documented defaults (the same in dev mode), "off", and
+// the N/unit [burst B] forms; trusted proxies as addresses and prefixes.
+func TestAbuseProtectionConfig(t *testing.T) {
+	c, err := loadServeConfig(env(map[string]string{}), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.RateLimits.Effective(); got.Person.String() != "20/s burst 100" || got.IP.String() != "100/s burst 400" || len(c.TrustedProxies) != 0 {
+		t.Fatalf("defaults: person %s, ip %s, %d trusted proxies", got.Person, got.IP, len(c.TrustedProxies))
+	}
+	for v, want := range map[string]string{
+		"off": "off", "OFF": "off", "20/s": "20/s burst 20", " 20 / S  Burst 60 ": "20/s burst 60",
+		"600/m": "600/m burst 600", "1000/h burst 50": "1000/h burst 50", "1000000/s burst 1000000": "1000000/s burst 1000000",
+	} {
+		c, err := loadServeConfig(env(map[string]string{"WAYPOINT_RATE_LIMIT_PERSON": v, "WAYPOINT_RATE_LIMIT_IP": v}), true)
+		if err != nil || c.RateLimits.Person.String() != want || c.RateLimits.IP.String() != want {
+			t.Errorf("%q: person %s, ip %s (%v); want %s", v, c.RateLimits.Person, c.RateLimits.IP, err, want)
+		}
+	}
+	c, err = loadServeConfig(env(map[string]string{"WAYPOINT_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7,,2001:db8::/32 "}), true)
+	if err != nil || len(c.TrustedProxies) != 3 || c.TrustedProxies[1].String() != "192.0.2.7/32" {
+		t.Fatalf("trusted proxies: %v %v", c.TrustedProxies, err)
 	}
 }
 

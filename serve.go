@@ -48,7 +48,8 @@ func cmdServe(ctx context.Context, c serveConfig, migrate bool, stderr io.Writer
 		Hub:    live.Config{DatabaseURL: c.DB.URL, Logger: log},
 		Events: api.EventsConfig{Heartbeat: c.SSEHeartbeat},
 		// Dev mode also admits any loopback front end (e.g. a Vite server on :5173).
-		CORS:   api.CORS{Origins: c.CORSOrigins, AllowLoopback: c.Dev},
+		CORS:       api.CORS{Origins: c.CORSOrigins, AllowLoopback: c.Dev},
+		RateLimits: c.RateLimits, TrustedProxies: c.TrustedProxies,
 		Logger: log, Addr: c.Addr, MetricsAddr: c.MetricsAddr,
 	}
 	if c.Dev {
@@ -67,7 +68,9 @@ func cmdServe(ctx context.Context, c serveConfig, migrate bool, stderr io.Writer
 		_ = srv.Close()
 		return fmt.Errorf("WAYPOINT_ADDR/WAYPOINT_METRICS_ADDR: %w", err)
 	}
-	log.Info("waypoint listening", "addr", c.Addr, "metrics", srv.MetricsURL(), "dev", c.Dev, "issuer", c.IssuerURL, "audience", c.Audience)
+	log.Info("waypoint listening", "addr", c.Addr, "metrics", srv.MetricsURL(), "dev", c.Dev, "issuer", c.IssuerURL, "audience", c.Audience,
+		"rate_limit_person", c.RateLimits.Effective().Person.String(), "rate_limit_ip", c.RateLimits.Effective().IP.String(),
+		"trusted_proxies", len(c.TrustedProxies))
 	if c.Dev {
 		printDevBanner(stderr, c)
 	}

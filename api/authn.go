@@ -106,6 +106,11 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 			s.challenge(api, ctx, http.StatusUnauthorized, `Bearer realm="waypoint", error="invalid_token", error_description="the access token is invalid or expired"`, s.invalidTokenDetail(ctx, err))
 			return
 		}
+		// Counted per person before anything else is spent on the request
+		// (the scope check, provisioning, the handler).
+		if !s.limitPerson(api, ctx, p.Issuer, p.Subject) {
+			return
+		}
 		var missing []string
 		for _, sc := range scopes {
 			if !p.HasScope(sc) {

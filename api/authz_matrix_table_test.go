@@ -119,8 +119,31 @@ func mxMessageOps() map[string]mxOp {
 		"markConversationRead": {as: mxClient, want: careEdit(), req: func(w *mxWorld, _ apitest.User) mxReq {
 			return mxReq{body: map[string]any{"up_to": w.params["messageId"]}}
 		}},
+		// Only the client labels a conversation; the worker taking part is 403.
+		"patchConversation": {as: mxClient, want: mxWant{200, 404, 403, 404, 404, 404, 403}, req: body(map[string]any{"sensitivity": nil})},
 		// Everyone with a role may listen (and hears only what they may read).
 		"streamEvents": {as: mxClient, want: anyRole(), req: plain},
+	}
+}
+
+// mxConsentOps: the client decides who sees their sud records; a worker on
+// the team reads their own consent and changes none.
+func mxConsentOps() map[string]mxOp {
+	wanda := func(w *mxWorld) string { return w.people[mxTeamWorker].PersonID.String() }
+	return map[string]mxOp{
+		"listConsents": {as: mxClient, want: careRead(), req: plain},
+		// Wanda's consent is gone before each call, so giving it is 201.
+		"putSudConsent": {as: mxClient, want: mxWant{201, 404, 403, 404, 404, 404, 403},
+			setup: func(_ *testing.T, w *mxWorld) map[string]string {
+				w.exec(`DELETE FROM sensitivity_consents WHERE person_id = ?`, wanda(w))
+				return map[string]string{"personId": wanda(w)}
+			}, req: plain},
+		"deleteSudConsent": {as: mxClient, want: mxWant{204, 404, 403, 404, 404, 404, 403},
+			setup: func(_ *testing.T, w *mxWorld) map[string]string {
+				w.exec(`INSERT INTO sensitivity_consents (client_id, label, person_id) VALUES (?, 'sud', ?) ON CONFLICT DO NOTHING`,
+					w.people[mxClient].ClientID, wanda(w))
+				return map[string]string{"personId": wanda(w)}
+			}, req: plain},
 	}
 }
 

@@ -399,7 +399,7 @@ func scopeNeighbours(t *testing.T, scope string) (sibling string, other []string
 // mxTable is the expectation table: one row per operation id.
 func mxTable() map[string]mxOp {
 	out := map[string]mxOp{}
-	for _, part := range []map[string]mxOp{mxPeopleOps(), mxGoalOps(), mxReferralOps(), mxMessageOps(), mxDirectoryOps(), mxPrivacyOps()} {
+	for _, part := range []map[string]mxOp{mxPeopleOps(), mxGoalOps(), mxReferralOps(), mxMessageOps(), mxDirectoryOps(), mxConsentOps(), mxPrivacyOps()} {
 		for id, op := range part {
 			out[id] = op
 		}

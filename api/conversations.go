@@ -49,7 +49,8 @@ type Conversation struct {
 	ID             uuid.UUID                 `json:"id"`
 	ClientID       uuid.UUID                 `json:"client_id"`
 	Subject        string                    `json:"subject" example:"Housing application" doc:"Optional subject; empty when not set"`
-	Link           *ConversationLink         `json:"link,omitempty" doc:"The goal or referral this conversation is about, if any"`
+	Link           *ConversationLink         `json:"link,omitempty" doc:"The goal or referral this conversation is about, if any (absent also when it is a goal the caller may not see)"`
+	Sensitivity    *string                   `json:"sensitivity" rule:"sensitivity" example:"sud" doc:"null, or sud: only the client and the workers they consented to for sud see the conversation"`
 	CreatedBy      uuid.UUID                 `json:"created_by"`
 	CreatedAt      time.Time                 `json:"created_at"`
 	LastActivityAt time.Time                 `json:"last_activity_at" doc:"When the last message was sent, or the conversation started"`
@@ -59,7 +60,7 @@ type Conversation struct {
 }
 
 func conversationDTO(c domain.Conversation) Conversation {
-	out := Conversation{ID: c.ID, ClientID: c.ClientID, Subject: c.Subject, CreatedBy: c.CreatedBy,
+	out := Conversation{ID: c.ID, ClientID: c.ClientID, Subject: c.Subject, Sensitivity: c.Sensitivity, CreatedBy: c.CreatedBy,
 		CreatedAt: c.CreatedAt.UTC(), LastActivityAt: c.LastActivityAt().UTC(), UnreadCount: c.UnreadCount,
 		Participants: make([]ConversationParticipant, 0, len(c.Participants.V))}
 	if c.LinkKind != nil && c.LinkID != nil {
@@ -78,10 +79,22 @@ func conversationDTO(c domain.Conversation) Conversation {
 
 // NewConversation starts a conversation.
 type NewConversation struct {
-	ClientID  *uuid.UUID        `json:"client_id,omitempty" doc:"Workers: the client on your caseload. Clients: leave it out (or give your own id)"`
-	WorkerIDs []uuid.UUID       `json:"worker_ids,omitempty" rule:"conversation.worker_ids" uniqueItems:"true" doc:"Care-team members to include. A client who lists none talks with the whole care team; a worker is always included themself"`
-	Subject   string            `json:"subject,omitempty" rule:"conversation.subject" example:"Housing application"`
-	Link      *ConversationLink `json:"link,omitempty" doc:"A goal or referral this conversation is about"`
+	ClientID    *uuid.UUID        `json:"client_id,omitempty" doc:"Workers: the client on your caseload. Clients: leave it out (or give your own id)"`
+	WorkerIDs   []uuid.UUID       `json:"worker_ids,omitempty" rule:"conversation.worker_ids" uniqueItems:"true" doc:"Care-team members to include. A client who lists none talks with the whole care team; a worker is always included themself"`
+	Subject     string            `json:"subject,omitempty" rule:"conversation.subject" example:"Housing application"`
+	Link        *ConversationLink `json:"link,omitempty" doc:"A goal or referral this conversation is about"`
+	Sensitivity *string           `json:"sensitivity,omitempty" rule:"sensitivity" nullable:"true" example:"sud" doc:"Only the client may label a conversation (403 for workers); at least one worker taking part must have the client's consent for the label (422 otherwise)"`
+}
+
+// ConversationPatch is a JSON Merge Patch of a conversation.
+type ConversationPatch struct {
+	Sensitivity *string `json:"sensitivity,omitempty" rule:"sensitivity" nullable:"true" example:"sud" doc:"The client's alone (403 for workers); null clears it"`
+}
+
+type patchConversationInput struct {
+	ConversationID uuid.UUID `path:"conversationId" doc:"Conversation id"`
+	RawBody        []byte
+	Body           ConversationPatch `contentType:"application/merge-patch+json"`
 }
 
 type createConversationInput struct {
@@ -89,8 +102,13 @@ type createConversationInput struct {
 }
 
 type conversationOutput struct {
-	Status int
-	Body   Conversation
+	Status       int
+	Redisclosure string `header:"Waypoint-Redisclosure" doc:"The 42 CFR Part 2 redisclosure notice: present exactly when the response carries a record labelled sud"`
+	Body         Conversation
+}
+
+func conversationOut(c domain.Conversation, status int) *conversationOutput {
+	return &conversationOutput{Status: status, Redisclosure: redisclosure(c.Sensitivity), Body: conversationDTO(c)}
 }
 
 type listConversationsInput struct {
@@ -98,7 +116,8 @@ type listConversationsInput struct {
 }
 
 type conversationsOutput struct {
-	Body Page[Conversation]
+	Redisclosure string `header:"Waypoint-Redisclosure" doc:"The 42 CFR Part 2 redisclosure notice: present exactly when the response carries a record labelled sud"`
+	Body         Page[Conversation]
 }
 
 // Inputs name their path field: Huma skips embedded structs of unexported types.
@@ -110,7 +129,8 @@ type listMessagesInput struct {
 }
 
 type messagesOutput struct {
-	Body Page[Message]
+	Redisclosure string `header:"Waypoint-Redisclosure" doc:"The 42 CFR Part 2 redisclosure notice: present exactly when the response carries a record labelled sud"`
+	Body         Page[Message]
 }
 
 // NewMessage is a message to send.
@@ -124,8 +144,9 @@ type postMessageInput struct {
 }
 
 type messageOutput struct {
-	Status int
-	Body   Message
+	Status       int
+	Redisclosure string `header:"Waypoint-Redisclosure" doc:"The 42 CFR Part 2 redisclosure notice: present exactly when the response carries a record labelled sud"`
+	Body         Message
 }
 
 // ReadMarker moves the caller's read marker.
@@ -172,7 +193,8 @@ func (s *Server) registerConversations() {
 			if err != nil {
 				return nil, err
 			}
-			return &conversationsOutput{Body: newPage(cs, next, conversationDTO)}, nil
+			return &conversationsOutput{Redisclosure: redisclosureOf(cs, func(c domain.Conversation) *string { return c.Sensitivity }),
+				Body: newPage(cs, next, conversationDTO)}, nil
 		})
 
 	create := Idempotent(op(http.MethodPost, "/v1/conversations", "createConversation", "Messages", "Start a conversation",
@@ -180,6 +202,8 @@ func (s *Server) registerConversations() {
 			"with a client on their caseload (client_id), joined by any other care-team members listed. Everyone listed must be on the "+
 			"client's care team (422 naming the entry otherwise). A link must name a goal or referral of the same client (422 naming "+
 			"body.link.id otherwise); a goal entered in error is frozen and cannot be linked (409). "+
+			"Only the client may label it sensitive (sensitivity sud; 403 for workers): then only the client and the workers "+
+			"taking part whom the client consented to for sud see it, and at least one of them must have that consent (422). "+
 			"Participants receive conversation.created. Administrators cannot take part (403). "+
 			"A replay (same Idempotency-Key) by someone no longer taking part is 404.",
 		"messages:write", http.StatusNotFound, http.StatusUnprocessableEntity), s.replayForConversation("", "conversation"))
@@ -187,6 +211,9 @@ func (s *Server) registerConversations() {
 	handle(s.api, create,
 		func(ctx context.Context, in *createConversationInput) (*conversationOutput, error) {
 			nc := domain.NewConversation{ClientID: in.Body.ClientID, WorkerIDs: in.Body.WorkerIDs, Subject: in.Body.Subject}
+			if in.Body.Sensitivity != nil {
+				nc.Sensitivity = *in.Body.Sensitivity
+			}
 			if in.Body.Link != nil {
 				nc.LinkKind, nc.LinkID = in.Body.Link.Kind, &in.Body.Link.ID
 			}
@@ -194,7 +221,23 @@ func (s *Server) registerConversations() {
 			if err != nil {
 				return nil, err
 			}
-			return &conversationOutput{Status: http.StatusCreated, Body: conversationDTO(c)}, nil
+			return conversationOut(c, http.StatusCreated), nil
+		})
+
+	handle(s.api, op(http.MethodPatch, "/v1/conversations/{conversationId}", "patchConversation", "Messages", "Change a conversation",
+		"JSON Merge Patch of a conversation: its sensitivity. Only the client may set or clear it (403 for the workers taking "+
+			"part, 404 for anyone else). Labelling it sud hides it at once from the workers without the client's consent for sud "+
+			"(they get conversation.hidden); clearing the label shows it to the whole conversation again. Conversations carry no "+
+			"version, so no If-Match is needed: the last change wins. A patch without members returns the conversation.",
+		"messages:write", http.StatusNotFound, http.StatusUnprocessableEntity, tooLarge, badType),
+		func(ctx context.Context, in *patchConversationInput) (*conversationOutput, error) {
+			k := parseMergeKeys(in.RawBody)
+			c, err := s.store.UpdateConversation(ctx, actorFrom(ctx), in.ConversationID,
+				domain.ConversationPatch{Sensitivity: patchValue(k, "sensitivity", in.Body.Sensitivity)})
+			if err != nil {
+				return nil, err
+			}
+			return conversationOut(c, http.StatusOK), nil
 		})
 
 	s.registerMessages()
@@ -222,7 +265,8 @@ func (s *Server) registerMessages() {
 			if err != nil {
 				return nil, err
 			}
-			return &messagesOutput{Body: newPage(ms, next, messageDTO)}, nil
+			return &messagesOutput{Redisclosure: redisclosureOf(ms, func(m domain.Message) *string { return m.Sensitivity }),
+				Body: newPage(ms, next, messageDTO)}, nil
 		})
 
 	post := Idempotent(op(http.MethodPost, "/v1/conversations/{conversationId}/messages", "postMessage", "Messages", "Send a message",
@@ -237,7 +281,7 @@ func (s *Server) registerMessages() {
 			if err != nil {
 				return nil, err
 			}
-			return &messageOutput{Status: http.StatusCreated, Body: messageDTO(m)}, nil
+			return &messageOutput{Status: http.StatusCreated, Redisclosure: redisclosure(m.Sensitivity), Body: messageDTO(m)}, nil
 		})
 
 	handle(s.api, op(http.MethodPost, "/v1/conversations/{conversationId}/read", "markConversationRead", "Messages", "Mark messages read",

@@ -134,6 +134,20 @@ type otherEvent struct {
 	Data map[string]any `json:"data" doc:"Ids and states of the changed goal or referral; fetch it for details"`
 }
 
+// RecordHiddenData is the data of goal.hidden and conversation.hidden: a
+// record the recipient could see is gone for them (the client made it
+// private, labelled it, or withdrew their consent). Drop it from your view.
+type RecordHiddenData struct {
+	GoalID         *uuid.UUID `json:"goal_id,omitempty" doc:"goal.hidden: the goal"`
+	ConversationID *uuid.UUID `json:"conversation_id,omitempty" doc:"conversation.hidden: the conversation"`
+}
+
+type recordHiddenEvent struct {
+	EventEnvelope
+	Type string           `json:"type" rule:"event.record_hidden"`
+	Data RecordHiddenData `json:"data"`
+}
+
 type eventsInput struct {
 	LastEventID      string `header:"Last-Event-ID" pattern:"^[0-9]{1,18}$" doc:"The id of the last event received; the stream first replays what was missed (bounded: 24 h, 1000 events)"`
 	LastEventIDQuery string `query:"last_event_id" pattern:"^[0-9]{1,18}$" doc:"Same as the Last-Event-ID header, for EventSource polyfills that cannot set it; the header wins"`
@@ -149,7 +163,11 @@ const eventsDescription = "A Server-Sent Events stream of the caller's events: m
 	"live, with nothing missed or doubled. If the gap is larger than 24 h or 1000 events, the stream starts with a `resync` event: reload " +
 	"your conversations and continue. A comment line is sent every 20 s to keep proxies from closing an idle stream. A client that stops " +
 	"reading is disconnected rather than allowed to hold up others; reconnecting with Last-Event-ID recovers everything. " +
-	"Events are re-authorized at delivery: a worker who leaves a client's care team stops receiving that client's events at once.\n\n" +
+	"Events are re-authorized at delivery: a worker who leaves a client's care team stops receiving that client's events at once, " +
+	"and the events of a goal the client made private, or of a goal or conversation labelled sud whose consent the client " +
+	"withdrew (or never gave), stop reaching them at once, events written before included. Whoever could see such a record " +
+	"until then gets one goal.hidden or conversation.hidden carrying only its id, to drop it from their view. A referral.updated " +
+	"event names its goal_id only while that goal is shared with the whole care team.\n\n" +
 	"The bearer token goes in the Authorization header; browser EventSource cannot set headers, so use a fetch-based SSE client. " +
 	"The stream ends when the access token expires: reconnect with a fresh token and Last-Event-ID, nothing is lost. " +
 	"Goal events need the goals:read scope and referral events referrals:read (each implied by its write scope); " +
@@ -169,6 +187,7 @@ func (s *Server) registerEvents() {
 		{[]any{domain.EventMessageCreated}, messageCreatedEvent{}},
 		{[]any{domain.EventMessageRead}, messageReadEvent{}},
 		{[]any{domain.EventGoalUpdated, domain.EventGoalProposed, domain.EventReferralUpdated}, otherEvent{}},
+		{[]any{domain.EventGoalHidden, domain.EventConversationHidden}, recordHiddenEvent{}},
 		{[]any{"resync"}, ResyncData{}},
 	} {
 		variants = append(variants, &huma.Schema{

@@ -51,6 +51,7 @@ type stream struct {
 	cancel context.CancelFunc
 	body   io.Closer
 	tr     *http.Transport
+	header http.Header // of the response that opened the stream
 }
 
 // openStream connects to GET /v1/events; the handler has subscribed by the
@@ -78,7 +79,7 @@ func openStream(t *testing.T, baseURL, token, query string, hdrs ...string) *str
 		cancel()
 		t.Fatalf("open stream: %d %s %s", res.StatusCode, res.Header.Get("Content-Type"), b)
 	}
-	s := &stream{t: t, frames: make(chan sseFrame, 1024), done: make(chan struct{}), cancel: cancel, body: res.Body, tr: tr}
+	s := &stream{t: t, frames: make(chan sseFrame, 1024), done: make(chan struct{}), cancel: cancel, body: res.Body, tr: tr, header: res.Header}
 	go s.read(res.Body)
 	t.Cleanup(s.Close)
 	return s
@@ -409,11 +410,14 @@ func TestEventsStopAfterLeavingCareTeam(t *testing.T) {
 	e := tm.e
 	tm.addToTeam(t, tm.bob, tm.wanda)
 	c := createConversation(t, e, tm.alice, map[string]any{})
+	g := e.Do(http.MethodPost, goalsPath(tm.alice), tm.alice.Token, map[string]any{"title": "Find work"}).Want(t, http.StatusCreated).Map(t)
+	gid := uuid.MustParse(g["id"].(string))
 	sw := openStream(t, e.URL, tm.wanda.Token, "")
 	sl := openStream(t, e.URL, tm.will.Token, "")
 
 	tx := e.DB.Begin()
-	if err := domain.EmitEvent(tx, domain.Event{Type: domain.EventGoalUpdated, ClientID: tm.alice.ClientID, Data: map[string]any{"goal_id": "x"}}); err != nil {
+	if err := domain.EmitEvent(tx, domain.Event{Type: domain.EventGoalUpdated, ClientID: tm.alice.ClientID, SubjectID: gid,
+		Data: map[string]any{"goal_id": gid}}); err != nil {
 		t.Fatal(err)
 	}
 	tm.removeFromTeam(t, tm.alice, tm.wanda)
@@ -522,6 +526,9 @@ func TestSlowReaderIsDropped(t *testing.T) {
 	// before the next: it never falls behind, while the slow one's socket
 	// fills, its writes block and its queue passes the bound of 100.
 	big := strings.Repeat("x", 4000)
+	// A goal's events reach workers only while the goal exists and is shared.
+	goal := uuid.MustParse(teamGoal(t, e, tm.alice, tm.alice, map[string]any{}).ID)
+	_, _ = fast.Next()
 	var prev int64
 	// Loopback socket buffers can absorb several MB before writes block.
 	bursts := 0
@@ -529,7 +536,7 @@ func TestSlowReaderIsDropped(t *testing.T) {
 		err = e.DB.Transaction(func(tx *gorm.DB) error {
 			for i := 0; i < 50; i++ {
 				if err := domain.EmitEvent(tx, domain.Event{Type: domain.EventGoalUpdated, ClientID: tm.alice.ClientID,
-					Data: map[string]any{"i": i, "pad": big}}); err != nil {
+					SubjectID: goal, Data: map[string]any{"i": i, "pad": big}}); err != nil {
 					return err
 				}
 			}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -88,11 +89,15 @@ type exportSection struct {
 	// copy decodes one row into the section's type (refusing members the
 	// type lacks) and writes it as the API would.
 	copy func(enc *json.Encoder, row []byte) error
-	sql  domain.ExportSection
+	// members are the type's members that are always present: the first
+	// row of a section must give them all, so a member added to the type
+	// but not to the query fails loudly instead of exporting zero values.
+	members []string
+	sql     domain.ExportSection
 }
 
 func exportList[T any](name, doc string) exportSection {
-	return exportSection{name: name, doc: doc, copy: copyRow[T], schema: func(r huma.Registry) *huma.Schema {
+	return exportSection{name: name, doc: doc, copy: copyRow[T], members: jsonMembers(reflect.TypeFor[T]()), schema: func(r huma.Registry) *huma.Schema {
 		return &huma.Schema{Type: huma.TypeArray, Description: doc, Items: r.Schema(reflect.TypeFor[T](), true, "")}
 	}}
 }
@@ -104,6 +109,39 @@ func exportOne[T any](name, doc string) exportSection {
 		return &huma.Schema{Description: doc, AllOf: []*huma.Schema{r.Schema(reflect.TypeFor[T](), true, "")}}
 	}
 	return s
+}
+
+// jsonMembers lists the JSON members of struct type t that are never left
+// out (no omitempty).
+func jsonMembers(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" || strings.Contains(opts, "omitempty") {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+// missingMembers names the members of row (a JSON object) not among want.
+func missingMembers(row []byte, want []string) ([]string, error) {
+	var got map[string]json.RawMessage
+	if err := json.Unmarshal(row, &got); err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, m := range want {
+		if _, ok := got[m]; !ok {
+			missing = append(missing, m)
+		}
+	}
+	return missing, nil
 }
 
 func copyRow[T any](enc *json.Encoder, row []byte) error {
@@ -158,6 +196,10 @@ func (s *Server) registerExport() {
 			Description: "attachment, with the file name waypoint-export-<clientId>-<date of exported_at>.json",
 			Schema:      &huma.Schema{Type: huma.TypeString},
 			Example:     `attachment; filename="waypoint-export-01936f5e-6c1a-7b3e-9d2f-3a4b5c6d7e8f-2025-06-01.json"`,
+		}, "Waypoint-Redisclosure": {
+			Description: "The 42 CFR Part 2 redisclosure notice: present exactly when the export holds a record labelled sud " +
+				"(the document's redisclosure_notice then has the full notice)",
+			Schema: &huma.Schema{Type: huma.TypeString},
 		}},
 		Content: map[string]*huma.MediaType{"application/json": {Schema: &huma.Schema{Ref: schemaRefPrefix + "ClientExport"}}},
 	}}
@@ -193,7 +235,9 @@ func exportSchema(reg huma.Registry, secs []exportSection) *huma.Schema {
 		"exported_at": {Type: huma.TypeString, Format: "date-time",
 			Description: "The moment of the snapshot: every section shows the data as it was then"},
 		"redisclosure_notice": {Type: huma.TypeString, Nullable: true,
-			Description: "The redisclosure notice (42 CFR Part 2) that must accompany the export when it contains records of substance use treatment; null otherwise"},
+			Description: "The redisclosure notice (42 CFR 2.32, in full) that must accompany the export when it holds records labelled sud " +
+				"(goals and conversations with sensitivity sud, and their check-ins, history and messages); null otherwise. The response then " +
+				"also carries the short notice in the Waypoint-Redisclosure header"},
 		"complete": {Type: huma.TypeBoolean, Enum: []any{true},
 			Description: "Always true, and always the last member: a document without it ended early and is incomplete"},
 	}
@@ -237,8 +281,8 @@ func (s *Server) streamExport(hctx huma.Context, exp *domain.Export, clientID uu
 	h.Set("Cache-Control", noStoreValue)
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="waypoint-export-%s-%s.json"`,
 		clientID, exp.At.UTC().Format(time.DateOnly)))
-	if exp.RedisclosureNotice != "" { // sensitive (sud) records inside: the notice travels with them
-		h.Set("Waypoint-Redisclosure", exp.RedisclosureNotice)
+	if exp.Sensitive { // records labelled sud inside: the notice travels with them
+		h.Set("Waypoint-Redisclosure", domain.RedisclosureNotice)
 	}
 	w.WriteHeader(http.StatusOK)
 	out := &exportOut{w: w, rc: rc}
@@ -263,8 +307,9 @@ func (s *Server) streamExport(hctx huma.Context, exp *domain.Export, clientID uu
 // closing "complete": true.
 func writeExport(out *exportOut, exp *domain.Export, clientID uuid.UUID, secs []exportSection) error {
 	head := exportHead{Format: exportFormat, FormatVersion: exportFormatVersion, ClientID: clientID, ExportedAt: exp.At.UTC()}
-	if exp.RedisclosureNotice != "" {
-		head.RedisclosureNotice = &exp.RedisclosureNotice
+	if exp.Sensitive {
+		notice := domain.RedisclosureNoticeFull
+		head.RedisclosureNotice = &notice
 	}
 	b, err := json.Marshal(head)
 	if err != nil {
@@ -299,6 +344,14 @@ func writeSection(out *exportOut, exp *domain.Export, sec exportSection) error {
 			return fmt.Errorf("section %s has more than one row", sec.name)
 		case n > 0:
 			_ = out.buf.WriteByte(',')
+		default:
+			missing, err := missingMembers(row, sec.members)
+			switch {
+			case err != nil:
+				return fmt.Errorf("section %s: %w", sec.name, err)
+			case len(missing) > 0:
+				return fmt.Errorf("section %s: its query gives no %v: add them in domain.ExportSections", sec.name, missing)
+			}
 		}
 		n++
 		return sec.copy(out.enc, row)

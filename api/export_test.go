@@ -18,6 +18,7 @@ import (
 
 	"github.com/waypoint-portal/waypoint/api/apitest"
 	"github.com/waypoint-portal/waypoint/auth/authtest"
+	"github.com/waypoint-portal/waypoint/domain"
 )
 
 // exportSectionNames are the export's sections, in document order.
@@ -336,6 +337,50 @@ func TestExportIsTheClientsAloneAndLoggedOnce(t *testing.T) {
 	logged := keyed(t, sectionItems(t, doc, "access_log"), "id")[entry.ID]
 	if logged == nil || logged.(map[string]any)["action"] != "export" || logged.(map[string]any)["app_id"] != "backup-app" {
 		t.Fatalf("the export's own entry in its access_log: %v", logged)
+	}
+}
+
+// Private and sud records are the client's: all of them are in the export,
+// labelled as the API labels them, and an export holding a sud record
+// carries the redisclosure notice (in full in the document, short in the
+// header); an export without one carries neither.
+func TestExportCarriesPrivateAndSudRecordsWithTheNotice(t *testing.T) {
+	x := newExportWorld(t)
+	tm, e := x.tm, x.e
+	r, doc := x.export(t, tm.alice)
+	wantNotice(t, r, false, "an export without sud records")
+	if string(doc["redisclosure_notice"]) != "null" {
+		t.Fatalf("redisclosure_notice %s without sud records", doc["redisclosure_notice"])
+	}
+	private := teamGoal(t, e, tm.alice, tm.alice, map[string]any{"title": "Leave him", "visibility": "private"})
+	sud := teamGoal(t, e, tm.alice, tm.alice, map[string]any{"title": "Stay in recovery", "sensitivity": "sud"})
+	e.Do(http.MethodPost, goalPath(sud.ID)+"/check-ins", tm.alice.Token, map[string]any{"rating": 7}).Want(t, http.StatusCreated)
+	e.Do(http.MethodPut, consentPath(tm.alice, tm.wanda), tm.alice.Token, nil).Want(t, http.StatusCreated)
+	c := createConversation(t, e, tm.alice, map[string]any{"worker_ids": []uuid.UUID{tm.wanda.PersonID}, "sensitivity": "sud"})
+	postMessage(t, e, tm.wanda, c.ID, "How was the meeting?")
+
+	r, doc = x.export(t, tm.alice)
+	wantNotice(t, r, true, "an export with sud records")
+	var notice string
+	if err := json.Unmarshal(doc["redisclosure_notice"], &notice); err != nil || notice != domain.RedisclosureNoticeFull {
+		t.Fatalf("redisclosure_notice %s, want the full notice", doc["redisclosure_notice"])
+	}
+	goals := keyed(t, sectionItems(t, doc, "goals"), "id")
+	if g, _ := goals[private.ID].(map[string]any); g == nil || g["visibility"] != "private" {
+		t.Fatalf("the private goal in the export: %v", g)
+	}
+	if g, _ := goals[sud.ID].(map[string]any); g == nil || g["sensitivity"] != "sud" {
+		t.Fatalf("the sud goal in the export: %v", g)
+	}
+	if cv, _ := keyed(t, sectionItems(t, doc, "conversations"), "id")[c.ID.String()].(map[string]any); cv == nil || cv["sensitivity"] != "sud" {
+		t.Fatalf("the sud conversation in the export: %v", cv)
+	}
+	x.sameAsTheAPI(t, tm.alice, doc)
+
+	r, doc = x.export(t, tm.bob) // bob has no sud record: alice's label is not his notice
+	wantNotice(t, r, false, "bob's export")
+	if string(doc["redisclosure_notice"]) != "null" {
+		t.Fatalf("bob's redisclosure_notice %s", doc["redisclosure_notice"])
 	}
 }
 

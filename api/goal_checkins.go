@@ -40,11 +40,13 @@ type addCheckInInput struct {
 }
 
 type checkInOutput struct {
-	Body GoalCheckIn
+	Redisclosure string `header:"Waypoint-Redisclosure" doc:"The 42 CFR Part 2 redisclosure notice: present exactly when the response carries a record labelled sud"`
+	Body         GoalCheckIn
 }
 
 type checkInsOutput struct {
-	Body Page[GoalCheckIn]
+	Redisclosure string `header:"Waypoint-Redisclosure" doc:"The 42 CFR Part 2 redisclosure notice: present exactly when the response carries a record labelled sud"`
+	Body         Page[GoalCheckIn]
 }
 
 // registerGoalCheckIns lists and records check-ins on a goal.
@@ -58,7 +60,8 @@ func (s *Server) registerGoalCheckIns() {
 			if err != nil {
 				return nil, err
 			}
-			return &checkInsOutput{Body: newPage(rows, next, checkInDTO)}, nil
+			return &checkInsOutput{Redisclosure: redisclosureOf(rows, func(c domain.CheckIn) *string { return c.Sensitivity }),
+				Body: newPage(rows, next, checkInDTO)}, nil
 		})
 
 	addCheckIn := Idempotent(op(http.MethodPost, "/v1/goals/{goalId}/check-ins", "addGoalCheckIn", goalTag, "Record a check-in",
@@ -72,6 +75,6 @@ func (s *Server) registerGoalCheckIns() {
 		if err != nil {
 			return nil, err
 		}
-		return &checkInOutput{Body: checkInDTO(c)}, nil
+		return &checkInOutput{Redisclosure: redisclosure(c.Sensitivity), Body: checkInDTO(c)}, nil
 	})
 }

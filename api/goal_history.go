@@ -28,7 +28,8 @@ func historyDTO(h domain.GoalHistoryEntry) GoalHistoryEntry {
 }
 
 type historyOutput struct {
-	Body Page[GoalHistoryEntry]
+	Redisclosure string `header:"Waypoint-Redisclosure" doc:"The 42 CFR Part 2 redisclosure notice: present exactly when the response carries a record labelled sud"`
+	Body         Page[GoalHistoryEntry]
 }
 
 // registerGoalHistory lists who changed what on a goal.
@@ -43,6 +44,7 @@ func (s *Server) registerGoalHistory() {
 			if err != nil {
 				return nil, err
 			}
-			return &historyOutput{Body: newPage(rows, next, historyDTO)}, nil
+			return &historyOutput{Redisclosure: redisclosureOf(rows, func(h domain.GoalHistoryEntry) *string { return h.Sensitivity }),
+				Body: newPage(rows, next, historyDTO)}, nil
 		})
 }

@@ -74,8 +74,13 @@ type deleteStepInput struct {
 }
 
 type stepOutput struct {
-	ETag string `header:"ETag" doc:"Strong ETag: the step's version"`
-	Body GoalStep
+	ETag         string `header:"ETag" doc:"Strong ETag: the step's version"`
+	Redisclosure string `header:"Waypoint-Redisclosure" doc:"The 42 CFR Part 2 redisclosure notice: present exactly when the response carries a record labelled sud"`
+	Body         GoalStep
+}
+
+func stepOut(st domain.Step) *stepOutput {
+	return &stepOutput{ETag: etag(st.Version), Redisclosure: redisclosure(st.Sensitivity), Body: stepDTO(st)}
 }
 
 // registerGoalSteps adds, changes and deletes the steps of a goal.
@@ -91,7 +96,7 @@ func (s *Server) registerGoalSteps() {
 		if err != nil {
 			return nil, err
 		}
-		return &stepOutput{ETag: etag(st.Version), Body: stepDTO(st)}, nil
+		return stepOut(st), nil
 	})
 
 	handle(s.api, op(http.MethodPatch, "/v1/goals/{goalId}/steps/{stepId}", "patchGoalStep", goalTag, "Change a step",
@@ -117,7 +122,7 @@ func (s *Server) registerGoalSteps() {
 			if err != nil {
 				return nil, err
 			}
-			return &stepOutput{ETag: etag(st.Version), Body: stepDTO(st)}, nil
+			return stepOut(st), nil
 		})
 
 	del := op(http.MethodDelete, "/v1/goals/{goalId}/steps/{stepId}", "deleteGoalStep", goalTag, "Delete a step",

@@ -28,6 +28,13 @@ const (
 
 const goalFHIRDoc = "A client's goal, in their own words. Only the client and the workers on their care team can see it " +
 	"(administrators and everyone else get 404).\n\n" +
+	"**Privacy.** `visibility` is `care_team` (the default: shared with the care team) or `private` (the client's alone: " +
+	"everyone else gets 404 on it and its steps, check-ins and history, it is left out of their lists and their event streams, " +
+	"and a referral or conversation linked to it shows no link). `sensitivity` is null or `sud` (substance use treatment, " +
+	"42 CFR Part 2 in spirit): such a goal is visible only to the client and the care-team workers the client consented to " +
+	"(PUT /v1/clients/{clientId}/consents/sud/{personId}), and every response carrying it has the `Waypoint-Redisclosure` " +
+	"header. Only the client sets either (403 naming the field for anyone else); a worker's proposal starts `care_team` " +
+	"with no label. Changes to them are in the history like any field; making a goal shared again shares its history too.\n\n" +
 	"**FHIR R4 alignment.** Waypoint's JSON is its own, but every field maps onto the FHIR R4 `Goal` resource so " +
 	"partners can exchange goals:\n\n" +
 	"| Waypoint | FHIR R4 Goal |\n|---|---|\n" +
@@ -74,6 +81,8 @@ type Goal struct {
 	LifecycleStatus   string     `json:"lifecycle_status" rule:"goal.lifecycle_status" example:"active"`
 	AchievementStatus *string    `json:"achievement_status" rule:"goal.achievement_status" example:"in-progress" doc:"How it is going; null until work starts"`
 	StatusReason      *string    `json:"status_reason" example:"Not the right time for me" doc:"Why the status is what it is (e.g. the client's reason for rejecting)"`
+	Visibility        string     `json:"visibility" rule:"goal.visibility" example:"care_team" doc:"care_team: shared with the care team; private: the client's alone"`
+	Sensitivity       *string    `json:"sensitivity" rule:"sensitivity" example:"sud" doc:"null, or sud: visible only to the client and the care-team workers they consented to"`
 	Steps             []GoalStep `json:"steps" doc:"Steps in order (position 1 first)"`
 	LatestRating      *int       `json:"latest_rating" rule:"check_in.rating" example:"7" doc:"The client's latest self-rating 0-10; null before the first"`
 	Trend             string     `json:"trend" rule:"goal.trend" example:"improving" doc:"Direction of the client's last self-ratings (see the schema description)"`
@@ -105,7 +114,7 @@ func goalDTO(g domain.Goal) Goal {
 		ID: g.ID, ClientID: g.ClientID, Title: g.Title, Description: g.Description, WhyItMatters: g.WhyItMatters,
 		StrengthsUsed: orEmpty(g.StrengthsUsed), Category: g.Category, Priority: g.Priority, TargetDate: g.TargetDate,
 		LifecycleStatus: g.LifecycleStatus, AchievementStatus: g.AchievementStatus, StatusReason: g.StatusReason,
-		Steps: steps, LatestRating: g.LatestRating, Trend: g.Trend, CreatedBy: g.CreatedBy,
+		Visibility: g.Visibility, Sensitivity: g.Sensitivity, Steps: steps, LatestRating: g.LatestRating, Trend: g.Trend, CreatedBy: g.CreatedBy,
 		CreatedAt: g.CreatedAt.UTC(), UpdatedAt: g.UpdatedAt.UTC(), Version: g.Version,
 	}
 }
@@ -120,6 +129,8 @@ type GoalCreate struct {
 	Priority        string           `json:"priority,omitempty" rule:"goal.priority" example:"high" doc:"Default medium"`
 	TargetDate      string           `json:"target_date,omitempty" format:"date" example:"2025-09-30"`
 	LifecycleStatus string           `json:"lifecycle_status,omitempty" rule:"goal.start_status" example:"active" doc:"The client: active (default) or planned. A care team member: proposed (default and only choice; 403 otherwise)"`
+	Visibility      string           `json:"visibility,omitempty" rule:"goal.visibility" example:"care_team" doc:"Default care_team. Only the client may make a goal private (403 for anyone else)"`
+	Sensitivity     *string          `json:"sensitivity,omitempty" rule:"sensitivity" nullable:"true" example:"sud" doc:"Default null. Only the client may label a goal (403 for anyone else)"`
 	Steps           []GoalStepCreate `json:"steps,omitempty" rule:"goal.steps" nullable:"false" doc:"Initial steps, in order"`
 }
 
@@ -135,6 +146,8 @@ type GoalPatch struct {
 	LifecycleStatus   *string   `json:"lifecycle_status,omitempty" rule:"goal.lifecycle_status" doc:"Moves the goal along the lifecycle table (see Goal); 409 when the table has no such move, 403 when the move is someone else's (every move is the client's, except that the worker who proposed a goal may cancel it while it is proposed)"`
 	AchievementStatus *string   `json:"achievement_status,omitempty" rule:"goal.achievement_status" nullable:"true" doc:"null clears it"`
 	StatusReason      *string   `json:"status_reason,omitempty" rule:"goal.status_reason" nullable:"true" doc:"null clears it"`
+	Visibility        *string   `json:"visibility,omitempty" rule:"goal.visibility" doc:"The client's alone (403 for anyone else): private hides the goal from everyone else at once"`
+	Sensitivity       *string   `json:"sensitivity,omitempty" rule:"sensitivity" nullable:"true" doc:"The client's alone (403 for anyone else); null clears it"`
 }
 
 // domain maps the patch onto the domain's, telling an absent key (leave
@@ -151,6 +164,8 @@ func (b GoalPatch) domain(k mergeKeys) domain.GoalPatch {
 		LifecycleStatus:   patchValue(k, "lifecycle_status", b.LifecycleStatus),
 		AchievementStatus: patchValue(k, "achievement_status", b.AchievementStatus),
 		StatusReason:      patchValue(k, "status_reason", b.StatusReason),
+		Visibility:        patchValue(k, "visibility", b.Visibility),
+		Sensitivity:       patchValue(k, "sensitivity", b.Sensitivity),
 	}
 }
 
@@ -185,22 +200,25 @@ type subListInput struct {
 }
 
 type goalOutput struct {
-	ETag string `header:"ETag" doc:"Strong ETag: the goal's version"`
-	Body Goal
+	ETag         string `header:"ETag" doc:"Strong ETag: the goal's version"`
+	Redisclosure string `header:"Waypoint-Redisclosure" doc:"The 42 CFR Part 2 redisclosure notice: present exactly when the response carries a record labelled sud"`
+	Body         Goal
 }
 
 type goalCreatedOutput struct {
-	Location string `header:"Location" doc:"The new goal's URL"`
-	ETag     string `header:"ETag" doc:"Strong ETag: the goal's version"`
-	Body     Goal
+	Location     string `header:"Location" doc:"The new goal's URL"`
+	ETag         string `header:"ETag" doc:"Strong ETag: the goal's version"`
+	Redisclosure string `header:"Waypoint-Redisclosure" doc:"The 42 CFR Part 2 redisclosure notice: present exactly when the response carries a record labelled sud"`
+	Body         Goal
 }
 
 type goalsOutput struct {
-	Body Page[Goal]
+	Redisclosure string `header:"Waypoint-Redisclosure" doc:"The 42 CFR Part 2 redisclosure notice: present exactly when the response carries a record labelled sud"`
+	Body         Page[Goal]
 }
 
 func goalOut(g domain.Goal) *goalOutput {
-	return &goalOutput{ETag: etag(g.Version), Body: goalDTO(g)}
+	return &goalOutput{ETag: etag(g.Version), Redisclosure: redisclosure(g.Sensitivity), Body: goalDTO(g)}
 }
 
 func (s *Server) registerGoals() {
@@ -216,14 +234,16 @@ func (s *Server) registerGoals() {
 			if err != nil {
 				return nil, err
 			}
-			return &goalsOutput{Body: newPage(rows, next, goalDTO)}, nil
+			return &goalsOutput{Redisclosure: redisclosureOf(rows, func(g domain.Goal) *string { return g.Sensitivity }),
+				Body: newPage(rows, next, goalDTO)}, nil
 		})
 
 	create := Idempotent(op(http.MethodPost, "/v1/clients/{clientId}/goals", "createGoal", goalTag, "Create a goal",
 		"The client writes their own goal (it starts active, or planned if they say so). A worker on the client's care team "+
 			"proposes one (it starts proposed; the client accepts or rejects it; asking for another status is 403). "+
-			"Initial steps may come with it. Anyone else gets 404.",
-		"goals:write", notFound, invalid, tooLarge, badType), s.replayForClient("goal"))
+			"Initial steps may come with it. Only the client may make it private or label it sensitive (403 naming the field for "+
+			"anyone else). Anyone else gets 404.",
+		"goals:write", notFound, invalid, tooLarge, badType), s.replayForCreatedGoal)
 	create.DefaultStatus = http.StatusCreated
 	handle(s.api, create, func(ctx context.Context, in *createGoalInput) (*goalCreatedOutput, error) {
 		b := in.Body
@@ -231,14 +251,20 @@ func (s *Server) registerGoals() {
 		for i, st := range b.Steps {
 			steps[i] = domain.StepInput{Title: st.Title, DueDate: st.DueDate}
 		}
+		sensitivity := ""
+		if b.Sensitivity != nil {
+			sensitivity = *b.Sensitivity
+		}
 		g, err := s.store.CreateGoal(ctx, actorFrom(ctx), in.ClientID, domain.GoalInput{
 			Title: b.Title, Description: b.Description, WhyItMatters: b.WhyItMatters, StrengthsUsed: b.StrengthsUsed,
-			Category: b.Category, Priority: b.Priority, TargetDate: b.TargetDate, LifecycleStatus: b.LifecycleStatus, Steps: steps,
+			Category: b.Category, Priority: b.Priority, TargetDate: b.TargetDate, LifecycleStatus: b.LifecycleStatus,
+			Visibility: b.Visibility, Sensitivity: sensitivity, Steps: steps,
 		})
 		if err != nil {
 			return nil, err
 		}
-		return &goalCreatedOutput{Location: "/v1/goals/" + g.ID.String(), ETag: etag(g.Version), Body: goalDTO(g)}, nil
+		return &goalCreatedOutput{Location: "/v1/goals/" + g.ID.String(), ETag: etag(g.Version),
+			Redisclosure: redisclosure(g.Sensitivity), Body: goalDTO(g)}, nil
 	})
 
 	handle(s.api, op(http.MethodGet, "/v1/goals/{goalId}", "getGoal", goalTag, "Get a goal",
@@ -258,7 +284,9 @@ func (s *Server) registerGoals() {
 			"achievement_status, status_reason). Requires If-Match: 428 without it, 412 with the current ETag when someone "+
 			"else changed the goal first; nobody's edit is lost. The client and their care team may edit the content; lifecycle "+
 			"moves follow the table in the Goal schema (409 naming both states) and are the client's, except that the worker "+
-			"who proposed a goal may cancel it while it is still proposed (403 otherwise). Every changed field is recorded in "+
+			"who proposed a goal may cancel it while it is still proposed (403 otherwise). visibility and sensitivity are the "+
+			"client's alone (403 naming the field for anyone else); making a goal private hides it from everyone else at once, "+
+			"and the workers who saw it get goal.hidden. Every changed field is recorded in "+
 			"the goal's history. A patch that changes nothing returns the goal unchanged.",
 		"goals:write", notFound, invalid, conflict, stale, noMatch, tooLarge, badType),
 		func(ctx context.Context, in *patchGoalInput) (*goalOutput, error) {

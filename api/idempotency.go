@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -226,6 +227,16 @@ func (s *Server) replayForClient(resource string) ReplayGuard {
 		}
 		return s.store.ReplayForClient(ctx, actorFrom(ctx), clientID, resource, storedID(body))
 	}
+}
+
+// replayForCreatedGoal guards POST /v1/clients/{clientId}/goals: the goal
+// it created must still be visible to the caller (it may be private now).
+func (s *Server) replayForCreatedGoal(ctx context.Context, _ huma.Context, body []byte) error {
+	goalID, err := uuid.Parse(storedID(body))
+	if err != nil {
+		return fmt.Errorf("stored goal response without an id: %w", err)
+	}
+	return s.store.ReplayForGoal(ctx, actorFrom(ctx), goalID)
 }
 
 // replayForGoal guards POST /v1/goals/{goalId}/...: the goal must still be

@@ -57,15 +57,14 @@ type LocationPath struct {
 }
 
 type locationOutput struct {
-	ETag         string `header:"ETag" doc:"Strong ETag: the location's version"`
-	Location     string `header:"Location" doc:"The location's URL (on create)"`
-	CacheControl string `header:"Cache-Control"`
-	Status       int
-	Body         LocationDetail
+	ETag     string `header:"ETag" doc:"Strong ETag: the location's version"`
+	Location string `header:"Location" doc:"The location's URL (on create)"`
+	Status   int
+	Body     LocationDetail
 }
 
 func locationOut(d domain.DirectoryLocation, status int) *locationOutput {
-	o := &locationOutput{ETag: etag(d.Version), CacheControl: "no-cache", Status: status,
+	o := &locationOutput{ETag: etag(d.Version), Status: status,
 		Body: LocationDetail{Location: d.Location, Version: d.Version}}
 	if status == http.StatusCreated {
 		o.Location = "/v1/locations/" + d.ID.String()

@@ -49,11 +49,12 @@ func isDirectoryPath(p string) bool {
 	return false
 }
 
-// TestClientDataIsNeverStored sends a request to every operation that needs
-// a token, other than the public directory, and asserts Cache-Control:
-// no-store on the answer, whatever the status. Reads must succeed, so the
-// success responses are covered (history, check-ins, saved services, care
-// team, conversations, me, ...). A new operation is covered without edits.
+// TestClientDataIsNeverStored sends a request to every operation and
+// asserts Cache-Control: no-store on the answer, whatever the status, with
+// the security headers and (but for the health probes) the rate-limit
+// headers. Reads must succeed, so the success responses are covered
+// (history, check-ins, saved services, care team, conversations, me, the
+// directory, ...). A new operation is covered without edits.
 func TestClientDataIsNeverStored(t *testing.T) {
 	w := newWorld(t)
 	e := w.e
@@ -67,14 +68,13 @@ func TestClientDataIsNeverStored(t *testing.T) {
 		"{clientId}": w.alice.ClientID.String(), "{goalId}": g.ID, "{stepId}": g.Steps[0].ID,
 		"{referralId}": ref["id"].(string), "{conversationId}": conv.ID.String(),
 		"{personId}": w.wanda.PersonID.String(), "{serviceId}": svcDowntown.String(),
+		"{organizationId}": orgSeattle.String(), "{locationId}": locDowntown.String(),
 	}
 	type call struct{ method, path string }
 	var calls []call
 	for path, ops := range servedOperations(t, e) {
-		for method, op := range ops {
-			if len(op.Security) > 0 && !isDirectoryPath(path) {
-				calls = append(calls, call{method, path})
-			}
+		for method := range ops {
+			calls = append(calls, call{method, path})
 		}
 	}
 	// Reads first, then writes, deletions last: each call still finds its data.
@@ -99,27 +99,37 @@ func TestClientDataIsNeverStored(t *testing.T) {
 		if strings.HasPrefix(c.path, "/v1/people") || strings.Contains(c.path, "/care-team/") {
 			token = w.adam.Token
 		}
-		status, cc := headersOf(t, e, c.method, path, token)
-		if status >= 500 || cc != "no-store" {
-			t.Errorf("%s %s: status %d, Cache-Control %q; want no-store", c.method, c.path, status, cc)
+		status, h := headersOf(t, e, c.method, path, token)
+		if status >= 500 || h.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s %s: status %d, Cache-Control %q; want no-store", c.method, c.path, status, h.Get("Cache-Control"))
 		}
 		if c.method == "GET" && status != http.StatusOK {
 			t.Errorf("GET %s: status %d; the read should succeed so its success response is covered", c.path, status)
+		}
+		if msg := missingSecurityHeaders(h); msg != "" {
+			t.Errorf("%s %s: %s", c.method, c.path, msg)
+		}
+		limited := c.path != "/healthz" && c.path != "/readyz"
+		if got := len(h.Values("RateLimit")) == 2 && len(h.Values("RateLimit-Policy")) == 2; got != limited {
+			t.Errorf("%s %s: RateLimit %q, RateLimit-Policy %q; want the ip and person policies: %v",
+				c.method, c.path, h.Values("RateLimit"), h.Values("RateLimit-Policy"), limited)
 		}
 		covered = append(covered, c.method+" "+c.path)
 	}
 	for _, must := range []string{"GET /v1/goals/{goalId}/history", "GET /v1/goals/{goalId}/check-ins",
 		"GET /v1/clients/{clientId}/saved-services", "GET /v1/clients/{clientId}/care-team", "GET /v1/me",
-		"GET /v1/conversations", "GET /v1/referrals/{referralId}", "PATCH /v1/goals/{goalId}/steps/{stepId}"} {
+		"GET /v1/conversations", "GET /v1/referrals/{referralId}", "PATCH /v1/goals/{goalId}/steps/{stepId}",
+		"GET /v1/services", "GET /v1/services/{serviceId}", "GET /v1/organizations/{organizationId}",
+		"GET /v1/locations/{locationId}", "GET /v1/taxonomy_terms", "GET /v1/events", "GET /healthz"} {
 		if !slices.Contains(covered, must) {
 			t.Errorf("%s was not covered", must)
 		}
 	}
 }
 
-// headersOf sends a request and returns its status and Cache-Control without
+// headersOf sends a request and returns its status and headers without
 // waiting for the body (event streams do not end).
-func headersOf(t *testing.T, e *apitest.Env, method, path, token string) (int, string) {
+func headersOf(t *testing.T, e *apitest.Env, method, path, token string) (int, http.Header) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -145,5 +155,5 @@ func headersOf(t *testing.T, e *apitest.Env, method, path, token string) (int, s
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
 	res.Body.Close()
-	return res.StatusCode, res.Header.Get("Cache-Control")
+	return res.StatusCode, res.Header
 }

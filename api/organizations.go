@@ -57,15 +57,14 @@ type OrganizationPath struct {
 }
 
 type organizationOutput struct {
-	ETag         string `header:"ETag" doc:"Strong ETag: the organization's version"`
-	Location     string `header:"Location" doc:"The organization's URL (on create)"`
-	CacheControl string `header:"Cache-Control"`
-	Status       int
-	Body         OrganizationDetail
+	ETag     string `header:"ETag" doc:"Strong ETag: the organization's version"`
+	Location string `header:"Location" doc:"The organization's URL (on create)"`
+	Status   int
+	Body     OrganizationDetail
 }
 
 func organizationOut(d domain.DirectoryOrganization, status int) *organizationOutput {
-	o := &organizationOutput{ETag: etag(d.Version), CacheControl: "no-cache", Status: status,
+	o := &organizationOutput{ETag: etag(d.Version), Status: status,
 		Body: OrganizationDetail{Organization: d.Organization, Version: d.Version}}
 	if status == http.StatusCreated {
 		o.Location = "/v1/organizations/" + d.ID.String()

@@ -57,7 +57,9 @@ func ruleBounds(r domain.Rule) bounds {
 }
 
 var (
-	checkEnumRe  = regexp.MustCompile(`^CHECK \(\("?(\w+)"? = ANY \(ARRAY\[(.*)\]\)\)\)$`)
+	checkEnumRe = regexp.MustCompile(`^CHECK \(\("?(\w+)"? = ANY \(ARRAY\[(.*)\]\)\)\)$`)
+	// A list of one code, col IN ('sud'), which PostgreSQL prints as an equality.
+	checkOneRe   = regexp.MustCompile(`^CHECK \(\("?(\w+)"? = ('(?:[^']|'')*'::text)\)\)$`)
 	checkValueRe = regexp.MustCompile(`'((?:[^']|'')*)'::text`)
 	// A comparison of a column or its char_length with a whole number, as
 	// pg_get_constraintdef prints it: (rating >= 0), (char_length(title) <= 200),
@@ -70,7 +72,11 @@ var (
 // bounds a length or number. ok is false for any other kind (name <> ”,
 // jsonb_typeof, multi-column, ...), which no rule describes.
 func parseCheck(col, def string) (b bounds, ok bool) {
-	if m := checkEnumRe.FindStringSubmatch(def); m != nil && m[1] == col {
+	m := checkEnumRe.FindStringSubmatch(def)
+	if m == nil {
+		m = checkOneRe.FindStringSubmatch(def)
+	}
+	if m != nil && m[1] == col {
 		for _, v := range checkValueRe.FindAllStringSubmatch(m[2], -1) {
 			// '' is how the directory's columns store "not given" (HSDS).
 			if v[1] != "" {

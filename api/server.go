@@ -46,6 +46,12 @@ type Deps struct {
 	Events EventsConfig
 	// CORS lists the browser origins allowed to call the API.
 	CORS CORS
+	// RateLimits limits requests per person and per client address; zero
+	// values take the defaults.
+	RateLimits RateLimits
+	// TrustedProxies are the peers whose X-Forwarded-For (client address)
+	// and X-Forwarded-Proto (HSTS) are believed; none by default.
+	TrustedProxies TrustedProxies
 }
 
 // Server is the HTTP face of Waypoint.
@@ -59,7 +65,10 @@ type Server struct {
 	hub      *live.Hub
 	events   EventsConfig
 	// dev is dev mode (a DevIssuer is mounted): a refused token's 401 says why.
-	dev bool
+	dev     bool
+	proxies TrustedProxies
+	// ipPolicy and personPolicy are nil when turned off.
+	ipPolicy, personPolicy *policy
 	// exports holds a token per data export in progress (at most maxConcurrentExports).
 	exports chan struct{}
 }
@@ -75,7 +84,10 @@ func New(d Deps) *Server {
 	}
 	d.Events.defaults()
 	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry), hub: d.Hub, events: d.Events,
-		dev: d.DevIssuer != nil, exports: make(chan struct{}, maxConcurrentExports)}
+		dev: d.DevIssuer != nil, proxies: d.TrustedProxies, exports: make(chan struct{}, maxConcurrentExports)}
+	limits := d.RateLimits.Effective()
+	s.ipPolicy = newPolicy("ip", limits.IP, limits.MaxKeys, d.Registry)
+	s.personPolicy = newPolicy("person", limits.Person, limits.MaxKeys, d.Registry)
 	if d.Hub != nil {
 		registerHubMetrics(d.Registry, d.Hub)
 	}
@@ -86,14 +98,19 @@ func New(d Deps) *Server {
 	s.api.OpenAPI().Components.Schemas.RegisterTypeAlias(reflect.TypeFor[uuid.UUID](), reflect.TypeFor[uuidText]())
 	s.api.UseMiddleware(operationInfo, noStore, s.authenticate(s.api), s.guardInput(s.api), s.idempotency(s.api))
 	s.register()
+	// Passes over every operation registered, whoever added it.
+	documentRateLimits(s.api.OpenAPI())
+	documentNoStore(s.api.OpenAPI())
 	applySchemaRules(s.api.OpenAPI().Components.Schemas)
 
-	h := d.CORS.wrap(problemForUnrouted(mux))
+	// Preflights (CORS) are answered before the address limit; everything
+	// else, routed or not, spends from it first.
+	h := d.CORS.wrap(s.limitByAddress(problemForUnrouted(mux)))
 	if d.DevIssuer != nil {
 		mux.Handle("/dev/oidc/", d.DevIssuer)
 		h = loopbackOnly(h)
 	}
-	s.handler = s.observe(h)
+	s.handler = s.observe(s.securityHeaders(h))
 	return s
 }
 
@@ -110,6 +127,7 @@ func (s *Server) register() {
 	s.registerPeople()
 	s.registerClients()
 	s.registerCareTeam()
+	s.registerConsents()
 	s.registerGoals()
 	s.registerGoalProposals()
 	s.registerGoalHistory()
@@ -124,7 +142,6 @@ func (s *Server) register() {
 	s.registerSavedServices()
 	s.registerReferrals()
 	s.registerExport()
-	documentNoStore(s.api.OpenAPI())
 }
 
 func humaConfig() huma.Config {
@@ -144,7 +161,10 @@ func humaConfig() huma.Config {
 		"Input rules (422 naming the field): body members match exactly; text may not contain U+0000, unpaired surrogates or " +
 		"invalid UTF-8; numbers are finite (no NaN or Infinity); dates and times fall in 1900-01-01..9999-12-31; the all-zero " +
 		"UUID is never an id. List parameters take a,b or the parameter repeated (x=a&x=b); any other parameter appears once. " +
-		"Responses that carry a person's data have Cache-Control: no-store."
+		"Every response of an operation has Cache-Control: no-store (it carries a person's data, or shows what they looked for).\n\n" +
+		"Rate limits: every request counts against its client address (policy \"ip\") and, once its token is verified, against its person " +
+		"(policy \"person\"), as token buckets. Responses carry RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers-11); " +
+		"beyond a limit the answer is 429 problem+json with Retry-After in seconds. Health probes are not limited."
 	cfg.OpenAPI.Info.Contact = &huma.Contact{Name: "Waypoint", URL: "https://github.com/waypoint-portal/waypoint"}
 	cfg.OpenAPI.Info.License = &huma.License{Name: "Apache-2.0", Identifier: "Apache-2.0"}
 	cfg.OpenAPI.Servers = []*huma.Server{{URL: "http://127.0.0.1:8080", Description: "Local development server"}}
@@ -153,6 +173,7 @@ func humaConfig() huma.Config {
 		{Name: "People", Description: "People known to Waypoint (administrators)"},
 		{Name: "Clients", Description: "Client profiles: strengths, interests, language, contact preferences"},
 		{Name: "Care team", Description: "The workers who support a client"},
+		{Name: "Consents", Description: "Which care-team workers the client lets see their sensitive (sud) records"},
 		{Name: "Goals", Description: "The client's own goals, their steps, check-ins and history; workers on the care team propose and co-edit"},
 		{Name: "Messages", Description: "Secure conversations between a client and their care team"},
 		{Name: "Events", Description: "Live events (Server-Sent Events) for the caller"},

@@ -130,15 +130,14 @@ type ServicePath struct {
 }
 
 type serviceOutput struct {
-	ETag         string `header:"ETag" doc:"Strong ETag: the service's version"`
-	Location     string `header:"Location" doc:"The service's URL (on create)"`
-	CacheControl string `header:"Cache-Control"`
-	Status       int
-	Body         ServiceDetail
+	ETag     string `header:"ETag" doc:"Strong ETag: the service's version"`
+	Location string `header:"Location" doc:"The service's URL (on create)"`
+	Status   int
+	Body     ServiceDetail
 }
 
 func serviceOut(d domain.DirectoryService, status int) *serviceOutput {
-	o := &serviceOutput{ETag: etag(d.Version), CacheControl: "no-cache", Status: status,
+	o := &serviceOutput{ETag: etag(d.Version), Status: status,
 		Body: ServiceDetail{Service: d.Service, Version: d.Version}}
 	if status == http.StatusCreated {
 		o.Location = "/v1/services/" + d.ID.String()
@@ -354,7 +353,6 @@ func (s *Server) searchServices(ctx context.Context, in *searchServicesInput) (*
 	}
 	return &streamOutput{Body: func(hctx huma.Context) {
 		hctx.SetHeader("Content-Type", "application/json")
-		hctx.SetHeader("Cache-Control", "no-cache")
 		if res.Corrected != "" {
 			hctx.SetHeader("Search-Corrected", res.Corrected)
 		}
@@ -372,7 +370,6 @@ func (s *Server) streamServices(ctx context.Context, f domain.SearchFilter) (*st
 	}
 	return &streamOutput{Body: func(hctx huma.Context) {
 		hctx.SetHeader("Content-Type", NDJSONType)
-		hctx.SetHeader("Cache-Control", "no-cache")
 		hctx.SetStatus(http.StatusOK)
 		w := hctx.BodyWriter()
 		flusher, _ := w.(http.Flusher)

@@ -87,8 +87,54 @@ func (a Actor) ClientScope(clientCol string, reach Reach) clause.Expr {
 
 // GoalScope is ClientScope for goal rows under alias (a goal's steps,
 // check-ins and history go through their goal): a goal's own visibility and
-// sensitivity narrow who of the client's circle may see it. Every goal query
-// takes it instead of ClientScope, so goal visibility is decided here alone.
+// sensitivity narrow who of the client's circle may see it. The client sees
+// all their goals; anyone else whom ClientScope lets in (the care team, and
+// whoever later grants reach to) sees a goal only while it is shared with
+// the care team and, when it carries a sensitivity label, only as a
+// care-team worker the client consented to for that label (sharedWith).
+// Every goal query takes it instead of ClientScope, so goal visibility is
+// decided here alone.
 func (a Actor) GoalScope(alias string, reach Reach) clause.Expr {
-	return a.ClientScope(alias+".client_id", reach)
+	return clause.Expr{SQL: "(? AND (? OR ?))", Vars: []any{a.ClientScope(alias+".client_id", reach),
+		a.ownRecord(alias + ".client_id"),
+		sharedWith(column(alias+".client_id"), column(alias+".visibility"), column(alias+".sensitivity"), a.PersonID)}}
+}
+
+// ConversationScope is the condition under which the actor sees the
+// conversation row under alias: ClientScope (the client, or a worker still
+// on the care team), taking part in it, and, for a conversation with a
+// sensitivity label, being the client or a worker the client consented to
+// for that label. Admins are never participants.
+func (a Actor) ConversationScope(alias string) clause.Expr {
+	client := alias + ".client_id"
+	return clause.Expr{SQL: `(? AND EXISTS (SELECT 1 FROM conversation_participants vp
+		WHERE vp.client_id = ` + client + ` AND vp.conversation_id = ` + alias + `.id AND vp.person_id = ?) AND (? OR ?))`,
+		Vars: []any{a.ClientScope(client, ReachCare), a.PersonID, a.ownRecord(client),
+			consented(column(client), column(alias+".sensitivity"), a.PersonID)}}
+}
+
+// ownRecord holds for rows of the actor's own client record.
+func (a Actor) ownRecord(clientCol string) clause.Expr {
+	if a.ClientID == uuid.Nil || !a.Is(RoleClient) {
+		return clause.Expr{SQL: "FALSE"}
+	}
+	return clause.Expr{SQL: clientCol + " = ?", Vars: []any{a.ClientID}}
+}
+
+// sharedWith holds when person, someone of client's circle other than the
+// client, may see a record of client with this visibility and sensitivity
+// label: it is shared with the care team and person has the client's
+// consent for its label, if any. Each argument is a column or a value, so
+// event recipients can be computed for a goal's state before a change.
+func sharedWith(client, visibility, label, person any) clause.Expr {
+	return clause.Expr{SQL: "(?::text = 'care_team' AND ?)", Vars: []any{visibility, consented(client, label, person)}}
+}
+
+// consented holds when person may see client's records labelled label: no
+// label, or a consent of the client's for it and person still on the care
+// team (a consent outlives a worker's time on the team, but only counts on it).
+func consented(client, label, person any) clause.Expr {
+	return clause.Expr{SQL: `(?::text IS NULL OR (EXISTS (SELECT 1 FROM sensitivity_consents sc
+		WHERE sc.client_id = ? AND sc.label = ?::text AND sc.person_id = ?) AND ?))`,
+		Vars: []any{label, client, label, person, careTeamMember(client, person)}}
 }

@@ -14,13 +14,17 @@ import (
 
 // Conversation links the client with workers of their care team.
 type Conversation struct {
-	ID        uuid.UUID
-	ClientID  uuid.UUID
-	Subject   string
-	LinkKind  *string
-	LinkID    *uuid.UUID
-	CreatedBy uuid.UUID
-	CreatedAt time.Time
+	ID       uuid.UUID
+	ClientID uuid.UUID
+	Subject  string
+	// LinkKind and LinkID are nil also when the link names a goal the actor
+	// may not see (a private goal, or one labelled without their consent).
+	LinkKind *string
+	LinkID   *uuid.UUID
+	// Sensitivity is a label such as sud, or nil: see ConversationScope.
+	Sensitivity *string
+	CreatedBy   uuid.UUID
+	CreatedAt   time.Time
 	// ActivityID orders conversations by newest activity (the last message's
 	// id, or the conversation's own id before the first message).
 	ActivityID   uuid.UUID
@@ -50,13 +54,8 @@ type Participant struct {
 }
 
 // conversationVisible is the condition under which the actor sees
-// conversation c: the client (or, for workers, current care-team membership)
-// through ClientScope, and being a participant. Admins are never participants.
-func conversationVisible(a Actor) clause.Expr {
-	return clause.Expr{SQL: `? AND EXISTS (SELECT 1 FROM conversation_participants vp
-		WHERE vp.client_id = c.client_id AND vp.conversation_id = c.id AND vp.person_id = ?)`,
-		Vars: []any{a.ClientScope("c.client_id", ReachCare), a.PersonID}}
-}
+// conversation c: Actor.ConversationScope, the one definition.
+func conversationVisible(a Actor) clause.Expr { return a.ConversationScope("c") }
 
 // messageJSON renders message m (with who has read it) as one jsonb value.
 const messageJSON = `jsonb_build_object('id', m.id, 'conversation_id', m.conversation_id, 'sender_id', m.sender_id,
@@ -68,8 +67,10 @@ const messageJSON = `jsonb_build_object('id', m.id, 'conversation_id', m.convers
 // conversationSelect reads conversations from the actor's participant rows
 // ("me"), each with participants, last message and unread count, in one
 // statement: no query per conversation. Its arguments are the membership
-// test for "active" and the actor's person id: see conversationsOf.
-const conversationSelect = `SELECT c.id, c.client_id, c.subject, c.link_kind, c.link_id, c.created_by, c.created_at, c.activity_id,
+// test for "active", the goal visibility a goal link must pass to be shown,
+// and the actor's person id: see conversationsOf.
+const conversationSelect = `SELECT c.id, c.client_id, c.subject, CASE WHEN lk.shown THEN c.link_kind END AS link_kind,
+	CASE WHEN lk.shown THEN c.link_id END AS link_id, c.sensitivity, c.created_by, c.created_at, c.activity_id,
 	(SELECT jsonb_agg(jsonb_build_object('person_id', p.person_id, 'display_name', pe.display_name, 'role', p.role,
 			'read_up_to', p.read_up_to,
 			'active', ?)
@@ -82,18 +83,24 @@ const conversationSelect = `SELECT c.id, c.client_id, c.subject, c.link_kind, c.
 		AND um.sender_id <> me.person_id AND (me.read_up_to IS NULL OR um.id > me.read_up_to)) AS unread_count
 	FROM conversation_participants me
 	JOIN conversations c ON c.client_id = me.client_id AND c.id = me.conversation_id
+	CROSS JOIN LATERAL (SELECT c.link_kind IS DISTINCT FROM 'goal' OR EXISTS (SELECT 1 FROM goals lg
+		WHERE lg.client_id = c.client_id AND lg.id = c.link_id AND ?) AS shown) lk
 	WHERE me.person_id = ?`
 
 // conversationsOf is conversationSelect for the actor, to be followed by
 // further conditions ("? AND c.id = ?").
 func conversationsOf(a Actor) clause.Expr {
-	return clause.Expr{SQL: conversationSelect, Vars: []any{activeParticipant(), a.PersonID}}
+	return clause.Expr{SQL: conversationSelect, Vars: []any{activeParticipant(), a.GoalScope("lg", ReachCare), a.PersonID}}
 }
 
 // activeParticipant holds for a participant p who still takes part: the
-// client, or a worker still on the client's care team.
+// client, or a worker still on the client's care team who, when the
+// conversation carries a sensitivity label, has the client's consent for it.
 func activeParticipant() clause.Expr {
-	return clause.Expr{SQL: "(p.role = 'client' OR ?)", Vars: []any{careTeamMember(column("p.client_id"), column("p.person_id"))}}
+	return clause.Expr{SQL: `(p.role = 'client' OR (? AND EXISTS (SELECT 1 FROM conversations ac
+		WHERE ac.client_id = p.client_id AND ac.id = p.conversation_id AND ?)))`,
+		Vars: []any{careTeamMember(column("p.client_id"), column("p.person_id")),
+			consented(column("ac.client_id"), column("ac.sensitivity"), column("p.person_id"))}}
 }
 
 // NewConversation is what starting a conversation takes.
@@ -106,6 +113,8 @@ type NewConversation struct {
 	Subject   string
 	LinkKind  string
 	LinkID    *uuid.UUID
+	// Sensitivity is "" or a label (only the client sets one).
+	Sensitivity string
 }
 
 // CreateConversation starts a conversation between a client and workers on
@@ -133,31 +142,41 @@ func (s *Store) CreateConversation(ctx context.Context, a Actor, in NewConversat
 		return Conversation{}, Invalid("link.kind", "must be %s", kinds)
 	}
 
+	label, err := optEnum("sensitivity", in.Sensitivity, SensitivityLabels())
+	if err != nil {
+		return Conversation{}, err
+	}
 	var conv Conversation
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		clientID, workers, allTeam, err := conversationParties(tx, a, in)
 		if err != nil {
 			return err
 		}
-		if err := lockLink(tx, clientID, linkKind, in.LinkID); err != nil {
+		if label != nil && !a.IsClient(clientID) {
+			return clientOnlyField("sensitivity")
+		}
+		if err := lockLink(tx, a, clientID, linkKind, in.LinkID); err != nil {
 			return err
 		}
 		id := newID()
 		res := tx.Exec(`WITH c AS (
-				INSERT INTO conversations (client_id, id, subject, link_kind, link_id, created_by, activity_id)
-				VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING client_id, id)
+				INSERT INTO conversations (client_id, id, subject, link_kind, link_id, sensitivity, created_by, activity_id)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING client_id, id)
 			INSERT INTO conversation_participants (client_id, conversation_id, person_id, role)
 			SELECT c.client_id, c.id, cl.person_id, 'client' FROM c JOIN clients cl ON cl.id = c.client_id
 			UNION ALL
 			SELECT c.client_id, c.id, p.id, 'worker' FROM c JOIN clients cl ON cl.id = c.client_id JOIN people p ON ?
 				WHERE (? OR p.id = ANY(?::uuid[])) AND p.id <> cl.person_id`,
-			clientID, id, subject, linkKind, in.LinkID, a.PersonID, id,
+			clientID, id, subject, linkKind, in.LinkID, label, a.PersonID, id,
 			careTeamMember(column("c.client_id"), column("p.id")), allTeam, uuidArray(workers))
 		if res.Error != nil {
 			return fmt.Errorf("create conversation: %w", res.Error)
 		}
 		if res.RowsAffected < 2 {
 			return Invalid("worker_ids", "the client has no care team yet, so there is nobody to talk with")
+		}
+		if err := requireConsentedWorker(tx, clientID, id, label); err != nil {
+			return err
 		}
 		if err := logAccess(tx, a, ActionWrite, "conversation", []uuid.UUID{clientID}, []string{id.String()}); err != nil {
 			return err
@@ -224,14 +243,14 @@ func conversationParties(tx *gorm.DB, a Actor, in NewConversation) (clientID uui
 }
 
 // lockLink checks that a conversation's link names a record of its client
-// (422 naming body.link.id otherwise) and not a goal entered in error (409),
-// locking it until the conversation is written.
-func lockLink(tx *gorm.DB, clientID uuid.UUID, kind *string, id *uuid.UUID) error {
+// that the actor sees (422 naming body.link.id otherwise) and not a goal
+// entered in error (409), locking it until the conversation is written.
+func lockLink(tx *gorm.DB, a Actor, clientID uuid.UUID, kind *string, id *uuid.UUID) error {
 	switch {
 	case kind == nil || id == nil:
 		return nil
 	case *kind == LinkGoal:
-		return lockClientGoal(tx, clientID, *id, "link.id")
+		return lockClientGoal(tx, a, clientID, *id, "link.id")
 	default:
 		return lockClientReferral(tx, clientID, *id, "link.id")
 	}

@@ -70,3 +70,21 @@ func AccessActions() []string { return []string{ActionRead, ActionWrite, ActionE
 
 // idempotencyStates lists the states of a claimed Idempotency-Key.
 func idempotencyStates() []string { return []string{"running", "done"} }
+
+// Goal visibilities: shared with the care team (the default), or private,
+// the client's alone.
+const (
+	VisibilityCareTeam = "care_team"
+	VisibilityPrivate  = "private"
+)
+
+// GoalVisibilities lists who a goal may be shared with.
+func GoalVisibilities() []string { return []string{VisibilityCareTeam, VisibilityPrivate} }
+
+// SensitivitySUD labels substance use treatment records (42 CFR Part 2 in
+// spirit): visible to the client and the care-team workers they consented to.
+const SensitivitySUD = "sud"
+
+// SensitivityLabels lists the sensitivity labels a goal or conversation may
+// carry, each gated by a per-worker consent of the client.
+func SensitivityLabels() []string { return []string{SensitivitySUD} }

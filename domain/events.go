@@ -19,6 +19,10 @@ const (
 	EventGoalProposed        = "goal.proposed"
 	EventReferralUpdated     = "referral.updated"
 	EventConversationCreated = "conversation.created"
+	// EventGoalHidden and EventConversationHidden tell someone that a record
+	// they could see is gone for them (record_hidden.go).
+	EventGoalHidden         = "goal.hidden"
+	EventConversationHidden = "conversation.hidden"
 )
 
 // EventsChannel is the PostgreSQL NOTIFY channel; payloads carry only the event seq.
@@ -84,11 +88,31 @@ type EventRecord struct {
 }
 
 // eventSelect reads events with their recipients re-authorized at read time:
-// the client, and whoever is on the care team now.
+// the client, and whoever is on the care team now and may still see what
+// the event is about (eventSubjectShared).
 func eventSelect() clause.Expr {
 	return clause.Expr{SQL: `SELECT e.seq, e.id, e.type, e.client_id, e.subject_id, e.data, e.created_at,
-	to_jsonb(ARRAY(SELECT r FROM unnest(e.recipients) r WHERE r = cl.person_id OR ?)) AS recipients
-	FROM events e JOIN clients cl ON cl.id = e.client_id`, Vars: []any{careTeamMember(column("e.client_id"), column("r"))}}
+	to_jsonb(ARRAY(SELECT r FROM unnest(e.recipients) r WHERE r = cl.person_id OR (? AND ?))) AS recipients
+	FROM events e JOIN clients cl ON cl.id = e.client_id`,
+		Vars: []any{careTeamMember(column("e.client_id"), column("r")), eventSubjectShared(column("r"))}}
+}
+
+// eventSubjectShared holds when person, someone other than the client, may
+// still see what event e is about, as it is now: a goal's events follow the
+// goal's current visibility and sensitivity (the conditions of GoalScope),
+// a conversation's and its messages' the conversation's sensitivity and the
+// client's consents (those of ConversationScope). So the moment a goal turns
+// private or a consent is withdrawn, open streams stop carrying it, events
+// written before included. goal.hidden and conversation.hidden say exactly
+// that a record is gone, and were addressed to those who lost it.
+func eventSubjectShared(person any) clause.Expr {
+	return clause.Expr{SQL: `CASE WHEN e.type IN (?, ?) THEN TRUE
+		WHEN e.type LIKE 'goal.%' THEN EXISTS (SELECT 1 FROM goals g WHERE g.client_id = e.client_id AND g.id = e.subject_id AND ?)
+		WHEN e.type LIKE 'conversation.%' OR e.type LIKE 'message.%' THEN EXISTS (SELECT 1 FROM conversations c
+			WHERE c.client_id = e.client_id AND c.id = e.subject_id AND ?)
+		ELSE TRUE END`, Vars: []any{EventGoalHidden, EventConversationHidden,
+		sharedWith(column("g.client_id"), column("g.visibility"), column("g.sensitivity"), person),
+		consented(column("c.client_id"), column("c.sensitivity"), person)}}
 }
 
 // EventsAfter returns up to limit committed events with seq > after, in seq

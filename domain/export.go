@@ -100,6 +100,7 @@ const exportReferralsSQL = `SELECT jsonb_build_object('id', r.id, 'client_id', r
 // unread count); the messages themselves are their own section. Its first
 // "?" is activeParticipant().
 const exportConversationsSQL = `SELECT jsonb_build_object('id', c.id, 'client_id', c.client_id, 'subject', c.subject,
+	'sensitivity', c.sensitivity,
 	'link', CASE WHEN c.link_kind IS NOT NULL THEN jsonb_build_object('kind', c.link_kind, 'id', c.link_id) END,
 	'created_by', c.created_by, 'created_at', c.created_at,
 	'last_activity_at', COALESCE((SELECT lm.created_at FROM messages lm
@@ -127,10 +128,9 @@ type Export struct {
 	clientID uuid.UUID
 	// At is the moment of the snapshot.
 	At time.Time
-	// RedisclosureNotice is the notice that must travel with records of
-	// substance use treatment (42 CFR Part 2) when the export holds any;
-	// empty otherwise.
-	RedisclosureNotice string
+	// Sensitive says the export holds records labelled sud (42 CFR Part 2),
+	// which must travel with the redisclosure notice.
+	Sensitive bool
 }
 
 // OpenExport starts the export of a client's data. Only the client may
@@ -159,21 +159,16 @@ func (s *Store) OpenExport(ctx context.Context, a Actor, clientID uuid.UUID) (*E
 		e.Close()
 		return nil, fmt.Errorf("start export: %w", err)
 	}
-	notice, err := exportRedisclosureNotice(tx, clientID)
+	// Labels sit on goals and conversations; their check-ins, history and
+	// messages are covered by them.
+	err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM goals WHERE client_id = ? AND sensitivity IS NOT NULL)
+		OR EXISTS (SELECT 1 FROM conversations WHERE client_id = ? AND sensitivity IS NOT NULL)`,
+		clientID, clientID).Row().Scan(&e.Sensitive)
 	if err != nil {
 		e.Close()
-		return nil, err
+		return nil, fmt.Errorf("start export: %w", err)
 	}
-	e.RedisclosureNotice = notice
 	return e, nil
-}
-
-// exportRedisclosureNotice is the hook for sensitive records: it returns the
-// 42 CFR Part 2 redisclosure notice when the client has any record marked
-// sensitivity "sud" (goals, conversations), read in the export's snapshot,
-// and "" otherwise. Records cannot carry a sensitivity yet, so nothing does.
-func exportRedisclosureNotice(_ *gorm.DB, _ uuid.UUID) (string, error) {
-	return "", nil
 }
 
 // Rows calls fn with each row of section sec, one JSON object at a time, as

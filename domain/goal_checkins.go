@@ -24,6 +24,9 @@ type CheckIn struct {
 	// member's observation, which does not count towards latest rating or trend).
 	AuthorRole string
 	CreatedAt  time.Time
+	// Sensitivity is the goal's label (responses with a labelled goal's
+	// records carry the redisclosure notice).
+	Sensitivity *string `gorm:"-"`
 }
 
 // CheckInInput records a check-in.
@@ -51,10 +54,11 @@ func (s *Store) AddCheckIn(ctx context.Context, a Actor, goalID uuid.UUID, in Ch
 	var ci CheckIn
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		// A check-in changes the goal's latest rating and trend, so its version.
-		clientID, version, err := touchGoal(tx, a, goalID)
+		g, err := touchGoal(tx, a, goalID)
 		if err != nil {
 			return err
 		}
+		clientID := g.ClientID
 		role := RoleWorker
 		if a.IsClient(clientID) {
 			role = RoleClient
@@ -67,7 +71,8 @@ func (s *Store) AddCheckIn(ctx context.Context, a Actor, goalID uuid.UUID, in Ch
 			clientID, goalID, id, in.Rating, note, in.Mood, a.PersonID, role).Scan(&ci).Error; err != nil {
 			return fmt.Errorf("insert check-in: %w", err)
 		}
-		return goalChildWritten(tx, a, clientID, goalID, version, "check_in",
+		ci.Sensitivity = g.Sensitivity
+		return goalChildWritten(tx, a, clientID, goalID, g.Version, "check_in",
 			[]FieldChange{{Field: "check_ins[" + id.String() + "]", New: map[string]any{
 				"rating": in.Rating, "mood": ci.Mood, "author_role": role,
 			}}})
@@ -82,11 +87,14 @@ func (s *Store) ListCheckIns(ctx context.Context, a Actor, goalID uuid.UUID, f L
 		return nil, "", err
 	}
 	var out []CheckIn
+	var label *string
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		clientID, err := goalClient(tx, a, goalID)
+		g, err := goalClient(tx, a, goalID)
 		if err != nil {
 			return err
 		}
+		clientID := g.ClientID
+		label = g.Sensitivity
 		q, args := `SELECT `+checkInColumns+` FROM goal_check_ins ci JOIN people p ON p.id = ci.author_person_id
 			WHERE ci.client_id = ? AND ci.goal_id = ?`, []any{clientID, goalID}
 		q, args = pageClause(q, args, "ci.id", after, f)
@@ -99,5 +107,8 @@ func (s *Store) ListCheckIns(ctx context.Context, a Actor, goalID uuid.UUID, f L
 		return nil, "", err
 	}
 	out, next := page(out, f.Limit, func(c CheckIn) uuid.UUID { return c.ID })
+	for i := range out {
+		out[i].Sensitivity = label
+	}
 	return out, next, nil
 }

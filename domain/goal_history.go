@@ -81,6 +81,8 @@ type GoalHistoryEntry struct {
 	Field            string
 	OldValue         JSONValue[any]
 	NewValue         JSONValue[any]
+	// Sensitivity is the goal's label (see CheckIn.Sensitivity).
+	Sensitivity *string `gorm:"-"`
 }
 
 // ListFilter pages a goal's sub-list (history, check-ins).
@@ -99,11 +101,14 @@ func (s *Store) ListGoalHistory(ctx context.Context, a Actor, goalID uuid.UUID, 
 		return nil, "", err
 	}
 	var out []GoalHistoryEntry
+	var label *string
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		clientID, err := goalClient(tx, a, goalID)
+		g, err := goalClient(tx, a, goalID)
 		if err != nil {
 			return err
 		}
+		clientID := g.ClientID
+		label = g.Sensitivity
 		q, args := `SELECT h.id, h.goal_id, h.actor_person_id, p.display_name AS actor_display_name, h.actor_role, h.at,
 				h.field, h.old_value, h.new_value
 			FROM goal_history h JOIN people p ON p.id = h.actor_person_id
@@ -118,6 +123,9 @@ func (s *Store) ListGoalHistory(ctx context.Context, a Actor, goalID uuid.UUID, 
 		return nil, "", err
 	}
 	out, next := page(out, f.Limit, func(h GoalHistoryEntry) uuid.UUID { return h.ID })
+	for i := range out {
+		out[i].Sensitivity = label
+	}
 	return out, next, nil
 }
 

@@ -14,12 +14,13 @@ import (
 // so the goal cannot be marked entered-in-error, nor the record leave,
 // between the check and the write that links it.
 
-// lockClientGoal checks, in tx, that goalID is one of clientID's goals and
-// not entered in error: 422 naming field otherwise, 409 when it is frozen.
-func lockClientGoal(tx *gorm.DB, clientID, goalID uuid.UUID, field string) error {
+// lockClientGoal checks, in tx, that goalID is one of clientID's goals that
+// the actor sees and not entered in error: 422 naming field otherwise (a
+// goal the actor may not see reads as none), 409 when it is frozen.
+func lockClientGoal(tx *gorm.DB, a Actor, clientID, goalID uuid.UUID, field string) error {
 	var status []string
-	if err := tx.Raw(`SELECT lifecycle_status FROM goals WHERE client_id = ? AND id = ? FOR SHARE`,
-		clientID, goalID).Scan(&status).Error; err != nil {
+	if err := tx.Raw(`SELECT g.lifecycle_status FROM goals g WHERE g.client_id = ? AND g.id = ? AND ? FOR SHARE OF g`,
+		clientID, goalID, a.GoalScope("g", ReachCare)).Scan(&status).Error; err != nil {
 		return fmt.Errorf("look up goal: %w", err)
 	}
 	if len(status) == 0 {

@@ -53,10 +53,11 @@ func (s *Store) AddStep(ctx context.Context, a Actor, goalID uuid.UUID, in StepI
 	}
 	var st Step
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		clientID, version, err := touchGoal(tx, a, goalID)
+		g, err := touchGoal(tx, a, goalID)
 		if err != nil {
 			return err
 		}
+		clientID, version := g.ClientID, g.Version
 		var n int
 		if err := tx.Raw(`SELECT count(*) FROM goal_steps WHERE client_id = ? AND goal_id = ?`, clientID, goalID).Scan(&n).Error; err != nil {
 			return fmt.Errorf("count steps: %w", err)
@@ -79,6 +80,7 @@ func (s *Store) AddStep(ctx context.Context, a Actor, goalID uuid.UUID, in StepI
 			clientID, goalID, id, title, due, pos, a.PersonID).Scan(&st).Error; err != nil {
 			return fmt.Errorf("insert step: %w", err)
 		}
+		st.Sensitivity = g.Sensitivity
 		return goalChildWritten(tx, a, clientID, goalID, version, "step_added",
 			[]FieldChange{{Field: "steps[" + id.String() + "]", New: stepSnapshot(title, due, pos)}})
 	})
@@ -163,10 +165,11 @@ func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUI
 	}
 	var st Step
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		clientID, version, err := touchGoal(tx, a, goalID)
+		g, err := touchGoal(tx, a, goalID)
 		if err != nil {
 			return err
 		}
+		clientID, version := g.ClientID, g.Version
 		q := `WITH old AS (SELECT * FROM goal_steps WHERE client_id = ? AND goal_id = ? AND id = ? AND ? FOR UPDATE)
 			UPDATE goal_steps s SET ?, version = s.version + 1, updated_at = now()
 			FROM old WHERE s.client_id = old.client_id AND s.id = old.id
@@ -195,6 +198,7 @@ func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUI
 			return err
 		}
 		st = row.Step
+		st.Sensitivity = g.Sensitivity
 		return goalChildWritten(tx, a, clientID, goalID, version, "step_updated", changes)
 	})
 	if errors.Is(err, errNoChange) {
@@ -207,10 +211,11 @@ func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUI
 // or mark it done, but not take it out of the client's plan).
 func (s *Store) DeleteStep(ctx context.Context, a Actor, goalID, stepID uuid.UUID, pre Precondition) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		clientID, version, err := touchGoal(tx, a, goalID)
+		g, err := touchGoal(tx, a, goalID)
 		if err != nil {
 			return err
 		}
+		clientID, version := g.ClientID, g.Version
 		if !a.IsClient(clientID) {
 			return Forbidden("only the client can delete a step of their goal; you can edit it or mark it done")
 		}
@@ -262,10 +267,11 @@ func stepMiss(tx *gorm.DB, clientID, goalID, stepID uuid.UUID, pre Precondition)
 func (s *Store) unchangedStep(ctx context.Context, a Actor, goalID, stepID uuid.UUID, pre Precondition) (Step, error) {
 	var st Step
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		clientID, err := goalClient(tx, a, goalID)
+		g, err := goalClient(tx, a, goalID)
 		if err != nil {
 			return err
 		}
+		clientID := g.ClientID
 		var rows []Step
 		if err := tx.Raw(`SELECT `+stepReturning+` FROM goal_steps s WHERE s.client_id = ? AND s.goal_id = ? AND s.id = ?`,
 			clientID, goalID, stepID).Scan(&rows).Error; err != nil {
@@ -278,6 +284,7 @@ func (s *Store) unchangedStep(ctx context.Context, a Actor, goalID, stepID uuid.
 			return err
 		}
 		st = rows[0]
+		st.Sensitivity = g.Sensitivity
 		return logAccess(tx, a, ActionRead, "goal", []uuid.UUID{clientID}, []string{goalID.String()})
 	})
 	return st, err

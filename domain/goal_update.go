@@ -27,6 +27,9 @@ type GoalPatch struct {
 	LifecycleStatus   *string
 	AchievementStatus *string
 	StatusReason      *string
+	// Visibility and Sensitivity ("" clears the label) are the client's alone.
+	Visibility  *string
+	Sensitivity *string
 }
 
 // goalChange is one conditional update of a goal row.
@@ -41,6 +44,9 @@ type goalChange struct {
 	pre           Precondition
 	change        string // for the event: "updated", "accepted", "rejected"
 	allowSameLife bool   // lifecycle "to" equal to the current status is no change
+	// clientOnly names a field in the change that only the client may set
+	// (visibility, sensitivity); "" when there is none.
+	clientOnly string
 }
 
 func (c *goalChange) set(col, expr string, args ...any) {
@@ -113,6 +119,9 @@ func (s *Store) UpdateGoal(ctx context.Context, a Actor, id uuid.UUID, pre Preco
 		}
 		c.set("achievement_status", "?", v)
 	}
+	if err := c.setLabels(p); err != nil {
+		return Goal{}, err
+	}
 	if p.LifecycleStatus != nil {
 		if !slices.Contains(GoalLifecycleStatuses(), *p.LifecycleStatus) {
 			return Goal{}, Invalid("lifecycle_status", "lifecycle_status must be one of %s", strings.Join(GoalLifecycleStatuses(), ", "))
@@ -128,6 +137,27 @@ func (s *Store) UpdateGoal(ctx context.Context, a Actor, id uuid.UUID, pre Preco
 		return s.unchangedGoal(ctx, a, id, c)
 	}
 	return s.applyGoalChange(ctx, a, id, c)
+}
+
+// setLabels adds a patch's visibility and sensitivity, which only the
+// client may change.
+func (c *goalChange) setLabels(p GoalPatch) error {
+	if p.Sensitivity != nil {
+		v, err := optEnum("sensitivity", *p.Sensitivity, SensitivityLabels())
+		if err != nil {
+			return err
+		}
+		c.set("sensitivity", "?", v)
+		c.clientOnly = "sensitivity"
+	}
+	if p.Visibility != nil {
+		if !slices.Contains(GoalVisibilities(), *p.Visibility) {
+			return Invalid("visibility", "visibility must be one of %s", strings.Join(GoalVisibilities(), ", "))
+		}
+		c.set("visibility", "?", *p.Visibility)
+		c.clientOnly = "visibility"
+	}
+	return nil
 }
 
 // autoAchievement fills the achievement status a lifecycle move implies when
@@ -189,6 +219,10 @@ func (s *Store) applyGoalChange(ctx context.Context, a Actor, id uuid.UUID, c go
 	wargs := []any{id, a.GoalScope("g", ReachCare)}
 	where += ` AND ?`
 	wargs = append(wargs, c.pre.sql("g.version"))
+	if c.clientOnly != "" {
+		where += ` AND ?`
+		wargs = append(wargs, a.ownRecord("g.client_id"))
+	}
 	if c.to != "" {
 		// The statuses this actor may move the goal from, decided in the
 		// same statement as the write (the lifecycle table, per mover).
@@ -235,6 +269,9 @@ func (s *Store) applyGoalChange(ctx context.Context, a Actor, id uuid.UUID, c go
 			return err
 		}
 		if err := emitGoalEvent(tx, EventGoalUpdated, g.ClientID, id, g.Version, c.change, fields); err != nil {
+			return err
+		}
+		if err := emitGoalHidden(tx, g.ClientID, id, row.OldRow.V, row.NewRow.V); err != nil {
 			return err
 		}
 		return logAccess(tx, a, ActionWrite, "goal", []uuid.UUID{g.ClientID}, []string{id.String()})
@@ -285,6 +322,9 @@ func goalMiss(tx *gorm.DB, a Actor, id uuid.UUID, c goalChange, empty bool) erro
 		if err := CheckGoalTransition(from, c.to, goalMoverOf(a, st.ClientID, st.CreatedBy)); IsKind(err, KindForbidden) {
 			return err
 		}
+	}
+	if c.clientOnly != "" && !a.IsClient(st.ClientID) {
+		return clientOnlyField(c.clientOnly)
 	}
 	if err := c.pre.check(st.Version); err != nil {
 		return err

@@ -72,6 +72,8 @@ type goalDraft struct {
 	desc, why, category, target *string
 	strengths                   Strings
 	priority                    string
+	visibility                  string
+	sensitivity                 *string
 	steps                       []StepInput
 }
 
@@ -109,6 +111,17 @@ func (in GoalInput) draft() (goalDraft, error) {
 	if err != nil {
 		return goalDraft{}, err
 	}
+	visibility := VisibilityCareTeam
+	if in.Visibility != "" {
+		if !slices.Contains(GoalVisibilities(), in.Visibility) {
+			return goalDraft{}, Invalid("visibility", "visibility must be one of %s", strings.Join(GoalVisibilities(), ", "))
+		}
+		visibility = in.Visibility
+	}
+	sensitivity, err := optEnum("sensitivity", in.Sensitivity, SensitivityLabels())
+	if err != nil {
+		return goalDraft{}, err
+	}
 	if len(in.Steps) > MaxGoalSteps {
 		return goalDraft{}, Invalid("steps", "a goal can have at most %d steps", MaxGoalSteps)
 	}
@@ -124,5 +137,28 @@ func (in GoalInput) draft() (goalDraft, error) {
 		steps[i].DueDate = st.DueDate
 	}
 	return goalDraft{title: title, desc: desc, why: why, category: category, target: target,
-		strengths: strengths, priority: priority, steps: steps}, nil
+		strengths: strengths, priority: priority, visibility: visibility, sensitivity: sensitivity, steps: steps}, nil
+}
+
+// checkLabels refuses a new goal's visibility and sensitivity from anyone
+// but the client: who may see a goal is the client's decision, so a
+// worker's proposal is shared with the care team and carries no label.
+func (d goalDraft) checkLabels(m GoalMover) error {
+	if m == MoverClient {
+		return nil
+	}
+	if d.visibility != VisibilityCareTeam {
+		return clientOnlyField("visibility")
+	}
+	if d.sensitivity != nil {
+		return clientOnlyField("sensitivity")
+	}
+	return nil
+}
+
+// clientOnlyField is the 403 for someone other than the client setting who
+// may see a record of theirs.
+func clientOnlyField(field string) *Error {
+	return &Error{Kind: KindForbidden, Source: SourceContent, Field: field,
+		Message: "only the client decides who may see their records; " + field + " is theirs to set"}
 }

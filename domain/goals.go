@@ -24,11 +24,15 @@ type Goal struct {
 	LifecycleStatus   string
 	AchievementStatus *string
 	StatusReason      *string
-	CreatedBy         uuid.UUID
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
-	Version           int64
-	Steps             Steps
+	// Visibility is care_team (shared with the care team) or private (the client's alone).
+	Visibility string
+	// Sensitivity is a label such as sud, or nil: see GoalScope.
+	Sensitivity *string
+	CreatedBy   uuid.UUID
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Version     int64
+	Steps       Steps
 	// LatestRating is the client's own most recent self-rating (worker check-ins do not count).
 	LatestRating *int
 	Trend        string
@@ -45,6 +49,9 @@ type Step struct {
 	CreatedBy uuid.UUID  `json:"created_by"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
+	// Sensitivity is the goal's label when the step is read on its own
+	// (the redisclosure notice); not part of the goal's steps JSON.
+	Sensitivity *string `json:"-" gorm:"-"`
 }
 
 // Steps are a goal's steps in order. The goal's query reads them as one JSON
@@ -65,7 +72,7 @@ func (s Steps) Value() (driver.Value, error) { return JSONValue[[]Step]{V: s}.Va
 // columns out as they are.
 const goalColumns = `g.client_id, g.id, g.title, g.description, g.why_it_matters, g.strengths_used, g.category,
 	g.priority, g.target_date::text AS target_date, g.lifecycle_status, g.achievement_status, g.status_reason,
-	g.created_by, g.created_at, g.updated_at, g.version,
+	g.visibility, g.sensitivity, g.created_by, g.created_at, g.updated_at, g.version,
 	COALESCE((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'title', s.title, 'due_date', s.due_date,
 		'done_at', s.done_at, 'done', s.done_at IS NOT NULL, 'position', s.position, 'version', s.version, 'created_by', s.created_by,
 		'created_at', s.created_at, 'updated_at', s.updated_at) ORDER BY s.position)
@@ -97,6 +104,7 @@ func goalContentColumns() [][2]string {
 		{"strengths_used", "strengths_used"}, {"category", "category"}, {"priority", "priority"},
 		{"target_date", "target_date"}, {"lifecycle_status", "lifecycle_status"},
 		{"achievement_status", "achievement_status"}, {"status_reason", "status_reason"},
+		{"visibility", "visibility"}, {"sensitivity", "sensitivity"},
 	}
 }
 
@@ -112,7 +120,12 @@ type GoalInput struct {
 	// LifecycleStatus is "" (the default for the actor), planned or active
 	// for the client, proposed for a worker.
 	LifecycleStatus string
-	Steps           []StepInput
+	// Visibility is "" (care_team) or private; Sensitivity "" (none) or a
+	// label. Only the client sets them: a worker's proposal is shared with
+	// the care team and unlabelled.
+	Visibility  string
+	Sensitivity string
+	Steps       []StepInput
 }
 
 // CreateGoal creates a goal for a client. The client's own goal starts
@@ -133,8 +146,12 @@ func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in 
 			return NotFound("client")
 		}
 		// Whoever creates a goal that is not their own is its proposer.
-		status, err := goalStartStatus(goalMoverOf(a, clientID, a.PersonID), in.LifecycleStatus)
+		mover := goalMoverOf(a, clientID, a.PersonID)
+		status, err := goalStartStatus(mover, in.LifecycleStatus)
 		if err != nil {
+			return err
+		}
+		if err := d.checkLabels(mover); err != nil {
 			return err
 		}
 		var achievement *string
@@ -143,14 +160,16 @@ func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in 
 		}
 		id := newID()
 		err = tx.Exec(`INSERT INTO goals (client_id, id, title, description, why_it_matters, strengths_used, category,
-				priority, target_date, lifecycle_status, achievement_status, created_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::date, ?, ?, ?)`,
-			clientID, id, d.title, d.desc, d.why, d.strengths, d.category, d.priority, d.target, status, achievement, a.PersonID).Error
+				priority, target_date, lifecycle_status, achievement_status, visibility, sensitivity, created_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::date, ?, ?, ?, ?, ?)`,
+			clientID, id, d.title, d.desc, d.why, d.strengths, d.category, d.priority, d.target, status, achievement,
+			d.visibility, d.sensitivity, a.PersonID).Error
 		if err != nil {
 			return fmt.Errorf("insert goal: %w", err)
 		}
 		changes := []FieldChange{{Field: "goal", New: map[string]any{
 			"title": d.title, "lifecycle_status": status, "priority": d.priority, "category": d.category,
+			"visibility": d.visibility, "sensitivity": d.sensitivity,
 		}}}
 		for i, st := range d.steps {
 			sid := newID()
@@ -279,40 +298,52 @@ func goalFrozen() *Error {
 	return Errorf(KindConflict, "this goal was entered in error; it can no longer change")
 }
 
+// goalRef is what a goal's sub-resources need of their goal: its client,
+// version and sensitivity label (a response about a labelled goal carries
+// the redisclosure notice).
+type goalRef struct {
+	ClientID    uuid.UUID
+	Version     int64
+	Sensitivity *string
+}
+
 // goalClient returns the client of a goal the actor may see, else NotFound.
-func goalClient(tx *gorm.DB, a Actor, goalID uuid.UUID) (uuid.UUID, error) {
-	var ids []uuid.UUID
-	if err := tx.Raw(`SELECT g.client_id FROM goals g WHERE g.id = ? AND ?`, goalID, a.GoalScope("g", ReachCare)).Scan(&ids).Error; err != nil {
-		return uuid.Nil, fmt.Errorf("look up goal: %w", err)
+func goalClient(tx *gorm.DB, a Actor, goalID uuid.UUID) (goalRef, error) {
+	var refs []goalRef
+	if err := tx.Raw(`SELECT g.client_id, g.version, g.sensitivity FROM goals g WHERE g.id = ? AND ?`,
+		goalID, a.GoalScope("g", ReachCare)).Scan(&refs).Error; err != nil {
+		return goalRef{}, fmt.Errorf("look up goal: %w", err)
 	}
-	if len(ids) == 0 {
-		return uuid.Nil, NotFound("goal")
+	if len(refs) == 0 {
+		return goalRef{}, NotFound("goal")
 	}
-	return ids[0], nil
+	return refs[0], nil
 }
 
 // touchGoal locks a goal the actor may see and bumps its version, because a
 // change to its steps or check-ins changes its representation (and ETag).
 // It refuses goals entered in error, which no longer change.
-func touchGoal(tx *gorm.DB, a Actor, goalID uuid.UUID) (clientID uuid.UUID, version int64, err error) {
+func touchGoal(tx *gorm.DB, a Actor, goalID uuid.UUID) (goalRef, error) {
 	var rows []struct {
 		ClientID        uuid.UUID
 		Version         int64
+		Sensitivity     *string
 		LifecycleStatus string
 	}
-	err = tx.Raw(`UPDATE goals g SET version = g.version + 1, updated_at = now()
-		WHERE g.id = ? AND ? RETURNING g.client_id, g.version, g.lifecycle_status`,
+	err := tx.Raw(`UPDATE goals g SET version = g.version + 1, updated_at = now()
+		WHERE g.id = ? AND ? RETURNING g.client_id, g.version, g.sensitivity, g.lifecycle_status`,
 		goalID, a.GoalScope("g", ReachCare)).Scan(&rows).Error
 	if err != nil {
-		return uuid.Nil, 0, fmt.Errorf("touch goal: %w", err)
+		return goalRef{}, fmt.Errorf("touch goal: %w", err)
 	}
 	if len(rows) == 0 {
-		return uuid.Nil, 0, NotFound("goal")
+		return goalRef{}, NotFound("goal")
 	}
 	if rows[0].LifecycleStatus == GoalEnteredInError {
-		return uuid.Nil, 0, goalFrozen()
+		return goalRef{}, goalFrozen()
 	}
-	return rows[0].ClientID, rows[0].Version, nil
+	r := rows[0]
+	return goalRef{ClientID: r.ClientID, Version: r.Version, Sensitivity: r.Sensitivity}, nil
 }
 
 func emitGoalEvent(tx *gorm.DB, typ string, clientID, goalID uuid.UUID, version int64, change string, fields []string) error {

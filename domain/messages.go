@@ -24,6 +24,9 @@ type Message struct {
 	// ReadBy lists the participants other than the sender whose read marker
 	// is at or past this message.
 	ReadBy []uuid.UUID `json:"read_by"`
+	// Sensitivity is the conversation's label (responses with a labelled
+	// message carry the redisclosure notice); not part of the message JSON.
+	Sensitivity *string `json:"-"`
 }
 
 // MessageEventData is the data of message.created. It carries no text:
@@ -44,26 +47,30 @@ type ReadEventData struct {
 	ReadAt         time.Time `json:"read_at"`
 }
 
+// convRef is what work on a conversation's messages needs of it.
+type convRef struct {
+	ClientID      uuid.UUID
+	LastMessageID *uuid.UUID
+	Sensitivity   *string
+}
+
 // lockConversation finds a conversation the actor may see and, with lock,
 // holds its row until the transaction ends, so messages of one conversation
 // are written one at a time.
-func lockConversation(tx *gorm.DB, a Actor, id uuid.UUID, lock bool) (clientID uuid.UUID, last *uuid.UUID, err error) {
-	q := `SELECT c.client_id, c.last_message_id FROM conversations c WHERE c.id = ? AND ?`
+func lockConversation(tx *gorm.DB, a Actor, id uuid.UUID, lock bool) (convRef, error) {
+	q := `SELECT c.client_id, c.last_message_id, c.sensitivity FROM conversations c WHERE c.id = ? AND ?`
 	if lock {
 		q += ` FOR UPDATE OF c`
 	}
-	var row struct {
-		ClientID      uuid.UUID
-		LastMessageID *uuid.UUID
-	}
+	var row convRef
 	res := tx.Raw(q, id, conversationVisible(a)).Scan(&row)
 	if res.Error != nil {
-		return uuid.Nil, nil, fmt.Errorf("find conversation: %w", res.Error)
+		return convRef{}, fmt.Errorf("find conversation: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return uuid.Nil, nil, NotFound("conversation")
+		return convRef{}, NotFound("conversation")
 	}
-	return row.ClientID, row.LastMessageID, nil
+	return row, nil
 }
 
 // PostMessage adds a message to a conversation the actor takes part in.
@@ -78,10 +85,11 @@ func (s *Store) PostMessage(ctx context.Context, a Actor, conversationID uuid.UU
 		return Message{}, false, err
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		clientID, last, err := lockConversation(tx, a, conversationID, true)
+		conv, err := lockConversation(tx, a, conversationID, true)
 		if err != nil {
 			return err
 		}
+		clientID := conv.ClientID
 		if idempotencyToken != "" {
 			var prior []messageRow
 			err := tx.Raw(`SELECT `+messageJSON+` AS m FROM messages m WHERE m.client_id = ? AND m.conversation_id = ?
@@ -91,10 +99,11 @@ func (s *Store) PostMessage(ctx context.Context, a Actor, conversationID uuid.UU
 			}
 			if len(prior) == 1 {
 				m = prior[0].M.V
+				m.Sensitivity = conv.Sensitivity
 				return nil
 			}
 		}
-		id := nextMessageID(last)
+		id := nextMessageID(conv.LastMessageID)
 		now := uuidTime(id)
 		var token *string
 		if idempotencyToken != "" {
@@ -113,7 +122,8 @@ func (s *Store) PostMessage(ctx context.Context, a Actor, conversationID uuid.UU
 		if err != nil {
 			return fmt.Errorf("post message: %w", err)
 		}
-		m = Message{ID: id, ConversationID: conversationID, SenderID: a.PersonID, Body: body, CreatedAt: now, ReadBy: []uuid.UUID{}}
+		m = Message{ID: id, ConversationID: conversationID, SenderID: a.PersonID, Body: body, CreatedAt: now, ReadBy: []uuid.UUID{},
+			Sensitivity: conv.Sensitivity}
 		created = true
 		if err := logAccess(tx, a, ActionWrite, "message", []uuid.UUID{clientID}, []string{id.String()}); err != nil {
 			return err
@@ -216,11 +226,14 @@ func (s *Store) ListMessages(ctx context.Context, a Actor, conversationID uuid.U
 		from = *q.Before
 	}
 	var rows []messageRow
+	var label *string
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		clientID, _, err := lockConversation(tx, a, conversationID, false)
+		conv, err := lockConversation(tx, a, conversationID, false)
 		if err != nil {
 			return err
 		}
+		clientID := conv.ClientID
+		label = conv.Sensitivity
 		sql := `SELECT ` + messageJSON + ` AS m FROM messages m WHERE m.client_id = ? AND m.conversation_id = ?`
 		args := []any{clientID, conversationID}
 		if dir == cursorForward {
@@ -244,7 +257,9 @@ func (s *Store) ListMessages(ctx context.Context, a Actor, conversationID uuid.U
 	}
 	out := make([]Message, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, r.M.V)
+		m := r.M.V
+		m.Sensitivity = label
+		out = append(out, m)
 	}
 	next := ""
 	if len(out) > q.Limit {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/waypoint-portal/waypoint/domain/hsds"
 )
@@ -106,6 +107,8 @@ type referralRow struct {
 	Version   int64
 	History   JSONValue[[]ReferralStatusChange]
 	Svc       serviceSummaryRow `gorm:"embedded"`
+	// GoalHidden is set when the linked goal is one the actor may not see.
+	GoalHidden bool
 }
 
 func (r referralRow) referral() Referral {
@@ -118,8 +121,12 @@ func (r referralRow) referral() Referral {
 }
 
 // referralSelect reads referrals r with their service and status history in
-// one statement.
-const referralSelect = `SELECT r.id, r.client_id, r.goal_id, r.status, r.note, r.created_by, r.created_at, r.updated_at, r.version,
+// one statement. Its one argument is the actor's GoalScope for alias lg
+// (referralGoalScope): the goal_id of a goal the actor may not see reads as
+// null, so a referral never shows that a private or labelled goal exists.
+const referralSelect = `SELECT r.id, r.client_id,
+	CASE WHEN r.goal_id IS NULL OR EXISTS (SELECT 1 FROM goals lg WHERE lg.client_id = r.client_id AND lg.id = r.goal_id AND ?)
+		THEN r.goal_id END AS goal_id, r.status, r.note, r.created_by, r.created_at, r.updated_at, r.version,
 	(SELECT coalesce(jsonb_agg(jsonb_build_object('from_status', h.from_status, 'to_status', h.to_status,
 		'changed_by', h.changed_by, 'changed_by_name', p.display_name, 'actor_role', h.actor_role, 'changed_at', h.changed_at)
 		ORDER BY h.id), '[]')
@@ -159,7 +166,7 @@ func (s *Store) CreateReferral(ctx context.Context, a Actor, clientID uuid.UUID,
 			return Invalid("service_id", "the service is %s; refer to an active service", status[0])
 		}
 		if in.GoalID != nil {
-			if err := lockClientGoal(tx, clientID, *in.GoalID, "goal_id"); err != nil {
+			if err := lockClientGoal(tx, a, clientID, *in.GoalID, "goal_id"); err != nil {
 				return err
 			}
 		}
@@ -177,7 +184,7 @@ func (s *Store) CreateReferral(ctx context.Context, a Actor, clientID uuid.UUID,
 				return err
 			}
 		}
-		if out, err = readReferral(tx, clientID, id); err != nil {
+		if out, err = readReferral(tx, a, clientID, id); err != nil {
 			return err
 		}
 		if err := emitReferralEvent(tx, out); err != nil {
@@ -208,15 +215,32 @@ func referralGoalHistory(tx *gorm.DB, a Actor, clientID, goalID, referralID uuid
 	return recordLinkedGoalHistory(tx, a, clientID, goalID, []FieldChange{{Field: "referral[" + referralID.String() + "].status", Old: old, New: to}})
 }
 
+// emitReferralEvent announces a change of r to the client and the care team.
+// The event names the linked goal only while that goal is shared with the
+// whole care team: a private or labelled goal's id stays out of it.
 func emitReferralEvent(tx *gorm.DB, r Referral) error {
+	goal := r.GoalID
+	if goal != nil {
+		var open []bool
+		if err := tx.Raw(`SELECT true FROM goals WHERE client_id = ? AND id = ? AND visibility = ? AND sensitivity IS NULL`,
+			r.ClientID, *goal, VisibilityCareTeam).Scan(&open).Error; err != nil {
+			return fmt.Errorf("look up linked goal: %w", err)
+		}
+		if len(open) == 0 {
+			goal = nil
+		}
+	}
 	return EmitEvent(tx, Event{Type: EventReferralUpdated, ClientID: r.ClientID, SubjectID: r.ID, Data: map[string]any{
-		"referral_id": r.ID, "service_id": r.Service.ID, "goal_id": r.GoalID, "status": r.Status, "version": r.Version,
+		"referral_id": r.ID, "service_id": r.Service.ID, "goal_id": goal, "status": r.Status, "version": r.Version,
 	}})
 }
 
-func readReferral(tx *gorm.DB, clientID, id uuid.UUID) (Referral, error) {
+// referralGoalScope is referralSelect's argument for the actor.
+func referralGoalScope(a Actor) clause.Expr { return a.GoalScope("lg", ReachCare) }
+
+func readReferral(tx *gorm.DB, a Actor, clientID, id uuid.UUID) (Referral, error) {
 	var row referralRow
-	res := tx.Raw(referralSelect+` WHERE r.client_id = ? AND r.id = ?`, clientID, id).Scan(&row)
+	res := tx.Raw(referralSelect+` WHERE r.client_id = ? AND r.id = ?`, referralGoalScope(a), clientID, id).Scan(&row)
 	if res.Error != nil {
 		return Referral{}, fmt.Errorf("read referral: %w", res.Error)
 	}
@@ -231,7 +255,7 @@ func (s *Store) GetReferral(ctx context.Context, a Actor, id uuid.UUID) (Referra
 	var out Referral
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var row referralRow
-		res := tx.Raw(referralSelect+` WHERE r.id = ? AND ?`, id, a.ClientScope("r.client_id", ReachCare)).Scan(&row)
+		res := tx.Raw(referralSelect+` WHERE r.id = ? AND ?`, referralGoalScope(a), id, a.ClientScope("r.client_id", ReachCare)).Scan(&row)
 		if res.Error != nil {
 			return fmt.Errorf("read referral: %w", res.Error)
 		}
@@ -255,7 +279,7 @@ func (s *Store) ListReferrals(ctx context.Context, a Actor, clientID uuid.UUID, 
 		if _, err := getClient(tx, a, clientID, ReachCare); err != nil {
 			return err
 		}
-		q, args := referralSelect+` WHERE r.client_id = ?`, []any{clientID}
+		q, args := referralSelect+` WHERE r.client_id = ?`, []any{referralGoalScope(a), clientID}
 		if status != "" {
 			q += ` AND r.status = ?`
 			args = append(args, status)
@@ -303,8 +327,10 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 		// Lock the row (authorization in the same statement): the status
 		// history must record the status this change really came from.
 		var cur []referralRow
-		if err := tx.Raw(`SELECT r.client_id, r.status, r.goal_id, r.version FROM referrals r WHERE r.id = ? AND ? FOR UPDATE`,
-			id, a.ClientScope("r.client_id", ReachCare)).Scan(&cur).Error; err != nil {
+		if err := tx.Raw(`SELECT r.client_id, r.status, r.goal_id, r.version, (r.goal_id IS NOT NULL AND NOT EXISTS (
+				SELECT 1 FROM goals lg WHERE lg.client_id = r.client_id AND lg.id = r.goal_id AND ?)) AS goal_hidden
+			FROM referrals r WHERE r.id = ? AND ? FOR UPDATE OF r`,
+			referralGoalScope(a), id, a.ClientScope("r.client_id", ReachCare)).Scan(&cur).Error; err != nil {
 			return fmt.Errorf("read referral: %w", err)
 		}
 		if len(cur) == 0 {
@@ -312,6 +338,9 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 		}
 		c := cur[0]
 		if err := pre.check(c.Version); err != nil {
+			return err
+		}
+		if err := p.behindHiddenGoal(c); err != nil {
 			return err
 		}
 		set := map[string]any{}
@@ -325,7 +354,7 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 		if p.Note != nil {
 			set["note"] = strings.TrimSpace(*p.Note)
 		}
-		newGoal, goalChanged, err := referralGoalPatch(tx, c, p.GoalID)
+		newGoal, goalChanged, err := referralGoalPatch(tx, a, c, p.GoalID)
 		if err != nil {
 			return err
 		}
@@ -334,7 +363,7 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 		}
 		if len(set) == 0 { // nothing changes: answer with the referral as it is
 			var err error
-			if out, err = readReferral(tx, c.ClientID, id); err != nil {
+			if out, err = readReferral(tx, a, c.ClientID, id); err != nil {
 				return err
 			}
 			return logAccess(tx, a, ActionRead, "referral", []uuid.UUID{c.ClientID}, []string{id.String()})
@@ -351,7 +380,7 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 		if err := referralGoalChanges(tx, a, c, id, p, statusChanged, goalChanged, newGoal); err != nil {
 			return err
 		}
-		if out, err = readReferral(tx, c.ClientID, id); err != nil {
+		if out, err = readReferral(tx, a, c.ClientID, id); err != nil {
 			return err
 		}
 		if err := emitReferralEvent(tx, out); err != nil {
@@ -362,10 +391,26 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 	return out, err
 }
 
+// behindHiddenGoal adapts the patch of an actor who may not see the goal the
+// referral c serves (it reads as unlinked to them): unlinking changes
+// nothing, and relinking, which would drop the client's link unseen, is the
+// client's to do.
+func (p *ReferralPatch) behindHiddenGoal(c referralRow) error {
+	if !c.GoalHidden || p.GoalID == nil {
+		return nil
+	}
+	if *p.GoalID != uuid.Nil {
+		return &Error{Kind: KindForbidden, Source: SourceContent, Field: "goal_id",
+			Message: "only the client can change which goal this referral serves"}
+	}
+	p.GoalID = nil
+	return nil
+}
+
 // referralGoalPatch reads a patch's goal_id (nil: not in the patch; a
 // pointer to uuid.Nil: unlink). A goal newly linked must be the client's and
 // not entered in error; it stays locked until the change commits.
-func referralGoalPatch(tx *gorm.DB, c referralRow, patch *uuid.UUID) (newGoal *uuid.UUID, changed bool, err error) {
+func referralGoalPatch(tx *gorm.DB, a Actor, c referralRow, patch *uuid.UUID) (newGoal *uuid.UUID, changed bool, err error) {
 	if patch == nil {
 		return nil, false, nil
 	}
@@ -377,7 +422,7 @@ func referralGoalPatch(tx *gorm.DB, c referralRow, patch *uuid.UUID) (newGoal *u
 		return newGoal, false, nil
 	}
 	if newGoal != nil {
-		if err := lockClientGoal(tx, c.ClientID, *newGoal, "goal_id"); err != nil {
+		if err := lockClientGoal(tx, a, c.ClientID, *newGoal, "goal_id"); err != nil {
 			return nil, false, err
 		}
 	}

@@ -29,11 +29,11 @@ func (s *Store) ReplayForClient(ctx context.Context, a Actor, clientID uuid.UUID
 // check-in): the actor must still see the goal.
 func (s *Store) ReplayForGoal(ctx context.Context, a Actor, goalID uuid.UUID) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		clientID, err := goalClient(tx, a, goalID)
+		g, err := goalClient(tx, a, goalID)
 		if err != nil {
 			return err
 		}
-		return logAccess(tx, a, ActionRead, "goal", []uuid.UUID{clientID}, []string{goalID.String()})
+		return logAccess(tx, a, ActionRead, "goal", []uuid.UUID{g.ClientID}, []string{goalID.String()})
 	})
 }
 
@@ -42,11 +42,11 @@ func (s *Store) ReplayForGoal(ctx context.Context, a Actor, goalID uuid.UUID) er
 // actor must still take part, as sending a message needs.
 func (s *Store) ReplayForConversation(ctx context.Context, a Actor, conversationID uuid.UUID, resource, resourceID string) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		clientID, _, err := lockConversation(tx, a, conversationID, false)
+		conv, err := lockConversation(tx, a, conversationID, false)
 		if err != nil {
 			return err
 		}
-		return logAccess(tx, a, ActionRead, resource, []uuid.UUID{clientID}, []string{resourceID})
+		return logAccess(tx, a, ActionRead, resource, []uuid.UUID{conv.ClientID}, []string{resourceID})
 	})
 }
 

@@ -74,6 +74,7 @@ func goalRules() []Rule {
 		enumRule("goal.accept_status", GoalAcceptStatuses()),
 		enumRule("goal.achievement_status", GoalAchievementStatuses(), "goals.achievement_status"),
 		enumRule("goal.trend", GoalTrends()),
+		enumRule("goal.visibility", GoalVisibilities(), "goals.visibility"),
 		textRule("goal_step.title", 1, MaxStepTitle, "goal_steps.title"),
 		rangeRule("check_in.rating", MinCheckInRating, MaxCheckInRating, "goal_check_ins.rating"),
 		textRule("check_in.note", 0, MaxCheckInNote, "goal_check_ins.note"),
@@ -95,6 +96,7 @@ func recordRules() []Rule {
 		enumRule("conversation.participant_role", ParticipantRoles(), "conversation_participants.role"),
 		textRule("message.body", 1, MaxMessageLength, "messages.body"),
 		enumRule("access_log.action", AccessActions(), "access_log.action"),
+		enumRule("sensitivity", SensitivityLabels(), "goals.sensitivity", "conversations.sensitivity", "sensitivity_consents.label"),
 		enumRule("idempotency.state", idempotencyStates(), "idempotency_keys.state"),
 		rangeRule("page.size", 1, MaxPageSize),
 		// The live stream's event types, as the API groups them by the shape of their data.
@@ -102,6 +104,7 @@ func recordRules() []Rule {
 		enumRule("event.message_read", []string{EventMessageRead}),
 		enumRule("event.conversation_created", []string{EventConversationCreated}),
 		enumRule("event.record_changed", []string{EventGoalUpdated, EventGoalProposed, EventReferralUpdated}),
+		enumRule("event.record_hidden", []string{EventGoalHidden, EventConversationHidden}),
 	}
 }
 

@@ -126,6 +126,26 @@ type options struct {
 	events                    api.EventsConfig
 	readTimeout, writeTimeout time.Duration
 	extend                    []func(*api.Server)
+	rateLimits                *api.RateLimits
+	trustedProxies            api.TrustedProxies
+}
+
+// Unthrottled are the rate limits tests run with unless they ask for
+// others: on, so every response carries the RateLimit headers the contract
+// checks, but far above what any test sends (all from 127.0.0.1, as one person).
+func Unthrottled() api.RateLimits {
+	high := api.Limit{Requests: 1_000_000, Per: time.Second, Burst: 1_000_000}
+	return api.RateLimits{Person: high, IP: high}
+}
+
+// WithRateLimits sets the server's rate limits (tests of the limits
+// themselves); zero Limits take the production defaults.
+func WithRateLimits(r api.RateLimits) Option { return func(o *options) { o.rateLimits = &r } }
+
+// WithTrustedProxies makes the server believe X-Forwarded-For and
+// X-Forwarded-Proto from these peers (127.0.0.1/32: from the test itself).
+func WithTrustedProxies(p api.TrustedProxies) Option {
+	return func(o *options) { o.trustedProxies = p }
 }
 
 // Option adjusts the test server.
@@ -176,8 +196,12 @@ func (e *Env) start() {
 	log := slog.New(slog.NewTextHandler(testWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	hc := e.opts.hub
 	hc.DatabaseURL = e.DBURL
+	limits := Unthrottled()
+	if e.opts.rateLimits != nil {
+		limits = *e.opts.rateLimits
+	}
 	srv, err := server.New(context.Background(), server.Config{Store: e.Store, Auth: e.Issuer.Config(), Logger: log,
-		Hub: hc, Events: e.opts.events, Extend: e.opts.extend})
+		Hub: hc, Events: e.opts.events, Extend: e.opts.extend, RateLimits: limits, TrustedProxies: e.opts.trustedProxies})
 	if err != nil {
 		e.t.Fatalf("server: %v", err)
 	}

@@ -38,7 +38,12 @@ type Config struct {
 	Hub    live.Config
 	Events api.EventsConfig
 	CORS   api.CORS
-	Logger *slog.Logger
+	// RateLimits limits requests per person and per address (zero values:
+	// the defaults); TrustedProxies are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (none by default).
+	RateLimits     api.RateLimits
+	TrustedProxies api.TrustedProxies
+	Logger         *slog.Logger
 	// Addr is the API's listen address (Open); "127.0.0.1:0" picks a free port.
 	Addr string
 	// MetricsAddr serves GET /metrics on its own listener; empty: no metrics
@@ -97,7 +102,7 @@ func New(ctx context.Context, c Config) (*Server, error) {
 		s.Hub = live.Start(hubCtx, c.Store, c.Hub)
 	}
 	deps := api.Deps{Store: c.Store, Verifier: verifier, Logger: c.Logger, Registry: s.Registry,
-		Hub: s.Hub, Events: c.Events, CORS: c.CORS}
+		Hub: s.Hub, Events: c.Events, CORS: c.CORS, RateLimits: c.RateLimits, TrustedProxies: c.TrustedProxies}
 	if c.Dev != nil {
 		deps.DevIssuer = c.Dev.Handler()
 	}

@@ -33,7 +33,9 @@ func startServer(ctx context.Context, name, bin, addr, issuer, dbURL, dir string
 	metricsAddr := freeAddr()
 	cmd := exec.Command(bin, "serve", "--dev")
 	cmd.Env = append(os.Environ(), "WAYPOINT_ADDR="+addr, "WAYPOINT_METRICS_ADDR="+metricsAddr, "DATABASE_URL="+dbURL, "OIDC_ISSUER_URL="+issuer,
-		"WAYPOINT_LOG_LEVEL=warn", "WAYPOINT_DB_MAX_OPEN_CONNS=20", "WAYPOINT_SHUTDOWN_TIMEOUT=20s")
+		"WAYPOINT_LOG_LEVEL=warn", "WAYPOINT_DB_MAX_OPEN_CONNS=20", "WAYPOINT_SHUTDOWN_TIMEOUT=20s",
+		// 1,000 streams and the posts come from one address: limits on, far above that.
+		"WAYPOINT_RATE_LIMIT_PERSON=1000000/s burst 1000000", "WAYPOINT_RATE_LIMIT_IP=1000000/s burst 1000000")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, err

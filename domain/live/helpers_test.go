@@ -118,11 +118,13 @@ type payload struct {
 }
 
 // emit commits n events for client in one transaction, numbered from first.
+// They are referral.updated: delivery checks a goal's or conversation's own
+// visibility (eventSelect), and these events name no real record.
 func (w *world) emit(t *testing.T, db *gorm.DB, client uuid.UUID, from string, first, n int) {
 	t.Helper()
 	err := db.Transaction(func(tx *gorm.DB) error {
 		for i := first; i < first+n; i++ {
-			ev := domain.Event{Type: domain.EventGoalUpdated, ClientID: client, SubjectID: uuid.New(), Data: payload{from, i}}
+			ev := domain.Event{Type: domain.EventReferralUpdated, ClientID: client, SubjectID: uuid.New(), Data: payload{from, i}}
 			if err := domain.EmitEvent(tx, ev); err != nil {
 				return err
 			}

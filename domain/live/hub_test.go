@@ -57,7 +57,7 @@ func testSubscribeDelivers(t *testing.T, w *world) {
 		t.Fatalf("%d events", len(evs))
 	}
 	ev := evs[0]
-	if ev.Type != domain.EventGoalUpdated || ev.ClientID != c.alice.ClientID || ev.SubjectID == nil || ev.Seq <= 0 || ev.ID == uuid.Nil ||
+	if ev.Type != domain.EventReferralUpdated || ev.ClientID != c.alice.ClientID || ev.SubjectID == nil || ev.Seq <= 0 || ev.ID == uuid.Nil ||
 		data(t, ev) != (payload{"alice", 1}) || ev.CreatedAt.IsZero() {
 		t.Fatalf("event %+v", ev)
 	}
