@@ -135,7 +135,8 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 		}
 		if !actor.HasRole() && !rolelessAllowed(ctx.Operation().OperationID) {
 			detail := "this account holds no Waypoint role (" + strings.Join(auth.KnownRoles(), ", ") + "), so it may only " +
-				"read and change its own person (/v1/me) and read the public resource directory; ask an administrator for a role"
+				"read and change its own person (/v1/me), read the public resource directory and read what a client shared with it " +
+				"as their supporter; ask an administrator for a role"
 			if s.dev {
 				// Roles come from each token: a role-less dev token makes the person role-less until the next token with one.
 				detail += " (dev mode: this token carries no Waypoint role; mint one with waypoint dev token --role, or leave --role out for a seeded persona)"
@@ -149,14 +150,22 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 }
 
 // rolelessAllowed lists the operations a person holding no Waypoint role may
-// call (DESIGN.md, "Who may do what"): their own person and the public
-// directory reads. It is the one place that decides it; everything else is
-// 403 for them before any handler runs, whatever the token's scopes, so an
-// unknown, revoked or mis-mapped role can never act as a privileged one.
+// call (DESIGN.md, "Who may do what"): their own person, the public
+// directory reads, redeeming a supporter invitation, and what a supporter
+// does: the reads of shared records (goals with their check-ins and
+// history, referrals, saved services), their own grant, and leaving it. It
+// is the one place that decides it; everything else is 403 for them before
+// any handler runs, whatever the token's scopes, so an unknown, revoked or
+// mis-mapped role can never act as a privileged one. Being allowed here
+// grants nothing: the domain's scope (Actor.ClientScope) shows a person
+// without a role only what a client shared with them, and 404 otherwise.
 func rolelessAllowed(operationID string) bool {
 	switch operationID {
 	case "getMe", "patchMe",
-		"searchServices", "getService", "getOrganization", "getLocation", "listTaxonomyTerms":
+		"searchServices", "getService", "getOrganization", "getLocation", "listTaxonomyTerms",
+		"redeemSupporterInvitation", "listSupporters", "getSupporter", "deleteSupporter",
+		"listGoals", "getGoal", "listGoalCheckIns", "listGoalHistory",
+		"listReferrals", "getReferral", "listSavedServices":
 		return true
 	}
 	return false

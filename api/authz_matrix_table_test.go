@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"fmt"
+	"net/http"
 	"testing"
 
 	"github.com/google/uuid"
@@ -10,7 +12,9 @@ import (
 
 // The rows of the authorization matrix. Columns of mxWant: client (alice),
 // other client (bob), care-team worker (wanda), other worker (will), admin
-// (adam), directory editor (ed), role-less (nobody). "as" is whose identity
+// (adam), directory editor (ed), role-less (nobody); the supporter (sam,
+// no role, alice's supporter with every share) gets sup, or the role-less
+// status when sup is 0. "as" is whose identity
 // the app tokens carry; the app, no-token and expired-token columns follow
 // from it and from the operation's scope (see expect).
 
@@ -21,6 +25,10 @@ func careWrite() mxWant { return mxWant{201, 404, 201, 404, 404, 404, 403} }
 func careEdit() mxWant  { return careRead() }
 func everyone() mxWant  { return mxWant{200, 200, 200, 200, 200, 200, 200} }
 func anyRole() mxWant   { return mxWant{200, 200, 200, 200, 200, 200, 403} }
+
+// sharedRead is a care-team read a client may also share with supporters:
+// role-less persons may call it, and see only what was shared with them.
+func sharedRead() mxWant { return mxWant{200, 404, 200, 404, 404, 404, 404} }
 
 func mxPeopleOps() map[string]mxOp {
 	return map[string]mxOp{
@@ -49,7 +57,7 @@ func mxPeopleOps() map[string]mxOp {
 					ON CONFLICT DO NOTHING`, w.people[mxClient].ClientID, w.walt.PersonID, w.people[mxAdmin].PersonID)
 				return nil
 			}, req: plain},
-		"listSavedServices": {as: mxClient, want: careRead(), req: plain},
+		"listSavedServices": {as: mxClient, want: sharedRead(), sup: 200, req: plain},
 		// The shelter is off alice's list before each call, so saving it is 201.
 		"saveService": {as: mxClient, want: careWrite(), setup: func(_ *testing.T, w *mxWorld) map[string]string {
 			w.exec(`DELETE FROM saved_services WHERE client_id = ? AND service_id = ?`, w.people[mxClient].ClientID, svcShelter)
@@ -70,10 +78,10 @@ func mxGoalOps() map[string]mxOp {
 			map[string]any{"title": "Open a savings account"})}
 	}
 	return map[string]mxOp{
-		"listGoals":        {as: mxClient, want: careRead(), req: plain},
-		"getGoal":          {as: mxClient, want: careRead(), req: plain},
-		"listGoalHistory":  {as: mxClient, want: careRead(), req: plain},
-		"listGoalCheckIns": {as: mxClient, want: careRead(), req: plain},
+		"listGoals":        {as: mxClient, want: sharedRead(), sup: 200, req: plain},
+		"getGoal":          {as: mxClient, want: sharedRead(), sup: 200, req: plain},
+		"listGoalHistory":  {as: mxClient, want: sharedRead(), sup: 200, req: plain},
+		"listGoalCheckIns": {as: mxClient, want: sharedRead(), sup: 200, req: plain},
 		"createGoal":       {as: mxClient, want: careWrite(), req: body(map[string]any{"title": "Get my driving licence back"})},
 		"addGoalStep":      {as: mxClient, want: careWrite(), req: body(map[string]any{"title": "Book the test"})},
 		"addGoalCheckIn":   {as: mxClient, want: careWrite(), req: body(map[string]any{"rating": 6})},
@@ -97,8 +105,8 @@ func mxGoalOps() map[string]mxOp {
 
 func mxReferralOps() map[string]mxOp {
 	return map[string]mxOp{
-		"listReferrals":  {as: mxClient, want: careRead(), req: plain},
-		"getReferral":    {as: mxClient, want: careRead(), req: plain},
+		"listReferrals":  {as: mxClient, want: sharedRead(), sup: 200, req: plain},
+		"getReferral":    {as: mxClient, want: sharedRead(), sup: 200, req: plain},
 		"createReferral": {as: mxClient, want: careWrite(), req: body(map[string]any{"service_id": svcShelter.String()})},
 		"patchReferral": {as: mxClient, want: careEdit(), req: func(w *mxWorld, _ apitest.User) mxReq {
 			return mxReq{body: map[string]any{"note": "Bring your ID"}, ifMatch: w.ifMatch("referrals", w.params["referralId"])}
@@ -149,7 +157,8 @@ func mxConsentOps() map[string]mxOp {
 
 func mxPrivacyOps() map[string]mxOp {
 	return map[string]mxOp{
-		// The client's own data to take: nobody else's, not even the care team's.
+		// The client's own data to take: nobody else's, not even the care team's
+		// (the supporter, holding no role, gets the role-less 403).
 		"exportClientData": {as: mxClient, want: mxWant{200, 404, 404, 404, 404, 404, 403}, req: plain},
 	}
 }
@@ -186,5 +195,49 @@ func mxDirectoryOps() map[string]mxOp {
 		"deleteOrganization":  {as: mxEditor, want: dirWrite(204), setup: fresh("organizations", "organizationId", org), req: v1},
 		"deleteLocation":      {as: mxEditor, want: dirWrite(204), setup: fresh("locations", "locationId", loc), req: v1},
 		"deleteService":       {as: mxEditor, want: dirWrite(204), setup: fresh("services", "serviceId", svc), req: v1},
+	}
+}
+
+func mxSupporterOps() map[string]mxOp {
+	all := []string{"goals", "referrals", "saved_services", "assessments"}
+	sam := func(w *mxWorld) string { return w.people[mxSupporter].PersonID.String() }
+	invite := func(w *mxWorld, shares []string) map[string]any {
+		return w.e.Do(http.MethodPost, "/v1/clients/"+w.params["clientId"]+"/supporter-invitations", w.people[mxClient].Token,
+			map[string]any{"shares": shares}).Want(w.t, http.StatusCreated).Map(w.t)
+	}
+	// Only the client manages their circle: the care team and administrators
+	// see the client record (403), everyone else does not (404).
+	ownerOnly := func(ok int) mxWant { return mxWant{ok, 404, 403, 404, 403, 404, 403} }
+	return map[string]mxOp{
+		"createSupporterInvitation": {as: mxClient, want: ownerOnly(201), req: body(map[string]any{"shares": []string{"goals"}})},
+		"listSupporterInvitations":  {as: mxClient, want: ownerOnly(200), req: plain},
+		"cancelSupporterInvitation": {as: mxClient, want: ownerOnly(204), setup: func(_ *testing.T, w *mxWorld) map[string]string {
+			return map[string]string{"invitationId": invite(w, []string{"goals"})["id"].(string)}
+		}, req: plain},
+		// A fresh code each call, granting only assessments (which nothing
+		// reads yet), so a redemption changes what no other row sees. Alice
+		// may not redeem her own (422), sam already supports her (409).
+		"redeemSupporterInvitation": {as: mxOtherClient, want: mxWant{422, 201, 201, 201, 201, 201, 201}, sup: 409,
+			setup: func(_ *testing.T, w *mxWorld) map[string]string {
+				w.exec(`DELETE FROM supporters WHERE person_id <> ?`, w.people[mxSupporter].PersonID)
+				w.code = invite(w, []string{"assessments"})["code"].(string)
+				return nil
+			}, req: func(w *mxWorld, _ apitest.User) mxReq { return mxReq{body: map[string]any{"code": w.code}} }},
+		// A supporter sees only themself; the care team is refused the list.
+		"listSupporters": {as: mxClient, want: mxWant{200, 404, 403, 404, 403, 404, 404}, sup: 200, req: plain},
+		"getSupporter": {as: mxClient, want: mxWant{200, 404, 404, 404, 404, 404, 404}, sup: 200,
+			req: func(w *mxWorld, _ apitest.User) mxReq { return mxReq{params: map[string]string{"personId": sam(w)}} }},
+		"patchSupporter": {as: mxClient, want: mxWant{200, 404, 404, 404, 404, 404, 403}, req: func(w *mxWorld, _ apitest.User) mxReq {
+			var v int64
+			w.e.DB.Raw(`SELECT version FROM supporters WHERE person_id = ?`, w.people[mxSupporter].PersonID).Scan(&v)
+			return mxReq{params: map[string]string{"personId": sam(w)}, body: map[string]any{"shares": all}, ifMatch: fmt.Sprintf(`"%d"`, v)}
+		}},
+		// Sue supports alice before each call; sam may leave, not remove her.
+		"deleteSupporter": {as: mxClient, want: mxWant{204, 404, 403, 404, 403, 404, 404}, sup: 404,
+			setup: func(_ *testing.T, w *mxWorld) map[string]string {
+				w.exec(`INSERT INTO supporters (client_id, person_id, id, shares, invitation_id) VALUES (?, ?, ?, '{goals}', ?)
+					ON CONFLICT DO NOTHING`, w.people[mxClient].ClientID, w.sue.PersonID, uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7()))
+				return map[string]string{"personId": w.sue.PersonID.String()}
+			}, req: plain},
 	}
 }

@@ -24,7 +24,7 @@ import (
 // operation without a row in the expectation table fails the test, so a new
 // operation cannot ship without deciding who may call it.
 
-// Callers. The first seven are people (their statuses are written in the
+// Callers. The first eight are people (their statuses are written in the
 // table); the rest are derived from the operation's scope and the person its
 // apps act for.
 const (
@@ -35,6 +35,7 @@ const (
 	mxAdmin                 // adam
 	mxEditor                // ed, directory_editor
 	mxRoleless              // nobody: a token with no Waypoint role
+	mxSupporter             // sam: no Waypoint role, alice's supporter with every share
 	mxAppScope              // an app acting for the row's person, with exactly the operation's scope
 	mxAppSibling            // the same app with only the other scope of the family (write for a read, read for a write); for a family of one scope (export:read), every other scope
 	mxAppWrongFamily        // the same app with another family's scopes
@@ -45,13 +46,15 @@ const (
 
 func mxActorName(a int) string {
 	return [mxActors]string{"client", "other client", "care-team worker", "other worker", "admin",
-		"directory editor", "role-less", "app with the scope", "app with the sibling scope", "app with another family",
+		"directory editor", "role-less", "supporter", "app with the scope", "app with the sibling scope", "app with another family",
 		"no token", "expired token"}[a]
 }
 
 // mxWant is the status for each person: client, other client, care-team
-// worker, other worker, admin, directory editor, role-less.
-type mxWant [mxAppScope]int
+// worker, other worker, admin, directory editor, role-less. The supporter's
+// is the row's sup, or when that is 0 the role-less status: a supporter is a
+// person without a role, who reaches more only where a client shares.
+type mxWant [mxSupporter]int
 
 // mxReq is one call's variable parts; path parameters not named here come
 // from the world.
@@ -68,6 +71,7 @@ type mxReq struct {
 type mxOp struct {
 	as    int
 	want  mxWant
+	sup   int
 	setup func(t *testing.T, w *mxWorld) map[string]string
 	req   func(w *mxWorld, u apitest.User) mxReq
 }
@@ -77,6 +81,8 @@ type mxWorld struct {
 	e      *apitest.Env
 	people [mxAppScope]apitest.User
 	walt   apitest.User // a worker the care-team operations add and remove
+	sue    apitest.User // a supporter of alice's the supporter operations remove
+	code   string       // the invitation code a redemption sends
 	params map[string]string
 	state  *dbState
 }
@@ -90,8 +96,8 @@ func newMxWorld(t *testing.T) *mxWorld {
 	seedDirectory(t, e.Store)
 	w := &mxWorld{t: t, e: e}
 	w.people = [mxAppScope]apitest.User{e.Login("alice", "client"), e.Login("bob", "client"), e.Login("wanda", "worker"),
-		e.Login("will", "worker"), e.Login("adam", "admin"), e.Login("ed", "directory_editor"), e.Login("nobody")}
-	w.walt = e.Login("walt", "worker")
+		e.Login("will", "worker"), e.Login("adam", "admin"), e.Login("ed", "directory_editor"), e.Login("nobody"), e.Login("sam")}
+	w.walt, w.sue = e.Login("walt", "worker"), e.Login("sue")
 	alice, adam := w.people[mxClient], w.people[mxAdmin]
 	client := "/v1/clients/" + alice.ClientID.String()
 	e.Do(http.MethodPut, client+"/care-team/"+w.people[mxTeamWorker].PersonID.String(), adam.Token, nil).Want(t, http.StatusCreated)
@@ -104,11 +110,15 @@ func newMxWorld(t *testing.T) *mxWorld {
 	conv := e.Do(http.MethodPost, "/v1/conversations", alice.Token, map[string]any{"subject": "Housing"}).Want(t, http.StatusCreated).Map(t)
 	msg := e.Do(http.MethodPost, "/v1/conversations/"+conv["id"].(string)+"/messages", alice.Token, map[string]any{"body": "Hello"}).
 		Want(t, http.StatusCreated).Map(t)
+	code := e.Do(http.MethodPost, client+"/supporter-invitations", alice.Token,
+		map[string]any{"shares": []string{"goals", "referrals", "saved_services", "assessments"}}).Want(t, http.StatusCreated).Map(t)["code"].(string)
+	e.Do(http.MethodPost, "/v1/supporter-invitations/redeem", w.people[mxSupporter].Token, map[string]any{"code": code}).Want(t, http.StatusCreated)
 	w.params = map[string]string{
 		"clientId": alice.ClientID.String(), "goalId": goal["id"].(string),
 		"stepId": goal["steps"].([]any)[0].(map[string]any)["id"].(string), "personId": w.walt.PersonID.String(),
 		"serviceId": svcBallard.String(), "referralId": ref["id"].(string), "conversationId": conv["id"].(string),
 		"messageId": msg["id"].(string), "organizationId": orgSeattle.String(), "locationId": locBallard.String(),
+		"invitationId": w.created(alice, client+"/supporter-invitations", map[string]any{"shares": []string{"goals"}}),
 	}
 	w.state = newDBState(t, e)
 	return w
@@ -319,7 +329,7 @@ func (w *mxWorld) check(t *testing.T, o mxOperation, row mxOp, a int, last []str
 func (w *mxWorld) expect(t *testing.T, o mxOperation, row mxOp, a int) (want int, token string, caller apitest.User) {
 	t.Helper()
 	if a < mxAppScope {
-		return row.want[a], w.people[a].Token, w.people[a]
+		return row.status(a), w.people[a].Token, w.people[a]
 	}
 	as := w.people[row.as]
 	switch a {
@@ -328,24 +338,24 @@ func (w *mxWorld) expect(t *testing.T, o mxOperation, row mxOp, a int) (want int
 			token = w.e.Issuer.Token(t, "alice", []string{"client"}, authtest.WithClaim("exp", time.Now().Add(-time.Minute).Unix()))
 		}
 		if o.scope == "" { // public: no token needed, and a bad one is not even looked at
-			return row.want[row.as], token, w.people[mxClient]
+			return row.status(row.as), token, w.people[mxClient]
 		}
 		return http.StatusUnauthorized, token, w.people[mxClient]
 	}
 	if o.scope == "" {
-		return row.want[row.as], w.appToken(t, as, row.as, "profile:read"), as
+		return row.status(row.as), w.appToken(t, as, row.as, "profile:read"), as
 	}
 	sibling, other, isRead := scopeNeighbours(t, o.scope)
 	switch a {
 	case mxAppScope:
-		return row.want[row.as], w.appToken(t, as, row.as, o.scope), as
+		return row.status(row.as), w.appToken(t, as, row.as, o.scope), as
 	case mxAppSibling:
 		if sibling == "" { // a family of one scope: no other scope may stand in for it
 			return http.StatusForbidden, w.appToken(t, as, row.as, allScopesBut(o.scope)...), as
 		}
 		want = http.StatusForbidden
 		if isRead { // the write scope implies the read scope
-			want = row.want[row.as]
+			want = row.status(row.as)
 		}
 		return want, w.appToken(t, as, row.as, sibling), as
 	}
@@ -355,7 +365,8 @@ func (w *mxWorld) expect(t *testing.T, o mxOperation, row mxOp, a int) (want int
 // appToken is a third-party app's token for person u (acting in role
 // actor's roles) with exactly scopes.
 func (w *mxWorld) appToken(t *testing.T, u apitest.User, actor int, scopes ...string) string {
-	roles := map[int][]string{mxClient: {"client"}, mxAdmin: {"admin"}, mxEditor: {"directory_editor"}, mxTeamWorker: {"worker"}}[actor]
+	roles := map[int][]string{mxClient: {"client"}, mxOtherClient: {"client"}, mxAdmin: {"admin"}, mxEditor: {"directory_editor"},
+		mxTeamWorker: {"worker"}, mxSupporter: {}}[actor]
 	if roles == nil {
 		t.Fatalf("no app roles for %s", mxActorName(actor))
 	}
@@ -399,12 +410,23 @@ func scopeNeighbours(t *testing.T, scope string) (sibling string, other []string
 // mxTable is the expectation table: one row per operation id.
 func mxTable() map[string]mxOp {
 	out := map[string]mxOp{}
-	for _, part := range []map[string]mxOp{mxPeopleOps(), mxGoalOps(), mxReferralOps(), mxMessageOps(), mxDirectoryOps(), mxConsentOps(), mxPrivacyOps()} {
+	for _, part := range []map[string]mxOp{mxPeopleOps(), mxGoalOps(), mxReferralOps(), mxMessageOps(), mxDirectoryOps(), mxConsentOps(), mxSupporterOps(), mxPrivacyOps()} {
 		for id, op := range part {
 			out[id] = op
 		}
 	}
 	return out
+}
+
+// status is the status person a must get.
+func (r mxOp) status(a int) int {
+	if a != mxSupporter {
+		return r.want[a]
+	}
+	if r.sup != 0 {
+		return r.sup
+	}
+	return r.want[mxRoleless]
 }
 
 // plain is a call with nothing but the path.

@@ -148,6 +148,9 @@ func toHTTPError(ctx context.Context, err error) error {
 			ri.Err = err
 		}
 		return databaseUnavailable(ctx)
+	case domain.KindTooManyRequests:
+		return huma.ErrorWithHeaders(newProblem(ctx, http.StatusTooManyRequests, de.Message, details...),
+			http.Header{"Retry-After": []string{strconv.Itoa(max(1, de.RetryAfter))}})
 	case domain.KindPreconditionFailed:
 		p := newProblem(ctx, http.StatusPreconditionFailed, de.Message, details...)
 		return huma.ErrorWithHeaders(p, http.Header{"ETag": []string{etag(de.Version)}})

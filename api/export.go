@@ -25,8 +25,11 @@ import (
 // entry in domain.ExportSections (its SQL).
 func exportSections() []exportSection {
 	return []exportSection{
-		exportOne[ExportProfile]("profile", "The client's person (as GET /v1/me shows it) and client record (as GET /v1/clients/{clientId})"),
+		exportOne[ExportProfile]("profile", "The client's person (as GET /v1/me shows it, without the clients the person supports: those are theirs) and client record (as GET /v1/clients/{clientId})"),
 		exportList[CareTeamMember]("care_team", "The workers on the client's care team, as GET /v1/clients/{clientId}/care-team lists them"),
+		exportList[Supporter]("supporters", "The people the client chose as supporters, with their shares (expired grants included); oldest first"),
+		exportList[SupporterInvitation]("supporter_invitations", "The client's invitations that can still be redeemed (never their codes, which Waypoint does not keep); oldest first. A redeemed one is a supporter"),
+		exportList[Consent]("consents", "The workers the client consented to for sensitive (sud) records, as GET /v1/clients/{clientId}/consents lists them"),
 		exportList[Goal]("goals", "Every goal with its steps, latest rating and trend, as GET /v1/goals/{goalId} shows it, entered-in-error ones included; oldest first"),
 		exportList[GoalCheckIn]("goal_check_ins", "Every check-in on any of the goals (goal_id names it), by the client or the care team; oldest first"),
 		exportList[GoalHistoryEntry]("goal_history", "Who changed what on the goals, one entry per changed field (goal_id names the goal); oldest first"),
@@ -60,7 +63,7 @@ const (
 
 // ExportProfile is the client's person and client record.
 type ExportProfile struct {
-	Person Person `json:"person" doc:"The client's person, as GET /v1/me shows it"`
+	Person Person `json:"person" doc:"The client's person, as GET /v1/me shows it (without supporting: the clients the person supports are theirs)"`
 	Client Client `json:"client" doc:"The client record, as GET /v1/clients/{clientId} shows it"`
 }
 

@@ -22,8 +22,8 @@ import (
 )
 
 // exportSectionNames are the export's sections, in document order.
-var exportSectionNames = []string{"profile", "care_team", "goals", "goal_check_ins", "goal_history", "saved_services",
-	"referrals", "conversations", "messages", "access_log"}
+var exportSectionNames = []string{"profile", "care_team", "supporters", "supporter_invitations", "consents", "goals",
+	"goal_check_ins", "goal_history", "saved_services", "referrals", "conversations", "messages", "access_log"}
 
 // exportWorld: alice and bob are clients with data in every table, and wanda
 // works with both of them (so each has a conversation with the same worker).
@@ -78,6 +78,13 @@ func (x *exportWorld) fill(t *testing.T, owner, worker apitest.User, marker stri
 	postMessage(t, e, worker, c.ID, "Reply to "+marker)
 	e.Do(http.MethodPost, "/v1/conversations/"+c.ID.String()+"/read", worker.Token, map[string]any{"up_to": m.ID}).Want(t, http.StatusOK)
 	e.Do(http.MethodGet, goalPath(g.ID), worker.Token, nil).Want(t, http.StatusOK) // in the owner's access log
+	invite := func() any {
+		return e.Do(http.MethodPost, client+"/supporter-invitations", owner.Token, map[string]any{"shares": []string{"goals"}}).
+			Want(t, http.StatusCreated).Map(t)["code"]
+	}
+	redeem(e, e.Login("sam-"+marker), invite()).Want(t, http.StatusCreated)
+	invite() // still pending
+	e.Do(http.MethodPut, client+"/consents/sud/"+worker.PersonID.String(), owner.Token, nil).Want(t, http.StatusCreated)
 }
 
 // export downloads u's export as u and checks the headers every export has.
@@ -184,10 +191,16 @@ func TestExportIsCompleteAndMatchesTheAPI(t *testing.T) {
 	}
 
 	// Completeness: as many rows as the database holds for alice, in every section.
-	for name, table := range map[string]string{"care_team": "care_team_members", "goals": "goals", "goal_check_ins": "goal_check_ins",
+	for name, table := range map[string]string{"care_team": "care_team_members", "supporters": "supporters",
+		"supporter_invitations": "supporter_invitations WHERE used_at IS NULL AND", "consents": "sensitivity_consents",
+		"goals": "goals", "goal_check_ins": "goal_check_ins",
 		"goal_history": "goal_history", "saved_services": "saved_services", "referrals": "referrals",
 		"conversations": "conversations", "messages": "messages", "access_log": "access_log"} {
-		n := countRows(t, x.e, `SELECT count(*) FROM `+table+` WHERE client_id = ?`, alice.ClientID)
+		where := " WHERE"
+		if strings.HasSuffix(table, " AND") {
+			where = ""
+		}
+		n := countRows(t, x.e, `SELECT count(*) FROM `+table+where+` client_id = ?`, alice.ClientID)
 		if got := len(sectionItems(t, doc, name)); n == 0 || int64(got) != n {
 			t.Errorf("section %s has %d rows; the database holds %d of alice's", name, got, n)
 		}
@@ -197,7 +210,7 @@ func TestExportIsCompleteAndMatchesTheAPI(t *testing.T) {
 	x.sameAsTheAPI(t, alice, doc)
 
 	// The documented order: oldest first (ids are UUIDv7), messages by conversation.
-	for _, name := range []string{"goals", "goal_check_ins", "goal_history", "referrals", "conversations", "access_log"} {
+	for _, name := range []string{"supporter_invitations", "goals", "goal_check_ins", "goal_history", "referrals", "conversations", "access_log"} {
 		if ids := fieldOf(sectionItems(t, doc, name), "id"); !slices.IsSorted(ids) {
 			t.Errorf("section %s is not oldest first: %v", name, ids)
 		}
@@ -228,10 +241,17 @@ func (x *exportWorld) sameAsTheAPI(t *testing.T, u apitest.User, doc map[string]
 	if err := json.Unmarshal(doc["profile"], &profile); err != nil {
 		t.Fatal(err)
 	}
-	sameJSON(t, "profile.person", profile["person"], x.apiObject(t, alice, "/v1/me"))
+	me := x.apiObject(t, alice, "/v1/me")
+	delete(me, "supporting") // the clients alice supports are theirs, not in her export
+	sameJSON(t, "profile.person", profile["person"], me)
 	sameJSON(t, "profile.client", profile["client"], x.apiObject(t, alice, client))
 	sameJSON(t, "care_team", keyed(t, sectionItems(t, doc, "care_team"), "person_id"),
 		keyed(t, x.apiObject(t, alice, client+"/care-team")["members"].([]any), "person_id"))
+	sameJSON(t, "supporters", keyed(t, sectionItems(t, doc, "supporters"), "person_id"),
+		keyed(t, x.apiItems(t, alice, client+"/supporters"), "person_id"))
+	sameJSON(t, "supporter_invitations", keyed(t, sectionItems(t, doc, "supporter_invitations"), "id"),
+		keyed(t, x.apiItems(t, alice, client+"/supporter-invitations"), "id"))
+	sameJSON(t, "consents", sectionItems(t, doc, "consents"), x.apiObject(t, alice, client+"/consents")["items"])
 	goals := x.apiItems(t, alice, client+"/goals?lifecycle_status="+strings.Join(lifecycleStatuses, ","))
 	sameJSON(t, "goals", keyed(t, sectionItems(t, doc, "goals"), "id"), keyed(t, goals, "id"))
 	var checkIns, hist []any
@@ -281,7 +301,7 @@ func (x *exportWorld) idsOf(t *testing.T, u apitest.User) []string {
 	t.Helper()
 	var ids []string
 	for _, table := range []string{"goals", "goal_steps", "goal_check_ins", "goal_history", "saved_services", "referrals",
-		"referral_status_history", "conversations", "messages", "access_log"} {
+		"referral_status_history", "conversations", "messages", "access_log", "supporters", "supporter_invitations"} {
 		var got []string
 		if err := x.e.DB.Raw(`SELECT id::text FROM `+table+` WHERE client_id = ?`, u.ClientID).Scan(&got).Error; err != nil {
 			t.Fatal(err)
@@ -291,20 +311,32 @@ func (x *exportWorld) idsOf(t *testing.T, u apitest.User) []string {
 		}
 		ids = append(ids, got...)
 	}
-	return ids
+	var supporters []string
+	if err := x.e.DB.Raw(`SELECT person_id::text FROM supporters WHERE client_id = ?`, u.ClientID).Scan(&supporters).Error; err != nil {
+		t.Fatal(err)
+	}
+	return append(ids, supporters...)
 }
 
 // Only the client may download their data: the care team, other workers,
-// other clients and administrators get 404, and a token without export:read
-// gets 403. Only the client's own downloads are logged, each once.
+// other clients, administrators and the client's supporters (even with
+// every share) get 404 (a supporter without any role the 403 of every
+// role-less token), and a token without export:read gets 403. Only the
+// client's own downloads are logged, each once.
 func TestExportIsTheClientsAloneAndLoggedOnce(t *testing.T) {
 	x := newExportWorld(t)
 	tm, e := x.tm, x.e
 	path := "/v1/clients/" + tm.alice.ClientID.String() + "/export"
-	ed := e.Login("ed", "directory_editor")
+	ed, sam := e.Login("ed", "directory_editor"), e.Login("sam")
+	for _, u := range []apitest.User{tm.bob, tm.will, sam} { // alice's supporters
+		code := e.Do(http.MethodPost, "/v1/clients/"+tm.alice.ClientID.String()+"/supporter-invitations", tm.alice.Token,
+			map[string]any{"shares": []string{"goals", "referrals", "saved_services", "assessments"}}).Want(t, http.StatusCreated).Map(t)["code"]
+		redeem(e, u, code).Want(t, http.StatusCreated)
+	}
 	for _, u := range []apitest.User{tm.bob, tm.wanda, tm.will, tm.oscar, tm.adam, ed} {
 		e.Do(http.MethodGet, path, u.Token, nil).Problem(t, http.StatusNotFound)
 	}
+	e.Do(http.MethodGet, path, sam.Token, nil).Problem(t, http.StatusForbidden)
 	e.Do(http.MethodGet, "/v1/clients/"+uuid.Must(uuid.NewV7()).String()+"/export", tm.alice.Token, nil).Problem(t, http.StatusNotFound)
 	noExport := e.Issuer.Token(t, "alice", []string{"client"}, authtest.WithScopes(allScopesBut("export:read")...))
 	r := e.Do(http.MethodGet, path, noExport, nil)
@@ -355,7 +387,7 @@ func TestExportCarriesPrivateAndSudRecordsWithTheNotice(t *testing.T) {
 	private := teamGoal(t, e, tm.alice, tm.alice, map[string]any{"title": "Leave him", "visibility": "private"})
 	sud := teamGoal(t, e, tm.alice, tm.alice, map[string]any{"title": "Stay in recovery", "sensitivity": "sud"})
 	e.Do(http.MethodPost, goalPath(sud.ID)+"/check-ins", tm.alice.Token, map[string]any{"rating": 7}).Want(t, http.StatusCreated)
-	e.Do(http.MethodPut, consentPath(tm.alice, tm.wanda), tm.alice.Token, nil).Want(t, http.StatusCreated)
+	// (fill consented wanda for sud, so she may take part in a sud conversation)
 	c := createConversation(t, e, tm.alice, map[string]any{"worker_ids": []uuid.UUID{tm.wanda.PersonID}, "sensitivity": "sud"})
 	postMessage(t, e, tm.wanda, c.ID, "How was the meeting?")
 

@@ -52,8 +52,11 @@ func newFuzzWorld(f *testing.F) *fuzzWorld {
 	ref := e.Do(http.MethodPost, client+"/referrals", alice.Token, map[string]any{"service_id": svcBallard}).Want(f, http.StatusCreated).Map(f)
 	conv := e.Do(http.MethodPost, "/v1/conversations", alice.Token, map[string]any{}).Want(f, http.StatusCreated).Map(f)
 	e.Do(http.MethodPut, client+"/saved-services/"+svcBallard.String(), alice.Token, nil).Want(f, http.StatusCreated)
+	inv := e.Do(http.MethodPost, client+"/supporter-invitations", alice.Token, map[string]any{"shares": []string{"goals"}}).
+		Want(f, http.StatusCreated).Map(f)
 	params := map[string]string{
-		"{clientId}": alice.ClientID.String(), "{goalId}": g.ID, "{stepId}": g.Steps[0].ID,
+		"{invitationId}": inv["id"].(string),
+		"{clientId}":     alice.ClientID.String(), "{goalId}": g.ID, "{stepId}": g.Steps[0].ID,
 		"{referralId}": ref["id"].(string), "{conversationId}": conv["id"].(string),
 		"{personId}": wanda.PersonID.String(), "{serviceId}": svcDowntown.String(),
 		"{organizationId}": orgSeattle.String(), "{locationId}": locDowntown.String(),

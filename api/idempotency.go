@@ -54,6 +54,41 @@ func Idempotent(o huma.Operation, guard ReplayGuard) huma.Operation {
 
 func ptr[T any](v T) *T { return &v }
 
+const metaSecret = "idempotent-secret"
+
+// ReplaySecret answers a replay of an operation marked IdempotentSecret:
+// given the stored body (without the secret), it re-authorizes the caller
+// and returns the body to send, with a fresh secret.
+type ReplaySecret func(ctx context.Context, hc huma.Context, stored []byte) ([]byte, error)
+
+type secretMember struct {
+	name  string
+	renew ReplaySecret
+}
+
+// IdempotentSecret is Idempotent for an operation whose answer carries a
+// one-time secret that must never be stored (an invitation code): the
+// stored response lacks body member name, and a replay answers with a
+// fresh secret from renew, which also re-authorizes it; the first secret,
+// which the caller never received, is void. Such replays are the same
+// resource, but not the same bytes.
+func IdempotentSecret(o huma.Operation, name string, renew ReplaySecret) huma.Operation {
+	// renew authorizes the replay, so the guard has nothing left to check.
+	o = Idempotent(o, func(context.Context, huma.Context, []byte) error { return nil })
+	o.Metadata[metaSecret] = secretMember{name: name, renew: renew}
+	return o
+}
+
+// withoutMember is a JSON object body without member name.
+func withoutMember(body []byte, name string) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, err
+	}
+	delete(m, name)
+	return json.Marshal(m)
+}
+
 // humaContext lets recordingContext embed huma.Context (whose Context method
 // would otherwise clash with the embedded field's name).
 type humaContext huma.Context
@@ -162,14 +197,28 @@ func (s *Server) idempotency(api huma.API) func(huma.Context, func(huma.Context)
 			}
 			return
 		}
-		rec.headers.Del("X-Request-Id")
-		outcome, err := storedResponse{Status: rec.status, Headers: rec.headers, Body: rec.buf.Bytes()}.outcome()
-		if err == nil {
-			err = s.store.CompleteIdempotencyKey(bg, person, key, outcome)
-		}
-		if err != nil {
-			s.log.Error("store idempotent response", "error", err.Error())
-		}
+		s.keepResponse(bg, ctx.Operation(), rec, person, key)
+	}
+}
+
+// keepResponse stores a successful response for replays, without the
+// secret member of an IdempotentSecret operation.
+func (s *Server) keepResponse(ctx context.Context, op *huma.Operation, rec *recordingContext, person uuid.UUID, key string) {
+	rec.headers.Del("X-Request-Id")
+	body := rec.buf.Bytes()
+	var err error
+	if sec, ok := op.Metadata[metaSecret].(secretMember); ok {
+		body, err = withoutMember(body, sec.name)
+	}
+	var outcome domain.SavedOutcome
+	if err == nil {
+		outcome, err = storedResponse{Status: rec.status, Headers: rec.headers, Body: body}.outcome()
+	}
+	if err == nil {
+		err = s.store.CompleteIdempotencyKey(ctx, person, key, outcome)
+	}
+	if err != nil {
+		s.log.Error("store idempotent response", "error", err.Error())
 	}
 }
 
@@ -179,6 +228,9 @@ func replay(api huma.API, ctx huma.Context, guard ReplayGuard, saved *domain.Sav
 	resp, err := storedResponseFrom(*saved)
 	if err == nil {
 		err = guard(ctx.Context(), ctx, resp.Body)
+	}
+	if sec, ok := ctx.Operation().Metadata[metaSecret].(secretMember); ok && err == nil {
+		resp.Body, err = sec.renew(ctx.Context(), ctx, resp.Body)
 	}
 	if err != nil {
 		var se huma.StatusError

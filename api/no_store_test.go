@@ -64,8 +64,15 @@ func TestClientDataIsNeverStored(t *testing.T) {
 	e.Do(http.MethodPut, w.aliceURL+"/saved-services/"+svcBallard.String(), w.alice.Token, nil).Want(t, http.StatusCreated)
 	ref := e.Do(http.MethodPost, w.aliceURL+"/referrals", w.alice.Token, map[string]any{"service_id": svcBallard}).Want(t, http.StatusCreated).Map(t)
 	conv := createConversation(t, e, w.alice, map[string]any{})
+	// {personId} is wanda: on alice's care team, and her supporter too.
+	invite := func() map[string]any {
+		return e.Do(http.MethodPost, w.aliceURL+"/supporter-invitations", w.alice.Token, map[string]any{"shares": []string{"goals"}}).
+			Want(t, http.StatusCreated).Map(t)
+	}
+	e.Do(http.MethodPost, "/v1/supporter-invitations/redeem", w.wanda.Token, map[string]any{"code": invite()["code"]}).Want(t, http.StatusCreated)
 	params := map[string]string{
-		"{clientId}": w.alice.ClientID.String(), "{goalId}": g.ID, "{stepId}": g.Steps[0].ID,
+		"{invitationId}": invite()["id"].(string),
+		"{clientId}":     w.alice.ClientID.String(), "{goalId}": g.ID, "{stepId}": g.Steps[0].ID,
 		"{referralId}": ref["id"].(string), "{conversationId}": conv.ID.String(),
 		"{personId}": w.wanda.PersonID.String(), "{serviceId}": svcDowntown.String(),
 		"{organizationId}": orgSeattle.String(), "{locationId}": locDowntown.String(),

@@ -141,6 +141,8 @@ func (s *Server) register() {
 	s.registerTaxonomy()
 	s.registerSavedServices()
 	s.registerReferrals()
+	s.registerSupporterInvitations()
+	s.registerSupporters()
 	s.registerExport()
 }
 
@@ -154,7 +156,8 @@ func humaConfig() huma.Config {
 		"PATCH/PUT/DELETE of them require If-Match (missing: 428, stale: 412); as in RFC 9110, If-Match may list several strong ETags " +
 		"(any one matching will do) or be * (any current version); weak ETags never match. PATCH bodies are JSON Merge Patch.\n\n" +
 		"Roles (from the token's roles claim): client, worker, admin, directory_editor. A token whose person holds none of them may " +
-		"only use GET/PATCH /v1/me and the directory reads; every other operation answers it 403. " +
+		"only use GET/PATCH /v1/me, the directory reads, redeeming a supporter invitation and the reads a supporter makes (a client's goals, " +
+		"referrals and saved services as shared with them, their own supporter grant, leaving it); every other operation answers it 403. " +
 		"Scopes: each operation declares exactly one; a write scope implies the read scope of its family " +
 		"(profile, goals, assessments, services/directory:write, referrals, messages, groups, privacy).\n\n" +
 		"While the database is unreachable every operation answers 503 with Retry-After (seconds); retry then.\n\n" +
@@ -180,6 +183,7 @@ func humaConfig() huma.Config {
 		{Name: "Directory", Description: "The resource directory (Open Referral HSDS 3.0): search services, read organizations, locations and taxonomy; administrators and directory editors maintain it"},
 		{Name: "Saved services", Description: "The services a client keeps on their list"},
 		{Name: "Referrals", Description: "Referrals of a client to directory services, with their status history, linked to the client's goals"},
+		{Name: "Supporters", Description: "The client's own circle: people the client invites to read chosen records (goals, referrals, saved services, assessments), never to change them"},
 		{Name: "Export", Description: "Download my data: everything Waypoint holds about the client, as one JSON document"},
 		{Name: "Operations", Description: "Health, readiness and metrics"},
 	}

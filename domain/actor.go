@@ -53,12 +53,49 @@ const (
 	ReachRecord Reach = iota
 	// ReachCare covers what the client shares with their care team only
 	// (goals, referrals, messages): the client and their care team. Admins
-	// administer; they do not read people's plans.
+	// administer; they do not read people's plans. Every write to those
+	// records uses it.
 	ReachCare
-	// ReachOwn covers what is the client's alone to take (the download of
-	// all their data): the client and nobody else.
-	ReachOwn
+	// ReachOwner is the client alone: their privacy settings (supporters,
+	// invitations) and the download of all their data (the export).
+	ReachOwner
+	// The shared reaches are ReachCare plus the client's supporters holding an
+	// unexpired grant of that share. They are for reading only: the read
+	// paths of goals (with their steps, check-ins and history), referrals,
+	// saved services and assessments. Supporters never write.
+	ReachGoalsShared
+	ReachReferralsShared
+	ReachSavedServicesShared
+	ReachAssessmentsShared
 )
+
+// Supporter shares: what a client may let a supporter read.
+const (
+	ShareGoals         = "goals"
+	ShareReferrals     = "referrals"
+	ShareSavedServices = "saved_services"
+	ShareAssessments   = "assessments"
+)
+
+// SupporterShares lists the shares, in order.
+func SupporterShares() []string {
+	return []string{ShareGoals, ShareReferrals, ShareSavedServices, ShareAssessments}
+}
+
+// share is the supporter share a shared reach admits ("" for the others).
+func (r Reach) share() string {
+	switch r {
+	case ReachGoalsShared:
+		return ShareGoals
+	case ReachReferralsShared:
+		return ShareReferrals
+	case ReachSavedServicesShared:
+		return ShareSavedServices
+	case ReachAssessmentsShared:
+		return ShareAssessments
+	}
+	return ""
+}
 
 // ClientScope is the condition that holds only for rows whose client id
 // column clientCol the actor may reach: a GORM expression to pass as a "?"
@@ -75,14 +112,28 @@ func (a Actor) ClientScope(clientCol string, reach Reach) clause.Expr {
 		parts = append(parts, clientCol+" = ?")
 		vars = append(vars, a.ClientID)
 	}
-	if a.Is(RoleWorker) && reach != ReachOwn {
+	if a.Is(RoleWorker) && reach != ReachOwner {
 		parts = append(parts, "?")
 		vars = append(vars, careTeamMember(column(clientCol), a.PersonID))
+	}
+	if share := reach.share(); share != "" {
+		// Any person may be a supporter, whatever their roles (or none).
+		parts = append(parts, "?")
+		vars = append(vars, supporterGrant(column(clientCol), a.PersonID, share))
 	}
 	if len(parts) == 0 {
 		return clause.Expr{SQL: "FALSE"}
 	}
 	return clause.Expr{SQL: "(" + strings.Join(parts, " OR ") + ")", Vars: vars}
+}
+
+// SupporterScope is the condition on a supporter grant row under alias
+// (columns client_id, person_id) that the actor may see: the client sees
+// every grant of theirs, a supporter their own and no one else's (never
+// the care team or administrators: who supports a client is the client's).
+func (a Actor) SupporterScope(alias string) clause.Expr {
+	return clause.Expr{SQL: "(? OR " + alias + ".person_id = ?)",
+		Vars: []any{a.ClientScope(alias+".client_id", ReachOwner), a.PersonID}}
 }
 
 // GoalScope is ClientScope for goal rows under alias (a goal's steps,

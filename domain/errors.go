@@ -17,6 +17,7 @@ const (
 	KindPreconditionFailed                   // stale version: 412
 	KindPreconditionRequired                 // version missing: 428
 	KindUnavailable                          // the database is unreachable or too slow; retry later: 503
+	KindTooManyRequests                      // the actor tried too often; retry after RetryAfter: 429
 )
 
 // Source is which input of an operation an error is about, in the domain's
@@ -44,6 +45,8 @@ type Error struct {
 	Field string
 	// Version is the current version of the resource, set with KindPreconditionFailed.
 	Version int64
+	// RetryAfter is how many seconds to wait, set with KindTooManyRequests.
+	RetryAfter int
 	// cause is the persistence failure AsError translated, kept for the log.
 	cause error
 }

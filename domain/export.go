@@ -42,6 +42,12 @@ func ExportSections() []ExportSection {
 	return []ExportSection{
 		{Name: "profile", One: true, Client: "c.id", SQL: exportProfileSQL},
 		{Name: "care_team", Client: "m.client_id", SQL: careTeamExportSQL},
+		{Name: "supporters", Client: "s.client_id", SQL: `SELECT to_jsonb(x) - 'id' FROM (` + supporterSelect + ` WHERE ?) x
+			ORDER BY x.id`},
+		{Name: "supporter_invitations", Client: "i.client_id", SQL: `SELECT to_jsonb(x) FROM (SELECT ` + invitationColumns + `
+			FROM supporter_invitations i WHERE ? AND ` + pendingInvitation + `) x ORDER BY x.id`},
+		{Name: "consents", Client: "sc.client_id", SQL: consentExportSQL,
+			Vars: []any{careTeamMember(column("sc.client_id"), column("sc.person_id"))}},
 		{Name: "goals", Client: "g.client_id", SQL: `SELECT to_jsonb(x) FROM (SELECT ` + goalColumns + `
 			FROM goals g ` + goalRatingJoin + ` WHERE ?) x ORDER BY x.id`},
 		{Name: "goal_check_ins", Client: "ci.client_id", SQL: `SELECT jsonb_build_object('id', ci.id, 'goal_id', ci.goal_id,
@@ -134,7 +140,7 @@ type Export struct {
 }
 
 // OpenExport starts the export of a client's data. Only the client may
-// export it (ReachOwn): anyone else gets NotFound, as for a record they
+// export it (ReachOwner): anyone else gets NotFound, as for a record they
 // cannot see. The export is written to the client's access log (action
 // export) and committed before any data is read, so an export that fails
 // halfway is still on record.
@@ -142,7 +148,7 @@ func (s *Store) OpenExport(ctx context.Context, a Actor, clientID uuid.UUID) (*E
 	db := s.db.WithContext(ctx)
 	res := db.Exec(`INSERT INTO access_log (client_id, id, actor_person_id, app_id, action, resource, resource_id)
 		SELECT c.id, ?, ?, ?, ?, 'client', c.id::text FROM clients c WHERE c.id = ? AND ?`,
-		newID(), a.PersonID, a.AppID, ActionExport, clientID, a.ClientScope("c.id", ReachOwn))
+		newID(), a.PersonID, a.AppID, ActionExport, clientID, a.ClientScope("c.id", ReachOwner))
 	if res.Error != nil {
 		return nil, fmt.Errorf("log export: %w", res.Error)
 	}
@@ -174,7 +180,7 @@ func (s *Store) OpenExport(ctx context.Context, a Actor, clientID uuid.UUID) (*E
 // Rows calls fn with each row of section sec, one JSON object at a time, as
 // pages arrive from a server-side cursor. An error from fn stops it.
 func (e *Export) Rows(sec ExportSection, fn func(row []byte) error) error {
-	cond := clause.Expr{SQL: "(" + sec.Client + " = ? AND ?)", Vars: []any{e.clientID, e.actor.ClientScope(sec.Client, ReachOwn)}}
+	cond := clause.Expr{SQL: "(" + sec.Client + " = ? AND ?)", Vars: []any{e.clientID, e.actor.ClientScope(sec.Client, ReachOwner)}}
 	vars := append(slices.Clone(sec.Vars), cond)
 	if err := e.tx.Exec(`DECLARE export_rows NO SCROLL CURSOR FOR `+sec.SQL, vars...).Error; err != nil {
 		return fmt.Errorf("export %s: %w", sec.Name, err)

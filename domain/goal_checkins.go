@@ -89,7 +89,7 @@ func (s *Store) ListCheckIns(ctx context.Context, a Actor, goalID uuid.UUID, f L
 	var out []CheckIn
 	var label *string
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		g, err := goalClient(tx, a, goalID)
+		g, err := goalClient(tx, a, goalID, ReachGoalsShared)
 		if err != nil {
 			return err
 		}

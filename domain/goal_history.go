@@ -94,7 +94,9 @@ type ListFilter struct {
 }
 
 // ListGoalHistory lists who changed what on a goal, oldest first unless
-// f.Desc. Visible to the client and their care team.
+// f.Desc. Visible to the client, their care team and the supporters the
+// client shares goals with; a linked referral's status changes are left out
+// for a supporter who is not also shared referrals.
 func (s *Store) ListGoalHistory(ctx context.Context, a Actor, goalID uuid.UUID, f ListFilter) ([]GoalHistoryEntry, string, error) {
 	after, err := decodeCursor(f.Cursor)
 	if err != nil {
@@ -103,7 +105,7 @@ func (s *Store) ListGoalHistory(ctx context.Context, a Actor, goalID uuid.UUID, 
 	var out []GoalHistoryEntry
 	var label *string
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		g, err := goalClient(tx, a, goalID)
+		g, err := goalClient(tx, a, goalID, ReachGoalsShared)
 		if err != nil {
 			return err
 		}
@@ -112,7 +114,8 @@ func (s *Store) ListGoalHistory(ctx context.Context, a Actor, goalID uuid.UUID, 
 		q, args := `SELECT h.id, h.goal_id, h.actor_person_id, p.display_name AS actor_display_name, h.actor_role, h.at,
 				h.field, h.old_value, h.new_value
 			FROM goal_history h JOIN people p ON p.id = h.actor_person_id
-			WHERE h.client_id = ? AND h.goal_id = ?`, []any{clientID, goalID}
+			WHERE h.client_id = ? AND h.goal_id = ? AND (h.field NOT LIKE 'referral[%' OR ?)`,
+			[]any{clientID, goalID, a.ClientScope("h.client_id", ReachReferralsShared)}
 		q, args = pageClause(q, args, "h.id", after, f)
 		if err := tx.Raw(q, args...).Scan(&out).Error; err != nil {
 			return fmt.Errorf("list goal history: %w", err)

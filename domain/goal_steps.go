@@ -267,7 +267,7 @@ func stepMiss(tx *gorm.DB, clientID, goalID, stepID uuid.UUID, pre Precondition)
 func (s *Store) unchangedStep(ctx context.Context, a Actor, goalID, stepID uuid.UUID, pre Precondition) (Step, error) {
 	var st Step
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		g, err := goalClient(tx, a, goalID)
+		g, err := goalClient(tx, a, goalID, ReachCare)
 		if err != nil {
 			return err
 		}

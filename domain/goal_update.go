@@ -308,7 +308,7 @@ func goalMiss(tx *gorm.DB, a Actor, id uuid.UUID, c goalChange, empty bool) erro
 		return fmt.Errorf("read goal state: %w", err)
 	}
 	if len(cur) == 0 {
-		return NotFound("goal")
+		return goalWriteRefused(tx, a, id)
 	}
 	st := cur[0]
 	// Who may make the move comes before the precondition: accepting or

@@ -143,7 +143,7 @@ func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in 
 			return fmt.Errorf("look up client: %w", err)
 		}
 		if len(cid) == 0 {
-			return NotFound("client")
+			return refusedWrite(tx, NotFound("client"), `clients c WHERE c.id = ? AND ?`, clientID, a.ClientScope("c.id", ReachGoalsShared))
 		}
 		// Whoever creates a goal that is not their own is its proposer.
 		mover := goalMoverOf(a, clientID, a.PersonID)
@@ -198,11 +198,16 @@ func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in 
 	return g, err
 }
 
-// readGoal reads one goal the actor may see (ReachCare), else NotFound.
+// readGoal reads one goal the actor may see (ReachCare: it follows a
+// write), else NotFound.
 func readGoal(tx *gorm.DB, a Actor, id uuid.UUID) (Goal, error) {
+	return scanGoal(tx.Raw(`SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+` WHERE g.id = ? AND ?`,
+		id, a.GoalScope("g", ReachCare)))
+}
+
+func scanGoal(q *gorm.DB) (Goal, error) {
 	var g Goal
-	res := tx.Raw(`SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+` WHERE g.id = ? AND ?`,
-		id, a.GoalScope("g", ReachCare)).Scan(&g)
+	res := q.Scan(&g)
 	if res.Error != nil {
 		return Goal{}, fmt.Errorf("read goal: %w", res.Error)
 	}
@@ -213,27 +218,24 @@ func readGoal(tx *gorm.DB, a Actor, id uuid.UUID) (Goal, error) {
 }
 
 // GetGoal returns one goal with its steps, latest rating and trend. The
-// client and their care team see it; anyone else gets NotFound. It is the
-// hot path: one statement, which for a care team member also writes the
-// access log entry.
+// client, their care team and supporters the client shares goals with see
+// it; anyone else gets NotFound. It is the hot path: one statement. A
+// client's read of their own goal needs no log; anyone else's read is logged
+// by the same statement that reads.
 func (s *Store) GetGoal(ctx context.Context, a Actor, id uuid.UUID) (Goal, error) {
 	db := s.db.WithContext(ctx)
-	if !a.Is(RoleWorker) {
-		// Only the client themself can reach it: nothing to log.
-		return readGoal(db, a, id)
+	if a.ClientID != uuid.Nil {
+		g, err := scanGoal(db.Raw(`SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+` WHERE g.id = ? AND g.client_id = ? AND ?`,
+			id, a.ClientID, a.GoalScope("g", ReachGoalsShared)))
+		if !IsKind(err, KindNotFound) {
+			return g, err
+		}
+		// Not their own: perhaps a goal they read as a worker or supporter.
 	}
-	var g Goal
-	res := db.Raw(`WITH g AS (SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+` WHERE g.id = ? AND ?),
+	return scanGoal(db.Raw(`WITH g AS (SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+` WHERE g.id = ? AND ?),
 		logged AS (?)
-		SELECT * FROM g`, id, a.GoalScope("g", ReachCare),
-		logAccessFrom(a, ActionRead, "goal", "g", "g.client_id", "g.id")).Scan(&g)
-	if res.Error != nil {
-		return Goal{}, fmt.Errorf("read goal: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return Goal{}, NotFound("goal")
-	}
-	return g, nil
+		SELECT * FROM g`, id, a.GoalScope("g", ReachGoalsShared),
+		logAccessFrom(a, ActionRead, "goal", "g", "g.client_id", "g.id")))
 }
 
 // GoalFilter narrows ListGoals.
@@ -253,7 +255,7 @@ func (s *Store) ListGoals(ctx context.Context, a Actor, clientID uuid.UUID, f Go
 		return nil, "", err
 	}
 	q := `SELECT ` + goalColumns + ` FROM goals g ` + goalRatingJoin + ` WHERE g.client_id = ? AND ?`
-	args := []any{clientID, a.GoalScope("g", ReachCare)}
+	args := []any{clientID, a.GoalScope("g", ReachGoalsShared)}
 	if len(f.LifecycleStatuses) > 0 {
 		q += ` AND g.lifecycle_status = ANY(?::text[])`
 		args = append(args, textArray(f.LifecycleStatuses))
@@ -278,7 +280,7 @@ func (s *Store) ListGoals(ctx context.Context, a Actor, clientID uuid.UUID, f Go
 		if len(out) == 0 {
 			// Empty: tell "no goals yet" from "not your client".
 			var ok []bool
-			if err := tx.Raw(`SELECT true FROM clients c WHERE c.id = ? AND ?`, clientID, a.ClientScope("c.id", ReachCare)).Scan(&ok).Error; err != nil {
+			if err := tx.Raw(`SELECT true FROM clients c WHERE c.id = ? AND ?`, clientID, a.ClientScope("c.id", ReachGoalsShared)).Scan(&ok).Error; err != nil {
 				return fmt.Errorf("look up client: %w", err)
 			}
 			if len(ok) == 0 {
@@ -307,12 +309,16 @@ type goalRef struct {
 	Sensitivity *string
 }
 
-// goalClient returns the client of a goal the actor may see, else NotFound.
-func goalClient(tx *gorm.DB, a Actor, goalID uuid.UUID) (goalRef, error) {
+// goalClient returns the client of a goal the actor may see within reach
+// (ReachCare before a write, ReachGoalsShared for a read), else NotFound.
+func goalClient(tx *gorm.DB, a Actor, goalID uuid.UUID, reach Reach) (goalRef, error) {
 	var refs []goalRef
 	if err := tx.Raw(`SELECT g.client_id, g.version, g.sensitivity FROM goals g WHERE g.id = ? AND ?`,
-		goalID, a.GoalScope("g", ReachCare)).Scan(&refs).Error; err != nil {
+		goalID, a.GoalScope("g", reach)).Scan(&refs).Error; err != nil {
 		return goalRef{}, fmt.Errorf("look up goal: %w", err)
+	}
+	if len(refs) == 0 && reach == ReachCare {
+		return goalRef{}, goalWriteRefused(tx, a, goalID)
 	}
 	if len(refs) == 0 {
 		return goalRef{}, NotFound("goal")
@@ -337,7 +343,7 @@ func touchGoal(tx *gorm.DB, a Actor, goalID uuid.UUID) (goalRef, error) {
 		return goalRef{}, fmt.Errorf("touch goal: %w", err)
 	}
 	if len(rows) == 0 {
-		return goalRef{}, NotFound("goal")
+		return goalRef{}, goalWriteRefused(tx, a, goalID)
 	}
 	if rows[0].LifecycleStatus == GoalEnteredInError {
 		return goalRef{}, goalFrozen()

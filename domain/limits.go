@@ -1,5 +1,7 @@
 package domain
 
+import "time"
+
 // Limits on what Waypoint accepts, each declared once: the domain checks
 // them, the API schema carries them (see Rules), and where a column has a
 // CHECK constraint a test compares the two. Lengths are in characters
@@ -43,4 +45,17 @@ const (
 	MaxEmail            = 254 // RFC 5321: the longest address that can be delivered
 	MaxBestTimes        = 200
 	MaxTeamRole         = 100
+)
+
+// Supporter invitations.
+const (
+	// InvitationTTL is how long an invitation code can be redeemed.
+	InvitationTTL = 7 * 24 * time.Hour
+	// MaxRedeemAttempts is how many codes one person may try per
+	// RedeemWindow (a redemption that succeeds starts the count again).
+	MaxRedeemAttempts = 10
+	// RedeemWindow is the window MaxRedeemAttempts counts in.
+	RedeemWindow = time.Hour
+	// MaxInvitationCodeInput bounds a code as typed (dashes and spaces allowed).
+	MaxInvitationCodeInput = 64
 )

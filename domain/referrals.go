@@ -152,7 +152,7 @@ func (s *Store) CreateReferral(ctx context.Context, a Actor, clientID uuid.UUID,
 	}
 	var out Referral
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := getClient(tx, a, clientID, ReachCare); err != nil {
+		if err := writableClient(tx, a, clientID, ReachReferralsShared); err != nil {
 			return err
 		}
 		var status []string
@@ -235,8 +235,10 @@ func emitReferralEvent(tx *gorm.DB, r Referral) error {
 	}})
 }
 
-// referralGoalScope is referralSelect's argument for the actor.
-func referralGoalScope(a Actor) clause.Expr { return a.GoalScope("lg", ReachCare) }
+// referralGoalScope is referralSelect's argument for the actor: a
+// referral shows its goal to those who may read that goal (a supporter
+// shared referrals but not goals sees no goal_id).
+func referralGoalScope(a Actor) clause.Expr { return a.GoalScope("lg", ReachGoalsShared) }
 
 func readReferral(tx *gorm.DB, a Actor, clientID, id uuid.UUID) (Referral, error) {
 	var row referralRow
@@ -255,7 +257,7 @@ func (s *Store) GetReferral(ctx context.Context, a Actor, id uuid.UUID) (Referra
 	var out Referral
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var row referralRow
-		res := tx.Raw(referralSelect+` WHERE r.id = ? AND ?`, referralGoalScope(a), id, a.ClientScope("r.client_id", ReachCare)).Scan(&row)
+		res := tx.Raw(referralSelect+` WHERE r.id = ? AND ?`, referralGoalScope(a), id, a.ClientScope("r.client_id", ReachReferralsShared)).Scan(&row)
 		if res.Error != nil {
 			return fmt.Errorf("read referral: %w", res.Error)
 		}
@@ -276,7 +278,7 @@ func (s *Store) ListReferrals(ctx context.Context, a Actor, clientID uuid.UUID, 
 	}
 	var rows []referralRow
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := getClient(tx, a, clientID, ReachCare); err != nil {
+		if _, err := getClient(tx, a, clientID, ReachReferralsShared); err != nil {
 			return err
 		}
 		q, args := referralSelect+` WHERE r.client_id = ?`, []any{referralGoalScope(a), clientID}
@@ -334,7 +336,8 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 			return fmt.Errorf("read referral: %w", err)
 		}
 		if len(cur) == 0 {
-			return NotFound("referral")
+			return refusedWrite(tx, NotFound("referral"), `referrals r WHERE r.id = ? AND ?`,
+				id, a.ClientScope("r.client_id", ReachReferralsShared))
 		}
 		c := cur[0]
 		if err := pre.check(c.Version); err != nil {

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -29,7 +30,7 @@ func (s *Store) ReplayForClient(ctx context.Context, a Actor, clientID uuid.UUID
 // check-in): the actor must still see the goal.
 func (s *Store) ReplayForGoal(ctx context.Context, a Actor, goalID uuid.UUID) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		g, err := goalClient(tx, a, goalID)
+		g, err := goalClient(tx, a, goalID, ReachCare)
 		if err != nil {
 			return err
 		}
@@ -52,3 +53,18 @@ func (s *Store) ReplayForConversation(ctx context.Context, a Actor, conversation
 
 // CheckDirectoryWrite is the check every change to the directory makes.
 func CheckDirectoryWrite(a Actor) error { return canWriteDirectory(a) }
+
+// ReplayForSupporter re-checks a redemption that made the actor a supporter
+// of clientID: they must still be one (the client may have removed them).
+func (s *Store) ReplayForSupporter(ctx context.Context, a Actor, clientID uuid.UUID) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		var ok []bool
+		if err := tx.Raw(`SELECT true FROM supporters s WHERE s.client_id = ? AND s.person_id = ?`, clientID, a.PersonID).Scan(&ok).Error; err != nil {
+			return fmt.Errorf("look up supporter: %w", err)
+		}
+		if len(ok) == 0 {
+			return NotFound("supporter")
+		}
+		return logAccess(tx, a, ActionRead, "supporter", []uuid.UUID{clientID}, []string{a.PersonID.String()})
+	})
+}

@@ -99,6 +99,9 @@ func recordRules() []Rule {
 		enumRule("sensitivity", SensitivityLabels(), "goals.sensitivity", "conversations.sensitivity", "sensitivity_consents.label"),
 		enumRule("idempotency.state", idempotencyStates(), "idempotency_keys.state"),
 		rangeRule("page.size", 1, MaxPageSize),
+		supporterShares(),
+		enumRule("supporter.status", SupporterStatuses()),
+		textRule("supporter.code", 1, MaxInvitationCodeInput),
 		// The live stream's event types, as the API groups them by the shape of their data.
 		enumRule("event.message_created", []string{EventMessageCreated}),
 		enumRule("event.message_read", []string{EventMessageRead}),
@@ -106,6 +109,14 @@ func recordRules() []Rule {
 		enumRule("event.record_changed", []string{EventGoalUpdated, EventGoalProposed, EventReferralUpdated}),
 		enumRule("event.record_hidden", []string{EventGoalHidden, EventConversationHidden}),
 	}
+}
+
+// supporterShares is a set of shares: each one known, each at most once.
+// (The columns' CHECK, an array containment, is not a rule's kind.)
+func supporterShares() Rule {
+	r := enumRule("supporter.shares", SupporterShares())
+	r.MaxItems = len(SupporterShares())
+	return r
 }
 
 func profileRules() []Rule {

@@ -68,7 +68,7 @@ func (s *Store) ListSavedServices(ctx context.Context, a Actor, clientID uuid.UU
 	}
 	var rows []savedRow
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := getClient(tx, a, clientID, ReachCare); err != nil {
+		if _, err := getClient(tx, a, clientID, ReachSavedServicesShared); err != nil {
 			return err
 		}
 		q, args := savedSelect+` WHERE ss.client_id = ?`, []any{clientID}
@@ -93,7 +93,7 @@ func (s *Store) ListSavedServices(ctx context.Context, a Actor, clientID uuid.UU
 // reports whether it was new; saving again changes nothing.
 func (s *Store) SaveService(ctx context.Context, a Actor, clientID, serviceID uuid.UUID) (out SavedService, created bool, err error) {
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := getClient(tx, a, clientID, ReachCare); err != nil {
+		if err := writableClient(tx, a, clientID, ReachSavedServicesShared); err != nil {
 			return err
 		}
 		var inserted []bool
@@ -125,7 +125,7 @@ func (s *Store) SaveService(ctx context.Context, a Actor, clientID, serviceID uu
 // not there succeeds, so retries are safe.
 func (s *Store) UnsaveService(ctx context.Context, a Actor, clientID, serviceID uuid.UUID) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := getClient(tx, a, clientID, ReachCare); err != nil {
+		if err := writableClient(tx, a, clientID, ReachSavedServicesShared); err != nil {
 			return err
 		}
 		res := tx.Exec(`DELETE FROM saved_services WHERE client_id = ? AND service_id = ?`, clientID, serviceID)

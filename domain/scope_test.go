@@ -18,6 +18,13 @@ func memberSQL(col, n string) string {
 	return "EXISTS (SELECT 1 FROM care_team_members ctm WHERE ctm.client_id = " + col + " AND ctm.person_id = " + n + ")"
 }
 
+// grantSQL is supporterGrant rendered for client column col, a person bound
+// as $p and a share bound as $s.
+func grantSQL(col, p, s string) string {
+	return "EXISTS (SELECT 1 FROM supporters sg WHERE sg.client_id = " + col + " AND sg.person_id = " + p +
+		" AND " + s + " = ANY (sg.shares) AND (sg.access_expires_at IS NULL OR sg.access_expires_at > now()))"
+}
+
 // ClientScope for every kind of actor: what it lets through, written out.
 func TestClientScopeRendering(t *testing.T) {
 	db := pgDB(t)
@@ -48,17 +55,68 @@ func TestClientScopeRendering(t *testing.T) {
 		{"directory editor", actor(RoleDirectoryEditor), ReachRecord, "FALSE", nil},
 		{"no role", actor(), ReachRecord, "FALSE", nil},
 		{"client role without a client record", Actor{PersonID: person, Roles: []string{RoleClient}}, ReachCare, "FALSE", nil},
-		// What is the client's alone (the export): never a worker's or an admin's.
-		{"client, own", actor(RoleClient), ReachOwn, "(g.client_id = $1)", []any{client}},
-		{"client and worker, own", actor(RoleClient, RoleWorker), ReachOwn, "(g.client_id = $1)", []any{client}},
-		{"worker, own", actor(RoleWorker), ReachOwn, "FALSE", nil},
-		{"admin, own", actor(RoleAdmin), ReachOwn, "FALSE", nil},
+		// The client's privacy settings are the client's alone.
+		{"client, owner", actor(RoleClient), ReachOwner, "(g.client_id = $1)", []any{client}},
+		{"client and worker, owner (the export: not the worker's)", actor(RoleClient, RoleWorker), ReachOwner, "(g.client_id = $1)", []any{client}},
+		{"worker, owner", actor(RoleWorker), ReachOwner, "FALSE", nil},
+		{"admin, owner", actor(RoleAdmin), ReachOwner, "FALSE", nil},
+		// Shared reaches: the care reach, plus a supporter's grant of that share, whatever the roles.
+		{"client, goals shared", actor(RoleClient), ReachGoalsShared,
+			"(g.client_id = $1 OR " + grantSQL("g.client_id", "$2", "$3") + ")", []any{client, person, "goals"}},
+		{"worker, referrals shared", actor(RoleWorker), ReachReferralsShared,
+			"(" + memberSQL("g.client_id", "$1") + " OR " + grantSQL("g.client_id", "$2", "$3") + ")", []any{person, person, "referrals"}},
+		{"no role, saved services shared", actor(), ReachSavedServicesShared,
+			"(" + grantSQL("g.client_id", "$1", "$2") + ")", []any{person, "saved_services"}},
+		{"admin, assessments shared", actor(RoleAdmin), ReachAssessmentsShared,
+			"(" + grantSQL("g.client_id", "$1", "$2") + ")", []any{person, "assessments"}},
 	}
 	for _, c := range cases {
 		sql, vars := render(t, db, "?", c.a.ClientScope("g.client_id", c.reach))
 		if sql != c.sql || !slices.Equal(vars, c.wantVars) {
 			t.Errorf("%s:\n got %s %v\nwant %s %v", c.name, sql, vars, c.sql, c.wantVars)
 		}
+	}
+}
+
+// A supporter grant row is seen by the client it belongs to and by the
+// supporter themself, nobody else.
+func TestSupporterScopeRendering(t *testing.T) {
+	db := pgDB(t)
+	person, client := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+	sql, vars := render(t, db, "?", Actor{PersonID: person, ClientID: client, Roles: []string{RoleClient, RoleWorker}}.SupporterScope("s"))
+	if sql != "((s.client_id = $1) OR s.person_id = $2)" || !slices.Equal(vars, []any{client, person}) {
+		t.Errorf("got %s %v", sql, vars)
+	}
+	sql, vars = render(t, db, "?", Actor{PersonID: person, Roles: []string{RoleAdmin}}.SupporterScope("s"))
+	if sql != "(FALSE OR s.person_id = $1)" || !slices.Equal(vars, []any{person}) {
+		t.Errorf("admin: got %s %v", sql, vars)
+	}
+}
+
+// What a grant lets a supporter read is decided in supporterGrant alone:
+// no other Go code tests a grant's shares.
+func TestSupporterGrantDefinedOnce(t *testing.T) {
+	var found []string
+	for _, dir := range []string{".", "../api"} {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range entries {
+			if !strings.HasSuffix(d.Name(), ".go") || strings.HasSuffix(d.Name(), "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(dir, d.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := strings.Count(string(b), "ANY (sg.shares)") + strings.Count(string(b), ".shares @>"); i > 0; i-- {
+				found = append(found, d.Name())
+			}
+		}
+	}
+	if !slices.Equal(found, []string{"supporters.go"}) {
+		t.Errorf("grant shares tested in %v; only supporterGrant (supporters.go) may", found)
 	}
 }
 
