@@ -42,6 +42,15 @@ build:
 docker:
 	docker build -t waypoint:dev .
 
+.PHONY: bench bench-smoke
+## bench: every scenario of issue #12 against Waypoint and the hand-written floor (bench/floor), closed loop, 16 connections, 3 alternating rounds each; writes bench/REPORT.md (database waypoint_bench, seeded on first use; about 10 minutes; PROFILE=1 adds pprof profiles in bench/profiles/; BENCH_NOTE="..." heads the report)
+bench:
+	$(GO) run ./bench/suite $(if $(PROFILE),-profile bench/profiles)
+
+## bench-smoke: the same driver on a small dataset for seconds (database waypoint_bench_smoke); fails on any error or zero throughput, asserts nothing about speed (CI runs it)
+bench-smoke:
+	$(GO) run ./bench/suite -smoke
+
 .PHONY: bench-events
 ## bench-events: 1,000 idle SSE streams (RSS per stream) and post->deliver latency at 50 msg/s across two replicas (loopback, database waypoint_bench_events, ~40 s)
 bench-events:

@@ -4,7 +4,7 @@
 // It runs the server in-process on 127.0.0.1:<free port> against its own
 // database (waypoint_bench_goals, created and migrated if missing), seeds
 // 10,000 clients with 5 goals each (3 steps and 4 check-ins per goal) with
-// set-based SQL on the first run, then drives constant-rate load with vegeta:
+// set-based SQL on the first run (bench/internal/seed), then drives constant-rate load with vegeta:
 //
 //	GET /v1/goals/{id} as the goal's client     (-get-rate for -get-duration)
 //	GET /v1/goals/{id} as a care team worker    (-worker-rate for -worker-duration; also writes the access log)
@@ -34,6 +34,7 @@ import (
 
 	"github.com/waypoint-portal/waypoint/auth/devissuer"
 	"github.com/waypoint-portal/waypoint/bench/internal/load"
+	"github.com/waypoint-portal/waypoint/bench/internal/seed"
 	"github.com/waypoint-portal/waypoint/domain"
 )
 
@@ -89,7 +90,7 @@ func run(ctx context.Context, c config) error {
 	}
 	defer closeDB()
 	start := time.Now()
-	seeded, err := seed(ctx, db)
+	seeded, err := seed.Goals{Issuer: issuerURL, Clients: clients, GoalsPer: goalsPer, Caseload: 1000}.Seed(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -250,72 +251,4 @@ func loadWork(ctx context.Context, db *gorm.DB, iss *devissuer.Issuer, sample in
 		return work{}, errors.New("the bench worker has no caseload")
 	}
 	return w, nil
-}
-
-// seed creates the bench data once, with set-based SQL (not the API):
-// 10,000 clients x 5 goals, 3 steps and 4 client check-ins per goal, and a
-// worker with the first 1,000 clients on their caseload. Ids are UUIDv7
-// like the application's.
-func seed(ctx context.Context, db *gorm.DB) (bool, error) {
-	var have int64
-	if err := db.WithContext(ctx).Raw(`SELECT count(*) FROM people WHERE issuer = ?`, issuerURL).Scan(&have).Error; err != nil {
-		return false, err
-	}
-	if have > 0 {
-		return false, nil
-	}
-	stmts := []string{
-		`CREATE OR REPLACE FUNCTION bench_uuid_v7() RETURNS uuid LANGUAGE sql VOLATILE AS $$
-			SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) PLACING
-				substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) FROM 1 FOR 6),
-				52, 1), 53, 1), 'hex')::uuid $$`,
-		`INSERT INTO people (id, issuer, subject, display_name, roles)
-			SELECT bench_uuid_v7(), @iss, 'bench-client-' || i, 'Bench Client ' || i, '["client"]'
-			FROM generate_series(1, @clients) i`,
-		`INSERT INTO people (id, issuer, subject, display_name, roles)
-			VALUES (bench_uuid_v7(), @iss, 'bench-worker', 'Bench Worker', '["worker"]')`,
-		`INSERT INTO clients (id, person_id)
-			SELECT bench_uuid_v7(), p.id FROM people p WHERE p.issuer = @iss AND p.subject LIKE 'bench-client-%' ORDER BY p.id`,
-		`INSERT INTO care_team_members (client_id, person_id, team_role, added_by)
-			SELECT c.id, w.id, 'case manager', w.id
-			FROM (SELECT c.id FROM clients c JOIN people p ON p.id = c.person_id WHERE p.issuer = @iss ORDER BY c.id LIMIT 1000) c,
-				people w WHERE w.issuer = @iss AND w.subject = 'bench-worker'`,
-		`INSERT INTO goals (client_id, id, title, description, why_it_matters, strengths_used, category, priority,
-				target_date, lifecycle_status, achievement_status, created_by)
-			SELECT c.id, bench_uuid_v7(), 'Goal ' || n || ': ' || (ARRAY['find stable housing','get a steady job','eat well',
-					'finish my GED','see my kids more'])[n],
-				'A description of the goal in the client''s own words, long enough to be realistic.',
-				'Because it matters to me and my family.', '["persistent","organised"]',
-				(ARRAY['housing','employment','food','education','family'])[n], 'medium',
-				current_date + 90, 'active', 'in-progress', c.person_id
-			FROM clients c JOIN people p ON p.id = c.person_id AND p.issuer = @iss, generate_series(1, @goals) n`,
-		`INSERT INTO goal_steps (client_id, goal_id, id, title, due_date, position, created_by)
-			SELECT g.client_id, g.id, bench_uuid_v7(), 'Step ' || s, current_date + 30 * s, s, g.created_by
-			FROM goals g JOIN clients c ON c.id = g.client_id JOIN people p ON p.id = c.person_id AND p.issuer = @iss,
-				generate_series(1, 3) s`,
-		`INSERT INTO goal_check_ins (client_id, goal_id, id, rating, note, mood, author_person_id, author_role, created_at)
-			SELECT g.client_id, g.id, bench_uuid_v7(), 3 + k, 'Check-in ' || k, 'okay', g.created_by, 'client',
-				now() - (5 - k) * interval '7 days'
-			FROM goals g JOIN clients c ON c.id = g.client_id JOIN people p ON p.id = c.person_id AND p.issuer = @iss,
-				generate_series(1, 4) k`,
-	}
-	args := map[string]any{"iss": issuerURL, "clients": clients, "goals": goalsPer}
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for _, s := range stmts {
-			var err error
-			if strings.Contains(s, "@") {
-				err = tx.Exec(s, args).Error
-			} else {
-				err = tx.Exec(s).Error
-			}
-			if err != nil {
-				return fmt.Errorf("seed: %w", err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return false, err
-	}
-	return true, db.WithContext(ctx).Exec(`ANALYZE`).Error
 }

@@ -4,6 +4,7 @@ package load
 
 import (
 	"context"
+	"crypto/rsa"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"github.com/waypoint-portal/waypoint/auth"
 	"github.com/waypoint-portal/waypoint/auth/devissuer"
 	"github.com/waypoint-portal/waypoint/domain"
+	"github.com/waypoint-portal/waypoint/domain/live"
 )
 
 // EnvOr returns the environment variable k, or def when it is unset.
@@ -71,11 +73,10 @@ func Unthrottled() api.RateLimits {
 	return api.RateLimits{Person: high, IP: high}
 }
 
-// Server runs Waypoint in process on a free loopback port, built by the same
-// constructor as `waypoint serve`, with tokens from an in-process dev issuer
-// under a fixed name (so seeded people, keyed by issuer and subject, match on
-// every run). Request logs are formatted as in production, then dropped.
-func Server(ctx context.Context, store *domain.Store, issuerURL, audience string) (*server.Server, *devissuer.Issuer, error) {
+// Issuer is an in-process dev issuer under a fixed name (so seeded people,
+// keyed by issuer and subject, match on every run) with a fresh RS256 key;
+// the public key is returned for verifiers outside the server (bench/floor).
+func Issuer(issuerURL, audience string) (*devissuer.Issuer, *rsa.PublicKey, error) {
 	key, err := devissuer.GenerateKey()
 	if err != nil {
 		return nil, nil, err
@@ -84,17 +85,46 @@ func Server(ctx context.Context, store *domain.Store, issuerURL, audience string
 	if err != nil {
 		return nil, nil, err
 	}
+	return iss, &key.PublicKey, nil
+}
+
+// ServerOptions are what a benchmark may set on the server beyond the
+// production defaults.
+type ServerOptions struct {
+	// HubURL starts the live event hub (GET /v1/events) on this database.
+	HubURL string
+}
+
+// Start runs Waypoint in process on a free loopback port, built by the same
+// constructor as `waypoint serve` (api/server.New), trusting iss's tokens.
+// Request logs are formatted as in production, then dropped.
+func Start(ctx context.Context, store *domain.Store, iss *devissuer.Issuer, audience string, o ServerOptions) (*server.Server, error) {
 	srv, err := server.New(ctx, server.Config{Store: store, Dev: iss,
-		Auth: auth.Config{IssuerURL: issuerURL, Audience: audience},
+		Auth: auth.Config{IssuerURL: iss.URL(), Audience: audience},
+		Hub:  live.Config{DatabaseURL: o.HubURL},
 		// The load comes from one address as a few people. The limits stay on,
 		// so their cost is measured, but far above the load: what is
 		// measured is the server, not a 429.
 		RateLimits: Unthrottled(),
 		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)), Addr: "127.0.0.1:0"})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := srv.Open(); err != nil {
+		return nil, err
+	}
+	return srv, nil
+}
+
+// Server is Issuer and Start in one: Waypoint on loopback and the issuer of
+// its tokens.
+func Server(ctx context.Context, store *domain.Store, issuerURL, audience string) (*server.Server, *devissuer.Issuer, error) {
+	iss, _, err := Issuer(issuerURL, audience)
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err := Start(ctx, store, iss, audience, ServerOptions{})
+	if err != nil {
 		return nil, nil, err
 	}
 	return srv, iss, nil
