@@ -155,6 +155,14 @@ func mxConsentOps() map[string]mxOp {
 	}
 }
 
+func mxPrivacyOps() map[string]mxOp {
+	return map[string]mxOp{
+		// The client's own data to take: nobody else's, not even the care team's
+		// (the supporter, holding no role, gets the role-less 403).
+		"exportClientData": {as: mxClient, want: mxWant{200, 404, 404, 404, 404, 404, 403}, req: plain},
+	}
+}
+
 func mxDirectoryOps() map[string]mxOp {
 	dirWrite := func(status int) mxWant { return mxWant{403, 403, 403, 403, status, status, 403} }
 	org := map[string]any{"name": "Fremont Food Bank", "description": "Groceries on Tuesdays"}

@@ -12,6 +12,10 @@ import (
 const (
 	ActionRead  = "read"
 	ActionWrite = "write"
+	// ActionExport is the client's download of all their data.
+	ActionExport = "export"
+	// ActionDenied is an attempt on a record the actor may not see.
+	ActionDenied = "denied"
 )
 
 // logAccess records, inside tx, that the actor read or wrote resources of the

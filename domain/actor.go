@@ -57,7 +57,7 @@ const (
 	// records uses it.
 	ReachCare
 	// ReachOwner is the client alone: their privacy settings (supporters,
-	// invitations).
+	// invitations) and the download of all their data (the export).
 	ReachOwner
 	// The shared reaches are ReachCare plus the client's supporters holding an
 	// unexpired grant of that share. They are for reading only: the read

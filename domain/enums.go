@@ -66,7 +66,7 @@ func ParticipantRoles() []string { return []string{RoleClient, RoleWorker} }
 func ContactChannels() []string { return []string{"app", "sms", "email", "phone", "mail"} }
 
 // AccessActions lists what an access-log entry records.
-func AccessActions() []string { return []string{ActionRead, ActionWrite} }
+func AccessActions() []string { return []string{ActionRead, ActionWrite, ActionExport, ActionDenied} }
 
 // idempotencyStates lists the states of a claimed Idempotency-Key.
 func idempotencyStates() []string { return []string{"running", "done"} }
