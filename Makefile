@@ -65,3 +65,8 @@ bench-goals:
 ## bench-directory: directory search (text + point + radius + open now) on 100,000 services at 200 req/s and at full speed, 16 workers (loopback, database waypoint_bench_directory; at most 90 s of load)
 bench-directory:
 	$(GO) run ./bench/directory
+
+.PHONY: bench-export
+## bench-export: download the export of a client with 100,000 messages from the real binary; server RSS growth (budget < 50 MB) and time (loopback, database waypoint_bench_export; at most 10 minutes)
+bench-export:
+	$(GO) run ./bench/export

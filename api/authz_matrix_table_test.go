@@ -252,6 +252,9 @@ func mxPrivacyOps() map[string]mxOp {
 		"listClientApps":  {as: mxClient, want: ownerOnly, req: plain},
 		"allowClientApp":  {as: mxClient, want: ownerOnly, setup: appState(true), req: plain},
 		"revokeClientApp": {as: mxClient, want: mxWant{204, 404, 403, 404, 403, 404, 403}, setup: appState(false), req: plain},
+		// The client's own data to take: nobody else's, not even the care team's
+		// (the supporter, holding no role, gets the role-less 403).
+		"exportClientData": {as: mxClient, want: mxWant{200, 404, 404, 404, 404, 404, 403}, req: plain},
 	}
 }
 

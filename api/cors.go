@@ -38,7 +38,7 @@ func (c CORS) Allowed(origin string) bool {
 
 const (
 	corsAllowHeaders  = "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, Last-Event-ID, X-Request-Id"
-	corsExposeHeaders = "ETag, Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Idempotent-Replayed, WWW-Authenticate, Link, Search-Corrected, Waypoint-Redisclosure"
+	corsExposeHeaders = "ETag, Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Idempotent-Replayed, WWW-Authenticate, Link, Search-Corrected, Waypoint-Redisclosure, Content-Disposition"
 	corsAllowMethods  = "GET, POST, PUT, PATCH, DELETE"
 )
 

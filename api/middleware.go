@@ -109,10 +109,12 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, ri))
 		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
+			p := recover()
+			// ErrAbortHandler (a stream that must end early) still drops the
+			// connection, but only after its request is logged and counted.
+			if p == http.ErrAbortHandler {
+				defer panic(p)
+			} else if p != nil {
 				ri.Err = errors.New("panic: " + slog.AnyValue(p).String())
 				if rec.status == 0 {
 					writeProblem(rec, r, newProblem(r.Context(), http.StatusInternalServerError, ""))

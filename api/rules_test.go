@@ -306,6 +306,7 @@ func apiOnly() map[string]bool {
 		"ServiceInput.minimum_age": true, "ServiceInput.maximum_age": true,
 		"ServiceResult.minimum_age": true, "ServiceResult.maximum_age": true, "Service.minimum_age": true,
 		"Service.maximum_age": true, "ServiceDetail.minimum_age": true, "ServiceDetail.maximum_age": true,
+		"ClientExport.format": true, "ClientExport.format_version": true, "ClientExport.complete": true,
 	}
 }
 

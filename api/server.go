@@ -72,6 +72,8 @@ type Server struct {
 	proxies TrustedProxies
 	// ipPolicy and personPolicy are nil when turned off.
 	ipPolicy, personPolicy *policy
+	// exports holds a token per data export in progress (at most maxConcurrentExports).
+	exports chan struct{}
 }
 
 // New builds the server and registers every operation.
@@ -85,7 +87,7 @@ func New(d Deps) *Server {
 	}
 	d.Events.defaults()
 	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry), hub: d.Hub, events: d.Events,
-		dev: d.DevIssuer != nil, proxies: d.TrustedProxies, apps: d.Apps}
+		dev: d.DevIssuer != nil, proxies: d.TrustedProxies, apps: d.Apps, exports: make(chan struct{}, maxConcurrentExports)}
 	limits := d.RateLimits.Effective()
 	s.ipPolicy = newPolicy("ip", limits.IP, limits.MaxKeys, d.Registry)
 	s.personPolicy = newPolicy("person", limits.Person, limits.MaxKeys, d.Registry)
@@ -146,6 +148,7 @@ func (s *Server) register() {
 	s.registerApps()
 	s.registerSupporterInvitations()
 	s.registerSupporters()
+	s.registerExport()
 }
 
 func humaConfig() huma.Config {
@@ -187,6 +190,7 @@ func humaConfig() huma.Config {
 		{Name: "Referrals", Description: "Referrals of a client to directory services, with their status history, linked to the client's goals"},
 		{Name: "Privacy", Description: "The client's control over their data: who touched it (the access log) and which apps may act on it"},
 		{Name: "Supporters", Description: "The client's own circle: people the client invites to read chosen records (goals, referrals, saved services, assessments), never to change them"},
+		{Name: "Export", Description: "Download my data: everything Waypoint holds about the client, as one JSON document"},
 		{Name: "Operations", Description: "Health, readiness and metrics"},
 	}
 	scopes := map[string]string{}

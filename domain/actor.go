@@ -68,7 +68,8 @@ const (
 	// access log): the client, and administrators auditing it.
 	ReachAudit
 	// ReachOwner is the client alone: what only the client decides (the apps
-	// allowed to act on their data, their supporters and invitations).
+	// allowed to act on their data, their supporters and invitations) and the
+	// download of all their data (the export).
 	ReachOwner
 	// The shared reaches are ReachCare plus the client's supporters holding an
 	// unexpired grant of that share. They are for reading only: the read

@@ -32,6 +32,13 @@ func careTeamMember(client, person any) clause.Expr {
 		Vars: []any{client, person}}
 }
 
+// careTeamExportSQL is the care team of the client the condition ("?")
+// names, one JSON object per member as the API shows it (for the export,
+// domain/export.go), in the order ListCareTeam lists them.
+const careTeamExportSQL = `SELECT jsonb_build_object('person_id', m.person_id, 'display_name', p.display_name,
+	'pronouns', p.pronouns, 'team_role', m.team_role, 'added_by', m.added_by, 'added_at', m.added_at)
+	FROM care_team_members m JOIN people p ON p.id = m.person_id WHERE ? ORDER BY m.added_at, m.person_id`
+
 const memberColumns = `m.client_id, m.person_id, p.display_name, p.pronouns, m.team_role, m.added_by, m.added_at`
 
 // ListCareTeam lists a client's care team, visible to the client, the team and admins.

@@ -42,6 +42,13 @@ type Consent struct {
 	OnCareTeam bool
 }
 
+// consentExportSQL is every consent of the client the last "?" names, as
+// ListConsents shows them to the client (for the export, domain/export.go);
+// its first "?" is careTeamMember(sc.client_id, sc.person_id).
+const consentExportSQL = `SELECT jsonb_build_object('label', sc.label, 'person_id', sc.person_id, 'display_name', p.display_name,
+	'granted_at', sc.granted_at, 'on_care_team', ?)
+	FROM sensitivity_consents sc JOIN people p ON p.id = sc.person_id WHERE ? ORDER BY sc.label, sc.granted_at, sc.person_id`
+
 func consentSelect(clientID uuid.UUID) clause.Expr {
 	return clause.Expr{SQL: `SELECT sc.client_id, sc.label, sc.person_id, p.display_name, sc.granted_at, ? AS on_care_team
 		FROM sensitivity_consents sc JOIN people p ON p.id = sc.person_id WHERE sc.client_id = ?`,

@@ -67,12 +67,14 @@ func (s Steps) Value() (driver.Value, error) { return JSONValue[[]Step]{V: s}.Va
 
 // goalColumns reads a goal row aliased g with its steps (one JSON array) and,
 // from the rating join r, its latest rating and trend: one statement for one
-// goal or a whole page, never a query per goal.
+// goal or a whole page, never a query per goal. Each step carries "done" too,
+// as the API shows it, because the export (domain/export.go) writes these
+// columns out as they are.
 const goalColumns = `g.client_id, g.id, g.title, g.description, g.why_it_matters, g.strengths_used, g.category,
 	g.priority, g.target_date::text AS target_date, g.lifecycle_status, g.achievement_status, g.status_reason,
 	g.visibility, g.sensitivity, g.created_by, g.created_at, g.updated_at, g.version,
 	COALESCE((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'title', s.title, 'due_date', s.due_date,
-		'done_at', s.done_at, 'position', s.position, 'version', s.version, 'created_by', s.created_by,
+		'done_at', s.done_at, 'done', s.done_at IS NOT NULL, 'position', s.position, 'version', s.version, 'created_by', s.created_by,
 		'created_at', s.created_at, 'updated_at', s.updated_at) ORDER BY s.position)
 		FROM goal_steps s WHERE s.client_id = g.client_id AND s.goal_id = g.id), '[]') AS steps,
 	r.latest_rating, r.trend`

@@ -57,6 +57,7 @@ func TestClientScopeRendering(t *testing.T) {
 		{"client role without a client record", Actor{PersonID: person, Roles: []string{RoleClient}}, ReachCare, "FALSE", nil},
 		// The client's privacy settings are the client's alone.
 		{"client, owner", actor(RoleClient), ReachOwner, "(g.client_id = $1)", []any{client}},
+		{"client and worker, owner (the export: not the worker's)", actor(RoleClient, RoleWorker), ReachOwner, "(g.client_id = $1)", []any{client}},
 		{"worker, owner", actor(RoleWorker), ReachOwner, "FALSE", nil},
 		{"admin, owner", actor(RoleAdmin), ReachOwner, "FALSE", nil},
 		// Shared reaches: the care reach, plus a supporter's grant of that share, whatever the roles.
