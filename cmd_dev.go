@@ -70,7 +70,7 @@ func devTokenFlags(fs *flag.FlagSet) action {
 	server := fs.String("server", "", "ask the running dev server at this URL (e.g. http://127.0.0.1:8080) for the token, "+
 		"so it carries that server's issuer and key; without it the token is minted here from WAYPOINT_ADDR and DATABASE_URL")
 	scope := fs.String("scope", "", "space-separated scopes (default: all Waypoint scopes)")
-	clientID := fs.String("client-id", "waypoint-dev-cli", "app id (azp) of the token")
+	clientID := fs.String("client-id", devissuer.DefaultClientID, "app id (azp) of the token (the default is a first-party app in dev mode)")
 	name := fs.String("name", "", "display name (default: the persona's name or the subject)")
 	ttl := fs.Duration("ttl", time.Hour, "token lifetime")
 	return func(ctx context.Context, e cli, _ []string) error {

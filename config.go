@@ -73,6 +73,10 @@ type serveConfig struct {
 	CORSOrigins     []string
 	RateLimits      api.RateLimits
 	TrustedProxies  api.TrustedProxies
+	// AccessLogRetention is how long access-log entries are kept.
+	AccessLogRetention time.Duration
+	// FirstPartyApps are the service's own apps, which clients cannot revoke.
+	FirstPartyApps []string
 }
 
 const defaultMetricsAddr = "127.0.0.1:9464" // Prometheus' convention for exporters
@@ -105,6 +109,9 @@ func loadServeConfig(env lookupEnv, devFlag bool) (serveConfig, error) {
 		return c, err
 	}
 	if err := c.loadAbuseProtection(env); err != nil {
+		return c, err
+	}
+	if err := c.loadPrivacy(env); err != nil {
 		return c, err
 	}
 	return c, c.loadIssuer()

@@ -12,6 +12,7 @@ import (
 	"github.com/waypoint-portal/waypoint/api"
 	"github.com/waypoint-portal/waypoint/api/server"
 	"github.com/waypoint-portal/waypoint/auth"
+	"github.com/waypoint-portal/waypoint/domain"
 	"github.com/waypoint-portal/waypoint/domain/live"
 )
 
@@ -51,6 +52,8 @@ func cmdServe(ctx context.Context, c serveConfig, migrate bool, stderr io.Writer
 		CORS:       api.CORS{Origins: c.CORSOrigins, AllowLoopback: c.Dev},
 		RateLimits: c.RateLimits, TrustedProxies: c.TrustedProxies,
 		Logger: log, Addr: c.Addr, MetricsAddr: c.MetricsAddr,
+		Apps:      domain.Apps{FirstParty: c.FirstPartyApps},
+		AccessLog: server.AccessLogConfig{Retention: c.AccessLogRetention},
 	}
 	if c.Dev {
 		if sc.Dev, err = newDevIssuer(ctx, st, c.IssuerURL, c.Audience); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
 
 	"github.com/waypoint-portal/waypoint/auth"
 	"github.com/waypoint-portal/waypoint/domain"
@@ -33,6 +34,8 @@ type grantKey struct{}
 type grant struct {
 	Scopes []string
 	Expiry time.Time
+	// App is the token's app: events of clients who revoked it are not delivered.
+	App string
 }
 
 func grantFrom(ctx context.Context) grant {
@@ -132,8 +135,13 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 		if ri := requestInfoFrom(ctx.Context()); ri != nil {
 			ri.PersonID = actor.PersonID.String()
 			ri.AppID = actor.AppID
+			actor.RequestID = ri.ID
+		}
+		if len(scopes) > 0 {
+			actor.Scope = scopes[0] // every operation declares exactly one
 		}
 		if !actor.HasRole() && !rolelessAllowed(ctx.Operation().OperationID) {
+			s.logRolelessAttempt(ctx, actor)
 			detail := "this account holds no Waypoint role (" + strings.Join(auth.KnownRoles(), ", ") + "), so it may only " +
 				"read and change its own person (/v1/me), read the public resource directory and read what a client shared with it " +
 				"as their supporter; ask an administrator for a role"
@@ -144,7 +152,7 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 			_ = huma.WriteErr(api, ctx, http.StatusForbidden, detail)
 			return
 		}
-		ctx = huma.WithValue(ctx, grantKey{}, grant{Scopes: p.Scopes, Expiry: p.Expiry})
+		ctx = huma.WithValue(ctx, grantKey{}, grant{Scopes: p.Scopes, Expiry: p.Expiry, App: p.AppID})
 		next(huma.WithValue(ctx, actorKey{}, actor))
 	}
 }
@@ -169,6 +177,31 @@ func rolelessAllowed(operationID string) bool {
 		return true
 	}
 	return false
+}
+
+// recordParams are the path parameters that name a client's record, in the
+// order that decides which one a path is about (goals/{goalId}/steps/{stepId}
+// is about the goal), with the kind of record each names.
+var recordParams = [...][2]string{
+	{"goalId", domain.ResourceGoal}, {"referralId", domain.ResourceReferral},
+	{"conversationId", domain.ResourceConversation}, {"clientId", domain.ResourceClient},
+}
+
+// logRolelessAttempt writes a denied entry in the access log of the client
+// whose record a person without a Waypoint role asked for (say, a worker
+// whose role was withdrawn at the provider): refused here, before any
+// handler, they would otherwise leave no trace.
+func (s *Server) logRolelessAttempt(ctx huma.Context, a domain.Actor) {
+	for _, p := range recordParams {
+		id, err := uuid.Parse(ctx.Param(p[0]))
+		if err != nil {
+			continue
+		}
+		if err := s.store.LogDenied(ctx.Context(), a, p[1], id); err != nil {
+			s.log.Warn("log denied attempt", "error", err.Error())
+		}
+		return
+	}
 }
 
 // invalidTokenDetail is the 401's detail for a refused token: the same terse

@@ -155,14 +155,6 @@ func mxConsentOps() map[string]mxOp {
 	}
 }
 
-func mxPrivacyOps() map[string]mxOp {
-	return map[string]mxOp{
-		// The client's own data to take: nobody else's, not even the care team's
-		// (the supporter, holding no role, gets the role-less 403).
-		"exportClientData": {as: mxClient, want: mxWant{200, 404, 404, 404, 404, 404, 403}, req: plain},
-	}
-}
-
 func mxDirectoryOps() map[string]mxOp {
 	dirWrite := func(status int) mxWant { return mxWant{403, 403, 403, 403, status, status, 403} }
 	org := map[string]any{"name": "Fremont Food Bank", "description": "Groceries on Tuesdays"}
@@ -241,3 +233,30 @@ func mxSupporterOps() map[string]mxOp {
 			}, req: plain},
 	}
 }
+
+// The access log is the client's, and administrators may audit it; the
+// client's care team sees the client but not this (403). Apps are the
+// client's decision alone. "old-budget-app" is an app that once acted on
+// alice's data; each call starts from it allowed (revoke) or revoked (allow).
+func mxPrivacyOps() map[string]mxOp {
+	ownerOnly := mxWant{200, 404, 403, 404, 403, 404, 403}
+	appState := func(revoked bool) func(*testing.T, *mxWorld) map[string]string {
+		return func(_ *testing.T, w *mxWorld) map[string]string {
+			w.exec(`INSERT INTO client_apps (client_id, app_id, scopes_used, revoked_at) VALUES (?, ?, '{goals:read}', CASE WHEN ? THEN now() END)
+				ON CONFLICT (client_id, app_id) DO UPDATE SET revoked_at = EXCLUDED.revoked_at`, w.people[mxClient].ClientID, mxOldApp, revoked)
+			return nil
+		}
+	}
+	return map[string]mxOp{
+		"listAccessLog":   {as: mxClient, want: mxWant{200, 404, 403, 404, 200, 404, 403}, req: plain},
+		"listClientApps":  {as: mxClient, want: ownerOnly, req: plain},
+		"allowClientApp":  {as: mxClient, want: ownerOnly, setup: appState(true), req: plain},
+		"revokeClientApp": {as: mxClient, want: mxWant{204, 404, 403, 404, 403, 404, 403}, setup: appState(false), req: plain},
+		// The client's own data to take: nobody else's, not even the care team's
+		// (the supporter, holding no role, gets the role-less 403).
+		"exportClientData": {as: mxClient, want: mxWant{200, 404, 404, 404, 404, 404, 403}, req: plain},
+	}
+}
+
+// mxOldApp is the app the privacy rows allow and revoke.
+const mxOldApp = "old-budget-app"

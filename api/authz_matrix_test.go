@@ -118,6 +118,7 @@ func newMxWorld(t *testing.T) *mxWorld {
 		"stepId": goal["steps"].([]any)[0].(map[string]any)["id"].(string), "personId": w.walt.PersonID.String(),
 		"serviceId": svcBallard.String(), "referralId": ref["id"].(string), "conversationId": conv["id"].(string),
 		"messageId": msg["id"].(string), "organizationId": orgSeattle.String(), "locationId": locBallard.String(),
+		"appId":        mxOldApp,
 		"invitationId": w.created(alice, client+"/supporter-invitations", map[string]any{"shares": []string{"goals"}}),
 	}
 	w.state = newDBState(t, e)
@@ -410,7 +411,8 @@ func scopeNeighbours(t *testing.T, scope string) (sibling string, other []string
 // mxTable is the expectation table: one row per operation id.
 func mxTable() map[string]mxOp {
 	out := map[string]mxOp{}
-	for _, part := range []map[string]mxOp{mxPeopleOps(), mxGoalOps(), mxReferralOps(), mxMessageOps(), mxDirectoryOps(), mxConsentOps(), mxSupporterOps(), mxPrivacyOps()} {
+	for _, part := range []map[string]mxOp{mxPeopleOps(), mxGoalOps(), mxReferralOps(), mxMessageOps(), mxDirectoryOps(),
+		mxConsentOps(), mxSupporterOps(), mxPrivacyOps()} {
 		for id, op := range part {
 			out[id] = op
 		}

@@ -206,7 +206,7 @@ func (s *Server) registerConversations() {
 			"taking part whom the client consented to for sud see it, and at least one of them must have that consent (422). "+
 			"Participants receive conversation.created. Administrators cannot take part (403). "+
 			"A replay (same Idempotency-Key) by someone no longer taking part is 404.",
-		"messages:write", http.StatusNotFound, http.StatusUnprocessableEntity), s.replayForConversation("", "conversation"))
+		"messages:write", http.StatusNotFound, http.StatusUnprocessableEntity), s.replayForConversation("", domain.ResourceConversation))
 	create.DefaultStatus = http.StatusCreated
 	handle(s.api, create,
 		func(ctx context.Context, in *createConversationInput) (*conversationOutput, error) {
@@ -273,7 +273,7 @@ func (s *Server) registerMessages() {
 		"Sends a plain-text message (1-4000 characters). Send an Idempotency-Key when the request may be retried (phones on bad "+
 			"connections should always send one): a retry with the same key and body replays the first 201 byte for byte, so the "+
 			"message appears once. Participants receive message.created. The sender's read marker moves to their own message.",
-		"messages:write", http.StatusNotFound, http.StatusUnprocessableEntity), s.replayForConversation("conversationId", "message"))
+		"messages:write", http.StatusNotFound, http.StatusUnprocessableEntity), s.replayForConversation("conversationId", domain.ResourceMessage))
 	post.DefaultStatus = http.StatusCreated
 	handle(s.api, post,
 		func(ctx context.Context, in *postMessageInput) (*messageOutput, error) {

@@ -322,7 +322,7 @@ func TestMessages(t *testing.T) {
 	}
 	e.Do(http.MethodGet, "/v1/conversations/"+uuid.NewString()+"/messages", tm.alice.Token, nil).Problem(t, http.StatusNotFound)
 	// Worker reads and writes are in the access log; the client's are not.
-	if got := accessLogCount(t, e, tm.will.PersonID, "read", "messages"); got != 6 { // one per successful list
+	if got := accessLogCount(t, e, tm.will.PersonID, "read", "conversation"); got != 6 { // one per successful list of messages
 		t.Fatalf("will's logged message reads = %d, want 6", got)
 	}
 	if got := accessLogCount(t, e, tm.wanda.PersonID, "write", "message"); got != 3 {

@@ -165,7 +165,7 @@ const eventsDescription = "A Server-Sent Events stream of the caller's events: m
 	"reading is disconnected rather than allowed to hold up others; reconnecting with Last-Event-ID recovers everything. " +
 	"Events are re-authorized at delivery: a worker who leaves a client's care team stops receiving that client's events at once, " +
 	"and the events of a goal the client made private, or of a goal or conversation labelled sud whose consent the client " +
-	"withdrew (or never gave), stop reaching them at once, events written before included. Whoever could see such a record " +
+	"withdrew (or never gave), stop reaching them at once, events written before included; so do all of a client's events on a stream opened through an app the client revokes. Whoever could see such a record " +
 	"until then gets one goal.hidden or conversation.hidden carrying only its id, to drop it from their view. A referral.updated " +
 	"event names its goal_id only while that goal is shared with the whole care team.\n\n" +
 	"The bearer token goes in the Authorization header; browser EventSource cannot set headers, so use a fetch-based SSE client. " +
@@ -319,7 +319,7 @@ func (s *Server) replay(sw *sseWriter, rp domain.Replay, last int64, g grant) (i
 		last = rp.ResyncSeq
 	}
 	for i := range rp.Events {
-		if eventAllowed(rp.Events[i].Type, g.Scopes) {
+		if g.delivers(&rp.Events[i]) {
 			sw.buf = appendEvent(sw.buf, &rp.Events[i])
 		}
 		last = rp.Events[i].Seq
@@ -356,7 +356,7 @@ func (s *Server) follow(ctx context.Context, sw *sseWriter, sub *live.Subscripti
 		case <-sub.Wake():
 			for _, ev := range sub.Take() {
 				if ev.Seq > last { // not already sent by the replay
-					if eventAllowed(ev.Type, g.Scopes) {
+					if g.delivers(ev) {
 						sw.buf = appendEvent(sw.buf, ev)
 					}
 					last = ev.Seq
@@ -370,6 +370,13 @@ func (s *Server) follow(ctx context.Context, sw *sseWriter, sub *live.Subscripti
 			sw.buf = nil // do not keep a burst's buffer for an idle stream
 		}
 	}
+}
+
+// delivers re-authorizes each event for the stream's token at delivery:
+// its scopes (eventAllowed), and the client's decision about its app (an app
+// the client revoked hears nothing more of them, even on a stream opened before).
+func (g grant) delivers(ev *domain.EventRecord) bool {
+	return eventAllowed(ev.Type, g.Scopes) && ev.DeliverableTo(g.App)
 }
 
 // eventAllowed applies the token's scopes to each event: the stream itself

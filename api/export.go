@@ -69,8 +69,9 @@ type ExportProfile struct {
 
 // ExportActor is who an access-log entry is about.
 type ExportActor struct {
-	ID          uuid.UUID `json:"id" doc:"The person's id"`
-	DisplayName string    `json:"display_name" example:"Wanda Okafor"`
+	ID           uuid.UUID `json:"id" doc:"The person's id"`
+	DisplayName  string    `json:"display_name" example:"Wanda Okafor"`
+	Relationship string    `json:"relationship" rule:"access_log.relationship" example:"care_team_worker" doc:"Their relationship to the client then (see AccessActor); the client's own export: app"`
 }
 
 // ExportAccessEntry is one entry of the client's access log.
@@ -78,10 +79,12 @@ type ExportAccessEntry struct {
 	ID         uuid.UUID   `json:"id" doc:"Entry id (UUIDv7; entries sort by it)"`
 	At         time.Time   `json:"at"`
 	Action     string      `json:"action" rule:"access_log.action" example:"read" doc:"read or write: by someone other than the client; denied: an attempt on a record they may not see; export: a download of this data (by the client)"`
-	Resource   string      `json:"resource" example:"goal" doc:"The kind of record"`
+	Resource   string      `json:"resource" rule:"access_log.resource" example:"goal" doc:"The kind of record"`
 	ResourceID string      `json:"resource_id" doc:"The record's id; empty for a whole list"`
+	Label      string      `json:"label" example:"Find stable housing" doc:"The record in words, as it was then; empty when there is none"`
 	Actor      ExportActor `json:"actor" doc:"Who it was"`
 	AppID      *string     `json:"app_id,omitempty" example:"waypoint-web" doc:"The app (OAuth2 client) the access came through, when the token named one"`
+	RequestID  string      `json:"request_id" doc:"The request's id (X-Request-Id)"`
 }
 
 // exportSection is how api writes and documents one section.

@@ -59,7 +59,7 @@ func newFuzzWorld(f *testing.F) *fuzzWorld {
 		"{clientId}":     alice.ClientID.String(), "{goalId}": g.ID, "{stepId}": g.Steps[0].ID,
 		"{referralId}": ref["id"].(string), "{conversationId}": conv["id"].(string),
 		"{personId}": wanda.PersonID.String(), "{serviceId}": svcDowntown.String(),
-		"{organizationId}": orgSeattle.String(), "{locationId}": locDowntown.String(),
+		"{organizationId}": orgSeattle.String(), "{locationId}": locDowntown.String(), "{appId}": "some-app",
 	}
 	w := &fuzzWorld{e: e, goal: "/v1/goals/" + g.ID, client: client}
 	var spec struct {

@@ -75,7 +75,7 @@ func TestClientDataIsNeverStored(t *testing.T) {
 		"{clientId}":     w.alice.ClientID.String(), "{goalId}": g.ID, "{stepId}": g.Steps[0].ID,
 		"{referralId}": ref["id"].(string), "{conversationId}": conv.ID.String(),
 		"{personId}": w.wanda.PersonID.String(), "{serviceId}": svcDowntown.String(),
-		"{organizationId}": orgSeattle.String(), "{locationId}": locDowntown.String(),
+		"{organizationId}": orgSeattle.String(), "{locationId}": locDowntown.String(), "{appId}": "some-app",
 	}
 	type call struct{ method, path string }
 	var calls []call

@@ -119,7 +119,7 @@ func (s *Server) registerReferrals() {
 			"others get 404. The service must be active; a goal_id must be one of the client's goals (422 otherwise) and not "+
 			"entered in error (409: such a goal is frozen), and the referral then appears in that goal's history. Emits "+
 			"referral.updated to the client and care team.",
-		"referrals:write", http.StatusNotFound, http.StatusUnprocessableEntity), s.replayForClient("referral"))
+		"referrals:write", http.StatusNotFound, http.StatusUnprocessableEntity), s.replayForClient(domain.ResourceReferral))
 	create.DefaultStatus = http.StatusCreated
 	handle(s.api, create, func(ctx context.Context, in *createReferralInput) (*referralOutput, error) {
 		r, err := s.store.CreateReferral(ctx, actorFrom(ctx), in.ClientID, domain.ReferralInput{

@@ -79,7 +79,7 @@ func TestSavedServices(t *testing.T) {
 		t.Fatalf("after delete %v", got)
 	}
 	// Wanda's read and write are in alice's access log; alice's own are not.
-	if n := countRows(t, e, `SELECT count(*) FROM access_log WHERE client_id = ? AND resource = 'saved_services' AND actor_person_id = ?`,
+	if n := countRows(t, e, `SELECT count(*) FROM access_log WHERE client_id = ? AND resource = 'saved_service' AND actor_person_id = ?`,
 		w.alice.ClientID, w.wanda.PersonID); n != 2 {
 		t.Fatalf("wanda's saved-services access logged %d times, want 2", n)
 	}

@@ -286,6 +286,10 @@ var paramRules = map[string]string{
 	"searchServices query status":      "hsds.service_status",
 	"searchServices query per_page":    "page.size",
 	"listTaxonomyTerms query per_page": "page.size",
+	"listAccessLog query resource":     "access_log.resource",
+	"listAccessLog query action":       "access_log.action",
+	"allowClientApp path appId":        "app.id",
+	"revokeClientApp path appId":       "app.id",
 }
 
 // apiOnly are the places whose enum or bounds are the API's own (sort

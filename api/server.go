@@ -46,6 +46,8 @@ type Deps struct {
 	Events EventsConfig
 	// CORS lists the browser origins allowed to call the API.
 	CORS CORS
+	// Apps names the first-party apps, which clients cannot revoke.
+	Apps domain.Apps
 	// RateLimits limits requests per person and per client address; zero
 	// values take the defaults.
 	RateLimits RateLimits
@@ -64,6 +66,7 @@ type Server struct {
 	handler  http.Handler
 	hub      *live.Hub
 	events   EventsConfig
+	apps     domain.Apps
 	// dev is dev mode (a DevIssuer is mounted): a refused token's 401 says why.
 	dev     bool
 	proxies TrustedProxies
@@ -84,7 +87,7 @@ func New(d Deps) *Server {
 	}
 	d.Events.defaults()
 	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry), hub: d.Hub, events: d.Events,
-		dev: d.DevIssuer != nil, proxies: d.TrustedProxies, exports: make(chan struct{}, maxConcurrentExports)}
+		dev: d.DevIssuer != nil, proxies: d.TrustedProxies, apps: d.Apps, exports: make(chan struct{}, maxConcurrentExports)}
 	limits := d.RateLimits.Effective()
 	s.ipPolicy = newPolicy("ip", limits.IP, limits.MaxKeys, d.Registry)
 	s.personPolicy = newPolicy("person", limits.Person, limits.MaxKeys, d.Registry)
@@ -141,6 +144,8 @@ func (s *Server) register() {
 	s.registerTaxonomy()
 	s.registerSavedServices()
 	s.registerReferrals()
+	s.registerAccessLog()
+	s.registerApps()
 	s.registerSupporterInvitations()
 	s.registerSupporters()
 	s.registerExport()
@@ -183,6 +188,7 @@ func humaConfig() huma.Config {
 		{Name: "Directory", Description: "The resource directory (Open Referral HSDS 3.0): search services, read organizations, locations and taxonomy; administrators and directory editors maintain it"},
 		{Name: "Saved services", Description: "The services a client keeps on their list"},
 		{Name: "Referrals", Description: "Referrals of a client to directory services, with their status history, linked to the client's goals"},
+		{Name: "Privacy", Description: "The client's control over their data: who touched it (the access log) and which apps may act on it"},
 		{Name: "Supporters", Description: "The client's own circle: people the client invites to read chosen records (goals, referrals, saved services, assessments), never to change them"},
 		{Name: "Export", Description: "Download my data: everything Waypoint holds about the client, as one JSON document"},
 		{Name: "Operations", Description: "Health, readiness and metrics"},

@@ -233,9 +233,12 @@ func TestSupporterReadsAreLogged(t *testing.T) {
 		sam.PersonID).Scan(&resources).Error; err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"goal", "goal_check_in", "goal_history", "referral", "referrals", "saved_services", "supporter"}
+	want := []string{"goal", "goal_check_in", "goal_history", "referral", "saved_service", "supporter"}
 	if !slices.Equal(resources, want) {
 		t.Fatalf("logged resources %v, want %v", resources, want)
+	}
+	if n := countRows(t, c.e, `SELECT count(*) FROM access_log WHERE actor_person_id = ? AND relationship <> 'supporter'`, sam.PersonID); n != 0 {
+		t.Fatalf("%d of sam's entries do not call him a supporter", n)
 	}
 }
 

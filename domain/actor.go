@@ -34,6 +34,14 @@ type Actor struct {
 	Roles    []string
 	// AppID is the OAuth2 client the token was issued to; recorded in the access log.
 	AppID string
+	// RevokedBy lists the clients who revoked AppID (loaded with the person
+	// at authentication): ClientScope leaves their records out.
+	RevokedBy []uuid.UUID
+	// RequestID names the request in the access log (X-Request-Id).
+	RequestID string
+	// Scope is the scope the operation being run declares; it goes into the
+	// client's record of what each app used.
+	Scope string
 }
 
 // Is reports whether the actor holds role r.
@@ -56,8 +64,12 @@ const (
 	// administer; they do not read people's plans. Every write to those
 	// records uses it.
 	ReachCare
-	// ReachOwner is the client alone: their privacy settings (supporters,
-	// invitations) and the download of all their data (the export).
+	// ReachAudit covers the record of who touched the client's data (the
+	// access log): the client, and administrators auditing it.
+	ReachAudit
+	// ReachOwner is the client alone: what only the client decides (the apps
+	// allowed to act on their data, their supporters and invitations) and the
+	// download of all their data (the export).
 	ReachOwner
 	// The shared reaches are ReachCare plus the client's supporters holding an
 	// unexpired grant of that share. They are for reading only: the read
@@ -103,7 +115,19 @@ func (r Reach) share() string {
 // It is the one place where client visibility is decided; every
 // client-scoped query must include it, so a foreign client is simply "not found".
 func (a Actor) ClientScope(clientCol string, reach Reach) clause.Expr {
-	if reach == ReachRecord && a.Is(RoleAdmin) {
+	scope := a.reachScope(clientCol, reach)
+	if len(a.RevokedBy) == 0 || scope.SQL == "FALSE" {
+		return scope
+	}
+	// The client revoked the token's app: none of their records, whoever's
+	// token it is. No revocations (the usual case) adds nothing to the query.
+	return clause.Expr{SQL: "(? AND NOT (" + clientCol + " = ANY(?::uuid[])))", Vars: []any{scope, uuidArray(a.RevokedBy)}}
+}
+
+// reachScope is ClientScope before the client's decisions about apps.
+func (a Actor) reachScope(clientCol string, reach Reach) clause.Expr {
+	admin := a.Is(RoleAdmin) && (reach == ReachRecord || reach == ReachAudit)
+	if admin {
 		return clause.Expr{SQL: "TRUE"}
 	}
 	var parts []string
@@ -112,7 +136,7 @@ func (a Actor) ClientScope(clientCol string, reach Reach) clause.Expr {
 		parts = append(parts, clientCol+" = ?")
 		vars = append(vars, a.ClientID)
 	}
-	if a.Is(RoleWorker) && reach != ReachOwner {
+	if a.Is(RoleWorker) && reach != ReachOwner && reach != ReachAudit {
 		parts = append(parts, "?")
 		vars = append(vars, careTeamMember(column(clientCol), a.PersonID))
 	}
@@ -125,6 +149,16 @@ func (a Actor) ClientScope(clientCol string, reach Reach) clause.Expr {
 		return clause.Expr{SQL: "FALSE"}
 	}
 	return clause.Expr{SQL: "(" + strings.Join(parts, " OR ") + ")", Vars: vars}
+}
+
+// revokedFor reports whether clientID revoked the actor's app.
+func (a Actor) revokedFor(clientID uuid.UUID) bool { return slices.Contains(a.RevokedBy, clientID) }
+
+// withoutRevocations is the actor as if no client had revoked their app:
+// what they could see but for the clients' decisions.
+func (a Actor) withoutRevocations() Actor {
+	a.RevokedBy = nil
+	return a
 }
 
 // SupporterScope is the condition on a supporter grant row under alias

@@ -45,7 +45,7 @@ const memberColumns = `m.client_id, m.person_id, p.display_name, p.pronouns, m.t
 func (s *Store) ListCareTeam(ctx context.Context, a Actor, clientID uuid.UUID) ([]CareTeamMember, error) {
 	var out []CareTeamMember
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := getClient(tx, a, clientID, ReachRecord); err != nil {
+		if _, err := getClient(tx, a, clientID, ReachRecord, ResourceCareTeam); err != nil {
 			return err
 		}
 		err := tx.Table("care_team_members m").Joins("JOIN people p ON p.id = m.person_id").
@@ -53,7 +53,7 @@ func (s *Store) ListCareTeam(ctx context.Context, a Actor, clientID uuid.UUID) (
 		if err != nil {
 			return fmt.Errorf("list care team: %w", err)
 		}
-		return logAccess(tx, a, ActionRead, "care_team", []uuid.UUID{clientID}, []string{clientID.String()})
+		return logAccess(tx, a, ActionRead, ResourceCareTeam, []uuid.UUID{clientID}, []string{""})
 	})
 	return out, err
 }
@@ -89,7 +89,7 @@ func (s *Store) AddCareTeamMember(ctx context.Context, a Actor, clientID, person
 			Select(memberColumns).Where("m.client_id = ? AND m.person_id = ?", clientID, personID).Scan(&m).Error; err != nil {
 			return fmt.Errorf("read care team member: %w", err)
 		}
-		return logAccess(tx, a, ActionWrite, "care_team", []uuid.UUID{clientID}, []string{personID.String()})
+		return logAccess(tx, a, ActionWrite, ResourceCareTeam, []uuid.UUID{clientID}, []string{personID.String()})
 	})
 	return m, created, err
 }
@@ -109,12 +109,12 @@ func (s *Store) RemoveCareTeamMember(ctx context.Context, a Actor, clientID, per
 		if res.RowsAffected == 0 {
 			return nil
 		}
-		return logAccess(tx, a, ActionWrite, "care_team", []uuid.UUID{clientID}, []string{personID.String()})
+		return logAccess(tx, a, ActionWrite, ResourceCareTeam, []uuid.UUID{clientID}, []string{personID.String()})
 	})
 }
 
 func (s *Store) requireAdminOn(tx *gorm.DB, a Actor, clientID uuid.UUID) error {
-	if _, err := getClient(tx, a, clientID, ReachRecord); err != nil {
+	if _, err := getClient(tx, a, clientID, ReachRecord, ResourceCareTeam); err != nil {
 		return err
 	}
 	if !a.Is(RoleAdmin) {

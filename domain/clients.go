@@ -73,7 +73,7 @@ func (s *Store) ListClients(ctx context.Context, a Actor, f ClientFilter) ([]Cli
 				ids = append(ids, c.ID)
 			}
 		}
-		return logAccess(tx, a, ActionRead, "client", ids, uuidStrings(ids))
+		return logAccess(tx, a, ActionRead, ResourceClient, ids, uuidStrings(ids))
 	})
 	if err != nil {
 		return nil, "", err
@@ -87,16 +87,18 @@ func (s *Store) GetClient(ctx context.Context, a Actor, id uuid.UUID) (Client, e
 	var c Client
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var err error
-		c, err = getClient(tx, a, id, ReachRecord)
+		c, err = getClient(tx, a, id, ReachRecord, ResourceClient)
 		if err != nil {
 			return err
 		}
-		return logAccess(tx, a, ActionRead, "client", []uuid.UUID{id}, []string{id.String()})
+		return logAccess(tx, a, ActionRead, ResourceClient, []uuid.UUID{id}, []string{id.String()})
 	})
 	return c, err
 }
 
-func getClient(tx *gorm.DB, a Actor, id uuid.UUID, reach Reach) (Client, error) {
+// getClient reads a client record the actor reaches, else NotFound; the
+// request was after resource of theirs (for the denied entry).
+func getClient(tx *gorm.DB, a Actor, id uuid.UUID, reach Reach, resource string) (Client, error) {
 	var c Client
 	res := tx.Table("clients c").Joins("JOIN people p ON p.id = c.person_id").
 		Select(clientColumns).Where("c.id = ? AND ?", id, a.ClientScope("c.id", reach)).Scan(&c)
@@ -104,7 +106,7 @@ func getClient(tx *gorm.DB, a Actor, id uuid.UUID, reach Reach) (Client, error) 
 		return Client{}, fmt.Errorf("get client: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return Client{}, NotFound("client")
+		return Client{}, missing(a, clientTarget(id, reach, resource))
 	}
 	return c, nil
 }
@@ -154,10 +156,10 @@ func (s *Store) UpdateClient(ctx context.Context, a Actor, id uuid.UUID, pre Pre
 			return err
 		}
 		var err error
-		if c, err = getClient(tx, a, id, ReachCare); err != nil {
+		if c, err = getClient(tx, a, id, ReachCare, ResourceClient); err != nil {
 			return err
 		}
-		return logAccess(tx, a, ActionWrite, "client", []uuid.UUID{id}, []string{id.String()})
+		return logAccess(tx, a, ActionWrite, ResourceClient, []uuid.UUID{id}, []string{id.String()})
 	})
 	return c, err
 }
@@ -165,7 +167,7 @@ func (s *Store) UpdateClient(ctx context.Context, a Actor, id uuid.UUID, pre Pre
 // forbiddenIfVisible turns a refused write into 403 when the actor can see
 // the client record, and into 404 when they cannot (no existence leak).
 func (s *Store) forbiddenIfVisible(tx *gorm.DB, a Actor, clientID uuid.UUID, msg string) error {
-	if _, err := getClient(tx, a, clientID, ReachRecord); err != nil {
+	if _, err := getClient(tx, a, clientID, ReachRecord, ResourceClient); err != nil {
 		return err
 	}
 	return Forbidden("%s", msg)

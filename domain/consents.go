@@ -61,7 +61,7 @@ func consentSelect(clientID uuid.UUID) clause.Expr {
 func (s *Store) ListConsents(ctx context.Context, a Actor, clientID uuid.UUID) ([]Consent, error) {
 	out := []Consent{}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := getClient(tx, a, clientID, ReachCare); err != nil {
+		if _, err := getClient(tx, a, clientID, ReachCare, ResourceConsent); err != nil {
 			return err
 		}
 		q, args := `? ORDER BY sc.label, sc.granted_at, sc.person_id`, []any{consentSelect(clientID)}
@@ -71,7 +71,7 @@ func (s *Store) ListConsents(ctx context.Context, a Actor, clientID uuid.UUID) (
 		if err := tx.Raw(q, args...).Scan(&out).Error; err != nil {
 			return fmt.Errorf("list consents: %w", err)
 		}
-		return logAccess(tx, a, ActionRead, "consent", []uuid.UUID{clientID}, []string{clientID.String()})
+		return logAccess(tx, a, ActionRead, ResourceConsent, []uuid.UUID{clientID}, []string{""})
 	})
 	return out, err
 }
@@ -79,7 +79,7 @@ func (s *Store) ListConsents(ctx context.Context, a Actor, clientID uuid.UUID) (
 // requireClientConsent is the check of every consent change: the client
 // record must be visible (404), and the actor must be that client (403).
 func requireClientConsent(tx *gorm.DB, a Actor, clientID uuid.UUID) error {
-	if _, err := getClient(tx, a, clientID, ReachCare); err != nil {
+	if _, err := getClient(tx, a, clientID, ReachCare, ResourceConsent); err != nil {
 		return err
 	}
 	if !a.IsClient(clientID) {

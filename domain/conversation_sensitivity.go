@@ -63,12 +63,12 @@ func (s *Store) UpdateConversation(ctx context.Context, a Actor, id uuid.UUID, p
 			return fmt.Errorf("read conversation: %w", r.Error)
 		}
 		if r.RowsAffected == 0 {
-			return NotFound("conversation")
+			return missing(a, conversationTarget(id))
 		}
 		if p.Sensitivity != nil {
 			return nil // only the client gets here, and their own access is not logged
 		}
-		return logAccess(tx, a, ActionRead, "conversation", []uuid.UUID{conv.ClientID}, []string{id.String()})
+		return logAccess(tx, a, ActionRead, ResourceConversation, []uuid.UUID{conv.ClientID}, []string{id.String()})
 	})
 	return conv, err
 }

@@ -178,7 +178,7 @@ func (s *Store) CreateConversation(ctx context.Context, a Actor, in NewConversat
 		if err := requireConsentedWorker(tx, clientID, id, label); err != nil {
 			return err
 		}
-		if err := logAccess(tx, a, ActionWrite, "conversation", []uuid.UUID{clientID}, []string{id.String()}); err != nil {
+		if err := logAccess(tx, a, ActionWrite, ResourceConversation, []uuid.UUID{clientID}, []string{id.String()}); err != nil {
 			return err
 		}
 		if err := emitConversationEvent(tx, Event{Type: EventConversationCreated, ClientID: clientID, SubjectID: id,
@@ -205,6 +205,10 @@ func conversationParties(tx *gorm.DB, a Actor, in NewConversation) (clientID uui
 	workers = in.WorkerIDs
 	switch {
 	case a.Is(RoleClient) && a.ClientID != uuid.Nil && (in.ClientID == nil || *in.ClientID == a.ClientID):
+		// Through the scope all the same: the client may have revoked the token's app.
+		if _, err := getClient(tx, a, a.ClientID, ReachCare, ResourceConversation); err != nil {
+			return uuid.Nil, nil, false, err
+		}
 		clientID = a.ClientID
 		allTeam = len(workers) == 0
 	case a.Is(RoleWorker) && in.ClientID == nil:
@@ -212,7 +216,7 @@ func conversationParties(tx *gorm.DB, a Actor, in NewConversation) (clientID uui
 	case a.Is(RoleWorker):
 		// ReachCare: the client must be on the worker's caseload. A foreign
 		// and a missing client read the same, so nothing leaks.
-		if _, err := getClient(tx, a, *in.ClientID, ReachCare); err != nil {
+		if _, err := getClient(tx, a, *in.ClientID, ReachCare, ResourceConversation); err != nil {
 			if IsKind(err, KindNotFound) {
 				return uuid.Nil, nil, false, Invalid("client_id", "no client with this id is on your caseload")
 			}
@@ -290,7 +294,7 @@ func (s *Store) ListConversations(ctx context.Context, a Actor, cursor string, l
 				ids = append(ids, c.ID.String())
 			}
 		}
-		return logAccess(tx, a, ActionRead, "conversation", clients, ids)
+		return logAccess(tx, a, ActionRead, ResourceConversation, clients, ids)
 	})
 	if err != nil {
 		return nil, "", err

@@ -68,6 +68,9 @@ func ContactChannels() []string { return []string{"app", "sms", "email", "phone"
 // AccessActions lists what an access-log entry records.
 func AccessActions() []string { return []string{ActionRead, ActionWrite, ActionExport, ActionDenied} }
 
+// AppStatuses lists a client's decisions about an app.
+func AppStatuses() []string { return []string{AppAllowed, AppRevoked} }
+
 // idempotencyStates lists the states of a claimed Idempotency-Key.
 func idempotencyStates() []string { return []string{"running", "done"} }
 

@@ -49,6 +49,9 @@ type Error struct {
 	RetryAfter int
 	// cause is the persistence failure AsError translated, kept for the log.
 	cause error
+	// miss, on a NotFound for a record the request named, is settled after
+	// the request's transaction (settleMiss: denied entry, revoked app).
+	miss *miss
 }
 
 // Unwrap exposes the translated failure, for logging and errors.As.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -85,14 +86,25 @@ type EventRecord struct {
 	Data       json.RawMessage
 	CreatedAt  time.Time
 	Recipients JSONValue[[]uuid.UUID]
+	// RevokedApps lists the apps the event's client has revoked, as of the
+	// read: a stream opened with one of their tokens skips the event.
+	RevokedApps JSONValue[[]string]
+}
+
+// DeliverableTo reports whether a stream opened through app may carry the
+// event: not when the event's client has revoked that app.
+func (e *EventRecord) DeliverableTo(app string) bool {
+	return app == "" || !slices.Contains(e.RevokedApps.V, app)
 }
 
 // eventSelect reads events with their recipients re-authorized at read time:
 // the client, and whoever is on the care team now and may still see what
-// the event is about (eventSubjectShared).
+// the event is about (eventSubjectShared); and the apps the client has
+// revoked by then.
 func eventSelect() clause.Expr {
 	return clause.Expr{SQL: `SELECT e.seq, e.id, e.type, e.client_id, e.subject_id, e.data, e.created_at,
-	to_jsonb(ARRAY(SELECT r FROM unnest(e.recipients) r WHERE r = cl.person_id OR (? AND ?))) AS recipients
+	to_jsonb(ARRAY(SELECT r FROM unnest(e.recipients) r WHERE r = cl.person_id OR (? AND ?))) AS recipients,
+	to_jsonb(ARRAY(SELECT ca.app_id FROM client_apps ca WHERE ca.client_id = e.client_id AND ca.revoked_at IS NOT NULL)) AS revoked_apps
 	FROM events e JOIN clients cl ON cl.id = e.client_id`,
 		Vars: []any{careTeamMember(column("e.client_id"), column("r")), eventSubjectShared(column("r"))}}
 }

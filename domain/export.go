@@ -67,8 +67,9 @@ func ExportSections() []ExportSection {
 		{Name: "messages", Client: "m.client_id", SQL: `SELECT ` + messageJSON + ` FROM messages m
 			WHERE ? ORDER BY m.conversation_id, m.id`},
 		{Name: "access_log", Client: "l.client_id", SQL: `SELECT jsonb_build_object('id', l.id, 'at', l.at, 'action', l.action,
-			'resource', l.resource, 'resource_id', l.resource_id, 'app_id', NULLIF(l.app_id, ''),
-			'actor', jsonb_build_object('id', l.actor_person_id, 'display_name', p.display_name))
+			'resource', l.resource, 'resource_id', l.resource_id, 'label', l.label, 'app_id', NULLIF(l.app_id, ''),
+			'request_id', l.request_id,
+			'actor', jsonb_build_object('id', l.actor_person_id, 'display_name', p.display_name, 'relationship', l.relationship))
 			FROM access_log l JOIN people p ON p.id = l.actor_person_id WHERE ? ORDER BY l.id`},
 	}
 }
@@ -141,19 +142,26 @@ type Export struct {
 
 // OpenExport starts the export of a client's data. Only the client may
 // export it (ReachOwner): anyone else gets NotFound, as for a record they
-// cannot see. The export is written to the client's access log (action
-// export) and committed before any data is read, so an export that fails
-// halfway is still on record.
+// cannot see (and their attempt is logged as denied). The export is written
+// to the client's access log (action export; the client's own relationship
+// falls to app, the app they used) with the app's use, and committed before
+// any data is read, so an export that fails halfway is still on record.
 func (s *Store) OpenExport(ctx context.Context, a Actor, clientID uuid.UUID) (*Export, error) {
 	db := s.db.WithContext(ctx)
-	res := db.Exec(`INSERT INTO access_log (client_id, id, actor_person_id, app_id, action, resource, resource_id)
-		SELECT c.id, ?, ?, ?, ?, 'client', c.id::text FROM clients c WHERE c.id = ? AND ?`,
-		newID(), a.PersonID, a.AppID, ActionExport, clientID, a.ClientScope("c.id", ReachOwner))
-	if res.Error != nil {
-		return nil, fmt.Errorf("log export: %w", res.Error)
+	var logged int64
+	err := db.Raw(`WITH c AS (SELECT c.id FROM clients c WHERE c.id = ? AND ?),
+		logged AS (INSERT INTO access_log (client_id, id, actor_person_id, app_id, action, resource, resource_id,
+				relationship, label, request_id)
+			SELECT c.id, ?, ?, ?, ?, ?, c.id::text, ?, '', ? FROM c RETURNING 1),
+		used AS (?)
+		SELECT count(*) FROM logged`,
+		clientID, a.ClientScope("c.id", ReachOwner), newID(), a.PersonID, a.AppID, ActionExport, ResourceClient,
+		relationshipSQL(a, "c.id"), a.RequestID, appUse(a, "c.id", "c")).Scan(&logged).Error
+	if err != nil {
+		return nil, fmt.Errorf("log export: %w", err)
 	}
-	if res.RowsAffected == 0 {
-		return nil, NotFound("client")
+	if logged == 0 {
+		return nil, s.settleMiss(ctx, missing(a, clientTarget(clientID, ReachOwner, ResourceClient)))
 	}
 	tx := db.Begin(&sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if tx.Error != nil {
@@ -167,7 +175,7 @@ func (s *Store) OpenExport(ctx context.Context, a Actor, clientID uuid.UUID) (*E
 	}
 	// Labels sit on goals and conversations; their check-ins, history and
 	// messages are covered by them.
-	err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM goals WHERE client_id = ? AND sensitivity IS NOT NULL)
+	err = tx.Raw(`SELECT EXISTS (SELECT 1 FROM goals WHERE client_id = ? AND sensitivity IS NOT NULL)
 		OR EXISTS (SELECT 1 FROM conversations WHERE client_id = ? AND sensitivity IS NOT NULL)`,
 		clientID, clientID).Row().Scan(&e.Sensitive)
 	if err != nil {

@@ -101,7 +101,7 @@ func (s *Store) ListCheckIns(ctx context.Context, a Actor, goalID uuid.UUID, f L
 		if err := tx.Raw(q, args...).Scan(&out).Error; err != nil {
 			return fmt.Errorf("list check-ins: %w", err)
 		}
-		return logAccess(tx, a, ActionRead, "goal_check_in", []uuid.UUID{clientID}, []string{goalID.String()})
+		return logAccess(tx, a, ActionRead, ResourceGoalCheckIn, []uuid.UUID{clientID}, []string{goalID.String()})
 	})
 	if err != nil {
 		return nil, "", err

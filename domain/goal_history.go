@@ -120,7 +120,7 @@ func (s *Store) ListGoalHistory(ctx context.Context, a Actor, goalID uuid.UUID, 
 		if err := tx.Raw(q, args...).Scan(&out).Error; err != nil {
 			return fmt.Errorf("list goal history: %w", err)
 		}
-		return logAccess(tx, a, ActionRead, "goal_history", []uuid.UUID{clientID}, []string{goalID.String()})
+		return logAccess(tx, a, ActionRead, ResourceGoalHistory, []uuid.UUID{clientID}, []string{goalID.String()})
 	})
 	if err != nil {
 		return nil, "", err

@@ -285,7 +285,7 @@ func (s *Store) unchangedStep(ctx context.Context, a Actor, goalID, stepID uuid.
 		}
 		st = rows[0]
 		st.Sensitivity = g.Sensitivity
-		return logAccess(tx, a, ActionRead, "goal", []uuid.UUID{clientID}, []string{goalID.String()})
+		return logAccess(tx, a, ActionRead, ResourceGoal, []uuid.UUID{clientID}, []string{goalID.String()})
 	})
 	return st, err
 }
@@ -303,5 +303,5 @@ func goalChildWritten(tx *gorm.DB, a Actor, clientID, goalID uuid.UUID, version 
 	if err := emitGoalEvent(tx, EventGoalUpdated, clientID, goalID, version, change, fields); err != nil {
 		return err
 	}
-	return logAccess(tx, a, ActionWrite, "goal", []uuid.UUID{clientID}, []string{goalID.String()})
+	return logAccess(tx, a, ActionWrite, ResourceGoal, []uuid.UUID{clientID}, []string{goalID.String()})
 }

@@ -274,7 +274,7 @@ func (s *Store) applyGoalChange(ctx context.Context, a Actor, id uuid.UUID, c go
 		if err := emitGoalHidden(tx, g.ClientID, id, row.OldRow.V, row.NewRow.V); err != nil {
 			return err
 		}
-		return logAccess(tx, a, ActionWrite, "goal", []uuid.UUID{g.ClientID}, []string{id.String()})
+		return logAccess(tx, a, ActionWrite, ResourceGoal, []uuid.UUID{g.ClientID}, []string{id.String()})
 	})
 	if errors.Is(err, errNoChange) {
 		return s.GetGoal(ctx, a, id)
@@ -286,7 +286,7 @@ func (s *Store) applyGoalChange(ctx context.Context, a Actor, id uuid.UUID, c go
 // visibility and precondition checks as a real change.
 func (s *Store) unchangedGoal(ctx context.Context, a Actor, id uuid.UUID, c goalChange) (Goal, error) {
 	if err := goalMiss(s.db.WithContext(ctx), a, id, c, true); err != nil {
-		return Goal{}, err
+		return Goal{}, s.settleMiss(ctx, err)
 	}
 	return s.GetGoal(ctx, a, id)
 }

@@ -143,7 +143,7 @@ func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in 
 			return fmt.Errorf("look up client: %w", err)
 		}
 		if len(cid) == 0 {
-			return refusedWrite(tx, NotFound("client"), `clients c WHERE c.id = ? AND ?`, clientID, a.ClientScope("c.id", ReachGoalsShared))
+			return refusedWrite(tx, missing(a, clientTarget(clientID, ReachCare, ResourceGoal)), `clients c WHERE c.id = ? AND ?`, clientID, a.ClientScope("c.id", ReachGoalsShared))
 		}
 		// Whoever creates a goal that is not their own is its proposer.
 		mover := goalMoverOf(a, clientID, a.PersonID)
@@ -193,7 +193,7 @@ func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in 
 		if g, err = readGoal(tx, a, id); err != nil {
 			return err
 		}
-		return logAccess(tx, a, ActionWrite, "goal", []uuid.UUID{clientID}, []string{id.String()})
+		return logAccess(tx, a, ActionWrite, ResourceGoal, []uuid.UUID{clientID}, []string{id.String()})
 	})
 	return g, err
 }
@@ -202,17 +202,18 @@ func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in 
 // write), else NotFound.
 func readGoal(tx *gorm.DB, a Actor, id uuid.UUID) (Goal, error) {
 	return scanGoal(tx.Raw(`SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+` WHERE g.id = ? AND ?`,
-		id, a.GoalScope("g", ReachCare)))
+		id, a.GoalScope("g", ReachCare)), missing(a, goalTarget(id)))
 }
 
-func scanGoal(q *gorm.DB) (Goal, error) {
+// scanGoal reads the goal q selects, else notFound.
+func scanGoal(q *gorm.DB, notFound error) (Goal, error) {
 	var g Goal
 	res := q.Scan(&g)
 	if res.Error != nil {
 		return Goal{}, fmt.Errorf("read goal: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return Goal{}, NotFound("goal")
+		return Goal{}, notFound
 	}
 	return g, nil
 }
@@ -220,22 +221,25 @@ func scanGoal(q *gorm.DB) (Goal, error) {
 // GetGoal returns one goal with its steps, latest rating and trend. The
 // client, their care team and supporters the client shares goals with see
 // it; anyone else gets NotFound. It is the hot path: one statement. A
-// client's read of their own goal needs no log; anyone else's read is logged
-// by the same statement that reads.
+// client's read of their own goal needs no log (only the app's use is
+// recorded); anyone else's read is logged by the same statement that reads.
 func (s *Store) GetGoal(ctx context.Context, a Actor, id uuid.UUID) (Goal, error) {
 	db := s.db.WithContext(ctx)
 	if a.ClientID != uuid.Nil {
-		g, err := scanGoal(db.Raw(`SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+` WHERE g.id = ? AND g.client_id = ? AND ?`,
-			id, a.ClientID, a.GoalScope("g", ReachGoalsShared)))
+		g, err := scanGoal(db.Raw(`WITH g AS (SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+`
+				WHERE g.id = ? AND g.client_id = ? AND ?), used AS (?)
+			SELECT * FROM g`, id, a.ClientID, a.GoalScope("g", ReachGoalsShared), appUse(a, "g.client_id", "g")), NotFound("goal"))
 		if !IsKind(err, KindNotFound) {
 			return g, err
 		}
 		// Not their own: perhaps a goal they read as a worker or supporter.
 	}
-	return scanGoal(db.Raw(`WITH g AS (SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+` WHERE g.id = ? AND ?),
-		logged AS (?)
+	g, err := scanGoal(db.Raw(`WITH g AS (SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+` WHERE g.id = ? AND ?),
+		logged AS (?), used AS (?)
 		SELECT * FROM g`, id, a.GoalScope("g", ReachGoalsShared),
-		logAccessFrom(a, ActionRead, "goal", "g", "g.client_id", "g.id")))
+		logAccessFrom(a, ActionRead, ResourceGoal, "g", "g.client_id", "g.id", "g.title"),
+		appUse(a, "g.client_id", "g")), missing(a, goalTarget(id)))
+	return g, s.settleMiss(ctx, err)
 }
 
 // GoalFilter narrows ListGoals.
@@ -284,10 +288,10 @@ func (s *Store) ListGoals(ctx context.Context, a Actor, clientID uuid.UUID, f Go
 				return fmt.Errorf("look up client: %w", err)
 			}
 			if len(ok) == 0 {
-				return NotFound("client")
+				return missing(a, clientTarget(clientID, ReachGoalsShared, ResourceGoal))
 			}
 		}
-		return logAccess(tx, a, ActionRead, "goal", []uuid.UUID{clientID}, []string{""})
+		return logAccess(tx, a, ActionRead, ResourceGoal, []uuid.UUID{clientID}, []string{""})
 	})
 	if err != nil {
 		return nil, "", err
@@ -321,7 +325,7 @@ func goalClient(tx *gorm.DB, a Actor, goalID uuid.UUID, reach Reach) (goalRef, e
 		return goalRef{}, goalWriteRefused(tx, a, goalID)
 	}
 	if len(refs) == 0 {
-		return goalRef{}, NotFound("goal")
+		return goalRef{}, missing(a, goalTarget(goalID))
 	}
 	return refs[0], nil
 }

@@ -34,6 +34,9 @@ const (
 	MaxConversationWorkers = 20
 )
 
+// MaxAppID bounds an app id (a token's azp or client_id) in a request path.
+const MaxAppID = 1000
+
 // People, client profiles and care teams. Their columns have no CHECK
 // constraints: the API enforces these.
 const (

@@ -68,7 +68,7 @@ func lockConversation(tx *gorm.DB, a Actor, id uuid.UUID, lock bool) (convRef, e
 		return convRef{}, fmt.Errorf("find conversation: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return convRef{}, NotFound("conversation")
+		return convRef{}, missing(a, conversationTarget(id))
 	}
 	return row, nil
 }
@@ -125,7 +125,9 @@ func (s *Store) PostMessage(ctx context.Context, a Actor, conversationID uuid.UU
 		m = Message{ID: id, ConversationID: conversationID, SenderID: a.PersonID, Body: body, CreatedAt: now, ReadBy: []uuid.UUID{},
 			Sensitivity: conv.Sensitivity}
 		created = true
-		if err := logAccess(tx, a, ActionWrite, "message", []uuid.UUID{clientID}, []string{id.String()}); err != nil {
+		// A message is named by its conversation's subject.
+		if err := writeAccess(tx, a, ActionWrite, ResourceMessage,
+			[]accessRow{{client: clientID, resourceID: id.String(), labelKey: conversationID.String()}}); err != nil {
 			return err
 		}
 		return emitConversationEvent(tx, Event{Type: EventMessageCreated, ClientID: clientID, SubjectID: conversationID,
@@ -250,7 +252,7 @@ func (s *Store) ListMessages(ctx context.Context, a Actor, conversationID uuid.U
 		if err := tx.Raw(sql, args...).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("list messages: %w", err)
 		}
-		return logAccess(tx, a, ActionRead, "messages", []uuid.UUID{clientID}, []string{conversationID.String()})
+		return logAccess(tx, a, ActionRead, ResourceConversation, []uuid.UUID{clientID}, []string{conversationID.String()})
 	})
 	if err != nil {
 		return nil, "", err
@@ -311,7 +313,7 @@ func (s *Store) MarkRead(ctx context.Context, a Actor, conversationID, upTo uuid
 			return fmt.Errorf("move read marker: %w", err)
 		}
 		if row.ClientID == nil {
-			return NotFound("conversation")
+			return missing(a, conversationTarget(conversationID))
 		}
 		if !row.MessageFound {
 			return Invalid("up_to", "no message with this id in this conversation")
@@ -328,7 +330,7 @@ func (s *Store) MarkRead(ctx context.Context, a Actor, conversationID, upTo uuid
 			return nil
 		}
 		st.Moved = true
-		if err := logAccess(tx, a, ActionWrite, "read_marker", []uuid.UUID{*row.ClientID}, []string{conversationID.String()}); err != nil {
+		if err := logAccess(tx, a, ActionWrite, ResourceReadMarker, []uuid.UUID{*row.ClientID}, []string{conversationID.String()}); err != nil {
 			return err
 		}
 		return emitConversationEvent(tx, Event{Type: EventMessageRead, ClientID: *row.ClientID, SubjectID: conversationID,

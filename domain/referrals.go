@@ -152,7 +152,7 @@ func (s *Store) CreateReferral(ctx context.Context, a Actor, clientID uuid.UUID,
 	}
 	var out Referral
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := writableClient(tx, a, clientID, ReachReferralsShared); err != nil {
+		if err := writableClient(tx, a, clientID, ReachReferralsShared, ResourceReferral); err != nil {
 			return err
 		}
 		var status []string
@@ -190,7 +190,7 @@ func (s *Store) CreateReferral(ctx context.Context, a Actor, clientID uuid.UUID,
 		if err := emitReferralEvent(tx, out); err != nil {
 			return err
 		}
-		return logAccess(tx, a, ActionWrite, "referral", []uuid.UUID{clientID}, []string{id.String()})
+		return logAccess(tx, a, ActionWrite, ResourceReferral, []uuid.UUID{clientID}, []string{id.String()})
 	})
 	return out, err
 }
@@ -262,10 +262,10 @@ func (s *Store) GetReferral(ctx context.Context, a Actor, id uuid.UUID) (Referra
 			return fmt.Errorf("read referral: %w", res.Error)
 		}
 		if res.RowsAffected == 0 {
-			return NotFound("referral")
+			return missing(a, referralTarget(id))
 		}
 		out = row.referral()
-		return logAccess(tx, a, ActionRead, "referral", []uuid.UUID{out.ClientID}, []string{id.String()})
+		return logAccess(tx, a, ActionRead, ResourceReferral, []uuid.UUID{out.ClientID}, []string{id.String()})
 	})
 	return out, err
 }
@@ -278,7 +278,7 @@ func (s *Store) ListReferrals(ctx context.Context, a Actor, clientID uuid.UUID, 
 	}
 	var rows []referralRow
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := getClient(tx, a, clientID, ReachReferralsShared); err != nil {
+		if _, err := getClient(tx, a, clientID, ReachReferralsShared, ResourceReferral); err != nil {
 			return err
 		}
 		q, args := referralSelect+` WHERE r.client_id = ?`, []any{referralGoalScope(a), clientID}
@@ -290,7 +290,7 @@ func (s *Store) ListReferrals(ctx context.Context, a Actor, clientID uuid.UUID, 
 		if err := tx.Raw(q, args...).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("list referrals: %w", err)
 		}
-		return logAccess(tx, a, ActionRead, "referrals", []uuid.UUID{clientID}, []string{clientID.String()})
+		return logAccess(tx, a, ActionRead, ResourceReferral, []uuid.UUID{clientID}, []string{""})
 	})
 	if err != nil {
 		return nil, "", err
@@ -336,7 +336,7 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 			return fmt.Errorf("read referral: %w", err)
 		}
 		if len(cur) == 0 {
-			return refusedWrite(tx, NotFound("referral"), `referrals r WHERE r.id = ? AND ?`,
+			return refusedWrite(tx, missing(a, referralTarget(id)), `referrals r WHERE r.id = ? AND ?`,
 				id, a.ClientScope("r.client_id", ReachReferralsShared))
 		}
 		c := cur[0]
@@ -369,7 +369,7 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 			if out, err = readReferral(tx, a, c.ClientID, id); err != nil {
 				return err
 			}
-			return logAccess(tx, a, ActionRead, "referral", []uuid.UUID{c.ClientID}, []string{id.String()})
+			return logAccess(tx, a, ActionRead, ResourceReferral, []uuid.UUID{c.ClientID}, []string{id.String()})
 		}
 		if err := conditionalUpdate(ctx, tx, "referrals", id, pre, set, gorm.Expr("client_id = ?", c.ClientID)); err != nil {
 			return err
@@ -389,7 +389,7 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 		if err := emitReferralEvent(tx, out); err != nil {
 			return err
 		}
-		return logAccess(tx, a, ActionWrite, "referral", []uuid.UUID{c.ClientID}, []string{id.String()})
+		return logAccess(tx, a, ActionWrite, ResourceReferral, []uuid.UUID{c.ClientID}, []string{id.String()})
 	})
 	return out, err
 }

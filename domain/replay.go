@@ -19,7 +19,7 @@ import (
 // them, exactly as creating one needs.
 func (s *Store) ReplayForClient(ctx context.Context, a Actor, clientID uuid.UUID, resource, resourceID string) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := getClient(tx, a, clientID, ReachCare); err != nil {
+		if _, err := getClient(tx, a, clientID, ReachCare, resource); err != nil {
 			return err
 		}
 		return logAccess(tx, a, ActionRead, resource, []uuid.UUID{clientID}, []string{resourceID})
@@ -34,7 +34,7 @@ func (s *Store) ReplayForGoal(ctx context.Context, a Actor, goalID uuid.UUID) er
 		if err != nil {
 			return err
 		}
-		return logAccess(tx, a, ActionRead, "goal", []uuid.UUID{g.ClientID}, []string{goalID.String()})
+		return logAccess(tx, a, ActionRead, ResourceGoal, []uuid.UUID{g.ClientID}, []string{goalID.String()})
 	})
 }
 
@@ -47,7 +47,8 @@ func (s *Store) ReplayForConversation(ctx context.Context, a Actor, conversation
 		if err != nil {
 			return err
 		}
-		return logAccess(tx, a, ActionRead, resource, []uuid.UUID{conv.ClientID}, []string{resourceID})
+		return writeAccess(tx, a, ActionRead, resource,
+			[]accessRow{{client: conv.ClientID, resourceID: resourceID, labelKey: conversationID.String()}})
 	})
 }
 
@@ -65,6 +66,6 @@ func (s *Store) ReplayForSupporter(ctx context.Context, a Actor, clientID uuid.U
 		if len(ok) == 0 {
 			return NotFound("supporter")
 		}
-		return logAccess(tx, a, ActionRead, "supporter", []uuid.UUID{clientID}, []string{a.PersonID.String()})
+		return logAccess(tx, a, ActionRead, ResourceSupporter, []uuid.UUID{clientID}, []string{a.PersonID.String()})
 	})
 }

@@ -68,7 +68,7 @@ func (s *Store) ListSavedServices(ctx context.Context, a Actor, clientID uuid.UU
 	}
 	var rows []savedRow
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := getClient(tx, a, clientID, ReachSavedServicesShared); err != nil {
+		if _, err := getClient(tx, a, clientID, ReachSavedServicesShared, ResourceSavedService); err != nil {
 			return err
 		}
 		q, args := savedSelect+` WHERE ss.client_id = ?`, []any{clientID}
@@ -76,7 +76,7 @@ func (s *Store) ListSavedServices(ctx context.Context, a Actor, clientID uuid.UU
 		if err := tx.Raw(q, args...).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("list saved services: %w", err)
 		}
-		return logAccess(tx, a, ActionRead, "saved_services", []uuid.UUID{clientID}, []string{clientID.String()})
+		return logAccess(tx, a, ActionRead, ResourceSavedService, []uuid.UUID{clientID}, []string{""})
 	})
 	if err != nil {
 		return nil, "", err
@@ -93,7 +93,7 @@ func (s *Store) ListSavedServices(ctx context.Context, a Actor, clientID uuid.UU
 // reports whether it was new; saving again changes nothing.
 func (s *Store) SaveService(ctx context.Context, a Actor, clientID, serviceID uuid.UUID) (out SavedService, created bool, err error) {
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if err := writableClient(tx, a, clientID, ReachSavedServicesShared); err != nil {
+		if err := writableClient(tx, a, clientID, ReachSavedServicesShared, ResourceSavedService); err != nil {
 			return err
 		}
 		var inserted []bool
@@ -116,7 +116,7 @@ func (s *Store) SaveService(ctx context.Context, a Actor, clientID, serviceID uu
 		if !created {
 			return nil
 		}
-		return logAccess(tx, a, ActionWrite, "saved_services", []uuid.UUID{clientID}, []string{serviceID.String()})
+		return logAccess(tx, a, ActionWrite, ResourceSavedService, []uuid.UUID{clientID}, []string{serviceID.String()})
 	})
 	return out, created, err
 }
@@ -125,7 +125,7 @@ func (s *Store) SaveService(ctx context.Context, a Actor, clientID, serviceID uu
 // not there succeeds, so retries are safe.
 func (s *Store) UnsaveService(ctx context.Context, a Actor, clientID, serviceID uuid.UUID) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		if err := writableClient(tx, a, clientID, ReachSavedServicesShared); err != nil {
+		if err := writableClient(tx, a, clientID, ReachSavedServicesShared, ResourceSavedService); err != nil {
 			return err
 		}
 		res := tx.Exec(`DELETE FROM saved_services WHERE client_id = ? AND service_id = ?`, clientID, serviceID)
@@ -135,6 +135,6 @@ func (s *Store) UnsaveService(ctx context.Context, a Actor, clientID, serviceID 
 		if res.RowsAffected == 0 {
 			return nil
 		}
-		return logAccess(tx, a, ActionWrite, "saved_services", []uuid.UUID{clientID}, []string{serviceID.String()})
+		return logAccess(tx, a, ActionWrite, ResourceSavedService, []uuid.UUID{clientID}, []string{serviceID.String()})
 	})
 }

@@ -32,7 +32,8 @@ func (s *Store) Ping(ctx context.Context) error {
 
 func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 
-// tx runs fn in one transaction: multi-row changes commit together or not at all.
+// tx runs fn in one transaction: multi-row changes commit together or not
+// at all. A miss on a record the request named is settled after it.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.db.WithContext(ctx).Transaction(fn)
+	return s.settleMiss(ctx, s.db.WithContext(ctx).Transaction(fn))
 }

@@ -130,17 +130,7 @@ func futureTime(field string, t *time.Time) (*time.Time, error) {
 // requireOwner passes when the actor is the client clientID; else it is
 // 403 for those who can see the client record and 404 for everyone else.
 func requireOwner(tx *gorm.DB, a Actor, clientID uuid.UUID, msg string) error {
-	var ok []bool
-	if err := tx.Raw(`SELECT true FROM clients c WHERE c.id = ? AND ?`, clientID, a.ClientScope("c.id", ReachOwner)).Scan(&ok).Error; err != nil {
-		return fmt.Errorf("look up client: %w", err)
-	}
-	if len(ok) > 0 {
-		return nil
-	}
-	if _, err := getClient(tx, a, clientID, ReachRecord); err != nil {
-		return err
-	}
-	return Forbidden("%s", msg)
+	return reachOrForbid(tx, a, clientID, ReachOwner, ResourceSupporter, msg)
 }
 
 const invitationColumns = `i.client_id, i.id, to_jsonb(i.shares) AS shares, i.access_expires_at, i.expires_at, i.created_at`
@@ -300,7 +290,7 @@ func (s *Store) RedeemSupporterInvitation(ctx context.Context, a Actor, code str
 		if out, err = readSupporter(tx, inv[0].ClientID, a.PersonID); err != nil {
 			return err
 		}
-		return logAccess(tx, a, ActionWrite, "supporter", []uuid.UUID{inv[0].ClientID}, []string{a.PersonID.String()})
+		return logAccess(tx, a, ActionWrite, ResourceSupporter, []uuid.UUID{inv[0].ClientID}, []string{a.PersonID.String()})
 	})
 	return out, err
 }

@@ -93,7 +93,7 @@ func (s *Store) ListSupporters(ctx context.Context, a Actor, clientID uuid.UUID,
 				}
 			}
 		}
-		return logAccess(tx, a, ActionRead, "supporter", []uuid.UUID{clientID}, []string{a.PersonID.String()})
+		return logAccess(tx, a, ActionRead, ResourceSupporter, []uuid.UUID{clientID}, []string{a.PersonID.String()})
 	})
 	if err != nil {
 		return nil, "", err
@@ -114,7 +114,7 @@ func (s *Store) GetSupporter(ctx context.Context, a Actor, clientID, personID uu
 		if res.RowsAffected == 0 {
 			return NotFound("supporter")
 		}
-		return logAccess(tx, a, ActionRead, "supporter", []uuid.UUID{clientID}, []string{personID.String()})
+		return logAccess(tx, a, ActionRead, ResourceSupporter, []uuid.UUID{clientID}, []string{personID.String()})
 	})
 	return out, err
 }
@@ -215,7 +215,7 @@ func (s *Store) RemoveSupporter(ctx context.Context, a Actor, clientID, personID
 		if res.RowsAffected == 0 {
 			return requireOwner(tx, a, clientID, "only the client, or the supporter themself, ends a supporter's access")
 		}
-		return logAccess(tx, a, ActionWrite, "supporter", []uuid.UUID{clientID}, []string{personID.String()})
+		return logAccess(tx, a, ActionWrite, ResourceSupporter, []uuid.UUID{clientID}, []string{personID.String()})
 	})
 }
 
@@ -239,8 +239,8 @@ func (s *Store) Supporting(ctx context.Context, a Actor) ([]Supporter, error) {
 // writableClient passes when the actor may change clientID's shared records
 // (ReachCare); else Forbidden when they read them through share's reach,
 // else NotFound.
-func writableClient(tx *gorm.DB, a Actor, clientID uuid.UUID, read Reach) error {
-	_, err := getClient(tx, a, clientID, ReachCare)
+func writableClient(tx *gorm.DB, a Actor, clientID uuid.UUID, read Reach, resource string) error {
+	_, err := getClient(tx, a, clientID, ReachCare, resource)
 	if !IsKind(err, KindNotFound) {
 		return err
 	}
@@ -249,7 +249,7 @@ func writableClient(tx *gorm.DB, a Actor, clientID uuid.UUID, read Reach) error 
 
 // goalWriteRefused answers a goal write that matched nothing under ReachCare.
 func goalWriteRefused(tx *gorm.DB, a Actor, goalID uuid.UUID) error {
-	return refusedWrite(tx, NotFound("goal"), `goals g WHERE g.id = ? AND ?`, goalID, a.GoalScope("g", ReachGoalsShared))
+	return refusedWrite(tx, missing(a, goalTarget(goalID)), `goals g WHERE g.id = ? AND ?`, goalID, a.GoalScope("g", ReachGoalsShared))
 }
 
 // refusedWrite is Forbidden when a row of from (a FROM clause with its

@@ -126,6 +126,7 @@ type options struct {
 	events                    api.EventsConfig
 	readTimeout, writeTimeout time.Duration
 	extend                    []func(*api.Server)
+	apps                      domain.Apps
 	rateLimits                *api.RateLimits
 	trustedProxies            api.TrustedProxies
 }
@@ -156,6 +157,11 @@ func WithHub(c live.Config) Option { return func(o *options) { o.hub = c } }
 
 // WithEvents tunes the event stream (heartbeats, write timeout, replay window).
 func WithEvents(c api.EventsConfig) Option { return func(o *options) { o.events = c } }
+
+// WithFirstPartyApps names the apps clients cannot revoke.
+func WithFirstPartyApps(ids ...string) Option {
+	return func(o *options) { o.apps = domain.Apps{FirstParty: ids} }
+}
 
 // WithServerTimeouts sets the http.Server's ReadTimeout and WriteTimeout
 // (none by default, as in production), to show long streams survive them.
@@ -201,7 +207,8 @@ func (e *Env) start() {
 		limits = *e.opts.rateLimits
 	}
 	srv, err := server.New(context.Background(), server.Config{Store: e.Store, Auth: e.Issuer.Config(), Logger: log,
-		Hub: hc, Events: e.opts.events, Extend: e.opts.extend, RateLimits: limits, TrustedProxies: e.opts.trustedProxies})
+		Hub: hc, Events: e.opts.events, Extend: e.opts.extend, RateLimits: limits, TrustedProxies: e.opts.trustedProxies,
+		Apps: e.opts.apps, AccessLog: server.AccessLogConfig{PruneEvery: -1}}) // tests prune when they mean to
 	if err != nil {
 		e.t.Fatalf("server: %v", err)
 	}

@@ -38,6 +38,10 @@ type Config struct {
 	Hub    live.Config
 	Events api.EventsConfig
 	CORS   api.CORS
+	// Apps names the first-party apps (clients cannot revoke them).
+	Apps domain.Apps
+	// AccessLog tunes the access log's retention.
+	AccessLog AccessLogConfig
 	// RateLimits limits requests per person and per address (zero values:
 	// the defaults); TrustedProxies are the peers whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed (none by default).
@@ -102,13 +106,16 @@ func New(ctx context.Context, c Config) (*Server, error) {
 		s.Hub = live.Start(hubCtx, c.Store, c.Hub)
 	}
 	deps := api.Deps{Store: c.Store, Verifier: verifier, Logger: c.Logger, Registry: s.Registry,
-		Hub: s.Hub, Events: c.Events, CORS: c.CORS, RateLimits: c.RateLimits, TrustedProxies: c.TrustedProxies}
+		Hub: s.Hub, Events: c.Events, CORS: c.CORS, RateLimits: c.RateLimits, TrustedProxies: c.TrustedProxies, Apps: c.Apps}
 	if c.Dev != nil {
 		deps.DevIssuer = c.Dev.Handler()
 	}
 	s.API = api.New(deps)
 	for _, f := range c.Extend {
 		f(s.API)
+	}
+	if c.AccessLog.PruneEvery >= 0 {
+		go pruneAccessLog(hubCtx, c.Store, c.AccessLog, c.Logger)
 	}
 	s.HTTP = newHTTPServer(hubCtx, s.API.Handler(), c)
 	// Ending the hub ends open event streams, so shutdown does not wait on them.

@@ -47,16 +47,18 @@ const (
 	typCode        = "dev-code+jwt"
 )
 
+// DefaultClientID is the azp/client_id of tokens minted without a ClientID
+// (what `waypoint dev token` gives unless --client-id says otherwise).
+const DefaultClientID = "waypoint-dev-cli"
+
 const (
-	// defaultClientID is the azp/client_id of tokens minted without a ClientID.
-	defaultClientID = "waypoint-dev-cli"
-	defaultTTL      = time.Hour
-	codeTTL         = 60 * time.Second
-	minKeyBits      = 2048
-	maxFormBytes    = 64 << 10
-	maxParamLen     = 2048
-	maxSubjectLen   = 255
-	maxNameLen      = 200
+	defaultTTL    = time.Hour
+	codeTTL       = 60 * time.Second
+	minKeyBits    = 2048
+	maxFormBytes  = 64 << 10
+	maxParamLen   = 2048
+	maxSubjectLen = 255
+	maxNameLen    = 200
 )
 
 // Persona is a ready-made identity offered on the sign-in page.

@@ -99,7 +99,7 @@ func (i *Issuer) mint(req TokenRequest) (string, accessClaims, error) {
 	}
 	clientID := req.ClientID
 	if clientID == "" {
-		clientID = defaultClientID
+		clientID = DefaultClientID
 	}
 	if err := checkText("client_id", clientID, maxSubjectLen, true); err != nil {
 		return "", accessClaims{}, fmt.Errorf("devissuer: %w", err)

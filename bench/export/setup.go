@@ -169,10 +169,11 @@ func loadAccessLog(ctx context.Context, conn *pgx.Conn, alice, wanda account, n 
 	rows := make([][]any, 0, n)
 	for i := 0; i < n; i++ {
 		rows = append(rows, []any{alice.clientID, uuid.Must(uuid.NewV7()).String(), wanda.personID, "waypoint-web", "read", "goal",
-			uuid.Must(uuid.NewV7()).String()})
+			uuid.Must(uuid.NewV7()).String(), "care_team_worker", "Find stable housing", uuid.Must(uuid.NewV7()).String()})
 	}
 	_, err := conn.CopyFrom(ctx, pgx.Identifier{"access_log"},
-		[]string{"client_id", "id", "actor_person_id", "app_id", "action", "resource", "resource_id"}, pgx.CopyFromRows(rows))
+		[]string{"client_id", "id", "actor_person_id", "app_id", "action", "resource", "resource_id", "relationship", "label", "request_id"},
+		pgx.CopyFromRows(rows))
 	return err
 }
 

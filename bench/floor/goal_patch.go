@@ -92,7 +92,7 @@ func (f *Floor) patchGoal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	args := actorArgs(p, id, anyVersion, versions, patch.title, patch.priority,
-		[]uuid.UUID{newID(), newID()}, newID(), newID(), p.appID)
+		[]uuid.UUID{newID(), newID()}, newID(), newID(), p.appID, "goals:write")
 	var g goal
 	var matched int64
 	updated := false
@@ -123,7 +123,7 @@ func (f *Floor) patchGoal(w http.ResponseWriter, r *http.Request) {
 // 412; entered in error 409).
 func (f *Floor) goalMiss(ctx context.Context, p *principal, st *stmtSet, id uuid.UUID, matched, anyVersion bool, versions []int64) (goal, error) {
 	if matched {
-		g, found, err := f.readGoal(ctx, p, st, id)
+		g, found, err := f.readGoal(ctx, p, st, id, "goals:write")
 		if err == nil && !found {
 			err = errStatus(http.StatusNotFound, "goal not found")
 		}
@@ -132,14 +132,14 @@ func (f *Floor) goalMiss(ctx context.Context, p *principal, st *stmtSet, id uuid
 	var version *int64
 	var status *string
 	var readable bool
-	_, err := f.query(ctx, st.goalState, actorArgs(p, id), func(rows pgx.Rows) error { return rows.Scan(&version, &status, &readable) })
+	_, err := f.query(ctx, st.goalState, actorArgs(p, id, p.appID), func(rows pgx.Rows) error { return rows.Scan(&version, &status, &readable) })
 	switch {
 	case err != nil:
 		return goal{}, err
 	case version == nil && readable:
 		return goal{}, errStatus(http.StatusForbidden, "supporters may read what the client shares with them, but not change it")
 	case version == nil:
-		return goal{}, errStatus(http.StatusNotFound, "goal not found")
+		return goal{}, f.settleMiss(ctx, p, st.deniedGoal, id, errStatus(http.StatusNotFound, "goal not found"))
 	case !anyVersion && !slices.Contains(versions, *version):
 		return goal{}, &httpError{status: http.StatusPreconditionFailed, detail: "the goal has changed; read it again", etag: etag(*version)}
 	case *status == "entered-in-error":

@@ -116,13 +116,12 @@ func (f *Floor) getGoal(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusUnprocessableEntity, "path.goalId must be a UUID")
 		return
 	}
-	g, found, err := f.readGoal(r.Context(), p, st, id)
+	g, found, err := f.readGoal(r.Context(), p, st, id, "goals:read")
+	if err == nil && !found {
+		err = f.settleMiss(r.Context(), p, st.deniedGoal, id, errStatus(http.StatusNotFound, "goal not found"))
+	}
 	if err != nil {
 		fail(w, err)
-		return
-	}
-	if !found {
-		problem(w, http.StatusNotFound, "goal not found")
 		return
 	}
 	g.finish()
@@ -130,8 +129,9 @@ func (f *Floor) getGoal(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, etag(g.Version), &g)
 }
 
-// readGoal is the product's GetGoal (see getGoal).
-func (f *Floor) readGoal(ctx context.Context, p *principal, st *stmtSet, id uuid.UUID) (goal, bool, error) {
+// readGoal is the product's GetGoal (see getGoal), for an operation of
+// scope (the app's use records it).
+func (f *Floor) readGoal(ctx context.Context, p *principal, st *stmtSet, id uuid.UUID, scope string) (goal, bool, error) {
 	var g goal
 	found := false
 	scan := func(rows pgx.Rows) error {
@@ -143,14 +143,32 @@ func (f *Floor) readGoal(ctx context.Context, p *principal, st *stmtSet, id uuid
 	}
 	err := f.withPerson(ctx, p, func() (bool, error) {
 		if p.client {
-			known, err := f.query(ctx, st.getOwnGoal, actorArgs(p, id), scan)
+			known, err := f.query(ctx, st.getOwnGoal, actorArgs(p, id, p.appID, scope), scan)
 			if err != nil || !known || found {
 				return known, err
 			}
 		}
-		return f.query(ctx, st.getGoal, actorArgs(p, id, newID(), p.appID), scan)
+		return f.query(ctx, st.getGoal, actorArgs(p, id, newID(), p.appID, scope), scan)
 	})
 	return g, found, err
+}
+
+// settleMiss is the product's (domain/access_miss.go): after a request found
+// nothing for the record id it named, stmt (a denied* statement) logs the
+// attempt in that client's access log and tells whether only the client's
+// revocation of the token's app hid it (403); otherwise the answer is notFound.
+func (f *Floor) settleMiss(ctx context.Context, p *principal, stmt string, id uuid.UUID, notFound error) error {
+	var exists, revoked bool
+	if _, err := f.query(ctx, stmt, actorArgs(p, id, newID(), p.appID), func(rows pgx.Rows) error {
+		return rows.Scan(&exists, &revoked)
+	}); err != nil {
+		return err
+	}
+	if revoked {
+		return errStatus(http.StatusForbidden, "the client has revoked the access of this app ("+p.appID+
+			") to their data; use another app, or the client can allow it again")
+	}
+	return notFound
 }
 
 // redisclosure sets the product's 42 CFR Part 2 notice when any of the
@@ -188,7 +206,7 @@ func (f *Floor) listGoals(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	args := actorArgs(p, clientID, after, limit+1, newID(), p.appID)
+	args := actorArgs(p, clientID, after, limit+1, newID(), p.appID, "goals:read")
 	page := goalPage{Items: []goal{}}
 	var g0 goal // for the column count of a row without a goal
 	visible := false
@@ -211,7 +229,7 @@ func (f *Floor) listGoals(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !visible {
-		problem(w, http.StatusNotFound, "client not found")
+		fail(w, f.settleMiss(r.Context(), p, st.deniedGoals, clientID, errStatus(http.StatusNotFound, "client not found")))
 		return
 	}
 	if len(page.Items) > limit {

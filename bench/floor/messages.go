@@ -95,7 +95,7 @@ func (f *Floor) sendMessage(ctx context.Context, p *principal, st *stmtSet, conv
 		prefix := `{"id":"` + id.String() + `","conversation_id":"` + convID.String() + `","sender_id":"`
 		suffix := `","body":` + string(body) + `,"created_at":` + string(atJSON) + `,"read_by":[]}` + "\n"
 		args := actorArgs(p, convID, id, at, text, key, hash, prefix, suffix, string(plain), newID(), newID(), p.appID,
-			at.Format(time.RFC3339Nano), string(sud))
+			at.Format(time.RFC3339Nano), string(sud), "messages:write")
 		var convs, inserted int64
 		var last *uuid.UUID
 		var person uuid.UUID
@@ -109,7 +109,7 @@ func (f *Floor) sendMessage(ctx context.Context, p *principal, st *stmtSet, conv
 		case err != nil:
 			return reply{}, err
 		case convs == 0:
-			return reply{}, errStatus(http.StatusNotFound, "conversation not found")
+			return reply{}, f.settleMiss(ctx, p, st.deniedConversation, convID, errStatus(http.StatusNotFound, "conversation not found"))
 		case inserted == 1:
 			hd := plainHeaders
 			if label != nil && *label == domain.SensitivitySUD {
@@ -136,7 +136,7 @@ func (f *Floor) replayMessage(ctx context.Context, p *principal, st *stmtSet, co
 	var reqHash, body []byte
 	var state *string
 	var header http.Header
-	_, err := f.query(ctx, st.replayMessage, actorArgs(p, convID, key, hash, newID(), p.appID), func(rows pgx.Rows) error {
+	_, err := f.query(ctx, st.replayMessage, actorArgs(p, convID, key, hash, newID(), p.appID, "messages:write"), func(rows pgx.Rows) error {
 		return rows.Scan(&convs, &reqHash, &state, &header, &body)
 	})
 	switch {
@@ -149,7 +149,7 @@ func (f *Floor) replayMessage(ctx context.Context, p *principal, st *stmtSet, co
 	case state == nil || *state != "done":
 		return reply{}, errStatus(http.StatusConflict, "a request with this Idempotency-Key is still being processed")
 	case convs == 0:
-		return reply{}, errStatus(http.StatusNotFound, "conversation not found")
+		return reply{}, f.settleMiss(ctx, p, st.deniedConversation, convID, errStatus(http.StatusNotFound, "conversation not found"))
 	}
 	return reply{body: body, header: header, replayed: true}, nil
 }

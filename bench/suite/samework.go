@@ -48,6 +48,7 @@ func (e *env) mark(ctx context.Context) (mark, error) {
 
 const writtenSQL = `
 SELECT 'access_log ' || action || ' ' || resource || ' actor=' || actor_person_id || ' app=' || app_id || ' rid=' || length(resource_id)
+		|| ' rel=' || relationship || ' label=' || label || ' request_id=' || length(request_id)
 	FROM access_log WHERE client_id = ANY(CAST(@clients AS uuid[])) AND id > @id
 UNION ALL
 SELECT 'goal_history ' || field || ' role=' || actor_role || ' actor=' || actor_person_id || ' old=' || (old_value IS NOT NULL) || ' new=' || (new_value IS NOT NULL)
