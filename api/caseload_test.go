@@ -16,7 +16,7 @@ func caseload(t *testing.T, e *apitest.Env, who apitest.User, query string) []st
 	return got
 }
 
-func sortedIDs(users ...apitest.User) []string {
+func clientIDsOf(users ...apitest.User) []string {
 	out := []string{}
 	for _, u := range users {
 		out = append(out, u.ClientID.String())
@@ -42,21 +42,21 @@ func TestCaseloadGoalsDue(t *testing.T) {
 	teamGoal(t, e, tm.wanda, tm.alice, map[string]any{"title": "Renew ID", "target_date": "2030-03-10"})
 	teamGoal(t, e, tm.oscar, tm.bob, map[string]any{"title": "Apply for SNAP", "target_date": "2030-03-05"})
 	teamGoal(t, e, tm.wanda, carol, map[string]any{"title": "Open a bank account", "target_date": "2030-03-11"})
-	if got, want := caseload(t, e, tm.wanda, week), sortedIDs(tm.alice); !slices.Equal(got, want) {
+	if got, want := caseload(t, e, tm.wanda, week), clientIDsOf(tm.alice); !slices.Equal(got, want) {
 		t.Fatalf("wanda's clients due this week %v, want %v", got, want)
 	}
 	if got := caseload(t, e, tm.wanda, ""); len(got) != 3 {
 		t.Fatalf("without the filter wanda lists %d clients, want 3", len(got))
 	}
 	// Open-ended ranges.
-	if got, want := caseload(t, e, tm.wanda, "goal_due_from=2030-03-11"), sortedIDs(carol); !slices.Equal(got, want) {
+	if got, want := caseload(t, e, tm.wanda, "goal_due_from=2030-03-11"), clientIDsOf(carol); !slices.Equal(got, want) {
 		t.Fatalf("due from 2030-03-11: %v, want %v", got, want)
 	}
-	if got, want := caseload(t, e, tm.wanda, "goal_due_to=2030-03-11"), sortedIDs(tm.alice, carol); !slices.Equal(got, want) {
+	if got, want := caseload(t, e, tm.wanda, "goal_due_to=2030-03-11"), clientIDsOf(tm.alice, carol); !slices.Equal(got, want) {
 		t.Fatalf("due to 2030-03-11: %v, want %v", got, want)
 	}
 	// The client sees only themself, the admin (who does not see goals) nobody.
-	if got, want := caseload(t, e, tm.bob, week), sortedIDs(tm.bob); !slices.Equal(got, want) {
+	if got, want := caseload(t, e, tm.bob, week), clientIDsOf(tm.bob); !slices.Equal(got, want) {
 		t.Fatalf("bob's own list %v, want %v", got, want)
 	}
 	if got := caseload(t, e, tm.adam, week); len(got) != 0 {
@@ -65,34 +65,34 @@ func TestCaseloadGoalsDue(t *testing.T) {
 
 	// A completed goal is not due.
 	done := teamGoal(t, e, tm.wanda, dora, map[string]any{"title": "Get a library card", "target_date": "2030-03-06"})
-	if got, want := caseload(t, e, tm.wanda, week), sortedIDs(tm.alice, dora); !slices.Equal(got, want) {
+	if got, want := caseload(t, e, tm.wanda, week), clientIDsOf(tm.alice, dora); !slices.Equal(got, want) {
 		t.Fatalf("with dora's goal: %v, want %v", got, want)
 	}
 	patchTeamGoal(t, e, dora, done.ID, map[string]any{"lifecycle_status": "cancelled"}).Want(t, http.StatusOK)
-	if got, want := caseload(t, e, tm.wanda, week), sortedIDs(tm.alice); !slices.Equal(got, want) {
+	if got, want := caseload(t, e, tm.wanda, week), clientIDsOf(tm.alice); !slices.Equal(got, want) {
 		t.Fatalf("dora's cancelled goal still counts: %v, want %v", got, want)
 	}
 
 	// carol's private goal due this week: carol's alone, it does not put her
 	// on wanda's list; her sud goal counts only for a worker she consented to.
 	teamGoal(t, e, carol, carol, map[string]any{"title": "See my sister", "target_date": "2030-03-07", "visibility": "private"})
-	if got, want := caseload(t, e, carol, week), sortedIDs(carol); !slices.Equal(got, want) {
+	if got, want := caseload(t, e, carol, week), clientIDsOf(carol); !slices.Equal(got, want) {
 		t.Fatalf("carol's own list %v, want %v", got, want)
 	}
-	if got, want := caseload(t, e, tm.wanda, week), sortedIDs(tm.alice); !slices.Equal(got, want) {
+	if got, want := caseload(t, e, tm.wanda, week), clientIDsOf(tm.alice); !slices.Equal(got, want) {
 		t.Fatalf("a private goal revealed itself: %v, want %v", got, want)
 	}
 	teamGoal(t, e, carol, carol, map[string]any{"title": "Stay in recovery", "target_date": "2030-03-08", "sensitivity": "sud"})
-	if got, want := caseload(t, e, tm.wanda, week), sortedIDs(tm.alice); !slices.Equal(got, want) {
+	if got, want := caseload(t, e, tm.wanda, week), clientIDsOf(tm.alice); !slices.Equal(got, want) {
 		t.Fatalf("a sud goal without consent revealed itself: %v, want %v", got, want)
 	}
 	e.Do(http.MethodPut, consentPath(carol, tm.wanda), carol.Token, nil).Want(t, http.StatusCreated)
-	if got, want := caseload(t, e, tm.wanda, week), sortedIDs(tm.alice, carol); !slices.Equal(got, want) {
+	if got, want := caseload(t, e, tm.wanda, week), clientIDsOf(tm.alice, carol); !slices.Equal(got, want) {
 		t.Fatalf("after carol's consent: %v, want %v", got, want)
 	}
 	// Off the team, the client is off the list whatever her goals.
 	tm.removeFromTeam(t, tm.alice, tm.wanda)
-	if got, want := caseload(t, e, tm.wanda, week), sortedIDs(carol); !slices.Equal(got, want) {
+	if got, want := caseload(t, e, tm.wanda, week), clientIDsOf(carol); !slices.Equal(got, want) {
 		t.Fatalf("after leaving alice's team: %v, want %v", got, want)
 	}
 }
