@@ -13,7 +13,20 @@ import (
 func hsdsImport(ctx context.Context, e cli, st *openedStore, args []string) error {
 	rep, err := st.ImportHSDS(ctx, args[0])
 	rep.Print(e.stdout)
-	return err
+	if err != nil {
+		return err
+	}
+	return refreshDirectory(ctx, e, st)
+}
+
+// refreshDirectory ends a bulk load: the first searches after it should not
+// pay for statistics and index upkeep (see RefreshDirectoryStatistics).
+func refreshDirectory(ctx context.Context, e cli, st *openedStore) error {
+	if err := st.RefreshDirectoryStatistics(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "refreshed the directory's statistics (VACUUM (ANALYZE))")
+	return nil
 }
 
 func hsdsExport(ctx context.Context, e cli, st *openedStore, args []string) error {
@@ -60,6 +73,9 @@ func demoSeed(ctx context.Context, e cli, st *openedStore, services int) error {
 	}
 	added, err := demo.SeedDirectory(ctx, st.DB(), services)
 	if err != nil {
+		return err
+	}
+	if err := refreshDirectory(ctx, e, st); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "seeded personas alice, bob (clients), wanda (on alice's care team), will (workers), adam (admin) for issuer %s\n", issuer)
