@@ -72,8 +72,8 @@ type Server struct {
 	proxies TrustedProxies
 	// ipPolicy and personPolicy are nil when turned off.
 	ipPolicy, personPolicy *policy
-	// exports holds a token per data export in progress (at most maxConcurrentExports).
-	exports chan struct{}
+	// exports are the data exports in progress.
+	exports *exportSlots
 	// conns are the event streams on hijacked connections (events_conn.go).
 	conns *connStreams
 }
@@ -89,7 +89,7 @@ func New(d Deps) *Server {
 	}
 	d.Events.defaults()
 	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry), hub: d.Hub, events: d.Events,
-		dev: d.DevIssuer != nil, proxies: d.TrustedProxies, apps: d.Apps, exports: make(chan struct{}, maxConcurrentExports),
+		dev: d.DevIssuer != nil, proxies: d.TrustedProxies, apps: d.Apps, exports: newExportSlots(maxConcurrentExports),
 		conns: newConnStreams(d.Events.Heartbeat)}
 	limits := d.RateLimits.Effective()
 	s.ipPolicy = newPolicy("ip", limits.IP, limits.MaxKeys, d.Registry)
