@@ -52,7 +52,7 @@ bench-smoke:
 	$(GO) run ./bench/suite -smoke
 
 .PHONY: bench-events
-## bench-events: 1,000 idle SSE streams (RSS per stream) and post->deliver latency at 50 msg/s across two replicas (loopback, database waypoint_bench_events, ~40 s)
+## bench-events: RSS per idle SSE stream at 1,000 and 10,000 streams, post->deliver p50/p99 at 50 msg/s with 10,000 streams open (same replica and across two), slow readers alongside; results go in bench/REPORT-events.md by hand (loopback, database waypoint_bench_events, ~3 min)
 bench-events:
 	$(GO) run ./bench/events
 

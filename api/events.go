@@ -263,7 +263,6 @@ func unavailable(ctx context.Context, msg string) error {
 // of the server's WriteTimeout, and the read deadline is cleared, so only a
 // client that stops reading ends the stream.
 func (s *Server) stream(hctx huma.Context, sub *live.Subscription, rp domain.Replay, last int64, g grant) {
-	defer sub.Close()
 	r, w := humago.Unwrap(hctx)
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
@@ -276,8 +275,14 @@ func (s *Server) stream(hctx huma.Context, sub *live.Subscription, rp domain.Rep
 	sw := &sseWriter{w: w, rc: rc, timeout: s.events.WriteTimeout}
 	last, ok := s.replay(sw, rp, last, g)
 	if !ok {
+		sub.Close()
 		return
 	}
+	// HTTP/1.1: the stream goes on without this goroutine (events_conn.go).
+	if s.handOff(r, rc, sub, last, g) {
+		return
+	}
+	defer sub.Close()
 	s.follow(r.Context(), sw, sub, last, g)
 }
 
@@ -331,7 +336,8 @@ func (s *Server) replay(sw *sseWriter, rp domain.Replay, last int64, g grant) (i
 }
 
 // follow writes live events and heartbeats until the client leaves, the
-// token expires or the hub drops the subscription.
+// token expires or the hub drops the subscription: the stream's own
+// goroutine, for connections that cannot be hijacked (HTTP/2).
 func (s *Server) follow(ctx context.Context, sw *sseWriter, sub *live.Subscription, last int64, g grant) {
 	tick := time.NewTicker(s.events.Heartbeat)
 	defer tick.Stop()
@@ -411,8 +417,20 @@ func appendFrame(buf []byte, id int64, event string, data []byte) []byte {
 	return append(buf, "\n\n"...)
 }
 
-func registerHubMetrics(reg *prometheus.Registry, h *live.Hub) {
+// CloseStreams waits until the hijacked event streams have ended, after the
+// hub stopped (each finishes its response and closes); when ctx ends first
+// it closes what is left. Part of a graceful shutdown: http.Server.Shutdown
+// does not know hijacked connections.
+func (s *Server) CloseStreams(ctx context.Context) error { return s.conns.closeAll(ctx) }
+
+// DetachedStreams is the number of event streams open on hijacked
+// connections (without a goroutine of their own).
+func (s *Server) DetachedStreams() int { return s.conns.Len() }
+
+func registerHubMetrics(reg *prometheus.Registry, h *live.Hub, cs *connStreams) {
 	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "waypoint_events_detached_streams", Help: "Open live event streams served on hijacked connections, without a goroutine of their own."},
+			func() float64 { return float64(cs.Len()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "waypoint_events_subscribers", Help: "Open live event streams in this process."},
 			func() float64 { return float64(h.Stats().Subscribers) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "waypoint_events_delivered_total", Help: "Events handed to live streams."},

@@ -67,11 +67,10 @@ func (w *statusRecorder) Flush() {
 	}
 }
 
+// Hijack reaches the connection through any wrappers beneath (which need
+// not be Hijackers themselves, only Unwrap).
 func (w *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if h, ok := w.ResponseWriter.(http.Hijacker); ok {
-		return h.Hijack()
-	}
-	return nil, nil, errors.New("hijack not supported")
+	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
 
 func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }

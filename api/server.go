@@ -74,6 +74,8 @@ type Server struct {
 	ipPolicy, personPolicy *policy
 	// exports are the data exports in progress.
 	exports *exportSlots
+	// conns are the event streams on hijacked connections (events_conn.go).
+	conns *connStreams
 }
 
 // New builds the server and registers every operation.
@@ -87,12 +89,13 @@ func New(d Deps) *Server {
 	}
 	d.Events.defaults()
 	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry), hub: d.Hub, events: d.Events,
-		dev: d.DevIssuer != nil, proxies: d.TrustedProxies, apps: d.Apps, exports: newExportSlots(maxConcurrentExports)}
+		dev: d.DevIssuer != nil, proxies: d.TrustedProxies, apps: d.Apps, exports: newExportSlots(maxConcurrentExports),
+		conns: newConnStreams(d.Events.Heartbeat)}
 	limits := d.RateLimits.Effective()
 	s.ipPolicy = newPolicy("ip", limits.IP, limits.MaxKeys, d.Registry)
 	s.personPolicy = newPolicy("person", limits.Person, limits.MaxKeys, d.Registry)
 	if d.Hub != nil {
-		registerHubMetrics(d.Registry, d.Hub)
+		registerHubMetrics(d.Registry, d.Hub, s.conns)
 	}
 	mux := http.NewServeMux()
 	s.api = humago.New(mux, humaConfig())

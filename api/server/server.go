@@ -217,6 +217,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		_ = s.HTTP.Close()
 	}
 	s.closeHub()
+	if serr := s.API.CloseStreams(ctx); err == nil {
+		err = serr
+	}
 	if s.Metrics != nil {
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
@@ -234,6 +237,9 @@ func (s *Server) Close() error {
 		_ = s.Metrics.Close()
 	}
 	s.closeHub()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = s.API.CloseStreams(ctx)
 	return err
 }
 

@@ -1,11 +1,13 @@
 // Command events benchmarks live delivery: it builds waypoint, runs two
 // server processes (replicas) on loopback against their own database, opens
-// many idle SSE streams on one of them and reports the server's memory per
-// idle stream (VmRSS of the subprocess, and Go heap in use from /metrics),
-// then posts messages at a fixed rate and reports post->deliver latency to a
-// stream on the same replica and to one on the other replica. Finally it
-// stops the loaded server with SIGTERM and reports how long shutdown took
-// with all streams open.
+// idle SSE streams on one of them and reports the server's memory per idle
+// stream (VmRSS of the subprocess, and Go heap in use from /metrics) at
+// -first and at -streams streams, then opens slow readers (a tiny receive
+// buffer, never read) next to the measured streams, posts messages at a
+// fixed rate and reports post->deliver latency to a stream on the same
+// replica and to one on the other replica, with every idle stream and the
+// slow readers open. Finally it stops the loaded server with SIGTERM and
+// reports how long shutdown took with all streams open.
 //
 // Run from the repository root: go run ./bench/events (or make bench-events).
 package main
@@ -28,14 +30,17 @@ import (
 )
 
 func main() {
-	streams := flag.Int("streams", 1000, "idle client streams on replica A")
+	streams := flag.Int("streams", 10000, "idle client streams on replica A")
+	first := flag.Int("first", 1000, "also measure memory after this many idle streams")
+	slow := flag.Int("slow", 20, "slow readers on replica A (workers' streams that never read)")
 	workers := flag.Int("workers", 20, "workers; each has streams on both replicas and receives the measured messages")
 	rate := flag.Int("rate", 50, "messages per second")
 	duration := flag.Duration("duration", 20*time.Second, "length of the latency phase")
 	dbURL := flag.String("db", "postgres://postgres@127.0.0.1:5432/waypoint_bench_events?sslmode=disable", "database (dropped and recreated)")
+	port := flag.Int("port", 0, "first of four consecutive loopback ports for the replicas and their metrics (0: any free ports)")
 	flag.Parse()
 	log.SetFlags(0)
-	if err := run(*streams, *workers, *rate, *duration, *dbURL); err != nil {
+	if err := run(*streams, min(*first, *streams), *slow, *workers, *rate, *duration, *dbURL, addrs(*port)); err != nil {
 		log.Fatalf("bench-events: %v", err)
 	}
 }
@@ -43,17 +48,19 @@ func main() {
 // bench holds the two replicas and what the setup phase created: a token per
 // worker and client, and one conversation per client.
 type bench struct {
-	nStreams, nWorkers, rate int
-	duration                 time.Duration
-	a, b                     *server
-	hc, streams              *http.Client
-	mint                     func(subject, role string) string
-	workerTok, clientTok     []string
-	convOf                   []string
-	open                     []*sse
+	nStreams, nFirst, nSlow int
+	nWorkers, rate          int
+	duration                time.Duration
+	a, b                    *server
+	hc, streams             *http.Client
+	mint                    func(subject, role string) string
+	workerTok, clientTok    []string
+	convOf                  []string
+	open                    []*sse
+	raw                     []*rawStream
 }
 
-func run(nStreams, nWorkers, rate int, duration time.Duration, dbURL string) error {
+func run(nStreams, nFirst, nSlow, nWorkers, rate int, duration time.Duration, dbURL string, addr func() string) error {
 	ctx := context.Background()
 	raiseFileLimit()
 	dir, err := os.MkdirTemp("", "bench-events")
@@ -70,14 +77,14 @@ func run(nStreams, nWorkers, rate int, duration time.Duration, dbURL string) err
 		return err
 	}
 
-	addrA, addrB := freeAddr(), freeAddr()
+	addrA, addrB := addr(), addr()
 	issuer := "http://" + addrA + "/dev/oidc"
-	a, err := startServer(ctx, "A", bin, addrA, issuer, dbURL, dir)
+	a, err := startServer(ctx, "A", bin, addrA, addr(), issuer, dbURL, dir)
 	if err != nil {
 		return err
 	}
 	defer a.stop()
-	b, err := startServer(ctx, "B", bin, addrB, issuer, dbURL, dir)
+	b, err := startServer(ctx, "B", bin, addrB, addr(), issuer, dbURL, dir)
 	if err != nil {
 		return err
 	}
@@ -88,7 +95,7 @@ func run(nStreams, nWorkers, rate int, duration time.Duration, dbURL string) err
 		return err
 	}
 	bn := &bench{
-		nStreams: nStreams, nWorkers: nWorkers, rate: rate, duration: duration, a: a, b: b, mint: mint,
+		nStreams: nStreams, nFirst: nFirst, nSlow: nSlow, nWorkers: nWorkers, rate: rate, duration: duration, a: a, b: b, mint: mint,
 		hc:      &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 0}, Timeout: 30 * time.Second},
 		streams: &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: 0}},
 	}
@@ -101,7 +108,7 @@ func (bn *bench) measure() error {
 	if err := bn.setUp(); err != nil {
 		return err
 	}
-	before, after, err := bn.openIdle()
+	mem, err := bn.openIdle()
 	if err != nil {
 		return err
 	}
@@ -109,9 +116,16 @@ func (bn *bench) measure() error {
 	if err := bn.openMeasured(lat); err != nil {
 		return err
 	}
+	if err := bn.openSlow(); err != nil {
+		return err
+	}
 	total, postErrs := bn.post(lat)
+	afterPost, err := bn.a.memory(bn.hc)
+	if err != nil {
+		return err
+	}
 	stopTook := bn.shutdown()
-	bn.report(before, after, lat, total, postErrs, stopTook)
+	bn.report(mem, afterPost, lat, total, postErrs, stopTook)
 	return nil
 }
 
@@ -158,32 +172,53 @@ func (bn *bench) setUp() error {
 	return nil
 }
 
-// openIdle opens one idle stream per client on A and reads A's memory
-// before and after.
-func (bn *bench) openIdle() (before, after memory, err error) {
+// openIdle opens one idle stream per client on A (bare connections, see
+// rawStream) and reads A's memory before, after nFirst and after all.
+func (bn *bench) openIdle() ([3]memory, error) {
+	var mem [3]memory
 	time.Sleep(2 * time.Second)
-	before, err = bn.a.memory(bn.hc)
-	if err != nil {
-		return before, after, err
+	var err error
+	if mem[0], err = bn.a.memory(bn.hc); err != nil {
+		return mem, err
 	}
-	log.Printf("opening %d idle streams on A ...", bn.nStreams)
 	var openMu sync.Mutex
-	err = parallel(50, bn.nStreams, func(i int) error {
-		s, err := openSSE(bn.streams, bn.a.url, bn.clientTok[i], nil)
+	from := 0
+	for k, upTo := range []int{bn.nFirst, bn.nStreams} {
+		log.Printf("opening idle streams %d..%d on A ...", from, upTo)
+		err = parallel(50, upTo-from, func(i int) error {
+			s, err := openRaw(bn.a.addr(), bn.clientTok[from+i], 0)
+			if err != nil {
+				return err
+			}
+			openMu.Lock()
+			bn.raw = append(bn.raw, s)
+			openMu.Unlock()
+			return nil
+		})
+		if err != nil {
+			return mem, err
+		}
+		from = upTo
+		time.Sleep(3 * time.Second)
+		if mem[k+1], err = bn.a.memory(bn.hc); err != nil {
+			return mem, err
+		}
+	}
+	return mem, nil
+}
+
+// openSlow opens streams for workers on A that never read, with a tiny
+// receive buffer: the hub must drop them when they fall behind, and they
+// must not delay anyone else's delivery.
+func (bn *bench) openSlow() error {
+	for i := 0; i < bn.nSlow; i++ {
+		s, err := openRaw(bn.a.addr(), bn.workerTok[i%bn.nWorkers], 2048)
 		if err != nil {
 			return err
 		}
-		openMu.Lock()
-		bn.open = append(bn.open, s)
-		openMu.Unlock()
-		return nil
-	})
-	if err != nil {
-		return before, after, err
+		bn.raw = append(bn.raw, s)
 	}
-	time.Sleep(3 * time.Second)
-	after, err = bn.a.memory(bn.hc)
-	return before, after, err
+	return nil
 }
 
 // openMeasured opens a stream for every worker on both replicas, recording
@@ -256,19 +291,27 @@ func (bn *bench) shutdown() time.Duration {
 	for _, s := range bn.open {
 		s.close()
 	}
+	for _, s := range bn.raw {
+		s.close()
+	}
 	return stopTook
 }
 
-func (bn *bench) report(before, after memory, lat *latencies, total int, postErrs int64, stopTook time.Duration) {
-	nStreams, open := bn.nStreams, bn.open
-	perStream := func(x, y int64) float64 { return float64(y-x) / float64(nStreams) / 1024 }
-	fmt.Printf("\n== bench-events: %d idle SSE streams on replica A, %d workers streaming on A and B ==\n", nStreams, bn.nWorkers)
-	fmt.Printf("server A VmRSS: %.1f MB before streams, %.1f MB with them: %.1f KB per idle stream\n",
-		float64(before.rss)/(1<<20), float64(after.rss)/(1<<20), perStream(before.rss, after.rss))
-	fmt.Printf("server A Go heap in use: %.1f MB -> %.1f MB: %.1f KB per idle stream; goroutines %d -> %d (%.1f per stream)\n",
-		float64(before.heap)/(1<<20), float64(after.heap)/(1<<20), perStream(before.heap, after.heap),
-		before.goroutines, after.goroutines, float64(after.goroutines-before.goroutines)/float64(nStreams))
-	fmt.Printf("post -> deliver at %d msg/s for %s (%d messages, %d post errors):\n", bn.rate, bn.duration, total, postErrs)
+func (bn *bench) report(mem [3]memory, afterPost memory, lat *latencies, total int, postErrs int64, stopTook time.Duration) {
+	open := len(bn.open) + len(bn.raw)
+	fmt.Printf("\n== bench-events: %d idle SSE streams on replica A, %d workers streaming on A and B, %d slow readers on A ==\n",
+		bn.nStreams, bn.nWorkers, bn.nSlow)
+	fmt.Printf("server A before streams: VmRSS %.1f MB, Go heap in use %.1f MB, goroutines %d\n",
+		float64(mem[0].rss)/(1<<20), float64(mem[0].heap)/(1<<20), mem[0].goroutines)
+	for k, n := range []int{bn.nFirst, bn.nStreams} {
+		m := mem[k+1]
+		per := func(x, y int64) float64 { return float64(y-x) / float64(n) / 1024 }
+		fmt.Printf("%6d idle streams: VmRSS %.1f MB (%.1f KB per stream), Go heap in use %.1f MB (%.1f KB per stream), goroutines %d (%.2f per stream)\n",
+			n, float64(m.rss)/(1<<20), per(mem[0].rss, m.rss), float64(m.heap)/(1<<20), per(mem[0].heap, m.heap),
+			m.goroutines, float64(m.goroutines-mem[0].goroutines)/float64(n))
+	}
+	fmt.Printf("post -> deliver at %d msg/s for %s with %d streams open on A (%d messages, %d post errors):\n",
+		bn.rate, bn.duration, bn.nStreams+bn.nWorkers+bn.nSlow, total, postErrs)
 	for _, r := range []string{"A", "B"} {
 		p50, p99, max, n := lat.stats(r)
 		label := "same replica (A)"
@@ -277,10 +320,12 @@ func (bn *bench) report(before, after memory, lat *latencies, total int, postErr
 		}
 		fmt.Printf("  %-18s delivered %d/%d  p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms\n", label, n, total, ms(p50), ms(p99), ms(max))
 	}
+	fmt.Printf("slow readers: %d opened on A, %d dropped by the hub for falling behind, %d streams subscribed on A after the posts\n",
+		bn.nSlow, afterPost.dropped, afterPost.streams)
 	if stopTook < 0 {
-		fmt.Printf("SIGTERM with %d streams open: did not exit within 30 s\n", len(open))
+		fmt.Printf("SIGTERM with %d streams open: did not exit within 30 s\n", open)
 	} else {
-		fmt.Printf("SIGTERM with %d streams open: exited in %.0f ms\n", len(open), ms(stopTook))
+		fmt.Printf("SIGTERM with %d streams open: exited in %.0f ms\n", open, ms(stopTook))
 	}
 }
 

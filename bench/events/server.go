@@ -25,12 +25,11 @@ type server struct {
 	done    chan error
 }
 
-func startServer(ctx context.Context, name, bin, addr, issuer, dbURL, dir string) (*server, error) {
+func startServer(ctx context.Context, name, bin, addr, metricsAddr, issuer, dbURL, dir string) (*server, error) {
 	logf, err := os.Create(filepath.Join(dir, "server-"+name+".log"))
 	if err != nil {
 		return nil, err
 	}
-	metricsAddr := freeAddr()
 	cmd := exec.Command(bin, "serve", "--dev")
 	cmd.Env = append(os.Environ(), "WAYPOINT_ADDR="+addr, "WAYPOINT_METRICS_ADDR="+metricsAddr, "DATABASE_URL="+dbURL, "OIDC_ISSUER_URL="+issuer,
 		"WAYPOINT_LOG_LEVEL=warn", "WAYPOINT_DB_MAX_OPEN_CONNS=20", "WAYPOINT_SHUTDOWN_TIMEOUT=20s",
@@ -58,6 +57,9 @@ func startServer(ctx context.Context, name, bin, addr, issuer, dbURL, dir string
 	return s, nil
 }
 
+// addr is the API's host:port.
+func (s *server) addr() string { return strings.TrimPrefix(s.url, "http://") }
+
 func (s *server) stop() {
 	if s.cmd.ProcessState == nil {
 		_ = s.cmd.Process.Signal(syscall.SIGTERM)
@@ -72,6 +74,9 @@ func (s *server) stop() {
 type memory struct {
 	rss, heap  int64
 	goroutines int64
+	// streams is the subscribers gauge; dropped counts streams ended for
+	// falling behind.
+	streams, dropped int64
 }
 
 func (s *server) memory(hc *http.Client) (memory, error) {
@@ -103,6 +108,10 @@ func (s *server) memory(hc *http.Client) (memory, error) {
 			m.heap = int64(v)
 		case "go_goroutines":
 			m.goroutines = int64(v)
+		case "waypoint_events_subscribers":
+			m.streams = int64(v)
+		case "waypoint_events_dropped_streams_total":
+			m.dropped = int64(v)
 		}
 	}
 	return m, sc.Err()

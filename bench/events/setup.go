@@ -30,8 +30,8 @@ func recreateDB(ctx context.Context, dbURL string) error {
 		return err
 	}
 	name := strings.TrimPrefix(u.Path, "/")
-	if !strings.HasPrefix(name, "waypoint_bench") {
-		return fmt.Errorf("refusing to drop %q: the bench database name must start with waypoint_bench", name)
+	if !strings.Contains(name, "bench") {
+		return fmt.Errorf("refusing to drop %q: the bench database name must contain \"bench\"", name)
 	}
 	admin := *u
 	admin.Path = "/postgres"
@@ -149,6 +149,19 @@ func waitUntil(d time.Duration, cond func() bool) bool {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return true
+}
+
+// addrs hands out loopback addresses: consecutive ports from base, or free
+// ones the kernel picks when base is 0.
+func addrs(base int) func() string {
+	next := base
+	return func() string {
+		if base == 0 {
+			return freeAddr()
+		}
+		next++
+		return fmt.Sprintf("127.0.0.1:%d", next-1)
+	}
 }
 
 func freeAddr() string {

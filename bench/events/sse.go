@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -107,3 +109,42 @@ func (l *latencies) stats(replica string) (p50, p99, max time.Duration, n int) {
 	at := func(q float64) time.Duration { return d[min(len(d)-1, int(q*float64(len(d))))] }
 	return at(0.50), at(0.99), d[len(d)-1], len(d)
 }
+
+// rawStream is an idle or deliberately slow stream on a bare TCP connection:
+// the request is written and the status line checked; then nothing is read
+// (an idle client's few heartbeats fit in the socket buffers). It keeps the
+// bench process small at 10,000 streams.
+type rawStream struct{ conn net.Conn }
+
+// openRaw opens a stream; rcvbuf > 0 shrinks the socket's receive buffer
+// (a slow reader whose socket fills quickly).
+func openRaw(addr, token string, rcvbuf int) (*rawStream, error) {
+	d := net.Dialer{Timeout: 10 * time.Second}
+	if rcvbuf > 0 {
+		d.Control = func(_, _ string, c syscall.RawConn) error {
+			var serr error
+			if err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf) }); err != nil {
+				return err
+			}
+			return serr
+		}
+	}
+	conn, err := d.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := fmt.Fprintf(conn, "GET /v1/events HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n", addr, token); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	status := make([]byte, len("HTTP/1.1 200"))
+	if _, err := io.ReadFull(conn, status); err != nil || string(status) != "HTTP/1.1 200" {
+		conn.Close()
+		return nil, fmt.Errorf("open raw stream: %q %v", status, err)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return &rawStream{conn: conn}, nil
+}
+
+func (s *rawStream) close() { s.conn.Close() }

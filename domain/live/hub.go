@@ -145,6 +145,35 @@ type Subscription struct {
 
 	mu    sync.Mutex
 	queue []*domain.EventRecord
+	// notify, when set, is called instead of relying on a receiver waiting
+	// on wake and gone: a stream with no goroutine of its own (see OnWake).
+	notify func()
+}
+
+// OnWake makes the hub call f whenever events are queued or the
+// subscription ends, so a subscriber needs no goroutine waiting on Wake and
+// Gone. f runs under the hub's lock and must not block (start work, do not
+// do it). If events are already queued or the subscription has ended, f is
+// called at once.
+func (s *Subscription) OnWake(f func()) {
+	s.mu.Lock()
+	s.notify = f
+	pending := len(s.queue) > 0
+	s.mu.Unlock()
+	select {
+	case <-s.gone:
+		pending = true
+	default:
+	}
+	if pending {
+		f()
+	}
+}
+
+func (s *Subscription) notifier() func() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.notify
 }
 
 // Wake signals that Take has events.
@@ -167,7 +196,12 @@ func (s *Subscription) push(ev *domain.EventRecord, max int) bool {
 		return false
 	}
 	s.queue = append(s.queue, ev)
+	notify := s.notify
 	s.mu.Unlock()
+	if notify != nil {
+		notify()
+		return true
+	}
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -236,6 +270,9 @@ func (h *Hub) dropLocked(s *Subscription, reason string) {
 	if h.removeLocked(s) {
 		s.reason = reason
 		close(s.gone)
+		if notify := s.notifier(); notify != nil {
+			notify()
+		}
 	}
 }
 
