@@ -22,7 +22,7 @@ type TokenVerifier interface {
 // Security scheme names in the OpenAPI document.
 const (
 	schemeOAuth2 = "oauth2"
-	schemeBearer = "bearer"
+	schemeOIDC   = "openIdConnect"
 )
 
 type actorKey struct{}
