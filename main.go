@@ -255,10 +255,9 @@ func cmdOpenAPI(_ context.Context, e cli, _ []string) error {
 	return writeOpenAPI(e, (*huma.OpenAPI).YAML)
 }
 
-// cmdOpenAPI30 prints the document downgraded by Huma to OpenAPI 3.0 (the
-// same as GET /openapi-3.0.yaml).
+// cmdOpenAPI30 prints the document downgraded to OpenAPI 3.0.
 func cmdOpenAPI30(_ context.Context, e cli, _ []string) error {
-	return writeOpenAPI(e, (*huma.OpenAPI).DowngradeYAML)
+	return writeOpenAPI(e, api.OpenAPI30YAML)
 }
 
 func writeOpenAPI(e cli, render func(*huma.OpenAPI) ([]byte, error)) error {

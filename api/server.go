@@ -205,19 +205,11 @@ func humaConfig() huma.Config {
 	}
 	cfg.OpenAPI.Components.Schemas = huma.NewMapRegistry(schemaRefPrefix, schemaName)
 	cfg.OpenAPI.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
-		// OpenID Connect, not HTTP bearer: scopes are only legal on oauth2
-		// and openIdConnect schemes, and each operation lists its scope.
-		schemeOIDC: {
-			Type:             "openIdConnect",
-			OpenIDConnectURL: "/dev/oidc/.well-known/openid-configuration",
-			Description: "An OIDC access token (a JWT, RFC 9068) from the configured issuer, with the API audience, sent as " +
-				"Authorization: Bearer. The scopes an operation needs are listed on it. The URL is the embedded development " +
-				"issuer's discovery document; in production use your provider's. " + jwtNotes,
-		},
 		schemeOAuth2: {
 			Type: "oauth2",
-			Description: "Authorization code with PKCE at your OIDC provider. The URLs below are the embedded development issuer's; " +
-				"in production use your provider's. " + jwtNotes,
+			Description: "An OIDC access token (a JWT, RFC 9068) from the configured issuer, with the API audience, sent as " +
+				"Authorization: Bearer; each operation lists the one scope it needs. Get it with the authorization code flow with " +
+				"PKCE at your OIDC provider: the URLs below are the embedded development issuer's, in production use your provider's. " + jwtNotes,
 			Flows: &huma.OAuthFlows{AuthorizationCode: &huma.OAuthFlow{
 				AuthorizationURL: "/dev/oidc/authorize",
 				TokenURL:         "/dev/oidc/token",
@@ -258,7 +250,7 @@ func op(method, path, id, tag, summary, description, scope string, errs ...int) 
 		Tags: []string{tag}, MaxBodyBytes: MaxBodyBytes, BodyReadTimeout: 10 * time.Second,
 	}
 	if scope != "" {
-		o.Security = []map[string][]string{{schemeOAuth2: {scope}}, {schemeOIDC: {scope}}}
+		o.Security = []map[string][]string{{schemeOAuth2: {scope}}}
 		// 503: the token could not be checked (the provider's keys were unreachable).
 		errs = append([]int{http.StatusUnauthorized, http.StatusForbidden}, append(errs, http.StatusServiceUnavailable)...)
 	}
