@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run test test-long check fmt vet openapi build docker tools
+.PHONY: run test test-long check fmt vet openapi lint-openapi test-clients build docker tools
 
 ## run: dev mode against local PostgreSQL (embedded OIDC issuer, seeded personas)
 run:
@@ -16,7 +16,7 @@ test:
 test-long:
 	scripts/test-long.sh
 
-## check: formatting, vet and staticcheck (also of the -tags long tests), OpenAPI drift (CI runs it before the tests)
+## check: formatting, vet and staticcheck (also of the -tags long tests), OpenAPI drift (3.1 and 3.0) and lint (CI runs it before the tests)
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
@@ -24,6 +24,8 @@ check:
 	$(GO) tool staticcheck $(PKGS)
 	$(GO) tool staticcheck -tags long $(PKGS)
 	@$(GO) run . openapi | cmp -s - openapi/openapi.yaml || { echo "openapi/openapi.yaml is stale: run make openapi"; exit 1; }
+	@$(GO) run . openapi --oas 3.0 | cmp -s - openapi/openapi-3.0.yaml || { echo "openapi/openapi-3.0.yaml is stale: run make openapi"; exit 1; }
+	$(MAKE) lint-openapi
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
@@ -31,9 +33,26 @@ fmt:
 vet:
 	$(GO) vet $(PKGS)
 
-## openapi: regenerate the committed contract from the code
+## openapi: regenerate the committed contract from the code (OpenAPI 3.1, and the same downgraded to 3.0)
 openapi:
 	$(GO) run . openapi > openapi/openapi.yaml
+	$(GO) run . openapi --oas 3.0 > openapi/openapi-3.0.yaml
+
+CONTRACT_TOOLS := tools/contract
+SPECTRAL := $(CONTRACT_TOOLS)/node_modules/.bin/spectral
+
+# The pinned npm tools (tools/contract/package-lock.json); npm ci only when the lock changed.
+$(CONTRACT_TOOLS)/node_modules/.installed: $(CONTRACT_TOOLS)/package-lock.json
+	cd $(CONTRACT_TOOLS) && npm ci --no-audit --no-fund
+	touch $@
+
+## lint-openapi: Spectral (spectral:oas + OWASP API Security ruleset, openapi/.spectral.yaml) on both documents; fails on any warning
+lint-openapi: $(CONTRACT_TOOLS)/node_modules/.installed
+	$(SPECTRAL) lint --fail-severity=warn -r openapi/.spectral.yaml openapi/openapi.yaml openapi/openapi-3.0.yaml
+
+## test-clients: generate a TypeScript (openapi-typescript + openapi-fetch) and a Go (oapi-codegen) client from the committed contract, compile them, and run a smoke program with each against a dev server on a fresh database (scripts/test-clients.sh)
+test-clients: $(CONTRACT_TOOLS)/node_modules/.installed
+	scripts/test-clients.sh
 
 ## build: a static binary in ./bin
 build:

@@ -17,6 +17,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/danielgtaylor/huma/v2"
+
 	"github.com/waypoint-portal/waypoint/api"
 )
 
@@ -59,7 +61,7 @@ func commands() []command {
 		{name: "migrate up", summary: "apply pending database migrations", setup: noFlags(withStore(true, migrateUp))},
 		{name: "migrate status", summary: "list database migrations and whether each is applied", setup: noFlags(withStore(false, migrateStatus))},
 		{name: "dev token", summary: "print an access token the dev server accepts (all scopes unless --scope)", setup: devTokenFlags},
-		{name: "openapi", summary: "print the OpenAPI document (YAML)", setup: noFlags(cmdOpenAPI)},
+		{name: "openapi", summary: "print the OpenAPI document (YAML; OpenAPI 3.1, or 3.0 with --oas 3.0)", setup: openAPIFlags},
 		{name: "hsds import", args: "PATH", nargs: 1, setup: noFlags(withStore(true, hsdsImport)),
 			summary: "import Open Referral HSDS 3.0 JSON (a file or a directory); upserts by HSDS id"},
 		{name: "hsds export", args: "DIR", nargs: 1, setup: noFlags(withStore(true, hsdsExport)),
@@ -236,8 +238,30 @@ func printGroupUsage(w io.Writer, word string, sub []command) {
 	}
 }
 
+func openAPIFlags(fs *flag.FlagSet) action {
+	oas := fs.String("oas", "3.1", "OpenAPI version of the document: 3.1 (openapi/openapi.yaml) or 3.0 (openapi/openapi-3.0.yaml, for tools that need 3.0)")
+	return func(ctx context.Context, e cli, args []string) error {
+		switch *oas {
+		case "3.1":
+			return cmdOpenAPI(ctx, e, args)
+		case "3.0":
+			return cmdOpenAPI30(ctx, e, args)
+		}
+		return configErrorf("openapi: --oas must be 3.1 or 3.0, not %q", *oas)
+	}
+}
+
 func cmdOpenAPI(_ context.Context, e cli, _ []string) error {
-	b, err := api.New(api.Deps{}).API().OpenAPI().YAML()
+	return writeOpenAPI(e, (*huma.OpenAPI).YAML)
+}
+
+// cmdOpenAPI30 prints the document downgraded to OpenAPI 3.0.
+func cmdOpenAPI30(_ context.Context, e cli, _ []string) error {
+	return writeOpenAPI(e, api.OpenAPI30YAML)
+}
+
+func writeOpenAPI(e cli, render func(*huma.OpenAPI) ([]byte, error)) error {
+	b, err := render(api.New(api.Deps{}).API().OpenAPI())
 	if err != nil {
 		return fmt.Errorf("render OpenAPI: %w", err)
 	}

@@ -115,6 +115,25 @@ func TestOpenAPIIsCommittedAndComplete(t *testing.T) {
 	if !bytes.Equal(out.Bytes(), committed) {
 		t.Fatal("openapi/openapi.yaml differs from the code: run `make openapi` and commit it")
 	}
+	out.Reset()
+	if code := run(context.Background(), []string{"openapi", "--oas", "3.0"}, env(nil), &out, io.Discard); code != exitOK {
+		t.Fatalf("openapi --oas 3.0: exit %d", code)
+	}
+	committed, err = os.ReadFile("openapi/openapi-3.0.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.Bytes(), committed) {
+		t.Fatal("openapi/openapi-3.0.yaml differs from the code: run `make openapi` and commit it")
+	}
+	// What generated clients need (issue #13): no schema named like
+	// oapi-codegen's Client type, no body media type the server answers 415.
+	if bytes.Contains(committed, []byte("#/components/schemas/Client\"")) || bytes.Contains(committed, []byte("application/octet-stream")) {
+		t.Fatal("the contract names a schema Client or advertises application/octet-stream bodies")
+	}
+	if !bytes.Contains(committed, []byte("\nopenapi: 3.0.")) {
+		t.Fatalf("openapi-3.0.yaml is not OpenAPI 3.0: %.40q", committed)
+	}
 	// Every operation is documented well enough to build a client from.
 	doc := api.New(api.Deps{}).API().OpenAPI()
 	n := 0

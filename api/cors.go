@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/danielgtaylor/huma/v2"
+
 	"github.com/waypoint-portal/waypoint/auth/devissuer"
 )
 
@@ -76,4 +78,37 @@ func ParseOrigins(s string) []string {
 		}
 	}
 	return out
+}
+
+// corsOriginHeader is the component (named like the header) that documents
+// Access-Control-Allow-Origin on every response.
+const corsOriginHeader = "Access-Control-Allow-Origin"
+
+// documentCORS declares Access-Control-Allow-Origin on every response of
+// every operation, whoever registered it: wrap sets it on any answer to an
+// allowed browser origin.
+func documentCORS(oapi *huma.OpenAPI) {
+	if oapi.Components.Headers == nil {
+		oapi.Components.Headers = map[string]*huma.Header{}
+	}
+	oapi.Components.Headers[corsOriginHeader] = &huma.Header{
+		Description: "CORS: the request's Origin, echoed when it is allowed (WAYPOINT_CORS_ORIGINS; in dev mode also any loopback origin); " +
+			"absent for any other origin, so browsers refuse the response. Tokens travel in Authorization, never in cookies, " +
+			"so there is no credentials mode.",
+		Schema:  &huma.Schema{Type: huma.TypeString, Format: "uri", MaxLength: ptr(2048)},
+		Example: "https://app.example.org",
+	}
+	for _, item := range oapi.Paths {
+		for _, op := range []*huma.Operation{item.Get, item.Put, item.Post, item.Delete, item.Patch} {
+			if op == nil {
+				continue
+			}
+			for _, r := range op.Responses {
+				if r.Headers == nil {
+					r.Headers = map[string]*huma.Param{}
+				}
+				r.Headers[corsOriginHeader] = &huma.Header{Ref: "#/components/headers/" + corsOriginHeader}
+			}
+		}
+	}
 }

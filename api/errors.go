@@ -18,9 +18,9 @@ import (
 // member so a user can quote it to support; the same id is in X-Request-Id
 // and in the request's log line.
 type Problem struct {
-	Type      string              `json:"type,omitempty" format:"uri-reference" default:"about:blank" doc:"A URI reference identifying the problem type"`
-	Title     string              `json:"title,omitempty" example:"Unprocessable Entity" doc:"Short summary of the problem type"`
-	Status    int                 `json:"status,omitempty" example:"422" doc:"HTTP status code"`
+	Type      string              `json:"type" format:"uri-reference" example:"about:blank" doc:"A URI reference identifying the problem type; about:blank when the status code says it all (RFC 9457)"`
+	Title     string              `json:"title" example:"Unprocessable Entity" doc:"Short summary of the problem type"`
+	Status    int                 `json:"status" example:"422" doc:"HTTP status code"`
 	Detail    string              `json:"detail,omitempty" example:"validation failed" doc:"Explanation specific to this occurrence"`
 	Instance  string              `json:"instance,omitempty" format:"uri-reference" doc:"URI reference identifying this occurrence"`
 	RequestID string              `json:"request_id,omitempty" example:"01936f5e-6c1a-7b3e-9d2f-3a4b5c6d7e8f" doc:"Request id, also in the X-Request-Id header and the server log"`
@@ -37,6 +37,10 @@ func (p *Problem) ContentType(ct string) string {
 	}
 	return ct
 }
+
+// problemTypeBlank is RFC 9457's type for a problem that the status code
+// describes; always sent, so clients can rely on the member being there.
+const problemTypeBlank = "about:blank"
 
 var installErrors sync.Once
 
@@ -63,7 +67,7 @@ func installProblemErrors() {
 }
 
 func newProblem(ctx context.Context, status int, msg string, errs ...error) *Problem {
-	p := &Problem{Status: status, Title: http.StatusText(status), Detail: msg}
+	p := &Problem{Type: problemTypeBlank, Status: status, Title: http.StatusText(status), Detail: msg}
 	if ctx != nil {
 		if ri := requestInfoFrom(ctx); ri != nil {
 			p.RequestID = ri.ID

@@ -2,7 +2,7 @@ package api
 
 // Page is one page of a cursor-paginated list.
 type Page[T any] struct {
-	Items      []T    `json:"items" doc:"The items of this page, in a stable order"`
+	Items      []T    `json:"items" nullable:"false" doc:"The items of this page, in a stable order; empty (never null) when there are none"`
 	NextCursor string `json:"next_cursor,omitempty" doc:"Pass as cursor to get the next page; absent on the last page"`
 }
 

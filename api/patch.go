@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+
+	"github.com/danielgtaylor/huma/v2"
 )
 
 // MergePatchType is the media type of PATCH bodies (RFC 7396).
@@ -39,4 +41,19 @@ func patchValue[T any](k mergeKeys, name string, v *T) *T {
 		return &zero
 	}
 	return v
+}
+
+// dropRawBodyMediaTypes removes the application/octet-stream request body
+// Huma documents for a RawBody field: the PATCH handlers read RawBody only to
+// see which merge-patch members were sent, and answer any other media type
+// 415, so advertising it would make generated clients offer a call that fails.
+func dropRawBodyMediaTypes(oapi *huma.OpenAPI) {
+	for _, item := range oapi.Paths {
+		for _, op := range []*huma.Operation{item.Get, item.Put, item.Post, item.Delete, item.Patch} {
+			if op == nil || op.RequestBody == nil || len(op.RequestBody.Content) < 2 {
+				continue
+			}
+			delete(op.RequestBody.Content, "application/octet-stream")
+		}
+	}
 }

@@ -107,7 +107,12 @@ func New(d Deps) *Server {
 	// Passes over every operation registered, whoever added it.
 	documentRateLimits(s.api.OpenAPI())
 	documentNoStore(s.api.OpenAPI())
+	dropRawBodyMediaTypes(s.api.OpenAPI())
+	documentCORS(s.api.OpenAPI())
 	applySchemaRules(s.api.OpenAPI().Components.Schemas)
+	// ClientPatch inlines it (see ClientPatch.TransformSchema); the component
+	// alone would be an unused one in the contract.
+	delete(s.api.OpenAPI().Components.Schemas.Map(), "ContactPreferencesPatch")
 
 	// Preflights (CORS) are answered before the address limit; everything
 	// else, routed or not, spends from it first.
@@ -178,7 +183,8 @@ func humaConfig() huma.Config {
 		"beyond a limit the answer is 429 problem+json with Retry-After in seconds. Health probes are not limited."
 	cfg.OpenAPI.Info.Contact = &huma.Contact{Name: "Waypoint", URL: "https://github.com/waypoint-portal/waypoint"}
 	cfg.OpenAPI.Info.License = &huma.License{Name: "Apache-2.0", Identifier: "Apache-2.0"}
-	cfg.OpenAPI.Servers = []*huma.Server{{URL: "http://127.0.0.1:8080", Description: "Local development server"}}
+	cfg.OpenAPI.Servers = []*huma.Server{{URL: "http://127.0.0.1:8080", Description: "Local development server",
+		Extensions: map[string]any{"x-internal": false}}}
 	cfg.OpenAPI.Tags = []*huma.Tag{
 		{Name: "Me", Description: "The caller's own person"},
 		{Name: "People", Description: "People known to Waypoint (administrators)"},
@@ -200,15 +206,13 @@ func humaConfig() huma.Config {
 	for k, v := range auth.AllScopes {
 		scopes[k] = v
 	}
+	cfg.OpenAPI.Components.Schemas = huma.NewMapRegistry(schemaRefPrefix, schemaName)
 	cfg.OpenAPI.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
-		schemeBearer: {
-			Type: "http", Scheme: "bearer", BearerFormat: "JWT",
-			Description: "An OIDC access token (JWT) from the configured issuer, with the API audience. " +
-				"The scopes an operation needs are listed on it.",
-		},
 		schemeOAuth2: {
-			Type:        "oauth2",
-			Description: "Authorization code with PKCE at your OIDC provider. The URLs below are the embedded development issuer's; in production use your provider's.",
+			Type: "oauth2",
+			Description: "An OIDC access token (a JWT, RFC 9068) from the configured issuer, with the API audience, sent as " +
+				"Authorization: Bearer; each operation lists the one scope it needs. Get it with the authorization code flow with " +
+				"PKCE at your OIDC provider: the URLs below are the embedded development issuer's, in production use your provider's. " + jwtNotes,
 			Flows: &huma.OAuthFlows{AuthorizationCode: &huma.OAuthFlow{
 				AuthorizationURL: "/dev/oidc/authorize",
 				TokenURL:         "/dev/oidc/token",
@@ -219,6 +223,28 @@ func humaConfig() huma.Config {
 	return cfg
 }
 
+// jwtNotes is what a client needs to know of how tokens are checked.
+const jwtNotes = "Tokens are verified as RFC 8725 (RFC8725, JWT Best Current Practices) asks: the signature with the issuer's " +
+	"published keys and an algorithm they declare (never none, never a symmetric key), the issuer, the audience and the expiry " +
+	"(access tokens are short-lived: get a new one from your provider when one expires; an expired token is 401)."
+
+// schemaRenames are the schemas whose Go type name would collide with what
+// client generators emit (oapi-codegen calls its client struct Client). Only
+// the schema's name changes; the JSON is the same.
+var schemaRenames = map[string]string{
+	"Client":     "ClientProfile",
+	"PageClient": "PageClientProfile",
+}
+
+// schemaName is Huma's default schema namer with schemaRenames applied.
+func schemaName(t reflect.Type, hint string) string {
+	name := huma.DefaultSchemaNamer(t, hint)
+	if to, ok := schemaRenames[name]; ok {
+		return to
+	}
+	return name
+}
+
 // op fills the parts every operation shares: security for scope, the error
 // responses it documents, and the operation-wide body limits.
 func op(method, path, id, tag, summary, description, scope string, errs ...int) huma.Operation {
@@ -227,7 +253,7 @@ func op(method, path, id, tag, summary, description, scope string, errs ...int) 
 		Tags: []string{tag}, MaxBodyBytes: MaxBodyBytes, BodyReadTimeout: 10 * time.Second,
 	}
 	if scope != "" {
-		o.Security = []map[string][]string{{schemeOAuth2: {scope}}, {schemeBearer: {scope}}}
+		o.Security = []map[string][]string{{schemeOAuth2: {scope}}}
 		// 503: the token could not be checked (the provider's keys were unreachable).
 		errs = append([]int{http.StatusUnauthorized, http.StatusForbidden}, append(errs, http.StatusServiceUnavailable)...)
 	}

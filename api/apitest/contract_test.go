@@ -18,7 +18,7 @@ func hdr(ct string) http.Header {
 	return h
 }
 
-const problem404 = `{"title":"Not Found","status":404,"detail":"goal not found"}`
+const problem404 = `{"type":"about:blank","title":"Not Found","status":404,"detail":"goal not found"}`
 
 // The checker must catch each way a response can break the contract, and
 // let conforming responses through.
