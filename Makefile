@@ -24,6 +24,7 @@ check:
 	$(GO) tool staticcheck $(PKGS)
 	$(GO) tool staticcheck -tags long $(PKGS)
 	@$(GO) run . openapi | cmp -s - openapi/openapi.yaml || { echo "openapi/openapi.yaml is stale: run make openapi"; exit 1; }
+	@$(GO) run . asyncapi | cmp -s - openapi/asyncapi.yaml || { echo "openapi/asyncapi.yaml is stale: run make openapi"; exit 1; }
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
@@ -31,9 +32,10 @@ fmt:
 vet:
 	$(GO) vet $(PKGS)
 
-## openapi: regenerate the committed contract from the code
+## openapi: regenerate the committed contracts from the code (REST: openapi.yaml; live events: asyncapi.yaml)
 openapi:
 	$(GO) run . openapi > openapi/openapi.yaml
+	$(GO) run . asyncapi > openapi/asyncapi.yaml
 
 ## build: a static binary in ./bin
 build:

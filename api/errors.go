@@ -63,7 +63,7 @@ func installProblemErrors() {
 }
 
 func newProblem(ctx context.Context, status int, msg string, errs ...error) *Problem {
-	p := &Problem{Status: status, Title: http.StatusText(status), Detail: msg}
+	p := &Problem{Type: problemType(status), Status: status, Title: http.StatusText(status), Detail: msg}
 	if ctx != nil {
 		if ri := requestInfoFrom(ctx); ri != nil {
 			p.RequestID = ri.ID
