@@ -104,21 +104,19 @@ func noneMatchHits(inm, etag string) bool {
 // documentNotModified declares If-None-Match and 304 on every GET whose 200
 // carries an ETag, whoever registered it (run after register).
 func documentNotModified(oapi *huma.OpenAPI) {
-	if oapi.Components.Parameters == nil {
-		oapi.Components.Parameters = map[string]*huma.Param{}
-	}
-	oapi.Components.Parameters["IfNoneMatch"] = &huma.Param{
+	inm := huma.Param{
 		Name: "If-None-Match", In: "header",
 		Description: "ETags you hold (weak comparison, or *): if the current one is among them the answer is 304 with no body. " +
 			"See docs/api-conventions.md.",
-		Schema: &huma.Schema{Type: huma.TypeString, MaxLength: ptr(1024)},
+		Schema: &huma.Schema{Type: huma.TypeString},
 	}
 	for _, item := range oapi.Paths {
 		op := item.Get
 		if op == nil || op.Responses["200"] == nil || op.Responses["200"].Headers["ETag"] == nil {
 			continue
 		}
-		op.Parameters = append(op.Parameters, &huma.Param{Ref: "#/components/parameters/IfNoneMatch"})
+		p := inm // inline: the rule checks read each parameter's name
+		op.Parameters = append(op.Parameters, &p)
 		op.Responses["304"] = &huma.Response{
 			Description: "Not Modified: the If-None-Match ETag is current; keep your copy",
 			Headers:     map[string]*huma.Param{"ETag": op.Responses["200"].Headers["ETag"]},
