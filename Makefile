@@ -25,6 +25,7 @@ check:
 	$(GO) tool staticcheck -tags long $(PKGS)
 	@$(GO) run . openapi | cmp -s - openapi/openapi.yaml || { echo "openapi/openapi.yaml is stale: run make openapi"; exit 1; }
 	@$(GO) run . openapi --oas 3.0 | cmp -s - openapi/openapi-3.0.yaml || { echo "openapi/openapi-3.0.yaml is stale: run make openapi"; exit 1; }
+	@$(GO) run . asyncapi | cmp -s - openapi/asyncapi.yaml || { echo "openapi/asyncapi.yaml is stale: run make openapi"; exit 1; }
 	$(MAKE) lint-openapi
 
 fmt:
@@ -33,10 +34,11 @@ fmt:
 vet:
 	$(GO) vet $(PKGS)
 
-## openapi: regenerate the committed contract from the code (OpenAPI 3.1, and the same downgraded to 3.0)
+## openapi: regenerate the committed contracts from the code (REST: openapi.yaml, and the same downgraded to 3.0; live events: asyncapi.yaml)
 openapi:
 	$(GO) run . openapi > openapi/openapi.yaml
 	$(GO) run . openapi --oas 3.0 > openapi/openapi-3.0.yaml
+	$(GO) run . asyncapi > openapi/asyncapi.yaml
 
 CONTRACT_TOOLS := tools/contract
 SPECTRAL := $(CONTRACT_TOOLS)/node_modules/.bin/spectral

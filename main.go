@@ -62,6 +62,7 @@ func commands() []command {
 		{name: "migrate status", summary: "list database migrations and whether each is applied", setup: noFlags(withStore(false, migrateStatus))},
 		{name: "dev token", summary: "print an access token the dev server accepts (all scopes unless --scope)", setup: devTokenFlags},
 		{name: "openapi", summary: "print the OpenAPI document (YAML; OpenAPI 3.1, or 3.0 with --oas 3.0)", setup: openAPIFlags},
+		{name: "asyncapi", summary: "print the AsyncAPI 3.0 document of the live event stream (YAML)", setup: noFlags(cmdAsyncAPI)},
 		{name: "hsds import", args: "PATH", nargs: 1, setup: noFlags(withStore(true, hsdsImport)),
 			summary: "import Open Referral HSDS 3.0 JSON (a file or a directory); upserts by HSDS id"},
 		{name: "hsds export", args: "DIR", nargs: 1, setup: noFlags(withStore(true, hsdsExport)),
@@ -264,6 +265,15 @@ func writeOpenAPI(e cli, render func(*huma.OpenAPI) ([]byte, error)) error {
 	b, err := render(api.New(api.Deps{}).API().OpenAPI())
 	if err != nil {
 		return fmt.Errorf("render OpenAPI: %w", err)
+	}
+	_, err = e.stdout.Write(b)
+	return err
+}
+
+func cmdAsyncAPI(_ context.Context, e cli, _ []string) error {
+	b, err := api.AsyncAPIYAML()
+	if err != nil {
+		return err
 	}
 	_, err = e.stdout.Write(b)
 	return err

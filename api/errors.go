@@ -18,7 +18,7 @@ import (
 // member so a user can quote it to support; the same id is in X-Request-Id
 // and in the request's log line.
 type Problem struct {
-	Type      string              `json:"type" format:"uri-reference" example:"about:blank" doc:"A URI reference identifying the problem type; about:blank when the status code says it all (RFC 9457)"`
+	Type      string              `json:"type" format:"uri-reference" example:"/problems/validation-failed" doc:"A URI reference identifying the problem type: a page under /problems/ that says what it means and what to do, or about:blank when the status code says it all (RFC 9457)"`
 	Title     string              `json:"title" example:"Unprocessable Entity" doc:"Short summary of the problem type"`
 	Status    int                 `json:"status" example:"422" doc:"HTTP status code"`
 	Detail    string              `json:"detail,omitempty" example:"validation failed" doc:"Explanation specific to this occurrence"`
@@ -67,7 +67,7 @@ func installProblemErrors() {
 }
 
 func newProblem(ctx context.Context, status int, msg string, errs ...error) *Problem {
-	p := &Problem{Type: problemTypeBlank, Status: status, Title: http.StatusText(status), Detail: msg}
+	p := &Problem{Type: problemType(status), Status: status, Title: http.StatusText(status), Detail: msg}
 	if ctx != nil {
 		if ri := requestInfoFrom(ctx); ri != nil {
 			p.RequestID = ri.ID

@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// Every problem carries type, title and status, as the contract requires,
-// whatever its status and whether it has a detail.
+// Every problem carries type (its page, or about:blank), title and status,
+// as the contract requires, whatever its status and whether it has a detail.
 func TestProblemAlwaysHasTypeTitleStatus(t *testing.T) {
 	for _, status := range []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusTooManyRequests, http.StatusInternalServerError, 499} {
 		b, err := json.Marshal(newProblem(context.Background(), status, ""))
@@ -19,7 +19,7 @@ func TestProblemAlwaysHasTypeTitleStatus(t *testing.T) {
 		if err := json.Unmarshal(b, &m); err != nil {
 			t.Fatal(err)
 		}
-		if m["type"] != "about:blank" || m["title"] == nil || m["status"] != float64(status) {
+		if m["type"] != problemType(status) || m["type"] == "" || m["title"] == nil || m["status"] != float64(status) {
 			t.Errorf("%d: %s", status, b)
 		}
 	}

@@ -104,7 +104,26 @@ func New(d Deps) *Server {
 	s.api.OpenAPI().Components.Schemas.RegisterTypeAlias(reflect.TypeFor[uuid.UUID](), reflect.TypeFor[uuidText]())
 	s.api.UseMiddleware(operationInfo, noStore, s.authenticate(s.api), s.guardInput(s.api), s.idempotency(s.api))
 	s.register()
-	// Passes over every operation registered, whoever added it.
+	// The event stream's contract; generated from the types the stream
+	// sends, so a failure here is a programming error caught by every test.
+	asyncJSON, err := AsyncAPI()
+	if err != nil {
+		panic(err)
+	}
+	asyncYAML, err := AsyncAPIYAML()
+	if err != nil {
+		panic(err)
+	}
+	mux.HandleFunc("GET /asyncapi.json", serveDocument(asyncJSON, "application/json"))
+	mux.HandleFunc("GET /asyncapi.yaml", serveDocument(asyncYAML, "application/yaml"))
+	mux.HandleFunc("GET /docs", serveDocsPage)
+	mux.HandleFunc("GET /docs/assets/{name}", serveDocsAsset)
+	mux.HandleFunc("GET "+problemTypeBase+"{$}", serveProblems)
+	mux.HandleFunc("GET "+problemTypeBase+"{slug}", serveProblems)
+	// Passes over every operation registered, whoever added it (before the
+	// header passes, so the responses they add get those headers too).
+	documentNotModified(s.api.OpenAPI())
+	documentLinks(s.api.OpenAPI())
 	documentRateLimits(s.api.OpenAPI())
 	documentNoStore(s.api.OpenAPI())
 	dropRawBodyMediaTypes(s.api.OpenAPI())
@@ -116,7 +135,7 @@ func New(d Deps) *Server {
 
 	// Preflights (CORS) are answered before the address limit; everything
 	// else, routed or not, spends from it first.
-	h := d.CORS.wrap(s.limitByAddress(problemForUnrouted(mux)))
+	h := d.CORS.wrap(s.limitByAddress(notModified(problemForUnrouted(mux))))
 	if d.DevIssuer != nil {
 		mux.Handle("/dev/oidc/", d.DevIssuer)
 		h = loopbackOnly(h)
@@ -163,6 +182,9 @@ func humaConfig() huma.Config {
 	cfg := huma.DefaultConfig("Waypoint API", Version)
 	// No $schema links in bodies: the contract is the OpenAPI document.
 	cfg.CreateHooks = nil
+	// /docs is served from the binary (docs.go), not Huma's CDN page.
+	cfg.DocsPath = ""
+	cfg.Transformers = append(cfg.Transformers, linkNextTransformer)
 	cfg.OpenAPI.Info.Description = "Waypoint is a client self-service portal for people receiving social services: " +
 		"their own goals, community resources near them, secure messages with their care team, and control over who touches their data.\n\n" +
 		"Errors are RFC 9457 problem+json. Resources you may not see are 404. Versioned resources carry a strong ETag; " +
@@ -183,7 +205,7 @@ func humaConfig() huma.Config {
 		"beyond a limit the answer is 429 problem+json with Retry-After in seconds. Health probes are not limited."
 	cfg.OpenAPI.Info.Contact = &huma.Contact{Name: "Waypoint", URL: "https://github.com/waypoint-portal/waypoint"}
 	cfg.OpenAPI.Info.License = &huma.License{Name: "Apache-2.0", Identifier: "Apache-2.0"}
-	cfg.OpenAPI.Servers = []*huma.Server{{URL: "http://127.0.0.1:8080", Description: "Local development server",
+	cfg.OpenAPI.Servers = []*huma.Server{{URL: "/", Description: "The server this document was read from (a relative URL: it works at any address)",
 		Extensions: map[string]any{"x-internal": false}}}
 	cfg.OpenAPI.Tags = []*huma.Tag{
 		{Name: "Me", Description: "The caller's own person"},

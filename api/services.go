@@ -356,6 +356,9 @@ func (s *Server) searchServices(ctx context.Context, in *searchServicesInput) (*
 		if res.Corrected != "" {
 			hctx.SetHeader("Search-Corrected", res.Corrected)
 		}
+		if l := nextLink(hctx.URL(), page); l != "" {
+			hctx.SetHeader("Link", l)
+		}
 		hctx.SetStatus(http.StatusOK)
 		_, _ = hctx.BodyWriter().Write(body)
 	}}, nil

@@ -72,7 +72,7 @@ func (s *Store) AddCheckIn(ctx context.Context, a Actor, goalID uuid.UUID, in Ch
 			return fmt.Errorf("insert check-in: %w", err)
 		}
 		ci.Sensitivity = g.Sensitivity
-		return goalChildWritten(tx, a, clientID, goalID, g.Version, "check_in",
+		return goalChildWritten(tx, a, clientID, goalID, g.Version, GoalChangeCheckIn,
 			[]FieldChange{{Field: "check_ins[" + id.String() + "]", New: map[string]any{
 				"rating": in.Rating, "mood": ci.Mood, "author_role": role,
 			}}})

@@ -81,7 +81,7 @@ func (s *Store) AddStep(ctx context.Context, a Actor, goalID uuid.UUID, in StepI
 			return fmt.Errorf("insert step: %w", err)
 		}
 		st.Sensitivity = g.Sensitivity
-		return goalChildWritten(tx, a, clientID, goalID, version, "step_added",
+		return goalChildWritten(tx, a, clientID, goalID, version, GoalChangeStepAdded,
 			[]FieldChange{{Field: "steps[" + id.String() + "]", New: stepSnapshot(title, due, pos)}})
 	})
 	return st, err
@@ -199,7 +199,7 @@ func (s *Store) UpdateStep(ctx context.Context, a Actor, goalID, stepID uuid.UUI
 		}
 		st = row.Step
 		st.Sensitivity = g.Sensitivity
-		return goalChildWritten(tx, a, clientID, goalID, version, "step_updated", changes)
+		return goalChildWritten(tx, a, clientID, goalID, version, GoalChangeStepUpdated, changes)
 	})
 	if errors.Is(err, errNoChange) {
 		return s.unchangedStep(ctx, a, goalID, stepID, pre)
@@ -240,7 +240,7 @@ func (s *Store) DeleteStep(ctx context.Context, a Actor, goalID, stepID uuid.UUI
 		}
 		snap := stepSnapshot(o.Title, o.DueDate, o.Position)
 		snap["done_at"] = o.DoneAt
-		return goalChildWritten(tx, a, clientID, goalID, version, "step_deleted",
+		return goalChildWritten(tx, a, clientID, goalID, version, GoalChangeStepDeleted,
 			[]FieldChange{{Field: "steps[" + stepID.String() + "]", Old: snap}})
 	})
 }
@@ -292,7 +292,7 @@ func (s *Store) unchangedStep(ctx context.Context, a Actor, goalID, stepID uuid.
 
 // goalChildWritten finishes a change to a goal's steps or check-ins: history,
 // live event and access log, in the caller's transaction.
-func goalChildWritten(tx *gorm.DB, a Actor, clientID, goalID uuid.UUID, version int64, change string, changes []FieldChange) error {
+func goalChildWritten(tx *gorm.DB, a Actor, clientID, goalID uuid.UUID, version int64, change GoalChange, changes []FieldChange) error {
 	if err := recordGoalHistory(tx, a, clientID, goalID, changes); err != nil {
 		return err
 	}

@@ -42,8 +42,8 @@ type goalChange struct {
 	// it may start wherever the lifecycle table allows the mover.
 	fromProposed  bool
 	pre           Precondition
-	change        string // for the event: "updated", "accepted", "rejected"
-	allowSameLife bool   // lifecycle "to" equal to the current status is no change
+	change        GoalChange // for the event: updated, accepted, rejected
+	allowSameLife bool       // lifecycle "to" equal to the current status is no change
 	// clientOnly names a field in the change that only the client may set
 	// (visibility, sensitivity); "" when there is none.
 	clientOnly string
@@ -59,7 +59,7 @@ func (c *goalChange) set(col, expr string, args ...any) {
 // old values, then writes one history row per changed field, all in one
 // transaction. A patch that changes nothing leaves the version alone.
 func (s *Store) UpdateGoal(ctx context.Context, a Actor, id uuid.UUID, pre Precondition, p GoalPatch) (Goal, error) {
-	c := goalChange{pre: pre, change: "updated", allowSameLife: true}
+	c := goalChange{pre: pre, change: GoalChangeUpdated, allowSameLife: true}
 	if p.Title != nil {
 		t, err := requiredTitle("title", *p.Title, MaxGoalTitle)
 		if err != nil {
@@ -183,7 +183,7 @@ func (s *Store) AcceptGoal(ctx context.Context, a Actor, id uuid.UUID, pre Preco
 	if !slices.Contains(GoalAcceptStatuses(), to) {
 		return Goal{}, Invalid("lifecycle_status", "an accepted goal becomes %s", strings.Join(GoalAcceptStatuses(), " or "))
 	}
-	c := goalChange{pre: pre, change: "accepted", to: to, fromProposed: true}
+	c := goalChange{pre: pre, change: GoalChangeAccepted, to: to, fromProposed: true}
 	c.set("lifecycle_status", "?", to)
 	c.autoAchievement()
 	return s.applyGoalChange(ctx, a, id, c)
@@ -195,7 +195,7 @@ func (s *Store) RejectGoal(ctx context.Context, a Actor, id uuid.UUID, pre Preco
 	if err != nil {
 		return Goal{}, err
 	}
-	c := goalChange{pre: pre, change: "rejected", to: GoalRejected, fromProposed: true}
+	c := goalChange{pre: pre, change: GoalChangeRejected, to: GoalRejected, fromProposed: true}
 	c.set("lifecycle_status", "?", GoalRejected)
 	c.set("status_reason", "?", r)
 	return s.applyGoalChange(ctx, a, id, c)
@@ -330,7 +330,7 @@ func goalMiss(tx *gorm.DB, a Actor, id uuid.UUID, c goalChange, empty bool) erro
 		return err
 	}
 	if c.fromProposed && st.LifecycleStatus != GoalProposed {
-		return &Error{Kind: KindConflict, Message: "a goal that is " + st.LifecycleStatus + " cannot be " + c.change +
+		return &Error{Kind: KindConflict, Message: "a goal that is " + st.LifecycleStatus + " cannot be " + string(c.change) +
 			"; only a proposed goal can become " + c.to}
 	}
 	if c.to != "" && !c.fromProposed && c.to != st.LifecycleStatus && !GoalTransitionAllowed(st.LifecycleStatus, c.to) {

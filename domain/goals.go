@@ -187,7 +187,7 @@ func (s *Store) CreateGoal(ctx context.Context, a Actor, clientID uuid.UUID, in 
 		if status == GoalProposed {
 			ev = EventGoalProposed
 		}
-		if err := emitGoalEvent(tx, ev, clientID, id, 1, "created", nil); err != nil {
+		if err := emitGoalEvent(tx, ev, clientID, id, 1, GoalChangeCreated, nil); err != nil {
 			return err
 		}
 		if g, err = readGoal(tx, a, id); err != nil {
@@ -384,10 +384,39 @@ func touchGoal(tx *gorm.DB, a Actor, goalID uuid.UUID) (goalRef, error) {
 	return goalRef{ClientID: r.ClientID, Version: r.Version, Sensitivity: r.Sensitivity}, nil
 }
 
-func emitGoalEvent(tx *gorm.DB, typ string, clientID, goalID uuid.UUID, version int64, change string, fields []string) error {
-	data := map[string]any{"goal_id": goalID, "version": version, "change": change}
-	if fields != nil {
-		data["fields"] = fields
-	}
-	return EmitEvent(tx, Event{Type: typ, ClientID: clientID, SubjectID: goalID, Data: data})
+// GoalChange is what happened to a goal, in its goal.updated or
+// goal.proposed event.
+type GoalChange string
+
+// The changes a goal event names (GoalChanges lists them for the contract).
+const (
+	GoalChangeCreated     GoalChange = "created"
+	GoalChangeUpdated     GoalChange = "updated"
+	GoalChangeAccepted    GoalChange = "accepted"
+	GoalChangeRejected    GoalChange = "rejected"
+	GoalChangeCheckIn     GoalChange = "check_in"
+	GoalChangeStepAdded   GoalChange = "step_added"
+	GoalChangeStepUpdated GoalChange = "step_updated"
+	GoalChangeStepDeleted GoalChange = "step_deleted"
+)
+
+// GoalChanges lists every GoalChange, for the event contract (asyncapi.yaml).
+func GoalChanges() []GoalChange {
+	return []GoalChange{GoalChangeCreated, GoalChangeUpdated, GoalChangeAccepted, GoalChangeRejected,
+		GoalChangeCheckIn, GoalChangeStepAdded, GoalChangeStepUpdated, GoalChangeStepDeleted}
+}
+
+// GoalEventData is the data of goal.updated and goal.proposed: ids and
+// states, never the goal's words.
+type GoalEventData struct {
+	GoalID  uuid.UUID  `json:"goal_id"`
+	Version int64      `json:"version"`
+	Change  GoalChange `json:"change"`
+	// Fields names the fields the change touched (history field names), when it is not a creation.
+	Fields []string `json:"fields,omitempty"`
+}
+
+func emitGoalEvent(tx *gorm.DB, typ string, clientID, goalID uuid.UUID, version int64, change GoalChange, fields []string) error {
+	return EmitEvent(tx, Event{Type: typ, ClientID: clientID, SubjectID: goalID,
+		Data: GoalEventData{GoalID: goalID, Version: version, Change: change, Fields: fields}})
 }

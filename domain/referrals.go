@@ -230,9 +230,19 @@ func emitReferralEvent(tx *gorm.DB, r Referral) error {
 			goal = nil
 		}
 	}
-	return EmitEvent(tx, Event{Type: EventReferralUpdated, ClientID: r.ClientID, SubjectID: r.ID, Data: map[string]any{
-		"referral_id": r.ID, "service_id": r.Service.ID, "goal_id": goal, "status": r.Status, "version": r.Version,
+	return EmitEvent(tx, Event{Type: EventReferralUpdated, ClientID: r.ClientID, SubjectID: r.ID, Data: ReferralEventData{
+		ReferralID: r.ID, ServiceID: r.Service.ID, GoalID: goal, Status: r.Status, Version: r.Version,
 	}})
+}
+
+// ReferralEventData is the data of referral.updated.
+type ReferralEventData struct {
+	ReferralID uuid.UUID `json:"referral_id"`
+	ServiceID  uuid.UUID `json:"service_id"`
+	// GoalID is null unless the linked goal is shared with the whole care team.
+	GoalID  *uuid.UUID `json:"goal_id"`
+	Status  string     `json:"status"`
+	Version int64      `json:"version"`
 }
 
 // referralGoalScope is referralSelect's argument for the actor: a
