@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run test test-long check fmt vet openapi build docker tools
+.PHONY: run test test-long check fmt vet openapi build docker tools examples
 
 ## run: dev mode against local PostgreSQL (embedded OIDC issuer, seeded personas)
 run:
@@ -24,6 +24,12 @@ check:
 	$(GO) tool staticcheck $(PKGS)
 	$(GO) tool staticcheck -tags long $(PKGS)
 	@$(GO) run . openapi | cmp -s - openapi/openapi.yaml || { echo "openapi/openapi.yaml is stale: run make openapi"; exit 1; }
+
+## examples: the third-party guide's examples still compile (docs/third-party-guide.md): Go with go vet + go build, TypeScript with the pinned tsc --noEmit (strict; npm ci from package-lock.json)
+examples:
+	$(GO) vet ./examples/go/
+	$(GO) build -o /dev/null ./examples/go/
+	cd examples/ts && npm ci --no-audit --no-fund && npx --no-install tsc --noEmit -p .
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
