@@ -215,9 +215,8 @@ type goalOutput struct {
 // goalReadOutput answers the goal reads in either representation (the
 // body is a Goal, a Page[Goal] or their FHIR forms; withFHIR documents them).
 type goalReadOutput struct {
-	ContentType  string `header:"Content-Type"`
 	ETag         string `header:"ETag" doc:"Strong ETag: the goal's version"`
-	Vary         string `header:"Vary"`
+	Vary         string `header:"Vary" doc:"Accept: the representation depends on it"`
 	Redisclosure string `header:"Waypoint-Redisclosure" doc:"The 42 CFR Part 2 redisclosure notice: present exactly when the response carries a record labelled sud"`
 	Body         any
 }
@@ -264,7 +263,7 @@ func (s *Server) registerGoals() {
 		if err != nil {
 			return nil, err
 		}
-		out.ContentType, out.Body = mediaFHIR, fhirGoalBundle(rows, next, person, in, time.Now())
+		out.Body = fhirGoalBundle(rows, next, person, in, time.Now())
 		return out, nil
 	})
 
@@ -324,7 +323,7 @@ func (s *Server) registerGoals() {
 		if err != nil {
 			return nil, err
 		}
-		out.ContentType, out.Body = mediaFHIR, fhirGoal(g, person)
+		out.Body = fhirGoal(g, person)
 		return out, nil
 	})
 

@@ -122,6 +122,13 @@ type FHIRGoal struct {
 	Note              []FHIRAnnotation      `json:"note,omitempty" maxItems:"3" doc:"Description, why it matters and strengths used"`
 }
 
+// ContentType implements huma.ContentTypeFilter: a FHIR body is sent as
+// application/fhir+json whatever the negotiation picked.
+func (FHIRGoal) ContentType(string) string { return mediaFHIR }
+
+// ContentType implements huma.ContentTypeFilter.
+func (FHIRGoalBundle) ContentType(string) string { return mediaFHIR }
+
 // FHIRBundleLink is an R4 Bundle.link.
 type FHIRBundleLink struct {
 	Relation string `json:"relation" enum:"self,next"`
