@@ -228,11 +228,6 @@ type goalCreatedOutput struct {
 	Body         Goal
 }
 
-type goalsOutput struct {
-	Redisclosure string `header:"Waypoint-Redisclosure" doc:"The 42 CFR Part 2 redisclosure notice: present exactly when the response carries a record labelled sud"`
-	Body         Page[Goal]
-}
-
 func goalOut(g domain.Goal) *goalOutput {
 	return &goalOutput{ETag: etag(g.Version), Redisclosure: redisclosure(g.Sensitivity), Body: goalDTO(g)}
 }
