@@ -72,6 +72,16 @@ bench-goals:
 bench-directory:
 	$(GO) run ./bench/directory
 
+.PHONY: bench-directory-scale
+## bench-directory-scale: directory search at 200 req/s on 10,000, 100,000 and 1,000,000 services (databases waypoint_bench_directory_10k/_100k/_1m, each seeded once: the 1M one takes long and ~6 GB; at most 20 s of load each); the table for bench/REPORT-directory.md
+bench-directory-scale:
+	$(GO) run ./bench/directory -scales 10000,100000,1000000 -max-duration 0
+
+.PHONY: bench-caseload
+## bench-caseload: a worker with 1,000 clients lists "my clients with goals due this week" (GET /v1/clients?goal_due_from&goal_due_to): one connection, then 50 req/s (loopback, database waypoint_bench_caseload; at most 25 s of load)
+bench-caseload:
+	$(GO) run ./bench/caseload
+
 .PHONY: bench-export
 ## bench-export: download the export of a client with 100,000 messages from the real binary; server RSS growth (budget < 50 MB) and time (loopback, database waypoint_bench_export; at most 10 minutes)
 bench-export:

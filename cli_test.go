@@ -177,3 +177,46 @@ func TestDatabaseOnlyCommandsRunInTheShippedImage(t *testing.T) {
 		t.Fatalf("serve in the image with WAYPOINT_DEV: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// A bulk load leaves the directory ready for its first searches: demo seed
+// and hsds import end with VACUUM (ANALYZE) of the directory tables.
+func TestBulkLoadsRefreshDirectoryStatistics(t *testing.T) {
+	url := freshDatabase(t)
+	e := env(map[string]string{"DATABASE_URL": url})
+	ctx := context.Background()
+	refreshed := func(step string) {
+		t.Helper()
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		var missing []string
+		if err := conn.QueryRow(ctx, `SELECT coalesce(array_agg(relname ORDER BY relname), '{}') FROM pg_stat_user_tables
+			WHERE relname IN ('services', 'service_search', 'service_summaries', 'locations')
+			AND (last_vacuum IS NULL OR last_analyze IS NULL)`).Scan(&missing); err != nil {
+			t.Fatal(err)
+		}
+		if len(missing) > 0 {
+			t.Fatalf("after %s, not vacuumed and analysed: %v", step, missing)
+		}
+		if _, err := conn.Exec(ctx, `SELECT pg_stat_reset()`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	for _, s := range [][]string{{"migrate", "up"}, {"demo", "seed", "--services", "25"}} {
+		if r := runCLI(e, s...); r.code != exitOK {
+			t.Fatalf("waypoint %s: exit %d, stderr %q", strings.Join(s, " "), r.code, r.stderr)
+		}
+	}
+	refreshed("demo seed")
+	if r := runCLI(e, "hsds", "export", dir); r.code != exitOK {
+		t.Fatalf("hsds export: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r := runCLI(e, "hsds", "import", dir)
+	if r.code != exitOK || !strings.Contains(r.stdout, "refreshed the directory's statistics") {
+		t.Fatalf("hsds import: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	refreshed("hsds import")
+}

@@ -17,11 +17,24 @@ func hsdsImport(ctx context.Context, e cli, st *openedStore, args []string) erro
 	if err != nil {
 		return err
 	}
+	if err := refreshDirectory(ctx, e, st); err != nil {
+		return err
+	}
 	// Exit 1 when data was left out, so a script cannot mistake a partial
 	// import for a whole one; the lines above say which and why.
 	if records, files := rep.Lost(); records > 0 || files > 0 {
 		return fmt.Errorf("hsds import: skipped %d malformed record(s) and %d file(s); the rest was imported", records, files)
 	}
+	return nil
+}
+
+// refreshDirectory ends a bulk load: the first searches after it should not
+// pay for statistics and index upkeep (see RefreshDirectoryStatistics).
+func refreshDirectory(ctx context.Context, e cli, st *openedStore) error {
+	if err := st.RefreshDirectoryStatistics(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "refreshed the directory's statistics (VACUUM (ANALYZE))")
 	return nil
 }
 
@@ -69,6 +82,9 @@ func demoSeed(ctx context.Context, e cli, st *openedStore, services int) error {
 	}
 	added, err := demo.SeedDirectory(ctx, st.DB(), services)
 	if err != nil {
+		return err
+	}
+	if err := refreshDirectory(ctx, e, st); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "seeded personas alice, bob (clients), wanda (on alice's care team), will (workers), adam (admin) for issuer %s\n", issuer)

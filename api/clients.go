@@ -66,8 +66,25 @@ func clientOut(c domain.Client) *clientOutput {
 }
 
 type listClientsInput struct {
-	Q string `query:"q" maxLength:"100" doc:"Case-insensitive substring of the client's display name"`
+	Q           string `query:"q" maxLength:"100" doc:"Case-insensitive substring of the client's display name"`
+	GoalDueFrom string `query:"goal_due_from" format:"date" example:"2025-07-14" doc:"Only clients with an open goal you may see (not completed, cancelled, rejected or entered in error) whose target date is on or after this date"`
+	GoalDueTo   string `query:"goal_due_to" format:"date" example:"2025-07-20" doc:"Only clients with an open goal you may see whose target date is on or before this date (not before goal_due_from). With goal_due_from: goals due in that week, say"`
 	PageParams
+}
+
+// dates parses the goal-due range; Huma has already checked the format.
+func (in *listClientsInput) dates() (from, to time.Time, err error) {
+	if in.GoalDueFrom != "" {
+		if from, err = time.Parse(time.DateOnly, in.GoalDueFrom); err != nil {
+			return from, to, domain.InvalidIn(domain.SourceSelection, "goal_due_from", "goal_due_from is a date such as 2025-07-14")
+		}
+	}
+	if in.GoalDueTo != "" {
+		if to, err = time.Parse(time.DateOnly, in.GoalDueTo); err != nil {
+			return from, to, domain.InvalidIn(domain.SourceSelection, "goal_due_to", "goal_due_to is a date such as 2025-07-20")
+		}
+	}
+	return from, to, nil
 }
 
 type clientsOutput struct {
@@ -117,10 +134,18 @@ type patchClientInput struct {
 
 func (s *Server) registerClients() {
 	handle(s.api, op(http.MethodGet, "/v1/clients", "listClients", "Clients", "List clients I may see",
-		"A worker sees their caseload, an administrator every client, a client only themself. Ordered by id (creation time).",
+		"A worker sees their caseload, an administrator every client, a client only themself. Ordered by id (creation time). "+
+			"goal_due_from and goal_due_to keep the clients with an open goal due in that range among the goals you may see "+
+			"(a client's private goals, and sensitive ones without the client's consent, do not count): "+
+			"`?goal_due_from=2025-07-14&goal_due_to=2025-07-20` is your clients with goals due that week.",
 		"profile:read", http.StatusUnprocessableEntity),
 		func(ctx context.Context, in *listClientsInput) (*clientsOutput, error) {
-			rows, next, err := s.store.ListClients(ctx, actorFrom(ctx), domain.ClientFilter{Query: in.Q, Cursor: in.Cursor, Limit: in.Limit})
+			from, to, err := in.dates()
+			if err != nil {
+				return nil, err
+			}
+			rows, next, err := s.store.ListClients(ctx, actorFrom(ctx), domain.ClientFilter{Query: in.Q,
+				GoalDueFrom: from, GoalDueTo: to, Cursor: in.Cursor, Limit: in.Limit})
 			if err != nil {
 				return nil, err
 			}

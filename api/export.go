@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -61,6 +62,38 @@ const (
 	exportWriteTimeout = 30 * time.Second
 )
 
+// exportSlots bounds the exports in progress: at most max per process, and
+// one per client, so one client's slow downloads cannot hold every slot.
+type exportSlots struct {
+	mu      sync.Mutex
+	max     int
+	running map[uuid.UUID]bool
+}
+
+func newExportSlots(max int) *exportSlots {
+	return &exportSlots{max: max, running: map[uuid.UUID]bool{}}
+}
+
+// acquire takes a slot for client's export, or says why not (status 0: taken).
+func (x *exportSlots) acquire(client uuid.UUID) (int, string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	switch {
+	case x.running[client]:
+		return http.StatusTooManyRequests, "an export of this client is already being downloaded; retry when it has finished"
+	case len(x.running) >= x.max:
+		return http.StatusServiceUnavailable, "too many downloads are running on this server; retry shortly"
+	}
+	x.running[client] = true
+	return 0, ""
+}
+
+func (x *exportSlots) release(client uuid.UUID) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	delete(x.running, client)
+}
+
 // ExportProfile is the client's person and client record.
 type ExportProfile struct {
 	Person Person `json:"person" doc:"The client's person, as GET /v1/me shows it (without supporting: the clients the person supports are theirs)"`
@@ -71,7 +104,7 @@ type ExportProfile struct {
 type ExportActor struct {
 	ID           uuid.UUID `json:"id" doc:"The person's id"`
 	DisplayName  string    `json:"display_name" example:"Wanda Okafor"`
-	Relationship string    `json:"relationship" rule:"access_log.relationship" example:"care_team_worker" doc:"Their relationship to the client then (see AccessActor); the client's own export: app"`
+	Relationship string    `json:"relationship" rule:"access_log.relationship" example:"care_team_worker" doc:"Their relationship to the client then (see AccessActor); the client's own export: self"`
 }
 
 // ExportAccessEntry is one entry of the client's access log.
@@ -210,14 +243,11 @@ func (s *Server) registerExport() {
 		Content: map[string]*huma.MediaType{"application/json": {Schema: &huma.Schema{Ref: schemaRefPrefix + "ClientExport"}}},
 	}}
 	handle(s.api, o, func(ctx context.Context, in *ClientPath) (*huma.StreamResponse, error) {
-		select {
-		case s.exports <- struct{}{}:
-		default:
-			return nil, huma.ErrorWithHeaders(newProblem(ctx, http.StatusServiceUnavailable,
-				"too many downloads are running on this server; retry shortly"), http.Header{"Retry-After": []string{"10"}})
+		if status, msg := s.exports.acquire(in.ClientID); status != 0 {
+			return nil, huma.ErrorWithHeaders(newProblem(ctx, status, msg), http.Header{"Retry-After": []string{"10"}})
 		}
 		ctx, cancel := context.WithTimeout(ctx, exportMaxDuration)
-		done := func() { cancel(); <-s.exports }
+		done := func() { cancel(); s.exports.release(in.ClientID) }
 		exp, err := s.store.OpenExport(ctx, actorFrom(ctx), in.ClientID)
 		if err != nil {
 			done()

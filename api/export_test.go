@@ -355,14 +355,14 @@ func TestExportIsTheClientsAloneAndLoggedOnce(t *testing.T) {
 		t.Fatalf("one download wrote %d access-log rows", after-before)
 	}
 	var entry struct {
-		ID, Action, Resource, ResourceID, ActorPersonID, AppID string
+		ID, Action, Resource, ResourceID, ActorPersonID, AppID, Relationship string
 	}
-	if err := e.DB.Raw(`SELECT id::text AS id, action, resource, resource_id, actor_person_id::text AS actor_person_id, app_id
+	if err := e.DB.Raw(`SELECT id::text AS id, action, resource, resource_id, actor_person_id::text AS actor_person_id, app_id, relationship
 		FROM access_log WHERE client_id = ? AND action = 'export'`, tm.alice.ClientID).Scan(&entry).Error; err != nil {
 		t.Fatal(err)
 	}
 	if entry.Resource != "client" || entry.ResourceID != tm.alice.ClientID.String() || entry.ActorPersonID != tm.alice.PersonID.String() ||
-		entry.AppID != "backup-app" {
+		entry.AppID != "backup-app" || entry.Relationship != "self" {
 		t.Fatalf("export entry %+v", entry)
 	}
 	// Logged before the snapshot, so the download lists itself.
@@ -541,20 +541,24 @@ func TestExportFailingMidStreamIsIncomplete(t *testing.T) {
 	}
 }
 
-// At most four downloads run at once per server; a fifth gets 503 with
-// Retry-After, and the four waiting finish once they can.
+// At most four downloads run at once per server, one per client: a
+// client's second gets 429 and a fifth client's 503, both with Retry-After,
+// and the four waiting finish once they can.
 func TestExportsAreBoundedPerServer(t *testing.T) {
 	x := newExportWorld(t)
 	release := holdTable(t, x.e, "messages")
-	var running []*http.Response
-	for i := 0; i < 4; i++ {
-		running = append(running, startExport(t, x.e, x.tm.alice))
+	running := []*http.Response{startExport(t, x.e, x.tm.alice)}
+	waitFor(t, "alice's export to wait for the messages table", func() bool { return len(waitersOn(t, x.e, "messages")) == 1 })
+	again := x.e.Do(http.MethodGet, "/v1/clients/"+x.tm.alice.ClientID.String()+"/export", x.tm.alice.Token, nil)
+	again.Problem(t, http.StatusTooManyRequests)
+	for i := 0; i < 3; i++ {
+		running = append(running, startExport(t, x.e, x.e.Login(fmt.Sprintf("carol%d", i), "client")))
 	}
 	waitFor(t, "four exports to wait for the messages table", func() bool { return len(waitersOn(t, x.e, "messages")) == 4 })
 	r := x.e.Do(http.MethodGet, "/v1/clients/"+x.tm.bob.ClientID.String()+"/export", x.tm.bob.Token, nil)
 	r.Problem(t, http.StatusServiceUnavailable)
-	if r.Header.Get("Retry-After") == "" {
-		t.Fatal("503 without Retry-After")
+	if r.Header.Get("Retry-After") == "" || again.Header.Get("Retry-After") == "" {
+		t.Fatal("a refused export without Retry-After")
 	}
 	release()
 	for _, res := range running {

@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/waypoint-portal/waypoint/api"
@@ -171,6 +172,48 @@ func TestSudGoalOnlyForConsentedWorkers(t *testing.T) {
 	}
 	tm.addToTeam(t, tm.alice, tm.will)
 	getGoalAs(t, e, tm.will, sud.ID)
+}
+
+// Clearing a goal's sud label shares the goal from then on, not its past:
+// history rows written while it was labelled (its creation, edits, the
+// label's own change) stay for the client and consented workers, with the
+// notice; the rest of the care team sees only what came after.
+func TestSudGoalHistoryStaysAfterTheLabelIsCleared(t *testing.T) {
+	tm := newTeam(t)
+	e := tm.e
+	g := decodeGoal(t, e.Do(http.MethodPost, goalsPath(tm.alice), tm.alice.Token,
+		map[string]any{"title": "Stay on my program", "sensitivity": "sud"}).Want(t, http.StatusCreated))
+	e.Do(http.MethodPut, consentPath(tm.alice, tm.wanda), tm.alice.Token, nil).Want(t, http.StatusCreated)
+	for _, body := range []map[string]any{{"title": "Methadone taper"}, {"sensitivity": nil}, {"title": "Keep my job"}} {
+		patchTeamGoal(t, e, tm.alice, g.ID, body).Want(t, http.StatusOK)
+	}
+	history := func(u apitest.User) (fields []string, body string, r *apitest.Resp) {
+		r = e.Do(http.MethodGet, goalPath(g.ID)+"/history?limit=100", u.Token, nil).Want(t, http.StatusOK)
+		var p api.Page[struct {
+			Field string `json:"field"`
+		}]
+		r.Decode(t, &p)
+		for _, h := range p.Items {
+			fields = append(fields, h.Field)
+		}
+		return fields, string(r.Body), r
+	}
+	all, _, r := history(tm.alice)
+	if !slices.Equal(all, []string{"goal", "title", "sensitivity", "title"}) {
+		t.Fatalf("alice's history %v", all)
+	}
+	wantNotice(t, r, true, "alice's history")
+	if f, _, r := history(tm.wanda); !slices.Equal(f, all) {
+		t.Fatalf("consented wanda's history %v", f)
+	} else {
+		wantNotice(t, r, true, "wanda's history")
+	}
+	f, body, r := history(tm.will)
+	if !slices.Equal(f, []string{"title"}) || strings.Contains(body, "sud") || strings.Contains(body, "Methadone") ||
+		strings.Contains(body, "Stay on my program") {
+		t.Fatalf("will (no consent) sees %v: %s", f, body)
+	}
+	wantNotice(t, r, false, "will's history")
 }
 
 // A sud conversation: the client and the consented workers only, on every

@@ -72,8 +72,8 @@ type Server struct {
 	proxies TrustedProxies
 	// ipPolicy and personPolicy are nil when turned off.
 	ipPolicy, personPolicy *policy
-	// exports holds a token per data export in progress (at most maxConcurrentExports).
-	exports chan struct{}
+	// exports are the data exports in progress.
+	exports *exportSlots
 }
 
 // New builds the server and registers every operation.
@@ -87,7 +87,7 @@ func New(d Deps) *Server {
 	}
 	d.Events.defaults()
 	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry), hub: d.Hub, events: d.Events,
-		dev: d.DevIssuer != nil, proxies: d.TrustedProxies, apps: d.Apps, exports: make(chan struct{}, maxConcurrentExports)}
+		dev: d.DevIssuer != nil, proxies: d.TrustedProxies, apps: d.Apps, exports: newExportSlots(maxConcurrentExports)}
 	limits := d.RateLimits.Effective()
 	s.ipPolicy = newPolicy("ip", limits.IP, limits.MaxKeys, d.Registry)
 	s.personPolicy = newPolicy("person", limits.Person, limits.MaxKeys, d.Registry)

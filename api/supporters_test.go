@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/waypoint-portal/waypoint/api"
 	"github.com/waypoint-portal/waypoint/api/apitest"
 )
 
@@ -242,6 +243,60 @@ func TestSupporterReadsAreLogged(t *testing.T) {
 	}
 }
 
+// An administrator's audit read shows who touched alice's data and when,
+// not her words (labels) nor whom she chose as a supporter; alice sees both.
+func TestAccessLogAuditHidesLabelsAndSupporters(t *testing.T) {
+	c := newCircle(t)
+	sam := c.supporter(t, "sam", nil, "goals")
+	c.e.Do(http.MethodGet, goalPath(c.goal.ID), sam.Token, nil).Want(t, http.StatusOK)
+	c.e.Do(http.MethodGet, goalPath(c.goal.ID), c.wanda.Token, nil).Want(t, http.StatusOK)
+	var adamSaw, aliceSaw []api.AccessLogEntry
+	for q := "?limit=100"; q != ""; {
+		p := readLog(t, c.e, c.adam, c.alice, q)
+		adamSaw, q = append(adamSaw, p.Items...), ""
+		if p.NextCursor != "" {
+			q = "?limit=100&cursor=" + p.NextCursor
+		}
+	}
+	aliceSaw = readLog(t, c.e, c.alice, c.alice, "?limit=100").Items
+	supporterEntries, labelled := 0, 0
+	for _, en := range aliceSaw {
+		if en.Label != "" {
+			labelled++
+		}
+		if en.Actor.Relationship == "supporter" && en.Actor.ID != nil && *en.Actor.ID == sam.PersonID && en.Actor.DisplayName == "Test sam" {
+			supporterEntries++
+		}
+	}
+	if labelled == 0 || supporterEntries < 2 { // the redemption and the read
+		t.Fatalf("alice sees %d labelled and %d of sam's entries: %+v", labelled, supporterEntries, aliceSaw)
+	}
+	hidden := 0
+	for _, en := range adamSaw {
+		if en.Label != "" {
+			t.Errorf("adam sees the label %q on %s %s", en.Label, en.Action, en.Resource)
+		}
+		if en.Actor.Relationship == "supporter" {
+			hidden++
+			if en.Actor.ID != nil || en.Actor.DisplayName != "" {
+				t.Errorf("adam sees the supporter %+v", en.Actor)
+			}
+		} else if en.Actor.ID == nil || en.Actor.DisplayName == "" {
+			t.Errorf("adam does not see who made %+v", en)
+		}
+	}
+	if hidden != supporterEntries {
+		t.Fatalf("adam sees %d supporter entries, alice %d", hidden, supporterEntries)
+	}
+	// Filtering by the supporter's id finds nothing for adam, all for alice.
+	if p := readLog(t, c.e, c.adam, c.alice, "?actor_id="+sam.PersonID.String()); len(p.Items) != 0 {
+		t.Fatalf("adam finds sam's entries by id: %+v", p.Items)
+	}
+	if p := readLog(t, c.e, c.alice, c.alice, "?actor_id="+sam.PersonID.String()); len(p.Items) != supporterEntries {
+		t.Fatalf("alice finds %d of sam's entries by id, want %d", len(p.Items), supporterEntries)
+	}
+}
+
 // /v1/me lists the clients a person supports now, with the client's name.
 func TestMeListsSupportedClients(t *testing.T) {
 	c := newCircle(t)
@@ -300,4 +355,31 @@ func TestSupporterNeverSeesPrivateOrSensitiveGoals(t *testing.T) {
 	if goalOf(sam) != c.goal.ID || goalOf(ref) != nil {
 		t.Fatalf("referral goal_id: %v for a supporter shared goals, %v for one shared referrals only", goalOf(sam), goalOf(ref))
 	}
+}
+
+// An app alice revoked reaches none of her data, her supporter's grant
+// included: through it sam neither reads nor removes his grant, and /v1/me
+// does not list alice; through another app he still does.
+func TestRevokedAppLosesTheSupportersGrant(t *testing.T) {
+	c := newCircle(t)
+	sam := c.supporter(t, "sam", nil, "goals")
+	samBudget := appToken(t, c.e, sam, nil, budgetApp)
+	c.e.Do(http.MethodGet, c.supporterURL(sam), samBudget, nil).Want(t, http.StatusOK)
+	c.e.Do(http.MethodDelete, c.aliceURL+"/apps/"+budgetApp, c.alice.Token, nil).Want(t, http.StatusNoContent)
+	c.e.Do(http.MethodGet, c.supporterURL(sam), samBudget, nil).Problem(t, http.StatusForbidden)
+	c.e.Do(http.MethodDelete, c.supporterURL(sam), samBudget, nil).Problem(t, http.StatusForbidden)
+	var me struct {
+		Supporting []struct {
+			ClientID uuid.UUID `json:"client_id"`
+		} `json:"supporting"`
+	}
+	c.e.Do(http.MethodGet, "/v1/me", samBudget, nil).Want(t, http.StatusOK).Decode(t, &me)
+	if len(me.Supporting) != 0 {
+		t.Fatalf("through the revoked app sam still lists %+v", me.Supporting)
+	}
+	c.e.Do(http.MethodGet, "/v1/me", sam.Token, nil).Want(t, http.StatusOK).Decode(t, &me)
+	if len(me.Supporting) != 1 || me.Supporting[0].ClientID != c.alice.ClientID {
+		t.Fatalf("through his other app sam lists %+v", me.Supporting)
+	}
+	c.e.Do(http.MethodGet, c.supporterURL(sam), sam.Token, nil).Want(t, http.StatusOK)
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -43,7 +44,12 @@ type remoteKeySet struct {
 	lastAttempt time.Time         // end of the last fetch, successful or not
 	lastErr     error             // result of the last fetch
 	inflight    *fetchCall
+	// gen counts successful fetches: the Verifier's token cache drops what
+	// was verified with an earlier key set.
+	gen atomic.Uint64
 }
+
+func (ks *remoteKeySet) generation() uint64 { return ks.gen.Load() }
 
 // fetchCall is one JWKS fetch that any number of callers may wait on.
 type fetchCall struct {
@@ -195,6 +201,7 @@ func (ks *remoteKeySet) fetch(call *fetchCall) {
 	if err == nil {
 		ks.keys = keys
 		ks.fetchedAt = ks.now()
+		ks.gen.Add(1)
 	}
 	// The cooldown counts from the end of the fetch, so a slow provider cannot
 	// make refreshes back-to-back.

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,6 +54,14 @@ type Config struct {
 	JWKSCooldown time.Duration
 	// ClockSkew is the leeway for exp, nbf and iat. Default 30s, at most 60s.
 	ClockSkew time.Duration
+	// TokenCacheSize bounds the verified tokens kept (keyed by the exact
+	// token's hash, until the earlier of exp and TokenCacheTTL, dropped when
+	// the provider's keys change). Default 10,000; negative: no cache, every
+	// request's signature is checked.
+	TokenCacheSize int
+	// TokenCacheTTL is the longest a verified token is trusted without a new
+	// check. Default one minute.
+	TokenCacheTTL time.Duration
 }
 
 // Verifier verifies OIDC bearer access tokens. It is safe for concurrent use.
@@ -64,6 +73,8 @@ type Verifier struct {
 	algs      []jose.SignatureAlgorithm
 	idv       *oidc.IDTokenVerifier
 	now       func() time.Time
+	cache     *tokenCache    // nil: off
+	keyGen    keyGenerations // nil: the keys never change
 }
 
 // NewVerifier does OIDC discovery against cfg.IssuerURL (bounded by ctx),
@@ -118,7 +129,9 @@ func newVerifier(cfg Config, keys oidc.KeySet, algs []jose.SignatureAlgorithm) *
 		skew:      cfg.ClockSkew,
 		algs:      algs,
 		now:       time.Now,
+		cache:     newTokenCache(cfg.TokenCacheSize, cfg.TokenCacheTTL),
 	}
+	v.keyGen, _ = keys.(keyGenerations)
 	algNames := make([]string, len(algs))
 	for i, a := range algs {
 		algNames[i] = string(a)
@@ -213,6 +226,16 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (*Principal, err
 	if len(rawToken) > maxTokenBytes {
 		return nil, invalid("token too large (over %d bytes)", maxTokenBytes)
 	}
+	var key [sha256.Size]byte
+	var gen uint64
+	if v.cache != nil {
+		// The generation is read before verifying: keys replaced meanwhile
+		// make this entry stale at once.
+		key, gen = tokenKey(rawToken), v.keyGeneration()
+		if p, ok := v.cache.get(key, v.now(), gen); ok {
+			return p, nil
+		}
+	}
 	h, err := v.checkHeader(rawToken)
 	if err != nil {
 		return nil, err
@@ -234,7 +257,17 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (*Principal, err
 	if err != nil {
 		return nil, invalid("%v", err)
 	}
+	if v.cache != nil {
+		v.cache.put(key, p, v.now(), gen)
+	}
 	return p, nil
+}
+
+func (v *Verifier) keyGeneration() uint64 {
+	if v.keyGen == nil {
+		return 0
+	}
+	return v.keyGen.generation()
 }
 
 // header is what checkHeader learned before any signature check: the key id,

@@ -46,31 +46,35 @@ func AccessResources() []string {
 
 // Relationships of an actor to the client whose data they touched.
 const (
+	RelSelf           = "self"
 	RelCareTeamWorker = "care_team_worker"
 	RelSupporter      = "supporter"
 	RelAdministrator  = "administrator"
 	RelProvider       = "provider"
-	RelApp            = "app"
+	RelNone           = "no_relationship"
+	// RelApp is only on entries written before migration 00047, for anyone
+	// with none of the relationships above.
+	RelApp = "app"
 )
 
 // AccessRelationships lists the relationships an entry records.
 func AccessRelationships() []string {
-	return []string{RelCareTeamWorker, RelSupporter, RelAdministrator, RelProvider, RelApp}
+	return []string{RelSelf, RelCareTeamWorker, RelSupporter, RelAdministrator, RelProvider, RelNone, RelApp}
 }
 
 // relationshipSQL is the one definition of how the actor relates to the
 // client in column clientCol, decided when an entry is written (so a worker
-// who later leaves the team stays "care team" in old entries): a member of
-// the client's care team is care_team_worker, else someone the client made
-// a supporter (supporters, migration 00041) is supporter, else an
-// administrator is administrator, else app (someone acting through an app
-// with no standing relationship to the client). Providers will add a
-// "provider" branch here, before the fallback.
+// who later leaves the team stays "care team" in old entries): the client
+// themself is self (their own export), a member of the client's care team is
+// care_team_worker, else someone the client made a supporter (supporters,
+// migration 00041) is supporter, else an administrator is administrator,
+// else no_relationship (say, another worker's denied attempt). Providers
+// will add a "provider" branch here, before the fallback.
 func relationshipSQL(a Actor, clientCol string) clause.Expr {
-	return clause.Expr{SQL: `(CASE WHEN ? THEN 'care_team_worker'
+	return clause.Expr{SQL: `(CASE WHEN ` + clientCol + ` = ? THEN 'self' WHEN ? THEN 'care_team_worker'
 		WHEN EXISTS (SELECT 1 FROM supporters rs WHERE rs.client_id = ` + clientCol + ` AND rs.person_id = ?) THEN 'supporter'
-		WHEN ? THEN 'administrator' ELSE 'app' END)`,
-		Vars: []any{careTeamMember(column(clientCol), a.PersonID), a.PersonID, a.Is(RoleAdmin)}}
+		WHEN ? THEN 'administrator' ELSE 'no_relationship' END)`,
+		Vars: []any{nilIfZero(a.ClientID), careTeamMember(column(clientCol), a.PersonID), a.PersonID, a.Is(RoleAdmin)}}
 }
 
 // labelSQL names, in words a client recognizes, the record an entry of

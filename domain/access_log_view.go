@@ -20,7 +20,7 @@ type AccessEntry struct {
 	Resource     string
 	ResourceID   string
 	Label        string
-	ActorID      uuid.UUID
+	ActorID      uuid.UUID // uuid.Nil: a supporter, in an administrator's view
 	ActorName    string
 	Relationship string
 	AppID        string
@@ -53,8 +53,8 @@ func (f AccessFilter) check() error {
 }
 
 // ListAccessLog lists the entries of a client's access log, newest first.
-// The client reads their own; administrators may read it for audit, and
-// that read is itself an entry. Anyone else who can see the client record
+// The client reads their own; administrators may read it for audit, without
+// labels or supporters' identities, and that read is itself an entry. Anyone else who can see the client record
 // (their care team) gets 403; everyone else 404.
 func (s *Store) ListAccessLog(ctx context.Context, a Actor, clientID uuid.UUID, f AccessFilter) ([]AccessEntry, string, error) {
 	if err := f.check(); err != nil {
@@ -64,16 +64,29 @@ func (s *Store) ListAccessLog(ctx context.Context, a Actor, clientID uuid.UUID, 
 	if err != nil {
 		return nil, "", err
 	}
-	q := `SELECT l.id, l.at, l.action, l.resource, l.resource_id, l.label, l.actor_person_id AS actor_id,
-			p.display_name AS actor_name, l.relationship, l.app_id, l.request_id
+	// An administrator audits who touched the data, not the data: labels
+	// (a goal's title, a conversation's subject, possibly of a private or
+	// sud record) are the client's, and so is whom they chose as a
+	// supporter: supporter entries keep their relationship and lose the
+	// person, and filtering by a person never matches them.
+	own := a.IsClient(clientID)
+	q := `SELECT l.id, l.at, l.action, l.resource, l.resource_id,
+			CASE WHEN ? THEN l.label ELSE '' END AS label,
+			CASE WHEN ? OR l.relationship <> 'supporter' THEN l.actor_person_id END AS actor_id,
+			CASE WHEN ? OR l.relationship <> 'supporter' THEN p.display_name ELSE '' END AS actor_name,
+			l.relationship, l.app_id, l.request_id
 		FROM access_log l JOIN people p ON p.id = l.actor_person_id WHERE l.client_id = ?`
-	args := []any{clientID}
+	args := []any{own, own, own, clientID}
+	actorCond := " AND l.actor_person_id = ?"
+	if !own {
+		actorCond += " AND l.relationship <> 'supporter'"
+	}
 	for _, c := range []struct {
 		cond string
 		v    any
 		set  bool
 	}{
-		{" AND l.actor_person_id = ?", f.ActorID, f.ActorID != uuid.Nil},
+		{actorCond, f.ActorID, f.ActorID != uuid.Nil},
 		{" AND l.resource = ?", f.Resource, f.Resource != ""},
 		{" AND l.action = ?", f.Action, f.Action != ""},
 		{" AND l.at >= ?", f.Since, !f.Since.IsZero()},

@@ -165,9 +165,14 @@ func (a Actor) withoutRevocations() Actor {
 // (columns client_id, person_id) that the actor may see: the client sees
 // every grant of theirs, a supporter their own and no one else's (never
 // the care team or administrators: who supports a client is the client's).
+// An app the client revoked sees no grant of theirs, the supporter's own
+// included (it names the client).
 func (a Actor) SupporterScope(alias string) clause.Expr {
-	return clause.Expr{SQL: "(? OR " + alias + ".person_id = ?)",
-		Vars: []any{a.ClientScope(alias+".client_id", ReachOwner), a.PersonID}}
+	own := clause.Expr{SQL: alias + ".person_id = ?", Vars: []any{a.PersonID}}
+	if len(a.RevokedBy) > 0 {
+		own = clause.Expr{SQL: "(? AND NOT (" + alias + ".client_id = ANY(?::uuid[])))", Vars: []any{own, uuidArray(a.RevokedBy)}}
+	}
+	return clause.Expr{SQL: "(? OR ?)", Vars: []any{a.ClientScope(alias+".client_id", ReachOwner), own}}
 }
 
 // GoalScope is ClientScope for goal rows under alias (a goal's steps,

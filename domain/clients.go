@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/waypoint-portal/waypoint/domain/valid"
 )
@@ -42,9 +43,45 @@ const clientColumns = `c.id, c.person_id, p.display_name, c.strengths, c.interes
 
 // ClientFilter narrows ListClients.
 type ClientFilter struct {
-	Query  string
-	Cursor string
-	Limit  int
+	Query string
+	// GoalDueFrom and GoalDueTo (dates, both inclusive, either may be zero)
+	// keep clients with an open goal the actor may see whose target date
+	// falls between them: "my clients with goals due this week".
+	GoalDueFrom, GoalDueTo time.Time
+	Cursor                 string
+	Limit                  int
+}
+
+// GoalOpenStatuses are the lifecycle statuses of a goal still to be
+// reached; a completed, cancelled, rejected or mistaken goal is not due.
+func GoalOpenStatuses() []string {
+	return []string{GoalProposed, GoalPlanned, GoalAccepted, GoalActive, GoalOnHold}
+}
+
+// goalDue is the goal-due condition of ListClients on clients c, or nil
+// without one. It reads only goals the actor may see (GoalScope), so a
+// private goal, or a sud one without the client's consent, never reveals
+// itself by putting its client in the list; migration 00045's index serves it.
+func goalDue(a Actor, f ClientFilter) (*clause.Expr, error) {
+	if f.GoalDueFrom.IsZero() && f.GoalDueTo.IsZero() {
+		return nil, nil
+	}
+	if !f.GoalDueFrom.IsZero() && !f.GoalDueTo.IsZero() && f.GoalDueTo.Before(f.GoalDueFrom) {
+		return nil, InvalidIn(SourceSelection, "goal_due_to", "goal_due_to is before goal_due_from; give a date range that is not empty")
+	}
+	sql := "EXISTS (SELECT 1 FROM goals g WHERE g.client_id = c.id AND g.lifecycle_status = ANY (?::text[])"
+	vars := []any{textArray(GoalOpenStatuses()).literal()}
+	if !f.GoalDueFrom.IsZero() {
+		sql += " AND g.target_date >= ?::date"
+		vars = append(vars, f.GoalDueFrom.Format(time.DateOnly))
+	}
+	if !f.GoalDueTo.IsZero() {
+		sql += " AND g.target_date <= ?::date"
+		vars = append(vars, f.GoalDueTo.Format(time.DateOnly))
+	}
+	sql += " AND ?)"
+	vars = append(vars, a.GoalScope("g", ReachGoalsShared))
+	return &clause.Expr{SQL: sql, Vars: vars}, nil
 }
 
 // ListClients lists the clients the actor may see: a worker's caseload, every
@@ -54,16 +91,13 @@ func (s *Store) ListClients(ctx context.Context, a Actor, f ClientFilter) ([]Cli
 	if err != nil {
 		return nil, "", err
 	}
+	due, err := goalDue(a, f)
+	if err != nil {
+		return nil, "", err
+	}
 	var out []Client
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		q := tx.Table("clients c").Joins("JOIN people p ON p.id = c.person_id").
-			Select(clientColumns).Where(a.ClientScope("c.id", ReachRecord)).Order("c.id").Limit(f.Limit + 1)
-		if after != uuid.Nil {
-			q = q.Where("c.id > ?", after)
-		}
-		if f.Query != "" {
-			q = q.Where("p.display_name ILIKE ?", "%"+escapeLike(f.Query)+"%")
-		}
+		q := clientsQuery(tx, a, f, after, due)
 		if err := q.Scan(&out).Error; err != nil {
 			return fmt.Errorf("list clients: %w", err)
 		}
@@ -80,6 +114,42 @@ func (s *Store) ListClients(ctx context.Context, a Actor, f ClientFilter) ([]Cli
 	}
 	out, next := page(out, f.Limit, func(c Client) uuid.UUID { return c.ID })
 	return out, next, nil
+}
+
+// clientsQuery is ListClients' query: the actor's clients, filtered, in id order.
+func clientsQuery(tx *gorm.DB, a Actor, f ClientFilter, after uuid.UUID, due *clause.Expr) *gorm.DB {
+	q := tx.Table("clients c").Joins("JOIN people p ON p.id = c.person_id").
+		Select(clientColumns).Where(a.ClientScope("c.id", ReachRecord)).Order("c.id").Limit(f.Limit + 1)
+	if after != uuid.Nil {
+		q = q.Where("c.id > ?", after)
+	}
+	if f.Query != "" {
+		q = q.Where("p.display_name ILIKE ?", "%"+escapeLike(f.Query)+"%")
+	}
+	if due != nil {
+		q = q.Where(*due)
+	}
+	return q
+}
+
+// ExplainListClients returns EXPLAIN (ANALYZE, BUFFERS) of ListClients'
+// query for the benchmark (bench/caseload); it runs the query, not the
+// access log.
+func (s *Store) ExplainListClients(ctx context.Context, a Actor, f ClientFilter) (string, error) {
+	due, err := goalDue(a, f)
+	if err != nil {
+		return "", err
+	}
+	db := s.db.WithContext(ctx)
+	query := db.ToSQL(func(tx *gorm.DB) *gorm.DB {
+		var out []Client
+		return clientsQuery(tx, a, f, uuid.Nil, due).Scan(&out)
+	})
+	var lines []string
+	if err := db.Raw("EXPLAIN (ANALYZE, BUFFERS) " + query).Scan(&lines).Error; err != nil {
+		return "", fmt.Errorf("explain list clients: %w", err)
+	}
+	return strings.Join(lines, "\n"), nil
 }
 
 // GetClient returns one client the actor may see, else NotFound.

@@ -143,9 +143,9 @@ type Export struct {
 // OpenExport starts the export of a client's data. Only the client may
 // export it (ReachOwner): anyone else gets NotFound, as for a record they
 // cannot see (and their attempt is logged as denied). The export is written
-// to the client's access log (action export; the client's own relationship
-// falls to app, the app they used) with the app's use, and committed before
-// any data is read, so an export that fails halfway is still on record.
+// to the client's access log (action export, relationship self) with the
+// app's use, and committed before any data is read, so an export that fails
+// halfway is still on record.
 func (s *Store) OpenExport(ctx context.Context, a Actor, clientID uuid.UUID) (*Export, error) {
 	db := s.db.WithContext(ctx)
 	var logged int64

@@ -45,11 +45,17 @@ func recordGoalHistory(tx *gorm.DB, a Actor, clientID, goalID uuid.UUID, changes
 		}
 		olds[i], news[i] = string(o), string(n)
 	}
-	err := tx.Exec(`INSERT INTO goal_history (client_id, id, goal_id, actor_person_id, actor_role, at, field, old_value, new_value)
-		SELECT ?, t.id, ?, ?, ?, ts.at, t.f, NULLIF(t.o, 'null'::jsonb), NULLIF(t.n, 'null'::jsonb)
+	// Each row keeps the goal's label as of the change (for a change of the
+	// label, the label it had or got): ListGoalHistory shows a row by it.
+	err := tx.Exec(`INSERT INTO goal_history (client_id, id, goal_id, actor_person_id, actor_role, at, field, old_value, new_value,
+			sensitivity)
+		SELECT ?, t.id, ?, ?, ?, ts.at, t.f, NULLIF(t.o, 'null'::jsonb), NULLIF(t.n, 'null'::jsonb),
+			COALESCE(CASE WHEN t.f = 'sensitivity' THEN COALESCE(t.n #>> '{}', t.o #>> '{}') END,
+				CASE WHEN t.f = 'goal' THEN t.n ->> 'sensitivity' END,
+				(SELECT g.sensitivity FROM goals g WHERE g.client_id = ? AND g.id = ?))
 		FROM (SELECT clock_timestamp() AS at) ts,
 			unnest(?::uuid[], ?::text[], ?::jsonb[], ?::jsonb[]) AS t(id, f, o, n)`,
-		clientID, goalID, a.PersonID, actorRoleFor(a, clientID),
+		clientID, goalID, a.PersonID, actorRoleFor(a, clientID), clientID, goalID,
 		ids, textArray(fields), textArray(olds), textArray(news)).Error
 	if err != nil {
 		return fmt.Errorf("write goal history: %w", err)
@@ -81,8 +87,9 @@ type GoalHistoryEntry struct {
 	Field            string
 	OldValue         JSONValue[any]
 	NewValue         JSONValue[any]
-	// Sensitivity is the goal's label (see CheckIn.Sensitivity).
-	Sensitivity *string `gorm:"-"`
+	// Sensitivity is the goal's label when the change was made (see
+	// CheckIn.Sensitivity): the row is shown by it, not by today's label.
+	Sensitivity *string
 }
 
 // ListFilter pages a goal's sub-list (history, check-ins).
@@ -103,19 +110,27 @@ func (s *Store) ListGoalHistory(ctx context.Context, a Actor, goalID uuid.UUID, 
 		return nil, "", err
 	}
 	var out []GoalHistoryEntry
-	var label *string
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		g, err := goalClient(tx, a, goalID, ReachGoalsShared)
 		if err != nil {
 			return err
 		}
 		clientID := g.ClientID
-		label = g.Sensitivity
+		// A row written while the goal was labelled is shown, to anyone but
+		// the client, only under a consent for that label: clearing a label
+		// does not disclose what was written under it. Nor does a later
+		// change's old value: it is null when the field (or the goal, at its
+		// creation) was last written under a label the reader may not see.
+		own := a.IsClient(clientID)
 		q, args := `SELECT h.id, h.goal_id, h.actor_person_id, p.display_name AS actor_display_name, h.actor_role, h.at,
-				h.field, h.old_value, h.new_value
+				h.field, h.new_value, h.sensitivity,
+				CASE WHEN ? OR NOT EXISTS (SELECT 1 FROM goal_history e WHERE e.client_id = h.client_id AND e.goal_id = h.goal_id
+					AND e.id < h.id AND e.field IN (h.field, 'goal') AND NOT ?) THEN h.old_value END AS old_value
 			FROM goal_history h JOIN people p ON p.id = h.actor_person_id
-			WHERE h.client_id = ? AND h.goal_id = ? AND (h.field NOT LIKE 'referral[%' OR ?)`,
-			[]any{clientID, goalID, a.ClientScope("h.client_id", ReachReferralsShared)}
+			WHERE h.client_id = ? AND h.goal_id = ? AND (h.field NOT LIKE 'referral[%' OR ?) AND (? OR ?)`,
+			[]any{own, consented(column("e.client_id"), column("e.sensitivity"), a.PersonID),
+				clientID, goalID, a.ClientScope("h.client_id", ReachReferralsShared),
+				own, consented(column("h.client_id"), column("h.sensitivity"), a.PersonID)}
 		q, args = pageClause(q, args, "h.id", after, f)
 		if err := tx.Raw(q, args...).Scan(&out).Error; err != nil {
 			return fmt.Errorf("list goal history: %w", err)
@@ -126,9 +141,6 @@ func (s *Store) ListGoalHistory(ctx context.Context, a Actor, goalID uuid.UUID, 
 		return nil, "", err
 	}
 	out, next := page(out, f.Limit, func(h GoalHistoryEntry) uuid.UUID { return h.ID })
-	for i := range out {
-		out[i].Sensitivity = label
-	}
 	return out, next, nil
 }
 

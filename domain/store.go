@@ -4,6 +4,7 @@ package domain
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -20,6 +21,16 @@ func NewStore(db *gorm.DB) *Store { return &Store{db: db} }
 
 // DB exposes the GORM handle (for health checks and tools).
 func (s *Store) DB() *gorm.DB { return s.db }
+
+// pool is the connection pool under GORM, for the few hot statements that
+// are run and scanned by hand (see README, architecture notes).
+func (s *Store) pool() (*sql.DB, error) {
+	db, err := s.db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("database handle: %w", err)
+	}
+	return db, nil
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {

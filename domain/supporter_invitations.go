@@ -284,8 +284,12 @@ func (s *Store) RedeemSupporterInvitation(ctx context.Context, a Actor, code str
 		if err := grantFromInvitation(tx, a, inv[0].ClientID, inv[0].ID); err != nil {
 			return err
 		}
-		if err := tx.Exec(`DELETE FROM supporter_redeem_attempts WHERE person_id = ?`, a.PersonID).Error; err != nil {
-			return fmt.Errorf("reset redeem attempts: %w", err)
+		// A good code does not use up a try, but the tries already failed
+		// stay counted: redeeming codes from a colluding client must not
+		// buy more guesses.
+		if err := tx.Exec(`UPDATE supporter_redeem_attempts SET attempts = greatest(attempts - 1, 0) WHERE person_id = ?`,
+			a.PersonID).Error; err != nil {
+			return fmt.Errorf("uncount redeem attempt: %w", err)
 		}
 		if out, err = readSupporter(tx, inv[0].ClientID, a.PersonID); err != nil {
 			return err

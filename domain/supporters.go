@@ -112,6 +112,9 @@ func (s *Store) GetSupporter(ctx context.Context, a Actor, clientID, personID uu
 			return fmt.Errorf("read supporter: %w", res.Error)
 		}
 		if res.RowsAffected == 0 {
+			if a.revokedFor(clientID) {
+				return revokedApp(a.AppID)
+			}
 			return NotFound("supporter")
 		}
 		return logAccess(tx, a, ActionRead, ResourceSupporter, []uuid.UUID{clientID}, []string{personID.String()})
@@ -213,6 +216,9 @@ func (s *Store) RemoveSupporter(ctx context.Context, a Actor, clientID, personID
 			return fmt.Errorf("remove supporter: %w", res.Error)
 		}
 		if res.RowsAffected == 0 {
+			if a.revokedFor(clientID) {
+				return revokedApp(a.AppID)
+			}
 			return requireOwner(tx, a, clientID, "only the client, or the supporter themself, ends a supporter's access")
 		}
 		return logAccess(tx, a, ActionWrite, ResourceSupporter, []uuid.UUID{clientID}, []string{personID.String()})
@@ -221,11 +227,12 @@ func (s *Store) RemoveSupporter(ctx context.Context, a Actor, clientID, personID
 
 // Supporting lists the active grants the actor holds: whom they support,
 // with what shares. It is the actor's own membership, shown with the
-// client's display name and not logged as a read of the client's records.
+// client's display name and not logged as a read of the client's records;
+// through an app a client revoked, that client is not listed.
 func (s *Store) Supporting(ctx context.Context, a Actor) ([]Supporter, error) {
 	var out []Supporter
-	err := s.db.WithContext(ctx).Raw(supporterSelect+` WHERE s.person_id = ?
-		AND (s.access_expires_at IS NULL OR s.access_expires_at > now()) ORDER BY s.id`, a.PersonID).Scan(&out).Error
+	err := s.db.WithContext(ctx).Raw(supporterSelect+` WHERE s.person_id = ? AND NOT (s.client_id = ANY(?::uuid[]))
+		AND (s.access_expires_at IS NULL OR s.access_expires_at > now()) ORDER BY s.id`, a.PersonID, uuidArray(a.RevokedBy)).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list supported clients: %w", err)
 	}

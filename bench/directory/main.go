@@ -50,6 +50,13 @@ type config struct {
 	maxDuration time.Duration
 	targetP99   time.Duration
 	cpuProfile  string
+	// scales runs the constant-rate phase on each size, one database each
+	scales string
+	// fresh recreates the database, seeds it and measures two runs in a row
+	fresh bool
+	// skipRefresh leaves out the statistics refresh after seeding (with fresh:
+	// the database as a bulk load left it before `hsds import` and `demo seed` refreshed it)
+	skipRefresh bool
 }
 
 func main() {
@@ -61,6 +68,9 @@ func main() {
 	flag.DurationVar(&c.maxDuration, "max-duration", 10*time.Second, "as-fast-as-possible phase length (0 skips it)")
 	flag.DurationVar(&c.targetP99, "target-p99", 50*time.Millisecond, "p99 target of the constant-rate phase")
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the constant-rate phase here")
+	flag.StringVar(&c.scales, "scales", "", "comma-separated directory sizes: the constant-rate phase on each, in databases named after -db with _10k, _100k, _1m... (seeded once each)")
+	flag.BoolVar(&c.fresh, "fresh", false, "drop and recreate the database, seed -services, then two constant-rate phases in a row without warm-up (first run after a bulk load vs the next)")
+	flag.BoolVar(&c.skipRefresh, "skip-refresh", false, "do not refresh statistics after seeding (shows what a bulk load without it leaves)")
 	flag.Parse()
 	if total := c.duration + c.maxDuration; total > 90*time.Second {
 		fmt.Fprintf(os.Stderr, "bench: %s of load is more than the 90 s this bench allows itself\n", total)
@@ -79,12 +89,18 @@ var texts = []string{"food pantry", "food", "shelter", "legal aid", "dental", "c
 	"immigration", "tax help", "job training", "clinic", "benefits snap"}
 
 func run(ctx context.Context, c config) error {
+	switch {
+	case c.scales != "":
+		return runScales(ctx, c)
+	case c.fresh:
+		return runFresh(ctx, c)
+	}
 	db, closeDB, err := load.OpenMigrated(ctx, c.dbURL)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	if err := seed(ctx, db, c.services); err != nil {
+	if err := seed(ctx, db, c.services, !c.skipRefresh); err != nil {
 		return err
 	}
 
@@ -137,8 +153,8 @@ func run(ctx context.Context, c config) error {
 }
 
 // seed fills the directory up to want services (a larger one is kept) and
-// prints its size.
-func seed(ctx context.Context, db *gorm.DB, want int) error {
+// prints its size; refresh ends the load as `demo seed` does.
+func seed(ctx context.Context, db *gorm.DB, want int, refresh bool) error {
 	var have int
 	if err := db.Raw(`SELECT count(*) FROM services`).Scan(&have).Error; err != nil {
 		return err
@@ -149,10 +165,14 @@ func seed(ctx context.Context, db *gorm.DB, want int) error {
 		if err != nil {
 			return err
 		}
-		if err := db.Exec(`VACUUM ANALYZE`).Error; err != nil {
-			return err
-		}
 		fmt.Printf("seeded %d services in %s\n", added, time.Since(start).Round(time.Millisecond))
+		if refresh {
+			start = time.Now()
+			if err := domain.NewStore(db).RefreshDirectoryStatistics(ctx); err != nil {
+				return err
+			}
+			fmt.Printf("refreshed statistics (VACUUM (ANALYZE)) in %s\n", time.Since(start).Round(time.Millisecond))
+		}
 	}
 	var rows int
 	db.Raw(`SELECT count(*) FROM service_search`).Scan(&rows)

@@ -150,12 +150,13 @@ func accessLog(action, resource, src, clientCol, resourceCol, id, app, label str
 }
 
 // relationship is the product's relationshipSQL: care team, supporter,
-// administrator (a role of the token, $3), else app.
+// administrator (a role of the token, $3), else no_relationship (the
+// client's own entries are not written here, so self never applies).
 func relationship(clientCol string) string {
 	return `(CASE WHEN EXISTS (SELECT 1 FROM care_team_members ctm WHERE ctm.client_id = ` + clientCol + ` AND ctm.person_id = actor.person_id)
 			THEN 'care_team_worker'
 		WHEN EXISTS (SELECT 1 FROM supporters rs WHERE rs.client_id = ` + clientCol + ` AND rs.person_id = actor.person_id) THEN 'supporter'
-		WHEN jsonb_exists($3::jsonb, 'admin') THEN 'administrator' ELSE 'app' END)`
+		WHEN jsonb_exists($3::jsonb, 'admin') THEN 'administrator' ELSE 'no_relationship' END)`
 }
 
 // appUse is the product's appUse: the token's app (app) acted on the data

@@ -54,7 +54,7 @@ func main() {
 	flag.IntVar(&c.sseWorkers, "sse-workers", 24, "workers on the SSE client's care team")
 	flag.IntVar(&c.ssePerPerson, "sse-streams", 4, "event streams per person in the SSE fan-out (at most 10, the hub's per-person cap)")
 	flag.StringVar(&c.profileDir, "profile", "", "write CPU and allocation profiles of an extra round per scenario and target here")
-	flag.BoolVar(&c.tokenCache, "floor-token-cache", false, "let the floor cache verified tokens until exp (the product verifies every request)")
+	flag.BoolVar(&c.tokenCache, "floor-token-cache", true, "let the floor cache verified tokens until exp, as the product does (auth's token cache); false: the floor verifies every request")
 	flag.StringVar(&c.only, "only", "", "run only the scenarios whose key matches this regular expression (e.g. 'goal-read|message')")
 	flag.BoolVar(&c.smoke, "smoke", false, "CI smoke run: small dataset, 1 round of 1 s per target, no report file; fails on any error or zero throughput")
 	flag.Parse()

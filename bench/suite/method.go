@@ -45,9 +45,9 @@ func (r report) method(b *strings.Builder) {
 
 func cacheNote(c config) string {
 	if c.tokenCache {
-		return " — except that this run let the floor cache a verified token until its exp (`-floor-token-cache`), which the product does not"
+		return " — both keep a verified token (the product keyed by its hash, until the earlier of exp and one minute; the floor until exp: `-floor-token-cache`)"
 	}
-	return ", on every request (no cache)"
+	return " — the floor on every request (`-floor-token-cache=false`), while the product keeps a verified token until the earlier of its exp and one minute"
 }
 
 func dbName(url string) string {

@@ -34,7 +34,7 @@ func SeedDirectory(ctx context.Context, db *gorm.DB, n int) (int, error) {
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// Indexing 100,000 services is one long statement; the pool's
 		// per-statement timeout is for requests, not for this.
-		if err := tx.Exec(`SET LOCAL statement_timeout = '15min'`).Error; err != nil {
+		if err := tx.Exec(`SET LOCAL statement_timeout = 0`).Error; err != nil {
 			return fmt.Errorf("seed directory: %w", err)
 		}
 		for _, stmt := range strings.Split(directorySQL, "\n--;\n") {
