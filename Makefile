@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run test test-long check fmt vet openapi lint-openapi test-clients build docker tools
+.PHONY: run test test-long check fmt vet openapi lint-openapi test-clients build docker tools examples
 
 ## run: dev mode against local PostgreSQL (embedded OIDC issuer, seeded personas)
 run:
@@ -27,6 +27,12 @@ check:
 	@$(GO) run . openapi --oas 3.0 | cmp -s - openapi/openapi-3.0.yaml || { echo "openapi/openapi-3.0.yaml is stale: run make openapi"; exit 1; }
 	@$(GO) run . asyncapi | cmp -s - openapi/asyncapi.yaml || { echo "openapi/asyncapi.yaml is stale: run make openapi"; exit 1; }
 	$(MAKE) lint-openapi
+
+## examples: the third-party guide's examples still compile (docs/third-party-guide.md): Go with go vet + go build, TypeScript with the pinned tsc --noEmit (strict; npm ci from package-lock.json)
+examples:
+	$(GO) vet ./examples/go/
+	$(GO) build -o /dev/null ./examples/go/
+	cd examples/ts && npm ci --no-audit --no-fund && npx --no-install tsc --noEmit -p .
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -12,11 +12,20 @@ import (
 
 func hsdsImport(ctx context.Context, e cli, st *openedStore, args []string) error {
 	rep, err := st.ImportHSDS(ctx, args[0])
-	rep.Print(e.stdout)
+	rep.PrintSummary(e.stdout)
+	rep.PrintSkips(e.stderr)
 	if err != nil {
 		return err
 	}
-	return refreshDirectory(ctx, e, st)
+	if err := refreshDirectory(ctx, e, st); err != nil {
+		return err
+	}
+	// Exit 1 when data was left out, so a script cannot mistake a partial
+	// import for a whole one; the lines above say which and why.
+	if records, files := rep.Lost(); records > 0 || files > 0 {
+		return fmt.Errorf("hsds import: skipped %d malformed record(s) and %d file(s); the rest was imported", records, files)
+	}
+	return nil
 }
 
 // refreshDirectory ends a bulk load: the first searches after it should not

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -175,10 +176,16 @@ type GoalPath struct {
 }
 
 type listGoalsInput struct {
+	acceptInput
 	ClientPath
 	LifecycleStatus []string `query:"lifecycle_status" rule:"goal.lifecycle_status" doc:"Only goals in these statuses (comma-separated). Default: every status except entered-in-error"`
 	Category        []string `query:"category" rule:"goal.category" doc:"Only goals in these categories (comma-separated)"`
 	PageParams
+}
+
+type getGoalInput struct {
+	acceptInput
+	GoalPath
 }
 
 type createGoalInput struct {
@@ -205,6 +212,15 @@ type goalOutput struct {
 	Body         Goal
 }
 
+// goalReadOutput answers the goal reads in either representation (the
+// body is a Goal, a Page[Goal] or their FHIR forms; withFHIR documents them).
+type goalReadOutput struct {
+	ETag         string `header:"ETag" doc:"Strong ETag: the goal's version"`
+	Vary         string `header:"Vary" doc:"Accept: the representation depends on it"`
+	Redisclosure string `header:"Waypoint-Redisclosure" doc:"The 42 CFR Part 2 redisclosure notice: present exactly when the response carries a record labelled sud"`
+	Body         any
+}
+
 type goalCreatedOutput struct {
 	Location     string `header:"Location" doc:"The new goal's URL"`
 	ETag         string `header:"ETag" doc:"Strong ETag: the goal's version"`
@@ -212,31 +228,39 @@ type goalCreatedOutput struct {
 	Body         Goal
 }
 
-type goalsOutput struct {
-	Redisclosure string `header:"Waypoint-Redisclosure" doc:"The 42 CFR Part 2 redisclosure notice: present exactly when the response carries a record labelled sud"`
-	Body         Page[Goal]
-}
-
 func goalOut(g domain.Goal) *goalOutput {
 	return &goalOutput{ETag: etag(g.Version), Redisclosure: redisclosure(g.Sensitivity), Body: goalDTO(g)}
 }
 
 func (s *Server) registerGoals() {
-	handle(s.api, op(http.MethodGet, "/v1/clients/{clientId}/goals", "listGoals", goalTag, "List a client's goals",
+	listOp := op(http.MethodGet, "/v1/clients/{clientId}/goals", "listGoals", goalTag, "List a client's goals",
 		"The client's goals with their steps, latest rating and trend, in creation order. Visible to the client and the "+
 			"workers on their care team; anyone else (administrators included) gets 404. Goals entered in error are left out "+
-			"unless lifecycle_status asks for them.",
-		"goals:read", notFound, invalid),
-		func(ctx context.Context, in *listGoalsInput) (*goalsOutput, error) {
-			rows, next, err := s.store.ListGoals(ctx, actorFrom(ctx), in.ClientID, domain.GoalFilter{
-				LifecycleStatuses: in.LifecycleStatus, Categories: in.Category, Cursor: in.Cursor, Limit: in.Limit,
-			})
-			if err != nil {
-				return nil, err
-			}
-			return &goalsOutput{Redisclosure: redisclosureOf(rows, func(g domain.Goal) *string { return g.Sensitivity }),
-				Body: newPage(rows, next, goalDTO)}, nil
+			"unless lifecycle_status asks for them.\n\n"+
+			"With `Accept: application/fhir+json` the page is a FHIR R4 searchset `Bundle` of `Goal` resources (see getGoal); "+
+			"its `link` has `self` and, while there are more goals, `next` (the same query with the next cursor).",
+		"goals:read", notFound, invalid)
+	listOp = withFHIR(s.api, listOp, reflect.TypeFor[Page[Goal]](), reflect.TypeFor[FHIRGoalBundle](), fhirBundleExample(),
+		"a FHIR searchset Bundle of Goal resources")
+	handle(s.api, listOp, func(ctx context.Context, in *listGoalsInput) (*goalReadOutput, error) {
+		rows, next, err := s.store.ListGoals(ctx, actorFrom(ctx), in.ClientID, domain.GoalFilter{
+			LifecycleStatuses: in.LifecycleStatus, Categories: in.Category, Cursor: in.Cursor, Limit: in.Limit,
 		})
+		if err != nil {
+			return nil, err
+		}
+		out := &goalReadOutput{Vary: "Accept", Redisclosure: redisclosureOf(rows, func(g domain.Goal) *string { return g.Sensitivity })}
+		if !wantsFHIR(in.accept) {
+			out.Body = newPage(rows, next, goalDTO)
+			return out, nil
+		}
+		person, err := s.store.ClientPersonID(ctx, in.ClientID)
+		if err != nil {
+			return nil, err
+		}
+		out.Body = fhirGoalBundle(rows, next, person, in, time.Now())
+		return out, nil
+	})
 
 	create := Idempotent(op(http.MethodPost, "/v1/clients/{clientId}/goals", "createGoal", goalTag, "Create a goal",
 		"The client writes their own goal (it starts active, or planned if they say so). A worker on the client's care team "+
@@ -267,17 +291,36 @@ func (s *Server) registerGoals() {
 			Redisclosure: redisclosure(g.Sensitivity), Body: goalDTO(g)}, nil
 	})
 
-	handle(s.api, op(http.MethodGet, "/v1/goals/{goalId}", "getGoal", goalTag, "Get a goal",
+	getOp := op(http.MethodGet, "/v1/goals/{goalId}", "getGoal", goalTag, "Get a goal",
 		"One goal with its steps, latest rating and trend, and its ETag. Reads by a care team member are recorded in the "+
-			"client's access log.",
-		"goals:read", notFound, invalid),
-		func(ctx context.Context, in *GoalPath) (*goalOutput, error) {
-			g, err := s.store.GetGoal(ctx, actorFrom(ctx), in.GoalID)
-			if err != nil {
-				return nil, err
-			}
-			return goalOut(g), nil
-		})
+			"client's access log.\n\n"+
+			"With `Accept: application/fhir+json` the goal is a FHIR R4 `Goal` resource: `lifecycleStatus`, `achievementStatus` "+
+			"(goal-achievement codes), `category` (the Gravity Project SDOH Clinical Care category where the life area has one: "+
+			"housing: housing-instability, food: food-insecurity, income: financial-insecurity, education: educational-attainment, "+
+			"employment: employment-status; and always Waypoint's own code), `priority`, `description.text` (the title), "+
+			"`subject` (Patient/{clientId}), `startDate`, `target.dueDate`, `statusReason`, `expressedBy` (the client as Patient, "+
+			"or the proposing worker as Practitioner), `addresses` (the SDOH concern, display only) and `note` (description, why "+
+			"it matters, strengths used). Steps, check-ins and trend have no element in R4 Goal and are left out. The ETag is the "+
+			"goal's version in both representations.",
+		"goals:read", notFound, invalid)
+	getOp = withFHIR(s.api, getOp, reflect.TypeFor[Goal](), reflect.TypeFor[FHIRGoal](), fhirGoalExample(), "an R4 Goal resource")
+	handle(s.api, getOp, func(ctx context.Context, in *getGoalInput) (*goalReadOutput, error) {
+		g, err := s.store.GetGoal(ctx, actorFrom(ctx), in.GoalID)
+		if err != nil {
+			return nil, err
+		}
+		out := &goalReadOutput{ETag: etag(g.Version), Vary: "Accept", Redisclosure: redisclosure(g.Sensitivity)}
+		if !wantsFHIR(in.accept) {
+			out.Body = goalDTO(g)
+			return out, nil
+		}
+		person, err := s.store.ClientPersonID(ctx, g.ClientID)
+		if err != nil {
+			return nil, err
+		}
+		out.Body = fhirGoal(g, person)
+		return out, nil
+	})
 
 	handle(s.api, op(http.MethodPatch, "/v1/goals/{goalId}", "patchGoal", goalTag, "Change a goal",
 		"JSON Merge Patch (null clears description, why_it_matters, strengths_used, category, target_date, "+

@@ -339,6 +339,11 @@ func TestRulesMatchOpenAPI(t *testing.T) {
 		}
 	}
 	for name := range schemas {
+		// The FHIR R4 shapes are HL7's (api/goals_fhir.go): their bounds are
+		// the representation's, not Waypoint's domain rules.
+		if strings.HasPrefix(name, "FHIR") {
+			continue
+		}
 		for prop, s := range obj(schemas, name, "properties") {
 			key := name + "." + prop
 			bounded := len(pick(constrained(s), ruleKeys...)) > 0

@@ -152,8 +152,14 @@ type ImportReport struct {
 	Skipped  []hsds.Skipped
 }
 
-// Print writes the report for a person.
+// Print writes the report for a person: the summary, then what was skipped.
 func (r ImportReport) Print(w io.Writer) {
+	r.PrintSummary(w)
+	r.PrintSkips(w)
+}
+
+// PrintSummary writes how many records of each kind were imported.
+func (r ImportReport) PrintSummary(w io.Writer) {
 	kinds := []hsds.Kind{hsds.KindTaxonomy, hsds.KindTaxonomyTerm, hsds.KindOrganization, hsds.KindLocation, hsds.KindService, hsds.KindServiceAtLocation}
 	total := 0
 	for _, k := range kinds {
@@ -166,6 +172,11 @@ func (r ImportReport) Print(w io.Writer) {
 		}
 	}
 	fmt.Fprintln(w)
+}
+
+// PrintSkips writes one line per skipped file and per skipped record
+// (file:line kind id: why).
+func (r ImportReport) PrintSkips(w io.Writer) {
 	for _, s := range r.Skipped {
 		fmt.Fprintf(w, "skipped file %s: %s\n", s.File, s.Reason)
 	}
@@ -175,6 +186,18 @@ func (r ImportReport) Print(w io.Writer) {
 			fmt.Fprintf(w, "  %s: %v\n", f.Where, f.Err)
 		}
 	}
+}
+
+// Lost counts what the import left out that may hold directory data: the
+// malformed records and the skipped files other than the HSDS API base
+// document (which holds none).
+func (r ImportReport) Lost() (records, files int) {
+	for _, s := range r.Skipped {
+		if s.Reason != hsds.ReasonBaseDocument {
+			files++
+		}
+	}
+	return len(r.Failed), files
 }
 
 // ImportHSDS imports a file or directory of HSDS JSON (see hsds.Read) in

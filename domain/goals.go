@@ -420,3 +420,14 @@ func emitGoalEvent(tx *gorm.DB, typ string, clientID, goalID uuid.UUID, version 
 	return EmitEvent(tx, Event{Type: typ, ClientID: clientID, SubjectID: goalID,
 		Data: GoalEventData{GoalID: goalID, Version: version, Change: change, Fields: fields}})
 }
+
+// ClientPersonID returns the person a client record belongs to, to tell the
+// goals a client wrote from those a worker proposed (FHIR Goal.expressedBy).
+// Callers have already read the client's goals, so it needs no scope of its own.
+func (s *Store) ClientPersonID(ctx context.Context, clientID uuid.UUID) (uuid.UUID, error) {
+	var id uuid.UUID
+	if err := s.db.WithContext(ctx).Raw(`SELECT person_id FROM clients WHERE id = ?`, clientID).Row().Scan(&id); err != nil {
+		return uuid.Nil, fmt.Errorf("client person: %w", err)
+	}
+	return id, nil
+}

@@ -15,7 +15,7 @@
 // Files: devissuer.go (the issuer, routing, shared helpers), discovery.go
 // (keys, JWKS, .well-known), mint.go (token types, signing, Mint),
 // authorize.go and csrf.go (the persona page and its form protection),
-// token.go (code exchange with PKCE, userinfo), cli_token.go (the endpoint
+// token.go (code exchange with PKCE, refresh tokens, userinfo), cli_token.go (the endpoint
 // `waypoint dev token --server` asks), loopback.go (Host check),
 // validate.go (shared input checks), page.go (HTML).
 package devissuer
@@ -45,6 +45,7 @@ const (
 	typAccessToken = "at+jwt" // RFC 9068
 	typIDToken     = "JWT"
 	typCode        = "dev-code+jwt"
+	typRefresh     = "dev-refresh+jwt"
 )
 
 // DefaultClientID is the azp/client_id of tokens minted without a ClientID
@@ -54,6 +55,7 @@ const DefaultClientID = "waypoint-dev-cli"
 const (
 	defaultTTL    = time.Hour
 	codeTTL       = 60 * time.Second
+	refreshTTL    = 30 * 24 * time.Hour
 	minKeyBits    = 2048
 	maxFormBytes  = 64 << 10
 	maxParamLen   = 2048
@@ -99,7 +101,7 @@ type Issuer struct {
 	pages    *template.Template
 	routes   map[string]route
 
-	accessSigner, idSigner, codeSigner jose.Signer
+	accessSigner, idSigner, codeSigner, refreshSigner jose.Signer
 
 	// csrfKey authenticates the persona form (csrf.go); it is derived from
 	// the signing key so every process sharing the key accepts the form.
@@ -197,7 +199,7 @@ func (i *Issuer) newSigners() error {
 	for _, s := range []struct {
 		dst *jose.Signer
 		typ string
-	}{{&i.accessSigner, typAccessToken}, {&i.idSigner, typIDToken}, {&i.codeSigner, typCode}} {
+	}{{&i.accessSigner, typAccessToken}, {&i.idSigner, typIDToken}, {&i.codeSigner, typCode}, {&i.refreshSigner, typRefresh}} {
 		var err error
 		*s.dst, err = jose.NewSigner(
 			jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: i.key, KeyID: i.kid}},

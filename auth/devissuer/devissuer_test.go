@@ -228,6 +228,7 @@ type tokenResp struct {
 	ExpiresIn        int64  `json:"expires_in"`
 	Scope            string `json:"scope"`
 	IDToken          string `json:"id_token"`
+	RefreshToken     string `json:"refresh_token"`
 	Error            string `json:"error"`
 	ErrorDescription string `json:"error_description"`
 }
@@ -489,7 +490,7 @@ func TestDiscoveryAndJWKS(t *testing.T) {
 	}
 	for k, want := range map[string][]string{
 		"response_types_supported":              {"code"},
-		"grant_types_supported":                 {"authorization_code"},
+		"grant_types_supported":                 {"authorization_code", "refresh_token"},
 		"code_challenge_methods_supported":      {"S256"},
 		"id_token_signing_alg_values_supported": {"RS256"},
 		"token_endpoint_auth_methods_supported": {"none"},
@@ -809,7 +810,8 @@ func TestTokenRejectsBadExchanges(t *testing.T) {
 		{"missing code", func(v url.Values) { v.Del("code") }, "invalid_request"},
 		{"missing grant_type", func(v url.Values) { v.Del("grant_type") }, "invalid_request"},
 		{"repeated parameter", func(v url.Values) { v.Add("client_id", testClient) }, "invalid_request"},
-		{"refresh grant", func(v url.Values) { v.Set("grant_type", "refresh_token") }, "unsupported_grant_type"},
+		{"refresh grant without a refresh token", func(v url.Values) { v.Set("grant_type", "refresh_token") }, "invalid_request"},
+		{"password grant", func(v url.Values) { v.Set("grant_type", "password") }, "unsupported_grant_type"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

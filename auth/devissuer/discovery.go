@@ -86,7 +86,7 @@ func (i *Issuer) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 		"userinfo_endpoint":                     i.endpoint("/userinfo"),
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query"},
-		"grant_types_supported":                 []string{"authorization_code"},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
 		"code_challenge_methods_supported":      []string{"S256"},
 		"id_token_signing_alg_values_supported": i.Algorithms(),
 		"scopes_supported":                      append([]string{"openid", "profile"}, allScopes()...),

@@ -73,6 +73,22 @@ type codeClaims struct {
 	ID            string   `json:"jti"`
 }
 
+// refreshClaims is a refresh token: who signed in, for which app and scopes.
+// Like codes it is stateless (signed, not stored), so it cannot be revoked
+// before it expires: acceptable in dev only.
+type refreshClaims struct {
+	Issuer   string   `json:"iss"`
+	Audience []string `json:"aud"`
+	Subject  string   `json:"sub"`
+	Name     string   `json:"name,omitempty"`
+	Roles    []string `json:"roles"`
+	Scope    string   `json:"scope"`
+	ClientID string   `json:"client_id"`
+	IssuedAt int64    `json:"iat"`
+	Expiry   int64    `json:"exp"`
+	ID       string   `json:"jti"`
+}
+
 // Mint returns a signed RFC 9068 access token (typ at+jwt) that Waypoint in
 // dev mode accepts.
 func (i *Issuer) Mint(req TokenRequest) (string, error) {

@@ -1,6 +1,7 @@
 package devissuer
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -15,24 +16,29 @@ import (
 // The token endpoint (code exchange with PKCE) and userinfo.
 
 type tokenResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int64  `json:"expires_in"`
-	Scope       string `json:"scope"`
-	IDToken     string `json:"id_token"`
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	Scope        string `json:"scope"`
+	IDToken      string `json:"id_token,omitempty"`
+	RefreshToken string `json:"refresh_token"`
 }
 
 func tokenError(w http.ResponseWriter, status int, code, desc string) {
 	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
 }
 
-// serveToken exchanges an authorization code for tokens (RFC 6749 §4.1.3,
-// with the PKCE check of RFC 7636 §4.6).
+// serveToken exchanges an authorization code (RFC 6749 §4.1.3, with the
+// PKCE check of RFC 7636 §4.6) or a refresh token (§6) for tokens.
 func (i *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	form, ok := readTokenForm(w, r)
 	if !ok {
+		return
+	}
+	if form.Get("grant_type") == "refresh_token" {
+		i.refresh(w, form)
 		return
 	}
 	c, desc := i.redeemCode(form)
@@ -62,13 +68,78 @@ func (i *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
 		tokenError(w, http.StatusInternalServerError, "server_error", "could not sign the ID token")
 		return
 	}
+	rt, err := i.issueRefresh(refreshClaims{Subject: c.Subject, Name: c.Name, Roles: c.Roles, Scope: ac.Scope, ClientID: c.ClientID})
+	if err != nil {
+		tokenError(w, http.StatusInternalServerError, "server_error", "could not sign the refresh token")
+		return
+	}
 	writeJSON(w, http.StatusOK, tokenResponse{
-		AccessToken: access,
-		TokenType:   "Bearer",
-		ExpiresIn:   ac.Expiry - ac.IssuedAt,
-		Scope:       ac.Scope,
-		IDToken:     idToken,
+		AccessToken:  access,
+		TokenType:    "Bearer",
+		ExpiresIn:    ac.Expiry - ac.IssuedAt,
+		Scope:        ac.Scope,
+		IDToken:      idToken,
+		RefreshToken: rt,
 	})
+}
+
+// issueRefresh signs a refresh token for c's person, app and scopes.
+func (i *Issuer) issueRefresh(c refreshClaims) (string, error) {
+	now := i.now()
+	c.Issuer, c.Audience = i.url, []string{i.endpoint("/token")} // never the API audience
+	c.IssuedAt, c.Expiry, c.ID = now.Unix(), now.Add(refreshTTL).Unix(), rand.Text()
+	c.Roles = append([]string{}, c.Roles...)
+	return sign(i.refreshSigner, c)
+}
+
+// refresh answers grant_type=refresh_token (RFC 6749 §6): a new access
+// token for the same person and app, with the scopes asked for (a subset of
+// the original grant; all of them when scope is absent), and a new refresh
+// token (rotation; the old one stays valid until it expires, see refreshClaims).
+func (i *Issuer) refresh(w http.ResponseWriter, form url.Values) {
+	var c refreshClaims
+	if err := i.parse(form.Get("refresh_token"), typRefresh, &c); err != nil {
+		tokenError(w, http.StatusBadRequest, "invalid_grant", "refresh token is invalid")
+		return
+	}
+	if c.Issuer != i.url || !slices.Contains(c.Audience, i.endpoint("/token")) {
+		tokenError(w, http.StatusBadRequest, "invalid_grant", "refresh token was not issued here")
+		return
+	}
+	if err := i.checkTime(c.Expiry, 0); err != nil {
+		tokenError(w, http.StatusBadRequest, "invalid_grant", "refresh token expired")
+		return
+	}
+	if c.ClientID != form.Get("client_id") {
+		tokenError(w, http.StatusBadRequest, "invalid_grant", "client_id does not match the refresh token")
+		return
+	}
+	granted := strings.Fields(c.Scope)
+	scopes := granted
+	if form.Has("scope") {
+		scopes = strings.Fields(form.Get("scope"))
+		for _, s := range scopes {
+			if !slices.Contains(granted, s) {
+				tokenError(w, http.StatusBadRequest, "invalid_scope", "scope "+s+" was not granted to this refresh token")
+				return
+			}
+		}
+	}
+	access, ac, err := i.mint(TokenRequest{Subject: c.Subject, Name: c.Name, Roles: c.Roles, Scopes: scopes, ClientID: c.ClientID})
+	if err != nil {
+		tokenError(w, http.StatusInternalServerError, "server_error", "could not mint the access token")
+		return
+	}
+	// The new refresh token keeps the original grant, so a narrower refresh
+	// does not lose the other scopes for later ones.
+	c.Scope = strings.Join(granted, " ")
+	rt, err := i.issueRefresh(c)
+	if err != nil {
+		tokenError(w, http.StatusInternalServerError, "server_error", "could not sign the refresh token")
+		return
+	}
+	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: ac.Expiry - ac.IssuedAt,
+		Scope: ac.Scope, RefreshToken: rt})
 }
 
 // readTokenForm parses and shape-checks a token request. On failure it has
@@ -92,11 +163,19 @@ func readTokenForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
 	}
 	switch gt := form.Get("grant_type"); gt {
 	case "authorization_code":
+	case "refresh_token":
+		for _, k := range []string{"refresh_token", "client_id"} {
+			if form.Get(k) == "" {
+				tokenError(w, http.StatusBadRequest, "invalid_request", k+" is required")
+				return nil, false
+			}
+		}
+		return form, true
 	case "":
 		tokenError(w, http.StatusBadRequest, "invalid_request", "grant_type is required")
 		return nil, false
 	default:
-		tokenError(w, http.StatusBadRequest, "unsupported_grant_type", "only authorization_code is supported")
+		tokenError(w, http.StatusBadRequest, "unsupported_grant_type", "only authorization_code and refresh_token are supported")
 		return nil, false
 	}
 	for _, k := range []string{"code", "redirect_uri", "client_id", "code_verifier"} {

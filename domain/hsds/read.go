@@ -58,6 +58,10 @@ func (r Record) Where() string {
 	return fmt.Sprintf("%s:%d %s %s", r.File, r.Line, r.Kind, id)
 }
 
+// ReasonBaseDocument is why the HSDS API base document is skipped: it holds
+// no directory data, so skipping it loses nothing.
+const ReasonBaseDocument = "HSDS API base document (no directory data)"
+
 // Skipped is a file the reader did not import, and why.
 type Skipped struct {
 	File   string
@@ -294,7 +298,7 @@ func (r *fileReader) object() (skipReason string, err error) {
 		return "", r.end()
 	}
 	if _, ok := top["openapi_url"]; ok {
-		return "HSDS API base document (no directory data)", nil
+		return ReasonBaseDocument, nil
 	}
 	for k := range top {
 		if strings.HasSuffix(k, ".csv") {
