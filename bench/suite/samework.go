@@ -30,7 +30,8 @@ type answer struct {
 }
 
 // mark is "now" for the fingerprint query: ids are UUIDv7 from this process
-// (monotonic), events have seq, idempotency records created_at.
+// (monotonic), events have seq once positioned (those written since are
+// above it or not positioned yet), idempotency records created_at.
 type mark struct {
 	id  uuid.UUID
 	seq int64
@@ -58,7 +59,7 @@ SELECT 'event ' || type || ' client=' || client_id || ' subject=' || COALESCE(su
 		|| ' recipients=' || (SELECT string_agg(r::text, ',' ORDER BY r) FROM unnest(recipients) r)
 		|| ' keys=' || (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(data) k)
 		|| ' change=' || COALESCE(data->>'change', '') || ' fields=' || COALESCE(data->>'fields', '')
-	FROM events WHERE seq > @seq
+	FROM events WHERE seq > @seq OR seq IS NULL
 UNION ALL
 SELECT 'message sender=' || sender_id || ' keyed=' || (idempotency_token IS NOT NULL)
 	FROM messages WHERE client_id = ANY(CAST(@clients AS uuid[])) AND id > @id
