@@ -14,7 +14,7 @@ import (
 // per batch. The floor does the same work the same way, so the event's cost
 // is in both sides of every write ratio.
 
-// WakePositioner asks RunPositioner to position committed events; never blocks.
+// wakePositioner asks RunPositioner to position committed events; never blocks.
 func (f *Floor) wakePositioner() {
 	select {
 	case f.wake <- struct{}{}:
