@@ -83,6 +83,11 @@ bench-smoke:
 bench-events:
 	$(GO) run ./bench/events
 
+.PHONY: bench-writes
+## bench-writes: is there a global write ceiling? 50 clients each patching their own goals, total PATCH/s at 1, 8 and 32 concurrent writers, closed loop (loopback, database waypoint_bench_writes, 10 s per level); see bench/REPORT-writes.md
+bench-writes:
+	$(GO) run ./bench/writes
+
 .PHONY: bench-goals
 ## bench-goals: goal GET/PATCH load on loopback against its own database (waypoint_bench_goals; at most 60 s of load)
 bench-goals:

@@ -269,6 +269,7 @@ func TestEventsResume(t *testing.T) {
 	// A stream starts at the present and says where: a client that drops
 	// before any event arrives resumes from there without a gap.
 	var now int64
+	e.Positioned()
 	e.DB.Raw(`SELECT max(seq) FROM events`).Scan(&now)
 	s0 := openStream(t, e.URL, tm.alice.Token, "")
 	if start := s0.Start(); start != now {
@@ -331,6 +332,7 @@ func TestEventsResync(t *testing.T) {
 		postMessage(t, e, tm.wanda, c.ID, "missed")
 	}
 	var last int64
+	e.Positioned()
 	e.DB.Raw(`SELECT max(seq) FROM events`).Scan(&last)
 	s := openStream(t, e.URL, tm.alice.Token, "", "Last-Event-ID", "0")
 	f, _ := s.Next()
@@ -444,7 +446,8 @@ func TestEventsStopAfterLeavingCareTeam(t *testing.T) {
 	}
 }
 
-// Event positions follow commit order, not insert order.
+// Event positions follow commit order, not insert order: an event whose
+// transaction commits late is positioned above everything already visible.
 func TestEventSeqFollowsCommitOrder(t *testing.T) {
 	tm := newTeam(t)
 	e := tm.e
@@ -460,9 +463,11 @@ func TestEventSeqFollowsCommitOrder(t *testing.T) {
 	if err := b.Commit().Error; err != nil {
 		t.Fatal(err)
 	}
+	e.Positioned() // b is visible to readers before a commits
 	if err := a.Commit().Error; err != nil {
 		t.Fatal(err)
 	}
+	e.Positioned()
 	var tags []string
 	e.DB.Raw(`SELECT data->>'tag' FROM events ORDER BY seq`).Scan(&tags)
 	if len(tags) != 2 || tags[0] != "inserted second, committed first" {
@@ -656,6 +661,7 @@ func TestPruneOutbox(t *testing.T) {
 	c := createConversation(t, e, tm.alice, map[string]any{})
 	e.Do(http.MethodPost, "/v1/conversations/"+c.ID.String()+"/messages", tm.alice.Token, `{"body":"old"}`, "Idempotency-Key", "old").Want(t, http.StatusCreated)
 	e.Do(http.MethodPost, "/v1/conversations/"+c.ID.String()+"/messages", tm.alice.Token, `{"body":"new"}`, "Idempotency-Key", "new").Want(t, http.StatusCreated)
+	e.Positioned()
 	if err := e.DB.Exec(`UPDATE events SET created_at = now() - interval '49 hours' WHERE seq <= 2`).Error; err != nil {
 		t.Fatal(err)
 	}

@@ -932,6 +932,7 @@ func TestGoalEventsAndAccessLog(t *testing.T) {
 		Recipients string
 		ClientID   uuid.UUID
 	}
+	e.Positioned()
 	if err := e.DB.Raw(`SELECT type, data->>'change' AS change, recipients::text AS recipients, client_id FROM events WHERE subject_id = ? ORDER BY seq`, p.ID).Scan(&evs).Error; err != nil {
 		t.Fatal(err)
 	}

@@ -188,6 +188,7 @@ func TestReferralFlow(t *testing.T) {
 		Status     string
 		Recipients string
 	}
+	e.Positioned()
 	e.DB.Raw(`SELECT data->>'status' AS status, recipients::text AS recipients FROM events WHERE type = 'referral.updated' AND subject_id = ? ORDER BY seq`, ref.ID).Scan(&evs)
 	var statuses []string
 	for _, ev := range evs {

@@ -38,10 +38,11 @@ type Event struct {
 }
 
 // EmitEvent writes ev to the outbox inside tx, addressed to the client and
-// their current care team. At commit a trigger gives the row its position
-// (seq, in commit order) and notifies listeners with it, so no event
-// announces a change that did not happen; a lost notification is recovered
-// from the outbox. Event data is delivered to every recipient without an
+// their current care team. The row has no position yet: after commit the
+// positioner gives it one (outbox.go) and notifies listeners, so no event
+// announces a change that did not happen, and no writer waits for another;
+// a lost notification is recovered from the outbox. Store.tx wakes the
+// positioner; code committing its own transaction calls WakePositioner. Event data is delivered to every recipient without an
 // access-log entry, so it should carry ids and states, not the client's words.
 func EmitEvent(tx *gorm.DB, ev Event) error {
 	return emitEvent(tx, ev, clause.Expr{SQL: `SELECT person_id FROM clients WHERE id = ?
@@ -70,6 +71,7 @@ func emitEvent(tx *gorm.DB, ev Event, recipients clause.Expr) error {
 	if err != nil {
 		return fmt.Errorf("emit %s event: %w", ev.Type, err)
 	}
+	markEmitted(tx)
 	return nil
 }
 
@@ -127,9 +129,9 @@ func eventSubjectShared(person any) clause.Expr {
 		consented(column("c.client_id"), column("c.sensitivity"), person)}}
 }
 
-// EventsAfter returns up to limit committed events with seq > after, in seq
-// order. Because seq follows commit order, a reader that continues from the
-// last seq it saw misses nothing.
+// EventsAfter returns up to limit positioned events with seq > after, in seq
+// order. Positions become visible in increasing order (outbox.go), so a
+// reader that continues from the last seq it saw misses nothing.
 func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]EventRecord, error) {
 	var out []EventRecord
 	err := s.db.WithContext(ctx).Raw(`? WHERE e.seq > ? ORDER BY e.seq LIMIT ?`, eventSelect(), after, limit).Scan(&out).Error

@@ -14,10 +14,12 @@ import (
 // Store is the entry point to persisted state.
 type Store struct {
 	db *gorm.DB
+	// wake carries at most one pending request to position events (outbox.go).
+	wake chan struct{}
 }
 
 // NewStore returns a Store over db.
-func NewStore(db *gorm.DB) *Store { return &Store{db: db} }
+func NewStore(db *gorm.DB) *Store { return &Store{db: db, wake: make(chan struct{}, 1)} }
 
 // DB exposes the GORM handle (for health checks and tools).
 func (s *Store) DB() *gorm.DB { return s.db }
@@ -44,7 +46,13 @@ func (s *Store) Ping(ctx context.Context) error {
 func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 
 // tx runs fn in one transaction: multi-row changes commit together or not
-// at all. A miss on a record the request named is settled after it.
+// at all. A miss on a record the request named is settled after it. When
+// the transaction wrote an event, its commit wakes the positioner.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.settleMiss(ctx, s.db.WithContext(ctx).Transaction(fn))
+	m := &emitMark{}
+	err := s.db.WithContext(context.WithValue(ctx, emitMarkKey{}, m)).Transaction(fn)
+	if err == nil && m.emitted.Load() {
+		s.WakePositioner()
+	}
+	return s.settleMiss(ctx, err)
 }

@@ -227,6 +227,16 @@ func (e *Env) start() {
 	}
 }
 
+// Positioned gives every committed event its position now. The server's
+// positioner does so after the response, so a test that reads events.seq
+// right after a write calls this first (the one way tests wait for it).
+func (e *Env) Positioned() {
+	e.t.Helper()
+	if _, err := e.Store.PositionEvents(context.Background()); err != nil {
+		e.t.Fatalf("position events: %v", err)
+	}
+}
+
 // Replica starts a second server (its own connection pool and hub) on the
 // same database and issuer, like another replica behind a load balancer.
 func (e *Env) Replica() *Env {

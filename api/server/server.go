@@ -35,9 +35,12 @@ type Config struct {
 	Dev *devissuer.Issuer
 	// Hub starts the live event hub when Hub.DatabaseURL is set (one LISTEN
 	// connection); without it GET /v1/events answers 503.
-	Hub    live.Config
-	Events api.EventsConfig
-	CORS   api.CORS
+	Hub live.Config
+	// Positioner tunes the loop that gives committed events their positions
+	// (domain.RunPositioner); every server runs one, hub or not.
+	Positioner domain.PositionerConfig
+	Events     api.EventsConfig
+	CORS       api.CORS
 	// Apps names the first-party apps (clients cannot revoke them).
 	Apps domain.Apps
 	// AccessLog tunes the access log's retention.
@@ -98,6 +101,12 @@ func New(ctx context.Context, c Config) (*Server, error) {
 	}
 	hubCtx, stopHub := context.WithCancel(ctx)
 	s.stopHub = stopHub
+	if c.Positioner.Logger == nil {
+		c.Positioner.Logger = c.Logger
+	}
+	// Events this process commits are positioned here after commit, so no
+	// writer waits on another's (domain/outbox.go).
+	go c.Store.RunPositioner(hubCtx, c.Positioner)
 	if c.Hub.DatabaseURL != "" {
 		if c.Hub.Logger == nil {
 			c.Hub.Logger = c.Logger

@@ -35,6 +35,8 @@ type Floor struct {
 	v          *verifier
 	stmts      statements
 	ip, person *buckets
+	// wake carries at most one pending request to position events (positioner.go).
+	wake chan struct{}
 }
 
 // New builds a floor. Its SQL is generated once per role combination (as
@@ -42,7 +44,7 @@ type Floor struct {
 // statement from pgx's cache.
 func New(c Config) *Floor {
 	return &Floor{pool: c.Pool, v: newVerifier(c), stmts: buildStatements(),
-		ip: newBuckets("ip", c.RateLimits.IP), person: newBuckets("person", c.RateLimits.Person)}
+		ip: newBuckets("ip", c.RateLimits.IP), person: newBuckets("person", c.RateLimits.Person), wake: make(chan struct{}, 1)}
 }
 
 // Handler routes the benchmarked calls, on the product's paths, after the

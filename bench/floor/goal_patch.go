@@ -105,6 +105,9 @@ func (f *Floor) patchGoal(w http.ResponseWriter, r *http.Request) {
 			return rows.Scan(append([]any{&matched}, g.dests()...)...)
 		})
 	})
+	if updated { // committed with its goal.updated event
+		f.wakePositioner()
+	}
 	if err == nil && !updated {
 		g, err = f.goalMiss(r.Context(), p, st, id, matched > 0, anyVersion, versions)
 	}

@@ -111,6 +111,7 @@ func (f *Floor) sendMessage(ctx context.Context, p *principal, st *stmtSet, conv
 		case convs == 0:
 			return reply{}, f.settleMiss(ctx, p, st.deniedConversation, convID, errStatus(http.StatusNotFound, "conversation not found"))
 		case inserted == 1:
+			f.wakePositioner() // committed with its message.created event
 			hd := plainHeaders
 			if label != nil && *label == domain.SensitivitySUD {
 				hd = sudHeaders

@@ -382,3 +382,15 @@ func deniedConversationSQL(r role) string {
 	return deniedSQL(r, `SELECT c.client_id, c.subject, `+vis+` AS visible
 		FROM actor, conversations c WHERE c.id = $4`, "conversation", "$4::text", "t.subject")
 }
+
+// The product's positioner (domain/outbox.go), statement for statement.
+const (
+	positionLock      = 7263100044
+	positionBatch     = 1000
+	pendingEventsSQL  = `SELECT EXISTS (SELECT 1 FROM events WHERE seq IS NULL)`
+	positionLockSQL   = `SELECT pg_advisory_xact_lock($1)`
+	positionEventsSQL = `WITH batch AS (SELECT id FROM events WHERE seq IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED),
+	numbered AS (SELECT id, nextval('events_seq') AS seq FROM (SELECT id FROM batch ORDER BY id) o)
+	UPDATE events e SET seq = numbered.seq FROM numbered WHERE e.id = numbered.id RETURNING e.seq`
+	notifySQL = `SELECT pg_notify($1, $2)`
+)

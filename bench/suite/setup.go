@@ -108,6 +108,9 @@ func (e *env) startFloor(ctx context.Context, c config, pub *rsa.PublicKey) erro
 		return err
 	}
 	hs := f.Server()
+	pctx, stopPositioner := context.WithCancel(context.WithoutCancel(ctx))
+	go f.RunPositioner(pctx)
+	e.closers = append(e.closers, stopPositioner)
 	go func() { _ = hs.Serve(ln) }()
 	e.closers = append(e.closers, func() { _ = hs.Close() })
 	e.floorURL = "http://" + ln.Addr().String()

@@ -134,6 +134,10 @@ func (w *world) emit(t *testing.T, db *gorm.DB, client uuid.UUID, from string, f
 	if err != nil {
 		t.Fatalf("emit: %v", err)
 	}
+	// No server runs a positioner here: position as one would after commit.
+	if _, err := w.store.PositionEvents(context.Background()); err != nil {
+		t.Fatalf("position: %v", err)
+	}
 }
 
 // collect takes n events from sub, waiting on its wake signal; it fails if
