@@ -205,7 +205,7 @@ func humaConfig() huma.Config {
 		"beyond a limit the answer is 429 problem+json with Retry-After in seconds. Health probes are not limited."
 	cfg.OpenAPI.Info.Contact = &huma.Contact{Name: "Waypoint", URL: "https://github.com/waypoint-portal/waypoint"}
 	cfg.OpenAPI.Info.License = &huma.License{Name: "Apache-2.0", Identifier: "Apache-2.0"}
-	cfg.OpenAPI.Servers = []*huma.Server{{URL: "/", Description: "The server this document was read from (a relative URL: it works at any address)",
+	cfg.OpenAPI.Servers = []*huma.Server{{URL: "/", Description: "Whichever server this document was read from, local, staging or production (a relative URL: it works at any address)",
 		Extensions: map[string]any{"x-internal": false}}}
 	cfg.OpenAPI.Tags = []*huma.Tag{
 		{Name: "Me", Description: "The caller's own person"},

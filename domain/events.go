@@ -141,8 +141,14 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]Even
 	return out, nil
 }
 
-// LastEventSeq is the highest committed event position (0 when none).
+// LastEventSeq is the highest event position (0 when none), once every
+// event committed before the call is positioned: a stream that starts after
+// it gets exactly the events committed after it started, not the tail of
+// writes that committed just before but were not yet positioned.
 func (s *Store) LastEventSeq(ctx context.Context) (int64, error) {
+	if _, err := s.PositionEvents(ctx); err != nil {
+		return 0, err
+	}
 	var seq int64
 	if err := s.db.WithContext(ctx).Raw(`SELECT COALESCE(max(seq), 0) FROM events`).Scan(&seq).Error; err != nil {
 		return 0, fmt.Errorf("read last event seq: %w", err)

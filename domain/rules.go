@@ -100,7 +100,7 @@ func recordRules() []Rule {
 		enumRule("access_log.relationship", AccessRelationships(), "access_log.relationship"),
 		textRule("app.id", 1, MaxAppID),
 		enumRule("app.status", AppStatuses()),
-		enumRule("sensitivity", SensitivityLabels(), "goals.sensitivity", "conversations.sensitivity", "sensitivity_consents.label"),
+		enumRule("sensitivity", SensitivityLabels(), "goals.sensitivity", "goal_history.sensitivity", "conversations.sensitivity", "sensitivity_consents.label"),
 		enumRule("idempotency.state", idempotencyStates(), "idempotency_keys.state"),
 		rangeRule("page.size", 1, MaxPageSize),
 		supporterShares(),

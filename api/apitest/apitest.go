@@ -213,13 +213,15 @@ func (e *Env) start() {
 		e.t.Fatalf("server: %v", err)
 	}
 	e.Hub = srv.Hub
+	// Last (cleanups run in reverse): the hub and the event positioner stop
+	// before the test's database closes under them.
+	e.t.Cleanup(func() { _ = srv.Close() })
 	// Every response is checked against the committed OpenAPI document.
 	e.Server = httptest.NewUnstartedServer(TheContract(e.t).Wrap(e.t, srv.Handler()))
 	e.Server.Config.ReadTimeout, e.Server.Config.WriteTimeout = e.opts.readTimeout, e.opts.writeTimeout
 	e.Server.Start()
 	e.URL = e.Server.URL
 	e.t.Cleanup(e.Server.Close)
-	e.t.Cleanup(e.Hub.Close)
 	select {
 	case <-e.Hub.Ready():
 	case <-time.After(10 * time.Second):

@@ -79,6 +79,8 @@ type Server struct {
 	errc          chan error
 	addr, metAddr string
 	stopHub       context.CancelFunc
+	// positioned is closed when the event positioner has stopped.
+	positioned chan struct{}
 }
 
 // New wires a server; ctx bounds OIDC discovery and the hub's life (the hub
@@ -106,7 +108,11 @@ func New(ctx context.Context, c Config) (*Server, error) {
 	}
 	// Events this process commits are positioned here after commit, so no
 	// writer waits on another's (domain/outbox.go).
-	go c.Store.RunPositioner(hubCtx, c.Positioner)
+	s.positioned = make(chan struct{})
+	go func() {
+		defer close(s.positioned)
+		c.Store.RunPositioner(hubCtx, c.Positioner)
+	}()
 	if c.Hub.DatabaseURL != "" {
 		if c.Hub.Logger == nil {
 			c.Hub.Logger = c.Logger
@@ -257,4 +263,6 @@ func (s *Server) closeHub() {
 	if s.Hub != nil {
 		s.Hub.Close()
 	}
+	// The positioner uses the store, which the caller may close next.
+	<-s.positioned
 }
