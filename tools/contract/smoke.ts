@@ -15,7 +15,8 @@ function fail(msg: string): never {
 
 const baseUrl = process.env.WAYPOINT_URL ?? fail("WAYPOINT_URL is not set");
 const token = process.env.WAYPOINT_TOKEN ?? fail("WAYPOINT_TOKEN is not set");
-const api = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${token}` } });
+// JSON and problem+json only: the types of the JSON representation (goals also come as application/fhir+json).
+const api = createClient<paths, "application/json" | "application/problem+json">({ baseUrl, headers: { Authorization: `Bearer ${token}` } });
 
 const me = await api.GET("/v1/me");
 if (!me.data) fail(`GET /v1/me: ${me.response.status}`);

@@ -35,7 +35,7 @@ func run() error {
 		return err
 	}
 
-	me, err := c.GetMeWithResponse(ctx)
+	me, err := c.GetMeWithResponse(ctx, &waypoint.GetMeParams{})
 	if err != nil || me.JSON200 == nil || me.JSON200.ClientId == nil {
 		return fmt.Errorf("GET /v1/me: %v %s", err, status(me))
 	}
@@ -79,7 +79,7 @@ func run() error {
 		}
 	}
 
-	g, err := c.GetGoalWithResponse(ctx, created[0].Id)
+	g, err := c.GetGoalWithResponse(ctx, created[0].Id, &waypoint.GetGoalParams{})
 	if err != nil || g.JSON200 == nil {
 		return fmt.Errorf("get goal: %v %s", err, status(g))
 	}
