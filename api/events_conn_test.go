@@ -3,14 +3,11 @@ package api_test
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -98,20 +95,8 @@ func TestSlowReaderResumes(t *testing.T) {
 	tm, srv := newDetachedTeam(t, apitest.WithHub(live.Config{Buffer: 100}),
 		apitest.WithEvents(api.EventsConfig{WriteTimeout: time.Minute, ReplayMax: 100000}))
 	e := tm.e
-	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 2048) })
-		if err != nil {
-			return err
-		}
-		return serr
-	}}
-	conn, err := d.Dial("tcp", strings.TrimPrefix(e.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := openSlowStream(t, e.URL, tm.wanda.Token)
 	defer conn.Close()
-	fmt.Fprintf(conn, "GET /v1/events HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer %s\r\n\r\n", tm.wanda.Token)
 	waitFor(t, "the slow stream to be handed off", func() bool {
 		return e.Hub.SubscribersOf(tm.wanda.PersonID) == 1 && srv.DetachedStreams() == 1
 	})
@@ -122,7 +107,7 @@ func TestSlowReaderResumes(t *testing.T) {
 	big := strings.Repeat("x", 4000)
 	all := []int64{created.Seq} // every event, as the fast reader saw them
 	for bursts := 0; bursts < 200 && e.Hub.SubscribersOf(tm.wanda.PersonID) > 0; bursts++ {
-		err = e.DB.Transaction(func(tx *gorm.DB) error {
+		err := e.DB.Transaction(func(tx *gorm.DB) error {
 			for i := 0; i < 50; i++ {
 				if err := domain.EmitEvent(tx, domain.Event{Type: domain.EventGoalUpdated, ClientID: tm.alice.ClientID,
 					SubjectID: goal, Data: map[string]any{"i": i, "pad": big}}); err != nil {

@@ -505,11 +505,10 @@ func TestStreamOutlivesServerTimeouts(t *testing.T) {
 	}
 }
 
-// A client that stops reading is dropped and never holds up the others.
-func TestSlowReaderIsDropped(t *testing.T) {
-	tm := newTeam(t, apitest.WithHub(live.Config{Buffer: 100}), apitest.WithEvents(api.EventsConfig{WriteTimeout: time.Minute}))
-	e := tm.e
-	// Wanda's client: a tiny receive buffer, and it never reads.
+// openSlowStream opens an event stream as token on a raw connection with a
+// tiny receive buffer, which the caller never reads: a slow reader.
+func openSlowStream(t *testing.T, baseURL, token string) net.Conn {
+	t.Helper()
 	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 2048) })
@@ -518,12 +517,21 @@ func TestSlowReaderIsDropped(t *testing.T) {
 		}
 		return serr
 	}}
-	conn, err := d.Dial("tcp", strings.TrimPrefix(e.URL, "http://"))
+	conn, err := d.Dial("tcp", strings.TrimPrefix(baseURL, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	fmt.Fprintf(conn, "GET /v1/events HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer %s\r\n\r\n", token)
+	return conn
+}
+
+// A client that stops reading is dropped and never holds up the others.
+func TestSlowReaderIsDropped(t *testing.T) {
+	tm := newTeam(t, apitest.WithHub(live.Config{Buffer: 100}), apitest.WithEvents(api.EventsConfig{WriteTimeout: time.Minute}))
+	e := tm.e
+	// Wanda's client: a tiny receive buffer, and it never reads.
+	conn := openSlowStream(t, e.URL, tm.wanda.Token)
 	defer conn.Close()
-	fmt.Fprintf(conn, "GET /v1/events HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer %s\r\n\r\n", tm.wanda.Token)
 	waitFor(t, "the slow client to subscribe", func() bool { return e.Hub.SubscribersOf(tm.wanda.PersonID) == 1 })
 	fast := openStream(t, e.URL, tm.will.Token, "")
 
@@ -538,7 +546,7 @@ func TestSlowReaderIsDropped(t *testing.T) {
 	// Loopback socket buffers can absorb several MB before writes block.
 	bursts := 0
 	for ; bursts < 200 && e.Hub.SubscribersOf(tm.wanda.PersonID) > 0; bursts++ {
-		err = e.DB.Transaction(func(tx *gorm.DB) error {
+		err := e.DB.Transaction(func(tx *gorm.DB) error {
 			for i := 0; i < 50; i++ {
 				if err := domain.EmitEvent(tx, domain.Event{Type: domain.EventGoalUpdated, ClientID: tm.alice.ClientID,
 					SubjectID: goal, Data: map[string]any{"i": i, "pad": big}}); err != nil {

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/waypoint-portal/waypoint/bench/internal/load"
 	"log"
 	"net/http"
 	"os"
@@ -140,7 +141,7 @@ func (bn *bench) setUp() error {
 	for w := range bn.workerTok {
 		bn.workerTok[w] = bn.mint(fmt.Sprintf("bench-worker-%d", w), "worker")
 		var me struct{ ID string }
-		if err := call(hc, http.MethodGet, a.url+"/v1/me", bn.workerTok[w], nil, http.StatusOK, &me); err != nil {
+		if err := load.Call(context.Background(), hc, http.MethodGet, a.url+"/v1/me", bn.workerTok[w], nil, http.StatusOK, &me); err != nil {
 			return err
 		}
 		workerID[w] = me.ID
@@ -152,14 +153,14 @@ func (bn *bench) setUp() error {
 		var me struct {
 			ClientID string `json:"client_id"`
 		}
-		if err := call(hc, http.MethodGet, a.url+"/v1/me", bn.clientTok[i], nil, http.StatusOK, &me); err != nil {
+		if err := load.Call(context.Background(), hc, http.MethodGet, a.url+"/v1/me", bn.clientTok[i], nil, http.StatusOK, &me); err != nil {
 			return err
 		}
-		if err := call(hc, http.MethodPut, a.url+"/v1/clients/"+me.ClientID+"/care-team/"+workerID[i%nWorkers], admin, nil, http.StatusCreated, nil); err != nil {
+		if err := load.Call(context.Background(), hc, http.MethodPut, a.url+"/v1/clients/"+me.ClientID+"/care-team/"+workerID[i%nWorkers], admin, nil, http.StatusCreated, nil); err != nil {
 			return err
 		}
 		var c struct{ ID string }
-		if err := call(hc, http.MethodPost, a.url+"/v1/conversations", bn.clientTok[i], map[string]string{"subject": "bench"}, http.StatusCreated, &c); err != nil {
+		if err := load.Call(context.Background(), hc, http.MethodPost, a.url+"/v1/conversations", bn.clientTok[i], map[string]string{"subject": "bench"}, http.StatusCreated, &c); err != nil {
 			return err
 		}
 		bn.convOf[i] = c.ID
@@ -264,7 +265,7 @@ func (bn *bench) post(lat *latencies) (total int, postErrs int64) {
 		go func() {
 			defer wg.Done()
 			lat.sent(bn.convOf[c], time.Now())
-			if err := call(bn.hc, http.MethodPost, bn.a.url+"/v1/conversations/"+bn.convOf[c]+"/messages", bn.clientTok[c],
+			if err := load.Call(context.Background(), bn.hc, http.MethodPost, bn.a.url+"/v1/conversations/"+bn.convOf[c]+"/messages", bn.clientTok[c],
 				map[string]string{"body": "benchmark message " + strconv.Itoa(i)}, http.StatusCreated, nil); err != nil {
 				errs.Add(1)
 				log.Printf("post: %v", err)

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log"
 	"math/rand/v2"
 	"net/http"
@@ -17,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/waypoint-portal/waypoint/auth/devissuer"
+	"github.com/waypoint-portal/waypoint/bench/internal/load"
 )
 
 // account is a signed-in client: the token and the client record.
@@ -44,7 +42,7 @@ func setUp(ctx context.Context, hc *http.Client, srv *server, c config) (*world,
 		return nil, err
 	}
 	api := func(method, path, token string, body any, want int, out any) error {
-		return call(ctx, hc, method, srv.url+path, token, body, want, out)
+		return load.Call(ctx, hc, method, srv.url+path, token, body, want, out)
 	}
 	login := func(subject, role string) (account, error) {
 		a := account{token: mint(subject, role)}
@@ -198,38 +196,6 @@ func minter(ctx context.Context, conn *pgx.Conn, issuer string) (func(subject, r
 		}
 		return tok
 	}, nil
-}
-
-func call(ctx context.Context, hc *http.Client, method, u, token string, body any, want int, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return err
-	}
-	if res.StatusCode != want {
-		return fmt.Errorf("%s %s: %d %s", method, u, res.StatusCode, b)
-	}
-	if out != nil {
-		return json.Unmarshal(b, out)
-	}
-	return nil
 }
 
 // errIncomplete is a document that ended without "complete": true.
