@@ -39,7 +39,7 @@ func redisclosureOf[T any](items []T, label func(T) *string) string {
 type Consent struct {
 	Label       string    `json:"label" rule:"sensitivity" example:"sud" doc:"The sensitivity label the consent is for"`
 	PersonID    uuid.UUID `json:"person_id" doc:"The worker the client consented to"`
-	DisplayName string    `json:"display_name" example:"Wanda Okafor"`
+	DisplayName string    `json:"display_name" rule:"person.name" example:"Wanda Okafor"`
 	GrantedAt   time.Time `json:"granted_at"`
 	OnCareTeam  bool      `json:"on_care_team" example:"true" doc:"False when the worker has left the care team since: the consent stays until withdrawn, but counts only while they are on the team"`
 }
@@ -51,7 +51,7 @@ func consentDTO(c domain.Consent) Consent {
 // Consents lists a client's consents.
 type Consents struct {
 	ClientID uuid.UUID `json:"client_id"`
-	Items    []Consent `json:"items" doc:"The client sees all their consents; a worker on the care team sees only their own"`
+	Items    []Consent `json:"items" rule:"consent.items" doc:"The client sees all their consents; a worker on the care team sees only their own"`
 }
 
 type consentsOutput struct{ Body Consents }

@@ -20,7 +20,7 @@ const supporterTag = "Supporters"
 type SupporterInvitation struct {
 	ID       uuid.UUID `json:"id" doc:"Invitation id (UUIDv7)"`
 	ClientID uuid.UUID `json:"client_id" doc:"The client who invites"`
-	Code     string    `json:"code,omitempty" example:"7KQ2-M9XD-4HTB" doc:"The one-time code to hand to the person invited (12 letters and digits; case, dashes and spaces do not matter when typed, O reads as 0, I and L as 1). Only in the answer to the request that created the invitation: Waypoint keeps only its hash and cannot show it again (a retry with the same Idempotency-Key gets a new code for the same invitation, and the first stops working)."`
+	Code     string    `json:"code,omitempty" rule:"supporter.code" example:"7KQ2-M9XD-4HTB" doc:"The one-time code to hand to the person invited (12 letters and digits; case, dashes and spaces do not matter when typed, O reads as 0, I and L as 1). Only in the answer to the request that created the invitation: Waypoint keeps only its hash and cannot show it again (a retry with the same Idempotency-Key gets a new code for the same invitation, and the first stops working)."`
 	Shares   []string  `json:"shares" rule:"supporter.shares" example:"[\"goals\",\"saved_services\"]" doc:"What the supporter will be able to read (never change)"`
 	// AccessExpiresAt is when the granted access will end.
 	AccessExpiresAt *time.Time `json:"access_expires_at" doc:"When the supporter's access ends by itself; null: when the client ends it"`
