@@ -68,8 +68,9 @@ func (s *Server) registerCareTeam() {
 
 	handle(s.api, alsoAnswers(op(http.MethodPut, "/v1/clients/{clientId}/care-team/{personId}", "putCareTeamMember", "Care team", "Add a worker to a care team",
 		"Administrators only. The person must hold the worker role (422 otherwise). Idempotent: 201 when added, 200 when already a member "+
-			"(the team role is updated). The worker can see the client's record and shared plans at once.",
-		"profile:write", http.StatusNotFound, http.StatusUnprocessableEntity), http.StatusCreated),
+			"(the team role is updated). The worker can see the client's record and shared plans at once. A care team has at most 50 "+
+			"members: adding one more is 409 (remove one first).",
+		"profile:write", http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity), http.StatusCreated),
 		func(ctx context.Context, in *putMemberInput) (*memberOutput, error) {
 			role := ""
 			if in.Body != nil {

@@ -88,8 +88,9 @@ func (s *Server) registerConsents() {
 		"The client lets a worker on their care team see their goals and conversations labelled sud, from the next request and on "+
 			"open event streams. Only the client may (403 for the care team, 404 for anyone else). The person must be on the care "+
 			"team (422 naming path.personId otherwise: a consent for anyone else could do nothing). Idempotent: 201 when new, 200 "+
-			"when it already existed.",
-		"privacy:write", http.StatusNotFound, http.StatusUnprocessableEntity), http.StatusCreated),
+			"when it already existed. A client has at most 100 consents (they outlast a worker's time on the team until withdrawn): "+
+			"one more is 409 (withdraw one first).",
+		"privacy:write", http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity), http.StatusCreated),
 		func(ctx context.Context, in *ConsentPath) (*consentOutput, error) {
 			c, created, err := s.store.GrantConsent(ctx, actorFrom(ctx), in.ClientID, domain.SensitivitySUD, in.PersonID)
 			if err != nil {

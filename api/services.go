@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"reflect"
 	"time"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
@@ -264,7 +265,7 @@ func (s *Server) registerServices() {
 	search.Responses = map[string]*huma.Response{"200": {
 		Description: "One HSDS page of services (json), or every matching service, one per line (ndjson)",
 		Headers: map[string]*huma.Param{"Search-Corrected": {
-			Description: "Present when search matched nothing as typed and these corrected words were searched instead",
+			Description: "Present when search matched nothing as typed and these corrected words were searched instead (unless the correction is over 400 characters)",
 			Schema:      &huma.Schema{Type: "string"}, Example: "food pantry",
 		}},
 		Content: map[string]*huma.MediaType{
@@ -353,8 +354,8 @@ func (s *Server) searchServices(ctx context.Context, in *searchServicesInput) (*
 	}
 	return &streamOutput{Body: func(hctx huma.Context) {
 		hctx.SetHeader("Content-Type", "application/json")
-		if res.Corrected != "" {
-			hctx.SetHeader("Search-Corrected", res.Corrected)
+		if h := searchCorrectedHeader(res.Corrected); h != "" {
+			hctx.SetHeader("Search-Corrected", h)
 		}
 		if l := nextLink(hctx.URL(), page); l != "" {
 			hctx.SetHeader("Link", l)
@@ -362,6 +363,17 @@ func (s *Server) searchServices(ctx context.Context, in *searchServicesInput) (*
 		hctx.SetStatus(http.StatusOK)
 		_, _ = hctx.BodyWriter().Write(body)
 	}}, nil
+}
+
+// searchCorrectedHeader is the Search-Corrected value for a corrected
+// search, or "" for none. A correction longer than the header's bound is not
+// announced: its words come from the directory's vocabulary, which nothing
+// bounds (the results are still those of the corrected search).
+func searchCorrectedHeader(corrected string) string {
+	if utf8.RuneCountInString(corrected) > maxSearchCorrected {
+		return ""
+	}
+	return corrected
 }
 
 // streamServices answers format=ndjson: every match, one service per line,

@@ -136,8 +136,9 @@ func (s *Server) registerSupporterInvitations() {
 			"with the shares the invitation names. A code that is wrong, expired, cancelled or already used is the same 404 "+
 			"(nothing tells them apart); a code that is not 12 letters and digits is 422. Each person may try 10 codes per hour "+
 			"(429 with Retry-After after that; a successful redemption starts the count again). Redeeming your own invitation is "+
-			"422; redeeming one from a client you already support is 409 (the client changes your shares instead); in both cases "+
-			"the code stays valid. The client's access log records the redemption.",
+			"422; redeeming one from a client you already support is 409 (the client changes your shares instead), and so is "+
+			"redeeming one while you support 100 clients, the most one person can; in all these cases the code stays valid. "+
+			"The client's access log records the redemption.",
 		"privacy:write", notFound, invalid, conflict, http.StatusTooManyRequests, tooLarge, badType), s.replayForSupporter)
 	redeem.DefaultStatus = http.StatusCreated
 	handle(s.api, redeem, func(ctx context.Context, in *redeemInput) (*redeemOutput, error) {
