@@ -32,10 +32,9 @@ const (
 	// attachment; filename="waypoint-export-<clientId>-<date>.json".
 	maxContentDisposition = 200
 	// maxSearchCorrected bounds Search-Corrected, the search words as
-	// corrected (a longer correction is not announced).
-	maxSearchCorrected = 2 * maxSearchText
-	// maxSearchText bounds the search and q parameters' text.
-	maxSearchText = 200
+	// corrected: twice the 200 characters search takes (a longer correction
+	// is not announced).
+	maxSearchCorrected = 400
 	// maxRateLimitHeader bounds RateLimit and RateLimit-Policy: two policies,
 	// each a short name and two numbers below 10^10.
 	maxRateLimitHeader = 200

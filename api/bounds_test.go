@@ -34,14 +34,13 @@ const boundChar = "ሰ"
 
 // boundCase is one bounded input of one operation.
 type boundCase struct {
-	op           *sweepOp
-	in, name     string         // "body" and a member path, or a parameter's location and name
-	path         []bodyStep     // body: how to reach the member
-	schema       map[string]any // the member's or parameter's schema
-	kind         string         // maxLength, maxItems, maximum, minimum
-	limit        float64        // the bound
-	parentSchema map[string]any // body: the schema of the object holding the member
-	holder       string         // body: the component (or "inline") holding the member
+	op       *boundOp
+	in, name string         // "body" and a member path, or a parameter's location and name
+	path     []bodyStep     // body: how to reach the member
+	schema   map[string]any // the member's or parameter's schema
+	kind     string         // maxLength, maxItems, maximum, minimum
+	limit    float64        // the bound
+	holder   string         // body: the component (or "inline") holding the member
 }
 
 // bodyStep is one step down a body: into a member, or into a list's first item.
@@ -51,8 +50,8 @@ type bodyStep struct {
 	schema map[string]any // the schema stepped into
 }
 
-// sweepOp is an operation of the served document.
-type sweepOp struct {
+// boundOp is an operation of the served document.
+type boundOp struct {
 	id, method, path string
 	raw              map[string]any
 }
@@ -124,14 +123,14 @@ func boundsOf(s map[string]any) map[string]float64 {
 // the first operation (in path order) that reaches them: Huma validates every
 // body against the same component.
 func boundCases(d boundsDoc) []boundCase {
-	var ops []*sweepOp
+	var ops []*boundOp
 	for path, item := range obj(d.root, "paths") {
 		for method, o := range item.(map[string]any) {
 			op, _ := o.(map[string]any)
 			if op == nil {
 				continue
 			}
-			ops = append(ops, &sweepOp{id: fmt.Sprint(op["operationId"]), method: strings.ToUpper(method), path: path, raw: op})
+			ops = append(ops, &boundOp{id: fmt.Sprint(op["operationId"]), method: strings.ToUpper(method), path: path, raw: op})
 		}
 	}
 	sort.Slice(ops, func(i, j int) bool { return ops[i].path+ops[i].method < ops[j].path+ops[j].method })
@@ -158,13 +157,13 @@ func boundCases(d boundsDoc) []boundCase {
 						seenMember[key] = true
 						for kind, limit := range boundsOf(ps) {
 							out = append(out, boundCase{op: op, in: "body", name: memberPath(step), path: step, schema: ps,
-								kind: kind, limit: limit, parentSchema: s, holder: holder})
+								kind: kind, limit: limit, holder: holder})
 						}
 						if items := d.resolve(ps["items"]); hasType(ps, "array") && items != nil {
 							itemStep := append(slices.Clone(step), bodyStep{item: true, schema: items})
 							for kind, limit := range boundsOf(items) {
 								out = append(out, boundCase{op: op, in: "body", name: memberPath(itemStep), path: itemStep,
-									schema: items, kind: kind, limit: limit, parentSchema: s, holder: holder})
+									schema: items, kind: kind, limit: limit, holder: holder})
 							}
 						}
 					}
@@ -568,19 +567,15 @@ func (w *boundsWorld) request(t *testing.T, d boundsDoc, c boundCase, r boundRec
 	if c.in == "body" {
 		return path, body, headers
 	}
+	// A parameter's value as sent: a list as a,b,c.
 	v := w.value(t, d, c, r, over)
-	var s string
-	switch v := v.(type) {
-	case []any:
-		parts := make([]string, len(v))
-		for i, x := range v {
+	s := fmt.Sprint(v)
+	if list, ok := v.([]any); ok {
+		parts := make([]string, len(list))
+		for i, x := range list {
 			parts[i] = fmt.Sprint(x)
 		}
 		s = strings.Join(parts, ",")
-	case float64:
-		s = fmt.Sprint(v)
-	default:
-		s = fmt.Sprint(v)
 	}
 	switch c.in {
 	case "query":
