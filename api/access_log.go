@@ -15,7 +15,7 @@ const privacyTag = "Privacy"
 // AccessActor is who touched the client's data, and how they relate to the client.
 type AccessActor struct {
 	ID           *uuid.UUID `json:"id,omitempty" doc:"The person's id; absent in an administrator's view of a supporter's entry (whom the client chose is theirs)"`
-	DisplayName  string     `json:"display_name,omitempty" example:"Wanda Lee" doc:"Their display name now; absent where id is"`
+	DisplayName  string     `json:"display_name,omitempty" rule:"person.name" example:"Wanda Lee" doc:"Their display name now; absent where id is"`
 	Relationship string     `json:"relationship" rule:"access_log.relationship" example:"care_team_worker" doc:"Their relationship to the client when it happened: care_team_worker (on the client's care team), supporter (someone the client invited), administrator, provider (staff of a service the client was referred to), self (the client, on their own export), no_relationship (anyone else, e.g. a denied attempt), app (anyone else, on entries written before December 2026)"`
 }
 
@@ -27,12 +27,12 @@ type AccessLogEntry struct {
 	At         time.Time   `json:"at" doc:"When it happened"`
 	Action     string      `json:"action" rule:"access_log.action" example:"read" doc:"read, write, export, or denied: they asked for a record of yours they may not see, and were told it does not exist"`
 	Resource   string      `json:"resource" rule:"access_log.resource" example:"goal" doc:"The kind of record"`
-	ResourceID string      `json:"resource_id" example:"0193f5e2-6c1a-7b3e-9d2f-3a4b5c6d7e8f" doc:"The record's id; empty for a list of records"`
-	Label      string      `json:"label" example:"Find stable housing" doc:"The record in words, as it was then (a goal's title, a referral's service, a conversation's subject); empty when there is none, and always empty for an administrator (the words are the client's)"`
+	ResourceID string      `json:"resource_id" rule:"access_log.resource_id" example:"0193f5e2-6c1a-7b3e-9d2f-3a4b5c6d7e8f" doc:"The record's id; empty for a list of records"`
+	Label      string      `json:"label" rule:"access_log.label" example:"Find stable housing" doc:"The record in words, as it was then (a goal's title, a referral's service, a conversation's subject); empty when there is none, and always empty for an administrator (the words are the client's)"`
 	Actor      AccessActor `json:"actor"`
-	AppID      string      `json:"app_id,omitempty" example:"budget-buddy" doc:"The app (OAuth2 client) they used; absent when the token named none"`
-	AppName    string      `json:"app_name,omitempty" example:"budget-buddy" doc:"The app's name (its id: Waypoint keeps no app registry)"`
-	RequestID  string      `json:"request_id" example:"01936f5e-6c1a-7b3e-9d2f-3a4b5c6d7e8f" doc:"The request's id (X-Request-Id), for support"`
+	AppID      string      `json:"app_id,omitempty" rule:"app.id" example:"budget-buddy" doc:"The app (OAuth2 client) they used; absent when the token named none"`
+	AppName    string      `json:"app_name,omitempty" rule:"app.id" example:"budget-buddy" doc:"The app's name (its id: Waypoint keeps no app registry)"`
+	RequestID  string      `json:"request_id" rule:"request_id" example:"01936f5e-6c1a-7b3e-9d2f-3a4b5c6d7e8f" doc:"The request's id (X-Request-Id), for support"`
 }
 
 func accessEntryDTO(apps domain.Apps) func(domain.AccessEntry) AccessLogEntry {

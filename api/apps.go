@@ -13,13 +13,13 @@ import (
 // ClientApp is an app (OAuth2 client) that acted on the client's data, and
 // the client's decision about it.
 type ClientApp struct {
-	AppID       string     `json:"app_id" example:"budget-buddy" doc:"The app's id: the azp or client_id of its tokens"`
-	AppName     string     `json:"app_name" example:"budget-buddy" doc:"The app's name (its id: Waypoint keeps no app registry)"`
+	AppID       string     `json:"app_id" rule:"app.id" example:"budget-buddy" doc:"The app's id: the azp or client_id of its tokens"`
+	AppName     string     `json:"app_name" rule:"app.id" example:"budget-buddy" doc:"The app's name (its id: Waypoint keeps no app registry)"`
 	FirstParty  bool       `json:"first_party" doc:"One of this service's own apps: it cannot be revoked, so the client cannot lock themself out"`
 	Status      string     `json:"status" rule:"app.status" example:"allowed" doc:"allowed, or revoked by the client"`
 	FirstUsedAt time.Time  `json:"first_used_at" doc:"When it first acted on the client's data"`
 	LastUsedAt  time.Time  `json:"last_used_at" doc:"When it last did (recorded at most once a minute)"`
-	ScopesUsed  []string   `json:"scopes_used" example:"[\"goals:read\"]" doc:"The scopes of the operations it used on the client's data"`
+	ScopesUsed  []string   `json:"scopes_used" rule:"api.scopes" example:"[\"goals:read\"]" doc:"The scopes of the operations it used on the client's data"`
 	RevokedAt   *time.Time `json:"revoked_at" doc:"When the client revoked it; null while allowed"`
 }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
@@ -106,6 +108,14 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 			}
 			s.log.Debug("token rejected", "reason", err.Error())
 			s.challenge(api, ctx, http.StatusUnauthorized, `Bearer realm="waypoint", error="invalid_token", error_description="the access token is invalid or expired"`, s.invalidTokenDetail(ctx, err))
+			return
+		}
+		// The app id is kept (access log, the client's apps) and shown, so it
+		// is bounded like an app id in a path; a token naming a longer one is
+		// broken or hostile, and invalid.
+		if utf8.RuneCountInString(p.AppID) > domain.MaxAppID {
+			s.challenge(api, ctx, http.StatusUnauthorized, `Bearer realm="waypoint", error="invalid_token", error_description="the access token is invalid or expired"`,
+				s.invalidTokenDetail(ctx, &auth.TokenError{Reason: "its azp or client_id claim is longer than " + strconv.Itoa(domain.MaxAppID) + " characters"}))
 			return
 		}
 		// Counted per person before anything else is spent on the request

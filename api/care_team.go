@@ -13,9 +13,9 @@ import (
 // CareTeamMember is a worker on a client's care team.
 type CareTeamMember struct {
 	PersonID    uuid.UUID `json:"person_id"`
-	DisplayName string    `json:"display_name" example:"Wanda Okafor"`
-	Pronouns    string    `json:"pronouns" example:"she/her"`
-	TeamRole    string    `json:"team_role" example:"case manager" doc:"The worker's role on this team"`
+	DisplayName string    `json:"display_name" rule:"person.name" example:"Wanda Okafor"`
+	Pronouns    string    `json:"pronouns" rule:"person.pronouns" example:"she/her"`
+	TeamRole    string    `json:"team_role" rule:"care_team.team_role" example:"case manager" doc:"The worker's role on this team"`
 	AddedBy     uuid.UUID `json:"added_by" doc:"The administrator who added them"`
 	AddedAt     time.Time `json:"added_at"`
 }
@@ -28,7 +28,7 @@ func memberDTO(m domain.CareTeamMember) CareTeamMember {
 // CareTeam lists a client's care team.
 type CareTeam struct {
 	ClientID uuid.UUID        `json:"client_id"`
-	Members  []CareTeamMember `json:"members"`
+	Members  []CareTeamMember `json:"members" rule:"care_team.members"`
 }
 
 type careTeamOutput struct{ Body CareTeam }
@@ -68,8 +68,9 @@ func (s *Server) registerCareTeam() {
 
 	handle(s.api, alsoAnswers(op(http.MethodPut, "/v1/clients/{clientId}/care-team/{personId}", "putCareTeamMember", "Care team", "Add a worker to a care team",
 		"Administrators only. The person must hold the worker role (422 otherwise). Idempotent: 201 when added, 200 when already a member "+
-			"(the team role is updated). The worker can see the client's record and shared plans at once.",
-		"profile:write", http.StatusNotFound, http.StatusUnprocessableEntity), http.StatusCreated),
+			"(the team role is updated). The worker can see the client's record and shared plans at once. A care team has at most 50 "+
+			"members: adding one more is 409 (remove one first).",
+		"profile:write", http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity), http.StatusCreated),
 		func(ctx context.Context, in *putMemberInput) (*memberOutput, error) {
 			role := ""
 			if in.Body != nil {

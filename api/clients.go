@@ -25,12 +25,12 @@ type ContactPreferences struct {
 type Client struct {
 	ID                 uuid.UUID          `json:"id"`
 	PersonID           uuid.UUID          `json:"person_id"`
-	DisplayName        string             `json:"display_name" example:"Alice Johnson"`
-	Strengths          []string           `json:"strengths" example:"[\"resourceful\",\"good with people\"]" doc:"Strengths, in the client's own words"`
-	Interests          []string           `json:"interests" example:"[\"gardening\"]"`
-	PreferredLanguage  string             `json:"preferred_language" example:"es" doc:"BCP 47 language tag; empty when not set"`
+	DisplayName        string             `json:"display_name" rule:"person.name" example:"Alice Johnson"`
+	Strengths          []string           `json:"strengths" rule:"client.profile_list" example:"[\"resourceful\",\"good with people\"]" doc:"Strengths, in the client's own words"`
+	Interests          []string           `json:"interests" rule:"client.profile_list" example:"[\"gardening\"]"`
+	PreferredLanguage  string             `json:"preferred_language" rule:"language_tag" example:"es" doc:"BCP 47 language tag; empty when not set"`
 	ContactPreferences ContactPreferences `json:"contact_preferences"`
-	Version            int64              `json:"version" example:"3"`
+	Version            int64              `json:"version" rule:"version" example:"3"`
 	CreatedAt          time.Time          `json:"created_at"`
 	UpdatedAt          time.Time          `json:"updated_at"`
 }
@@ -100,7 +100,7 @@ type ClientPath struct {
 type ClientPatch struct {
 	Strengths          *[]string                `json:"strengths,omitempty" rule:"client.profile_list" nullable:"true" doc:"Replaces the list; null clears it"`
 	Interests          *[]string                `json:"interests,omitempty" rule:"client.profile_list" nullable:"true" doc:"Replaces the list; null clears it"`
-	PreferredLanguage  *string                  `json:"preferred_language,omitempty" nullable:"true" pattern:"^([A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*)?$" example:"es" doc:"BCP 47 tag; null clears it"`
+	PreferredLanguage  *string                  `json:"preferred_language,omitempty" rule:"language_tag" nullable:"true" pattern:"^([A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*)?$" example:"es" doc:"BCP 47 tag; null clears it"`
 	ContactPreferences *ContactPreferencesPatch `json:"contact_preferences,omitempty" doc:"Merged member by member (RFC 7396): members you leave out are kept, null removes one; null for the whole object resets it"`
 }
 

@@ -39,7 +39,7 @@ func redisclosureOf[T any](items []T, label func(T) *string) string {
 type Consent struct {
 	Label       string    `json:"label" rule:"sensitivity" example:"sud" doc:"The sensitivity label the consent is for"`
 	PersonID    uuid.UUID `json:"person_id" doc:"The worker the client consented to"`
-	DisplayName string    `json:"display_name" example:"Wanda Okafor"`
+	DisplayName string    `json:"display_name" rule:"person.name" example:"Wanda Okafor"`
 	GrantedAt   time.Time `json:"granted_at"`
 	OnCareTeam  bool      `json:"on_care_team" example:"true" doc:"False when the worker has left the care team since: the consent stays until withdrawn, but counts only while they are on the team"`
 }
@@ -51,7 +51,7 @@ func consentDTO(c domain.Consent) Consent {
 // Consents lists a client's consents.
 type Consents struct {
 	ClientID uuid.UUID `json:"client_id"`
-	Items    []Consent `json:"items" doc:"The client sees all their consents; a worker on the care team sees only their own"`
+	Items    []Consent `json:"items" rule:"consent.items" doc:"The client sees all their consents; a worker on the care team sees only their own"`
 }
 
 type consentsOutput struct{ Body Consents }
@@ -88,8 +88,9 @@ func (s *Server) registerConsents() {
 		"The client lets a worker on their care team see their goals and conversations labelled sud, from the next request and on "+
 			"open event streams. Only the client may (403 for the care team, 404 for anyone else). The person must be on the care "+
 			"team (422 naming path.personId otherwise: a consent for anyone else could do nothing). Idempotent: 201 when new, 200 "+
-			"when it already existed.",
-		"privacy:write", http.StatusNotFound, http.StatusUnprocessableEntity), http.StatusCreated),
+			"when it already existed. A client has at most 100 consents (they outlast a worker's time on the team until withdrawn): "+
+			"one more is 409 (withdraw one first).",
+		"privacy:write", http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity), http.StatusCreated),
 		func(ctx context.Context, in *ConsentPath) (*consentOutput, error) {
 			c, created, err := s.store.GrantConsent(ctx, actorFrom(ctx), in.ClientID, domain.SensitivitySUD, in.PersonID)
 			if err != nil {

@@ -19,7 +19,7 @@ type ConversationLink struct {
 // ConversationParticipant is someone taking part in a conversation.
 type ConversationParticipant struct {
 	PersonID    uuid.UUID  `json:"person_id"`
-	DisplayName string     `json:"display_name" example:"Wanda Okafor"`
+	DisplayName string     `json:"display_name" rule:"person.name" example:"Wanda Okafor"`
 	Role        string     `json:"role" rule:"conversation.participant_role" example:"worker"`
 	ReadUpTo    *uuid.UUID `json:"read_up_to,omitempty" doc:"The last message this participant has read; absent before they read any"`
 	Active      bool       `json:"active" example:"true" doc:"False for a worker who has left the client's care team: they no longer see the conversation"`
@@ -30,9 +30,9 @@ type Message struct {
 	ID             uuid.UUID   `json:"id" doc:"UUIDv7: ids sort in the order messages were sent"`
 	ConversationID uuid.UUID   `json:"conversation_id"`
 	SenderID       uuid.UUID   `json:"sender_id" doc:"The person who sent it"`
-	Body           string      `json:"body" example:"Can we move Thursday's appointment to the afternoon?" doc:"Plain text"`
+	Body           string      `json:"body" rule:"message.body" example:"Can we move Thursday's appointment to the afternoon?" doc:"Plain text"`
 	CreatedAt      time.Time   `json:"created_at"`
-	ReadBy         []uuid.UUID `json:"read_by" doc:"Participants other than the sender who have read this message"`
+	ReadBy         []uuid.UUID `json:"read_by" rule:"message.read_by" doc:"Participants other than the sender who have read this message"`
 }
 
 func messageDTO(m domain.Message) Message {
@@ -48,15 +48,15 @@ func messageDTO(m domain.Message) Message {
 type Conversation struct {
 	ID             uuid.UUID                 `json:"id"`
 	ClientID       uuid.UUID                 `json:"client_id"`
-	Subject        string                    `json:"subject" example:"Housing application" doc:"Optional subject; empty when not set"`
+	Subject        string                    `json:"subject" rule:"conversation.subject" example:"Housing application" doc:"Optional subject; empty when not set"`
 	Link           *ConversationLink         `json:"link,omitempty" doc:"The goal or referral this conversation is about, if any (absent also when it is a goal the caller may not see)"`
 	Sensitivity    *string                   `json:"sensitivity" rule:"sensitivity" example:"sud" doc:"null, or sud: only the client and the workers they consented to for sud see the conversation"`
 	CreatedBy      uuid.UUID                 `json:"created_by"`
 	CreatedAt      time.Time                 `json:"created_at"`
 	LastActivityAt time.Time                 `json:"last_activity_at" doc:"When the last message was sent, or the conversation started"`
-	Participants   []ConversationParticipant `json:"participants" doc:"The client and the workers taking part"`
+	Participants   []ConversationParticipant `json:"participants" rule:"conversation.participants" doc:"The client and the workers taking part"`
 	LastMessage    *Message                  `json:"last_message,omitempty" doc:"The newest message; absent before the first"`
-	UnreadCount    int64                     `json:"unread_count" example:"2" doc:"Messages from others after the caller's read marker"`
+	UnreadCount    int64                     `json:"unread_count" rule:"count" example:"2" doc:"Messages from others after the caller's read marker"`
 }
 
 func conversationDTO(c domain.Conversation) Conversation {
@@ -163,7 +163,7 @@ type markReadInput struct {
 type ReadState struct {
 	ConversationID uuid.UUID  `json:"conversation_id"`
 	ReadUpTo       *uuid.UUID `json:"read_up_to,omitempty" doc:"The caller's read marker after this call; it never moves backwards, so it may be later than up_to"`
-	UnreadCount    int64      `json:"unread_count" example:"0" doc:"Messages from others after the marker"`
+	UnreadCount    int64      `json:"unread_count" rule:"count" example:"0" doc:"Messages from others after the marker"`
 }
 
 type readStateOutput struct {

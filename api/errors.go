@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -18,13 +19,21 @@ import (
 // member so a user can quote it to support; the same id is in X-Request-Id
 // and in the request's log line.
 type Problem struct {
-	Type      string              `json:"type" format:"uri-reference" example:"/problems/validation-failed" doc:"A URI reference identifying the problem type: a page under /problems/ that says what it means and what to do, or about:blank when the status code says it all (RFC 9457)"`
-	Title     string              `json:"title" example:"Unprocessable Entity" doc:"Short summary of the problem type"`
-	Status    int                 `json:"status" example:"422" doc:"HTTP status code"`
-	Detail    string              `json:"detail,omitempty" example:"validation failed" doc:"Explanation specific to this occurrence"`
-	Instance  string              `json:"instance,omitempty" format:"uri-reference" doc:"URI reference identifying this occurrence"`
-	RequestID string              `json:"request_id,omitempty" example:"01936f5e-6c1a-7b3e-9d2f-3a4b5c6d7e8f" doc:"Request id, also in the X-Request-Id header and the server log"`
-	Errors    []*huma.ErrorDetail `json:"errors,omitempty" doc:"Individual errors, each naming the failing location (e.g. body.title, query.limit)"`
+	Type      string         `json:"type" format:"uri-reference" rule:"problem.type" example:"/problems/validation-failed" doc:"A URI reference identifying the problem type: a page under /problems/ that says what it means and what to do, or about:blank when the status code says it all (RFC 9457)"`
+	Title     string         `json:"title" rule:"problem.title" example:"Unprocessable Entity" doc:"Short summary of the problem type"`
+	Status    int            `json:"status" rule:"problem.status" example:"422" doc:"HTTP status code"`
+	Detail    string         `json:"detail,omitempty" rule:"problem.text" example:"validation failed" doc:"Explanation specific to this occurrence"`
+	Instance  string         `json:"instance,omitempty" format:"uri-reference" rule:"problem.instance" doc:"URI reference identifying this occurrence"`
+	RequestID string         `json:"request_id,omitempty" rule:"request_id" example:"01936f5e-6c1a-7b3e-9d2f-3a4b5c6d7e8f" doc:"Request id, also in the X-Request-Id header and the server log"`
+	Errors    []*ErrorDetail `json:"errors,omitempty" rule:"problem.errors" doc:"Individual errors, each naming the failing location (e.g. body.title, query.limit); the first 100"`
+}
+
+// ErrorDetail is one failing input of a problem: Huma's ErrorDetail with
+// the problem's bounds (the members are the same).
+type ErrorDetail struct {
+	Message  string `json:"message,omitempty" rule:"problem.text" doc:"Error message text"`
+	Location string `json:"location,omitempty" rule:"problem.location" doc:"Where the error occurred, e.g. 'body.items[3].tags' or 'path.thing-id'"`
+	Value    any    `json:"value,omitempty" doc:"The value at the given location"`
 }
 
 func (p *Problem) Error() string  { return p.Detail }
@@ -66,7 +75,31 @@ func installProblemErrors() {
 	})
 }
 
+// newProblem builds every problem the API sends. Its members are cut to
+// their documented bounds (apiRules): messages may quote what a request
+// carried (a path, a member name), which nothing else bounds.
 func newProblem(ctx context.Context, status int, msg string, errs ...error) *Problem {
+	p := newProblemUncut(ctx, status, msg, errs...)
+	p.Title, p.Detail = cut(p.Title, maxProblemTitle), cut(p.Detail, maxProblemText)
+	if len(p.Errors) > maxProblemErrors {
+		p.Errors = p.Errors[:maxProblemErrors]
+	}
+	for _, e := range p.Errors {
+		e.Message, e.Location = cut(e.Message, maxProblemText), cut(e.Location, maxProblemLocation)
+	}
+	return p
+}
+
+// cut shortens s to at most n characters (code points), ending with … when cut.
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+func newProblemUncut(ctx context.Context, status int, msg string, errs ...error) *Problem {
 	p := &Problem{Type: problemType(status), Status: status, Title: http.StatusText(status), Detail: msg}
 	if ctx != nil {
 		if ri := requestInfoFrom(ctx); ri != nil {
@@ -95,11 +128,10 @@ func newProblem(ctx context.Context, status int, msg string, errs ...error) *Pro
 		}
 		var d huma.ErrorDetailer
 		if errors.As(e, &d) {
-			detail := *d.ErrorDetail() // a copy: the value may be shared
-			detail.Value = sanitizeValue(detail.Value)
-			p.Errors = append(p.Errors, &detail)
+			hd := d.ErrorDetail()
+			p.Errors = append(p.Errors, &ErrorDetail{Message: hd.Message, Location: hd.Location, Value: sanitizeValue(hd.Value)})
 		} else {
-			p.Errors = append(p.Errors, &huma.ErrorDetail{Message: e.Error()})
+			p.Errors = append(p.Errors, &ErrorDetail{Message: e.Error()})
 		}
 	}
 	return p

@@ -72,7 +72,7 @@ type liveEvent struct {
 // (Exported: Huma documents embedded structs only when their type is exported.)
 type EventEnvelope struct {
 	ID        uuid.UUID  `json:"id" doc:"Event id; the same on every delivery and replay"`
-	Seq       int64      `json:"seq" example:"1234" doc:"Position in the event log, also the SSE id: send it back as Last-Event-ID"`
+	Seq       int64      `json:"seq" rule:"event.seq" example:"1234" doc:"Position in the event log, also the SSE id: send it back as Last-Event-ID"`
 	ClientID  uuid.UUID  `json:"client_id" doc:"The client the event concerns"`
 	SubjectID *uuid.UUID `json:"subject_id,omitempty" doc:"The resource the event is about (for conversation and message events, the conversation)"`
 	CreatedAt time.Time  `json:"created_at"`
@@ -103,11 +103,14 @@ type ConversationCreatedData struct {
 	CreatedBy      uuid.UUID `json:"created_by"`
 }
 
+// resyncReason is why a stream starts with resync (the only reason there is).
+const resyncReason = "the gap since Last-Event-ID is larger than the replay window (24 h or 1000 events)"
+
 // ResyncData is the data of resync: the gap since Last-Event-ID is larger
 // than the replay window, so reload state through the API and continue.
 type ResyncData struct {
-	Seq    int64  `json:"seq" doc:"The stream continues after this position"`
-	Reason string `json:"reason" example:"more than 1000 events were missed"`
+	Seq    int64  `json:"seq" rule:"event.position" doc:"The stream continues after this position (0: before the first event)"`
+	Reason string `json:"reason" rule:"event.resync_reason" example:"the gap since Last-Event-ID is larger than the replay window (24 h or 1000 events)"`
 }
 
 type messageCreatedEvent struct {
@@ -149,8 +152,8 @@ type recordHiddenEvent struct {
 }
 
 type eventsInput struct {
-	LastEventID      string `header:"Last-Event-ID" pattern:"^[0-9]{1,18}$" doc:"The id of the last event received; the stream first replays what was missed (bounded: 24 h, 1000 events)"`
-	LastEventIDQuery string `query:"last_event_id" pattern:"^[0-9]{1,18}$" doc:"Same as the Last-Event-ID header, for EventSource polyfills that cannot set it; the header wins"`
+	LastEventID      string `header:"Last-Event-ID" pattern:"^[0-9]{1,18}$" maxLength:"18" doc:"The id of the last event received; the stream first replays what was missed (bounded: 24 h, 1000 events)"`
+	LastEventIDQuery string `query:"last_event_id" pattern:"^[0-9]{1,18}$" maxLength:"18" doc:"Same as the Last-Event-ID header, for EventSource polyfills that cannot set it; the header wins"`
 }
 
 const eventsDescription = "A Server-Sent Events stream of the caller's events: message.created, message.read and conversation.created " +
@@ -194,7 +197,8 @@ func (s *Server) registerEvents() {
 			Title: strings.TrimSuffix(strings.TrimPrefix(fmt.Sprint(v.names), "["), "]"),
 			Type:  huma.TypeObject,
 			Properties: map[string]*huma.Schema{
-				"id":    {Type: huma.TypeInteger, Description: "The event's position (seq); send it back as Last-Event-ID"},
+				"id": {Type: huma.TypeInteger, Format: "int64", Minimum: ptr(0.0), Maximum: ptr(float64(domain.MaxSafeInteger)),
+					Description: "The event's position (seq); send it back as Last-Event-ID"},
 				"event": {Type: huma.TypeString, Enum: v.names, Description: "The event type"},
 				"data":  reg.Schema(reflect.TypeOf(v.t), true, ""),
 			},
@@ -319,7 +323,7 @@ func (s *Server) replay(sw *sseWriter, rp domain.Replay, last int64, g grant) (i
 	sw.buf = strconv.AppendInt(sw.buf, last, 10)
 	sw.buf = append(sw.buf, "\n\n"...)
 	if rp.Resync {
-		d, _ := json.Marshal(ResyncData{Seq: rp.ResyncSeq, Reason: "the gap since Last-Event-ID is larger than the replay window (24 h or 1000 events)"})
+		d, _ := json.Marshal(ResyncData{Seq: rp.ResyncSeq, Reason: resyncReason})
 		sw.buf = appendFrame(sw.buf, rp.ResyncSeq, "resync", d)
 		last = rp.ResyncSeq
 	}

@@ -103,7 +103,7 @@ type ExportProfile struct {
 // ExportActor is who an access-log entry is about.
 type ExportActor struct {
 	ID           uuid.UUID `json:"id" doc:"The person's id"`
-	DisplayName  string    `json:"display_name" example:"Wanda Okafor"`
+	DisplayName  string    `json:"display_name" rule:"person.name" example:"Wanda Okafor"`
 	Relationship string    `json:"relationship" rule:"access_log.relationship" example:"care_team_worker" doc:"Their relationship to the client then (see AccessActor); the client's own export: self"`
 }
 
@@ -113,11 +113,11 @@ type ExportAccessEntry struct {
 	At         time.Time   `json:"at"`
 	Action     string      `json:"action" rule:"access_log.action" example:"read" doc:"read or write: by someone other than the client; denied: an attempt on a record they may not see; export: a download of this data (by the client)"`
 	Resource   string      `json:"resource" rule:"access_log.resource" example:"goal" doc:"The kind of record"`
-	ResourceID string      `json:"resource_id" doc:"The record's id; empty for a whole list"`
-	Label      string      `json:"label" example:"Find stable housing" doc:"The record in words, as it was then; empty when there is none"`
+	ResourceID string      `json:"resource_id" rule:"access_log.resource_id" doc:"The record's id; empty for a whole list"`
+	Label      string      `json:"label" rule:"access_log.label" example:"Find stable housing" doc:"The record in words, as it was then; empty when there is none"`
 	Actor      ExportActor `json:"actor" doc:"Who it was"`
-	AppID      *string     `json:"app_id,omitempty" example:"waypoint-web" doc:"The app (OAuth2 client) the access came through, when the token named one"`
-	RequestID  string      `json:"request_id" doc:"The request's id (X-Request-Id)"`
+	AppID      *string     `json:"app_id,omitempty" rule:"app.id" example:"waypoint-web" doc:"The app (OAuth2 client) the access came through, when the token named one"`
+	RequestID  string      `json:"request_id" rule:"request_id" doc:"The request's id (X-Request-Id)"`
 }
 
 // exportSection is how api writes and documents one section.
@@ -265,12 +265,13 @@ func (s *Server) registerExport() {
 func exportSchema(reg huma.Registry, secs []exportSection) *huma.Schema {
 	props := map[string]*huma.Schema{
 		"format": {Type: huma.TypeString, Enum: []any{exportFormat}, Description: "Always " + exportFormat},
-		"format_version": {Type: huma.TypeInteger, Enum: []any{exportFormatVersion},
+		"format_version": {Type: huma.TypeInteger, Format: "int32", Enum: []any{exportFormatVersion},
+			Minimum: ptr(float64(exportFormatVersion)), Maximum: ptr(float64(exportFormatVersion)),
 			Description: "Changes when a member changes meaning or is removed; new sections and members may appear without it"},
 		"client_id": {Type: huma.TypeString, Format: "uuid", Description: "The client whose data this is"},
 		"exported_at": {Type: huma.TypeString, Format: "date-time",
 			Description: "The moment of the snapshot: every section shows the data as it was then"},
-		"redisclosure_notice": {Type: huma.TypeString, Nullable: true,
+		"redisclosure_notice": {Type: huma.TypeString, Nullable: true, Enum: []any{domain.RedisclosureNoticeFull, nil},
 			Description: "The redisclosure notice (42 CFR 2.32, in full) that must accompany the export when it holds records labelled sud " +
 				"(goals and conversations with sensitivity sud, and their check-ins, history and messages); null otherwise. The response then " +
 				"also carries the short notice in the Waypoint-Redisclosure header"},

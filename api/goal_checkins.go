@@ -15,7 +15,7 @@ type GoalCheckIn struct {
 	ID        uuid.UUID `json:"id" doc:"Check-in id (UUIDv7)"`
 	GoalID    uuid.UUID `json:"goal_id"`
 	Rating    int       `json:"rating" rule:"check_in.rating" example:"6" doc:"0 (no progress at all) to 10 (there)"`
-	Note      *string   `json:"note" example:"Viewed two apartments this week" doc:"null when not given"`
+	Note      *string   `json:"note" rule:"check_in.note" example:"Viewed two apartments this week" doc:"null when not given"`
 	Mood      *string   `json:"mood" rule:"check_in.mood" example:"good" doc:"How the author felt, hardest to best; null when not given"`
 	Author    GoalActor `json:"author" doc:"Who recorded it; only the client's own check-ins count towards latest_rating and trend"`
 	CreatedAt time.Time `json:"created_at"`

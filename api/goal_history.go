@@ -16,7 +16,7 @@ type GoalHistoryEntry struct {
 	GoalID   uuid.UUID `json:"goal_id"`
 	At       time.Time `json:"at" doc:"When the change was made"`
 	Actor    GoalActor `json:"actor" doc:"Who made it"`
-	Field    string    `json:"field" example:"steps[01936f5e-6c1a-7b3e-9d2f-3a4b5c6d7e8f].title" doc:"What changed: a goal field (title, lifecycle_status, ...), goal (created), steps[<id>] (step added or deleted), steps[<id>].<field>, check_ins[<id>] (check-in recorded), referral[<id>].<field> (a linked referral)"`
+	Field    string    `json:"field" rule:"goal_history.field" example:"steps[01936f5e-6c1a-7b3e-9d2f-3a4b5c6d7e8f].title" doc:"What changed: a goal field (title, lifecycle_status, ...), goal (created), steps[<id>] (step added or deleted), steps[<id>].<field>, check_ins[<id>] (check-in recorded), referral[<id>].<field> (a linked referral)"`
 	OldValue any       `json:"old_value" doc:"Value before (JSON; null when there was none)"`
 	NewValue any       `json:"new_value" doc:"Value after (JSON; null when cleared or deleted)"`
 }

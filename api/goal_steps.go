@@ -14,12 +14,12 @@ import (
 // GoalStep is a milestone of a goal.
 type GoalStep struct {
 	ID        uuid.UUID  `json:"id" doc:"Step id (UUIDv7)"`
-	Title     string     `json:"title" example:"Get my ID replaced"`
+	Title     string     `json:"title" rule:"goal_step.title" example:"Get my ID replaced"`
 	DueDate   *string    `json:"due_date" format:"date" example:"2025-07-15" doc:"null when open"`
 	Done      bool       `json:"done" doc:"Whether the step is done"`
 	DoneAt    *time.Time `json:"done_at" doc:"When it was marked done; null while open"`
-	Position  int        `json:"position" minimum:"1" example:"1" doc:"Order within the goal, 1 first"`
-	Version   int64      `json:"version" example:"1" doc:"The step's version: send it as If-Match (quoted) to change or delete the step"`
+	Position  int        `json:"position" rule:"goal_step.position" example:"1" doc:"Order within the goal, 1 first"`
+	Version   int64      `json:"version" rule:"version" example:"1" doc:"The step's version: send it as If-Match (quoted) to change or delete the step"`
 	CreatedBy uuid.UUID  `json:"created_by" doc:"Person who added the step"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`

@@ -72,25 +72,25 @@ const goalFHIRDoc = "A client's goal, in their own words. Only the client and th
 type Goal struct {
 	ID                uuid.UUID  `json:"id" doc:"Goal id (UUIDv7)"`
 	ClientID          uuid.UUID  `json:"client_id" doc:"The client whose goal this is"`
-	Title             string     `json:"title" example:"Move into my own apartment" doc:"The goal in the client's words"`
-	Description       *string    `json:"description" example:"A one-bedroom near my daughter's school" doc:"More detail; null when not given"`
-	WhyItMatters      *string    `json:"why_it_matters" example:"So my daughter and I have a place that is ours" doc:"The client's motivation; null when not given"`
-	StrengthsUsed     []string   `json:"strengths_used" example:"[\"persistent\",\"good with budgets\"]" doc:"Strengths the client brings to this goal"`
+	Title             string     `json:"title" rule:"goal.title" example:"Move into my own apartment" doc:"The goal in the client's words"`
+	Description       *string    `json:"description" rule:"goal.description" example:"A one-bedroom near my daughter's school" doc:"More detail; null when not given"`
+	WhyItMatters      *string    `json:"why_it_matters" rule:"goal.why_it_matters" example:"So my daughter and I have a place that is ours" doc:"The client's motivation; null when not given"`
+	StrengthsUsed     []string   `json:"strengths_used" rule:"goal.strengths_used" example:"[\"persistent\",\"good with budgets\"]" doc:"Strengths the client brings to this goal"`
 	Category          *string    `json:"category" rule:"goal.category" example:"housing" doc:"Life area; null when not set"`
 	Priority          string     `json:"priority" rule:"goal.priority" example:"high"`
 	TargetDate        *string    `json:"target_date" format:"date" example:"2025-09-30" doc:"When the client hopes to get there; null when open"`
 	LifecycleStatus   string     `json:"lifecycle_status" rule:"goal.lifecycle_status" example:"active"`
 	AchievementStatus *string    `json:"achievement_status" rule:"goal.achievement_status" example:"in-progress" doc:"How it is going; null until work starts"`
-	StatusReason      *string    `json:"status_reason" example:"Not the right time for me" doc:"Why the status is what it is (e.g. the client's reason for rejecting)"`
+	StatusReason      *string    `json:"status_reason" rule:"goal.status_reason" example:"Not the right time for me" doc:"Why the status is what it is (e.g. the client's reason for rejecting)"`
 	Visibility        string     `json:"visibility" rule:"goal.visibility" example:"care_team" doc:"care_team: shared with the care team; private: the client's alone"`
 	Sensitivity       *string    `json:"sensitivity" rule:"sensitivity" example:"sud" doc:"null, or sud: visible only to the client and the care-team workers they consented to"`
-	Steps             []GoalStep `json:"steps" doc:"Steps in order (position 1 first)"`
+	Steps             []GoalStep `json:"steps" rule:"goal.steps" doc:"Steps in order (position 1 first)"`
 	LatestRating      *int       `json:"latest_rating" rule:"check_in.rating" example:"7" doc:"The client's latest self-rating 0-10; null before the first"`
 	Trend             string     `json:"trend" rule:"goal.trend" example:"improving" doc:"Direction of the client's last self-ratings (see the schema description)"`
 	CreatedBy         uuid.UUID  `json:"created_by" doc:"Person who wrote or proposed the goal"`
 	CreatedAt         time.Time  `json:"created_at"`
 	UpdatedAt         time.Time  `json:"updated_at"`
-	Version           int64      `json:"version" example:"4" doc:"Version, also the ETag"`
+	Version           int64      `json:"version" rule:"version" example:"4" doc:"Version, also the ETag"`
 }
 
 // TransformSchema documents the FHIR mapping, lifecycle and trend rules.
@@ -102,7 +102,7 @@ func (Goal) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
 // GoalActor says who did something, and in which capacity.
 type GoalActor struct {
 	PersonID    uuid.UUID `json:"person_id"`
-	DisplayName string    `json:"display_name" example:"Wanda Okafor"`
+	DisplayName string    `json:"display_name" rule:"person.name" example:"Wanda Okafor"`
 	Role        string    `json:"role" rule:"actor_role" example:"worker" doc:"client: the client themself; worker: a care team member"`
 }
 

@@ -13,7 +13,7 @@ import (
 // LocationDetail is an HSDS location with its languages and schedules.
 type LocationDetail struct {
 	hsds.Location
-	Version int64 `json:"version" example:"1" doc:"Version, also the ETag (Waypoint extension)"`
+	Version int64 `json:"version" rule:"version" example:"1" doc:"Version, also the ETag (Waypoint extension)"`
 }
 
 // LocationInput is a whole location (POST creates, PUT replaces).

@@ -13,11 +13,11 @@ import (
 // Person is a person as the API shows them.
 type Person struct {
 	ID          uuid.UUID  `json:"id" doc:"Person id (UUIDv7)"`
-	DisplayName string     `json:"display_name" example:"Alice Johnson" doc:"Name shown to others"`
-	Pronouns    string     `json:"pronouns" example:"she/her" doc:"Pronouns, if the person chose to share them"`
-	Roles       []string   `json:"roles" example:"[\"client\"]" doc:"Waypoint roles from the identity provider: client, worker, admin, directory_editor (none: the person may only use /v1/me, read the directory and read what clients shared with them as a supporter)"`
+	DisplayName string     `json:"display_name" rule:"person.name" example:"Alice Johnson" doc:"Name shown to others"`
+	Pronouns    string     `json:"pronouns" rule:"person.pronouns" example:"she/her" doc:"Pronouns, if the person chose to share them"`
+	Roles       []string   `json:"roles" rule:"person.roles" example:"[\"client\"]" doc:"Waypoint roles from the identity provider: client, worker, admin, directory_editor (none: the person may only use /v1/me, read the directory and read what clients shared with them as a supporter)"`
 	ClientID    *uuid.UUID `json:"client_id,omitempty" doc:"The person's client record, when they are a client (only on /v1/me)"`
-	Version     int64      `json:"version" example:"1" doc:"Version, also the ETag"`
+	Version     int64      `json:"version" rule:"version" example:"1" doc:"Version, also the ETag"`
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
 }
@@ -34,7 +34,7 @@ func personDTO(p domain.Person) Person {
 // SupportedClient is a client the caller supports, as /v1/me lists them.
 type SupportedClient struct {
 	ClientID        uuid.UUID  `json:"client_id" doc:"The client supported"`
-	DisplayName     string     `json:"display_name" example:"Alice Johnson" doc:"The client's name"`
+	DisplayName     string     `json:"display_name" rule:"person.name" example:"Alice Johnson" doc:"The client's name"`
 	Shares          []string   `json:"shares" rule:"supporter.shares" example:"[\"goals\"]" doc:"What the caller may read of theirs"`
 	AccessExpiresAt *time.Time `json:"access_expires_at" doc:"When the access ends by itself; null: when the client ends it"`
 }
@@ -42,7 +42,7 @@ type SupportedClient struct {
 // Me is the caller's own person, with the clients they support.
 type Me struct {
 	Person
-	Supporting []SupportedClient `json:"supporting" nullable:"false" doc:"The clients who invited the caller as a supporter and whose access has not ended, with what each shares (empty for most people)"`
+	Supporting []SupportedClient `json:"supporting" rule:"person.supporting" nullable:"false" doc:"The clients who invited the caller as a supporter and whose access has not ended, with what each shares (empty for most people)"`
 }
 
 type meOutput struct {

@@ -15,6 +15,8 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/waypoint-portal/waypoint/domain"
 )
 
 // requestInfo travels in the request context so that inner layers (Huma
@@ -35,7 +37,9 @@ func requestInfoFrom(ctx context.Context) *requestInfo {
 	return ri
 }
 
-var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+// validRequestID is an X-Request-Id the API keeps (else it makes one): at
+// most domain.MaxRequestID characters, as the access log and problems say.
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,` + strconv.Itoa(domain.MaxRequestID) + `}$`)
 
 // statusRecorder remembers the status for logs and metrics. Unwrap lets
 // http.ResponseController reach the real writer (flushing, deadlines for SSE).

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 )
@@ -101,8 +102,15 @@ func noneMatchHits(inm, etag string) bool {
 	}
 }
 
-// documentNotModified declares If-None-Match and 304 on every GET whose 200
-// carries an ETag, whoever registered it (run after register).
+// takesIfNoneMatch reports the operations documentNotModified gives
+// If-None-Match: the GETs whose 200 carries an ETag.
+func takesIfNoneMatch(op *huma.Operation) bool {
+	return op != nil && op.Method == http.MethodGet && op.Responses["200"] != nil && op.Responses["200"].Headers["ETag"] != nil
+}
+
+// documentNotModified declares If-None-Match (bounded by boundDocument and
+// boundIfNoneMatch), 304 and the 422 for an overlong If-None-Match on every
+// GET whose 200 carries an ETag, whoever registered it (run after register).
 func documentNotModified(oapi *huma.OpenAPI) {
 	inm := huma.Param{
 		Name: "If-None-Match", In: "header",
@@ -112,14 +120,33 @@ func documentNotModified(oapi *huma.OpenAPI) {
 	}
 	for _, item := range oapi.Paths {
 		op := item.Get
-		if op == nil || op.Responses["200"] == nil || op.Responses["200"].Headers["ETag"] == nil {
+		if !takesIfNoneMatch(op) {
 			continue
 		}
 		p := inm // inline: the rule checks read each parameter's name
+		p.Schema = &huma.Schema{Type: huma.TypeString}
 		op.Parameters = append(op.Parameters, &p)
 		op.Responses["304"] = &huma.Response{
 			Description: "Not Modified: the If-None-Match ETag is current; keep your copy",
 			Headers:     map[string]*huma.Param{"ETag": op.Responses["200"].Headers["ETag"]},
 		}
+		if op.Responses["422"] == nil {
+			invalid := cloneResponse(op.Responses["500"])
+			invalid.Description = http.StatusText(http.StatusUnprocessableEntity)
+			op.Responses["422"] = invalid
+		}
+	}
+}
+
+// boundIfNoneMatch refuses an If-None-Match longer than its documented
+// bound (422), on the operations that document it. Huma validates only the
+// parameters of an operation's input type; this one is documentNotModified's.
+func boundIfNoneMatch(api huma.API) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		if v := ctx.Header("If-None-Match"); utf8.RuneCountInString(v) > maxConditionalHeader && takesIfNoneMatch(ctx.Operation()) {
+			writeError(api, ctx, invalidInput("header.If-None-Match", "expected length <= %d", maxConditionalHeader))
+			return
+		}
+		next(ctx)
 	}
 }

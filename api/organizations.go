@@ -14,7 +14,7 @@ import (
 // (services by id, name, status and description; read each for the rest).
 type OrganizationDetail struct {
 	hsds.Organization
-	Version int64 `json:"version" example:"2" doc:"Version, also the ETag (Waypoint extension)"`
+	Version int64 `json:"version" rule:"version" example:"2" doc:"Version, also the ETag (Waypoint extension)"`
 }
 
 // OrganizationInput is a whole organization (POST creates, PUT replaces its

@@ -223,18 +223,20 @@ func documentRateLimits(oapi *huma.OpenAPI) {
 		Description: "The rate-limit policies this request was counted against (draft-ietf-httpapi-ratelimit-headers-11): " +
 			`"ip" per client address, "person" per signed-in person; q requests at once, refilled in w seconds. ` +
 			"Absent when limits are turned off.",
-		Schema:  &huma.Schema{Type: huma.TypeString, Pattern: `^"[a-z]+";q=[0-9]+;w=[0-9]+(, *"[a-z]+";q=[0-9]+;w=[0-9]+)*$`},
+		Schema: &huma.Schema{Type: huma.TypeString, MaxLength: ptr(maxRateLimitHeader),
+			Pattern: `^"[a-z]+";q=[0-9]+;w=[0-9]+(, *"[a-z]+";q=[0-9]+;w=[0-9]+)*$`},
 		Example: `"ip";q=400;w=4, "person";q=100;w=5`,
 	}
 	oapi.Components.Headers["RateLimit"] = &huma.Header{
 		Description: "What is left under each policy of RateLimit-Policy: r requests may be sent now; t is, with r above 0, " +
 			"the seconds until the whole quota is back, and with r at 0 the seconds until the next request is allowed.",
-		Schema:  &huma.Schema{Type: huma.TypeString, Pattern: `^"[a-z]+";r=[0-9]+;t=[0-9]+(, *"[a-z]+";r=[0-9]+;t=[0-9]+)*$`},
+		Schema: &huma.Schema{Type: huma.TypeString, MaxLength: ptr(maxRateLimitHeader),
+			Pattern: `^"[a-z]+";r=[0-9]+;t=[0-9]+(, *"[a-z]+";r=[0-9]+;t=[0-9]+)*$`},
 		Example: `"ip";r=399;t=1, "person";r=37;t=4`,
 	}
 	oapi.Components.Headers["RetryAfter"] = &huma.Header{
 		Description: "Seconds to wait before retrying",
-		Schema:      &huma.Schema{Type: huma.TypeInteger, Minimum: ptr(1.0)},
+		Schema:      &huma.Schema{Type: huma.TypeInteger, Format: "int32", Minimum: ptr(1.0), Maximum: ptr(float64(maxRetryAfter))},
 	}
 	for path, item := range oapi.Paths {
 		if rateLimitExempt(path) {

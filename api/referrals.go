@@ -12,10 +12,10 @@ import (
 
 // ReferralStatusChange is one step of a referral's status, with who and when.
 type ReferralStatusChange struct {
-	FromStatus    *string   `json:"from_status" doc:"The status before; null for the referral being made"`
-	ToStatus      string    `json:"to_status" example:"acknowledged"`
+	FromStatus    *string   `json:"from_status" rule:"referral.status" doc:"The status before; null for the referral being made"`
+	ToStatus      string    `json:"to_status" rule:"referral.status" example:"acknowledged"`
 	ChangedBy     uuid.UUID `json:"changed_by" doc:"The person who made the change"`
-	ChangedByName string    `json:"changed_by_name" example:"Wanda Okafor"`
+	ChangedByName string    `json:"changed_by_name" rule:"person.name" example:"Wanda Okafor"`
 	ActorRole     string    `json:"actor_role" rule:"actor_role" doc:"In which capacity they acted"`
 	ChangedAt     time.Time `json:"changed_at"`
 }
@@ -27,12 +27,12 @@ type Referral struct {
 	Service       ServiceSummary         `json:"service"`
 	GoalID        *uuid.UUID             `json:"goal_id" nullable:"true" doc:"The client's goal this referral serves, or null"`
 	Status        string                 `json:"status" rule:"referral.status" example:"sent"`
-	Note          string                 `json:"note" example:"Ask for Maria at the front desk" doc:"Shared with the client"`
+	Note          string                 `json:"note" rule:"referral.note" example:"Ask for Maria at the front desk" doc:"Shared with the client"`
 	CreatedBy     uuid.UUID              `json:"created_by"`
 	CreatedAt     time.Time              `json:"created_at"`
 	UpdatedAt     time.Time              `json:"updated_at"`
-	Version       int64                  `json:"version" example:"2" doc:"Version, also the ETag"`
-	StatusHistory []ReferralStatusChange `json:"status_history" doc:"Every status the referral has had, oldest first"`
+	Version       int64                  `json:"version" rule:"version" example:"2" doc:"Version, also the ETag"`
+	StatusHistory []ReferralStatusChange `json:"status_history" rule:"referral.status_history" doc:"Every status the referral has had, oldest first"`
 }
 
 func referralDTO(r domain.Referral) Referral {

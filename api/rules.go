@@ -11,7 +11,8 @@ import (
 	"github.com/waypoint-portal/waypoint/domain"
 )
 
-// Enums and limits come from domain, declared once (domain.Rules). A DTO
+// Enums and limits come from domain, declared once (domain.Rules; the few
+// that are the API's own are in apiRules, bounds.go). A DTO
 // field or parameter names the rule that constrains it in a rule tag,
 //
 //	Category string `json:"category,omitempty" rule:"goal.category"`
@@ -32,9 +33,9 @@ func fieldRule(t reflect.Type, f reflect.StructField) (domain.Rule, bool) {
 	if !ok {
 		return domain.Rule{}, false
 	}
-	r, found := domain.RuleByName(name)
+	r, found := RuleByName(name)
 	if !found {
-		panic(fmt.Sprintf("%s.%s: no domain rule %q (see domain.Rules)", t.Name(), f.Name, name))
+		panic(fmt.Sprintf("%s.%s: no domain rule %q (see domain.Rules and apiRules)", t.Name(), f.Name, name))
 	}
 	// The tags a rule replaces: with both, there would be two declarations again.
 	for _, tag := range []string{"enum", "minLength", "maxLength", "minimum", "maximum", "maxItems"} {
@@ -115,13 +116,14 @@ func paramOf(f reflect.StructField) (name, loc string) {
 }
 
 // applyRule sets the bounds of rule r on schema s. For a list, MaxItems
-// bounds the list and the other bounds apply to each item.
+// bounds the list and the other bounds apply to each item; a list of codes
+// without a MaxItems of its own has at most one item per code.
 func applyRule(s *huma.Schema, r domain.Rule) {
 	target := s
 	if s.Type == huma.TypeArray {
 		target = s.Items
-		if r.MaxItems > 0 {
-			s.MaxItems = ptr(r.MaxItems)
+		if n := listBound(r); n > 0 {
+			s.MaxItems = ptr(n)
 		}
 	} else if r.MaxItems > 0 {
 		panic(fmt.Sprintf("rule %q bounds a list, but the schema is a %s", r.Name, s.Type))
@@ -150,6 +152,17 @@ func applyRule(s *huma.Schema, r domain.Rule) {
 	}
 	s.PrecomputeMessages()
 }
+
+// listBound is how many items rule r allows a list (0: r bounds no list).
+func listBound(r domain.Rule) int {
+	if r.MaxItems == 0 && r.Enum != nil {
+		return len(r.Enum)
+	}
+	return r.MaxItems
+}
+
+// ListBound exposes listBound to the contract tests.
+func ListBound(r domain.Rule) int { return listBound(r) }
 
 // eachField calls fn for every exported field of struct type t, descending
 // into embedded structs without a json name as Huma does.

@@ -28,7 +28,7 @@ import (
 type bounds struct {
 	Enum           []string // sorted
 	MinLen, MaxLen int
-	Min, Max       *int
+	Min, Max       *int64
 }
 
 func (b bounds) String() string {
@@ -92,12 +92,12 @@ func parseCheck(col, def string) (b bounds, ok bool) {
 		if m == nil || m[2] != col {
 			return bounds{}, false
 		}
-		n, _ := strconv.Atoi(m[4])
+		n, _ := strconv.ParseInt(m[4], 10, 64)
 		switch {
 		case m[1] != "" && m[3] == ">=":
-			b.MinLen = n
+			b.MinLen = int(n)
 		case m[1] != "":
-			b.MaxLen = n
+			b.MaxLen = int(n)
 		case m[3] == ">=":
 			b.Min = &n
 		default:
@@ -132,7 +132,7 @@ func TestRulesMatchCheckConstraints(t *testing.T) {
 	}
 
 	claimed := map[string]string{}
-	for _, r := range domain.Rules() {
+	for _, r := range api.Rules() {
 		for _, col := range r.Columns {
 			if other, dup := claimed[col]; dup {
 				t.Errorf("%s: claimed by rules %s and %s", col, other, r.Name)
@@ -194,8 +194,8 @@ func wantSchema(r domain.Rule, s map[string]any) (list, target map[string]any) {
 	target = map[string]any{}
 	if slices.Contains(types(s), "array") {
 		list = map[string]any{}
-		if r.MaxItems > 0 {
-			list["maxItems"] = float64(r.MaxItems)
+		if n := api.ListBound(r); n > 0 {
+			list["maxItems"] = float64(n)
 		}
 		s = obj(s, "items")
 	}
@@ -209,19 +209,19 @@ func wantSchema(r domain.Rule, s map[string]any) (list, target map[string]any) {
 		}
 		target["enum"] = e
 	}
-	set := func(k string, v int, ok bool) {
+	set := func(k string, v int64, ok bool) {
 		if ok {
 			target[k] = float64(v)
 		}
 	}
-	set("minLength", r.MinLen, r.MinLen > 0)
-	set("maxLength", r.MaxLen, r.MaxLen > 0)
+	set("minLength", int64(r.MinLen), r.MinLen > 0)
+	set("maxLength", int64(r.MaxLen), r.MaxLen > 0)
 	set("minimum", deref(r.Min), r.Min != nil)
 	set("maximum", deref(r.Max), r.Max != nil)
 	return list, target
 }
 
-func deref(p *int) int {
+func deref(p *int64) int64 {
 	if p == nil {
 		return 0
 	}
@@ -243,9 +243,32 @@ func checkSchema(t *testing.T, where string, r domain.Rule, s map[string]any) {
 		}
 		got = obj(s, "items")
 	}
-	if g := pick(got, ruleKeys...); !reflect.DeepEqual(g, target) {
+	g := pick(got, ruleKeys...)
+	if _, ruled := target["maxLength"]; !ruled {
+		dropFormatLength(got, g)
+	}
+	if !reflect.DeepEqual(g, target) {
 		t.Errorf("%s: %v, rule %s says %v", where, g, r.Name, target)
 	}
+}
+
+// dropFormatLength removes from bounds b (picked from schema s) the
+// maxLength that s's format gives it (api.FormatMaxLength): a bound of the
+// format, put on every string of that format, not a rule's.
+func dropFormatLength(s, b map[string]any) {
+	f, _ := s["format"].(string)
+	if n, ok := api.FormatMaxLength(f); ok && b["maxLength"] == float64(n) {
+		delete(b, "maxLength")
+	}
+}
+
+// ownBounds are the rule keywords of a property or parameter schema v
+// besides its format's length.
+func ownBounds(v any) map[string]any {
+	s := constrained(v)
+	b := pick(s, ruleKeys...)
+	dropFormatLength(s, b)
+	return b
 }
 
 func pick(s map[string]any, keys ...string) map[string]any {
@@ -290,6 +313,9 @@ var paramRules = map[string]string{
 	"listAccessLog query action":       "access_log.action",
 	"allowClientApp path appId":        "app.id",
 	"revokeClientApp path appId":       "app.id",
+	"searchServices query page":        "page.number",
+	"listTaxonomyTerms query page":     "page.number",
+	"searchServices query language":    "language_tag",
 }
 
 // apiOnly are the places whose enum or bounds are the API's own (sort
@@ -298,15 +324,17 @@ var paramRules = map[string]string{
 // "in name".
 func apiOnly() map[string]bool {
 	return map[string]bool{
-		"query order": true, "query sort": true, "query format": true, "query cursor": true, "query q": true,
+		"query order": true, "query sort": true, "query format": true, "query q": true,
 		"query search": true, "query lat": true, "query lon": true, "query radius_km": true, "query age": true,
-		"query page": true, "header Idempotency-Key": true,
-		"HealthStatus.status": true, "GoalStep.position": true, "GoalStepCreate.position": true, "GoalStepPatch.position": true,
+		"header Idempotency-Key": true, "header If-Match": true, "header If-None-Match": true,
+		"header Last-Event-ID": true, "query last_event_id": true,
+		"HealthStatus.status": true, "GoalStepCreate.position": true, "GoalStepPatch.position": true,
 		"LocationInput.latitude": true, "LocationInput.longitude": true, "OrganizationInput.year_incorporated": true,
 		"ServiceInput.minimum_age": true, "ServiceInput.maximum_age": true,
 		"ServiceResult.minimum_age": true, "ServiceResult.maximum_age": true, "Service.minimum_age": true,
 		"Service.maximum_age": true, "ServiceDetail.minimum_age": true, "ServiceDetail.maximum_age": true,
 		"ClientExport.format": true, "ClientExport.format_version": true, "ClientExport.complete": true,
+		"ClientExport.redisclosure_notice": true,
 	}
 }
 
@@ -328,7 +356,7 @@ func TestRulesMatchOpenAPI(t *testing.T) {
 		fields := map[string]string{}
 		ruleFields(typ, fields)
 		for prop, ruleName := range fields {
-			r, ok := domain.RuleByName(ruleName)
+			r, ok := api.RuleByName(ruleName)
 			if !ok {
 				t.Errorf("%s.%s: unknown rule %q", name, prop, ruleName)
 				continue
@@ -346,10 +374,10 @@ func TestRulesMatchOpenAPI(t *testing.T) {
 		}
 		for prop, s := range obj(schemas, name, "properties") {
 			key := name + "." + prop
-			bounded := len(pick(constrained(s), ruleKeys...)) > 0
+			bounded := len(ownBounds(s)) > 0
 			ownSeen[key] = bounded && own[key]
 			if bounded && !explained[key] && !own[key] {
-				t.Errorf("%s: %v comes from no domain rule; name one in a rule tag (or list it as the API's own)", key, pick(constrained(s), ruleKeys...))
+				t.Errorf("%s: %v comes from no domain rule; name one in a rule tag (or list it as the API's own)", key, ownBounds(s))
 			}
 		}
 	}
@@ -359,7 +387,7 @@ func TestRulesMatchOpenAPI(t *testing.T) {
 			t.Errorf("%s is listed as the API's own, but the document has no such bounded property or parameter", k)
 		}
 	}
-	for _, r := range domain.Rules() {
+	for _, r := range api.Rules() {
 		if !used[r.Name] && len(r.Columns) == 0 {
 			t.Errorf("rule %s constrains no column and no API field: remove it or use it", r.Name)
 		}
@@ -395,18 +423,21 @@ func checkParams(t *testing.T, doc map[string]any, used, own, ownSeen map[string
 				if !ok && loc == "query" && name == "limit" {
 					ruleName, ok = "page.size", true
 				}
+				if !ok && loc == "query" && name == "cursor" {
+					ruleName, ok = "page.cursor", true
+				}
 				s := obj(p, "schema")
-				bounded := len(pick(constrained(s), ruleKeys...)) > 0
+				bounded := len(ownBounds(s)) > 0
 				if bounded && own[loc+" "+name] {
 					ownSeen[loc+" "+name] = true
 				}
 				switch {
 				case ok:
-					r, _ := domain.RuleByName(ruleName)
+					r, _ := api.RuleByName(ruleName)
 					used[ruleName], seen[key] = true, true
 					checkSchema(t, key, r, s)
 				case bounded && !own[loc+" "+name]:
-					t.Errorf("%s %s %s: %v comes from no domain rule", method, path, key, pick(constrained(s), ruleKeys...))
+					t.Errorf("%s %s %s: %v comes from no domain rule", method, path, key, ownBounds(s))
 				}
 			}
 		}
@@ -421,7 +452,7 @@ func checkParams(t *testing.T, doc map[string]any, used, own, ownSeen map[string
 // TestRuleDeclarations: the declarations are consistent among themselves.
 func TestRuleDeclarations(t *testing.T) {
 	names := map[string]bool{}
-	for _, r := range domain.Rules() {
+	for _, r := range api.Rules() {
 		if names[r.Name] {
 			t.Errorf("rule %s declared twice", r.Name)
 		}

@@ -13,15 +13,15 @@ import (
 // OrganizationRef names an organization.
 type OrganizationRef struct {
 	ID   uuid.UUID `json:"id"`
-	Name string    `json:"name" example:"Ballard Community Services"`
+	Name string    `json:"name" rule:"hsds.name" example:"Ballard Community Services"`
 }
 
 // ServiceSummary names a directory service (read it in full at /v1/services/{id}).
 type ServiceSummary struct {
 	ID           uuid.UUID       `json:"id"`
-	Name         string          `json:"name" example:"Ballard Food Pantry"`
+	Name         string          `json:"name" rule:"hsds.name" example:"Ballard Food Pantry"`
 	Status       string          `json:"status" rule:"hsds.service_status" example:"active"`
-	Description  string          `json:"description,omitempty"`
+	Description  string          `json:"description,omitempty" rule:"hsds.description"`
 	Organization OrganizationRef `json:"organization"`
 }
 

@@ -102,7 +102,7 @@ func New(d Deps) *Server {
 	// Every uuid.UUID is documented (and validated) as format uuid, which is
 	// also how the input guard knows a member is an id.
 	s.api.OpenAPI().Components.Schemas.RegisterTypeAlias(reflect.TypeFor[uuid.UUID](), reflect.TypeFor[uuidText]())
-	s.api.UseMiddleware(operationInfo, noStore, s.authenticate(s.api), s.guardInput(s.api), s.idempotency(s.api))
+	s.api.UseMiddleware(operationInfo, noStore, s.authenticate(s.api), s.guardInput(s.api), boundIfNoneMatch(s.api), s.idempotency(s.api))
 	s.register()
 	// The event stream's contract; generated from the types the stream
 	// sends, so a failure here is a programming error caught by every test.
@@ -134,6 +134,7 @@ func New(d Deps) *Server {
 	dropRawBodyMediaTypes(s.api.OpenAPI())
 	documentCORS(s.api.OpenAPI())
 	applySchemaRules(s.api.OpenAPI().Components.Schemas)
+	boundDocument(s.api.OpenAPI())
 	// ClientPatch inlines it (see ClientPatch.TransformSchema); the component
 	// alone would be an unused one in the contract.
 	delete(s.api.OpenAPI().Components.Schemas.Map(), "ContactPreferencesPatch")

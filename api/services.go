@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"reflect"
 	"time"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
@@ -50,14 +51,14 @@ type ServiceResult struct {
 
 // ServicePage is a page of search results in HSDS's paginated shape.
 type ServicePage struct {
-	TotalItems int             `json:"total_items" example:"42" doc:"Number of services matching, over all pages"`
-	TotalPages int             `json:"total_pages" example:"3"`
-	PageNumber int             `json:"page_number" example:"1" doc:"This page's number, from 1"`
-	Size       int             `json:"size" example:"20" doc:"Number of services on this page"`
+	TotalItems int             `json:"total_items" rule:"count" example:"42" doc:"Number of services matching, over all pages"`
+	TotalPages int             `json:"total_pages" rule:"count" example:"3"`
+	PageNumber int             `json:"page_number" rule:"page.number" example:"1" doc:"This page's number, from 1"`
+	Size       int             `json:"size" rule:"page.length" example:"20" doc:"Number of services on this page"`
 	FirstPage  bool            `json:"first_page"`
 	LastPage   bool            `json:"last_page"`
 	Empty      bool            `json:"empty" doc:"True when this page has no services"`
-	Contents   []ServiceResult `json:"contents"`
+	Contents   []ServiceResult `json:"contents" rule:"page.items"`
 }
 
 // ServiceDetail is a service in full (as HSDS's service_full example): its
@@ -65,7 +66,7 @@ type ServicePage struct {
 // taxonomy terms (attributes), eligibility, fees (cost_options) and accessibility.
 type ServiceDetail struct {
 	hsds.Service
-	Version int64 `json:"version" example:"3" doc:"Version, also the ETag (Waypoint extension)"`
+	Version int64 `json:"version" rule:"version" example:"3" doc:"Version, also the ETag (Waypoint extension)"`
 }
 
 type searchServicesInput struct {
@@ -77,12 +78,12 @@ type searchServicesInput struct {
 	RadiusKM       OptionalParam[float64] `query:"radius_km" exclusiveMinimum:"0" maximum:"500" example:"5" doc:"Radius around the point in km (default 10)"`
 	OpenNow        bool                   `query:"open_now" doc:"Only services open now (or at 'at'), evaluated in each location's own time zone"`
 	At             time.Time              `query:"at" example:"2025-06-04T18:00:00Z" doc:"The moment open_now refers to (RFC 3339); default now"`
-	Language       string                 `query:"language" pattern:"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$" example:"es" doc:"Services offered in this language: ISO 639-1 or 639-3 code (es and spa are the same)"`
+	Language       string                 `query:"language" rule:"language_tag" pattern:"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$" example:"es" doc:"Services offered in this language: ISO 639-1 or 639-3 code (es and spa are the same)"`
 	Age            OptionalParam[float64] `query:"age" minimum:"0" maximum:"130" example:"34" doc:"Services whose eligible age range includes this age"`
 	ModifiedAfter  time.Time              `query:"modified_after" doc:"Services modified on or after this time (RFC 3339)"`
 	Status         []string               `query:"status" rule:"hsds.service_status" doc:"Service statuses to include (comma-separated); default active"`
 	Sort           string                 `query:"sort" enum:"relevance,distance,name" doc:"Order: default distance with a point, relevance with search, else name"`
-	Page           int                    `query:"page" minimum:"1" maximum:"1000000" default:"1" doc:"Page number, from 1 (HSDS); pages past the last are empty"`
+	Page           int                    `query:"page" rule:"page.number" default:"1" doc:"Page number, from 1 (HSDS); pages past the last are empty"`
 	PerPage        int                    `query:"per_page" rule:"page.size" default:"20" doc:"Services per page, 1-100 (HSDS)"`
 	Format         string                 `query:"format" enum:"json,ndjson" default:"json" doc:"json: one HSDS page; ndjson: every matching service, one per line, without pagination (HSDS)"`
 }
@@ -264,7 +265,7 @@ func (s *Server) registerServices() {
 	search.Responses = map[string]*huma.Response{"200": {
 		Description: "One HSDS page of services (json), or every matching service, one per line (ndjson)",
 		Headers: map[string]*huma.Param{"Search-Corrected": {
-			Description: "Present when search matched nothing as typed and these corrected words were searched instead",
+			Description: "Present when search matched nothing as typed and these corrected words were searched instead (unless the correction is over 400 characters)",
 			Schema:      &huma.Schema{Type: "string"}, Example: "food pantry",
 		}},
 		Content: map[string]*huma.MediaType{
@@ -353,8 +354,8 @@ func (s *Server) searchServices(ctx context.Context, in *searchServicesInput) (*
 	}
 	return &streamOutput{Body: func(hctx huma.Context) {
 		hctx.SetHeader("Content-Type", "application/json")
-		if res.Corrected != "" {
-			hctx.SetHeader("Search-Corrected", res.Corrected)
+		if h := searchCorrectedHeader(res.Corrected); h != "" {
+			hctx.SetHeader("Search-Corrected", h)
 		}
 		if l := nextLink(hctx.URL(), page); l != "" {
 			hctx.SetHeader("Link", l)
@@ -362,6 +363,17 @@ func (s *Server) searchServices(ctx context.Context, in *searchServicesInput) (*
 		hctx.SetStatus(http.StatusOK)
 		_, _ = hctx.BodyWriter().Write(body)
 	}}, nil
+}
+
+// searchCorrectedHeader is the Search-Corrected value for a corrected
+// search, or "" for none. A correction longer than the header's bound is not
+// announced: its words come from the directory's vocabulary, which nothing
+// bounds (the results are still those of the corrected search).
+func searchCorrectedHeader(corrected string) string {
+	if utf8.RuneCountInString(corrected) > maxSearchCorrected {
+		return ""
+	}
+	return corrected
 }
 
 // streamServices answers format=ndjson: every match, one service per line,

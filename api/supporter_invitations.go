@@ -20,7 +20,7 @@ const supporterTag = "Supporters"
 type SupporterInvitation struct {
 	ID       uuid.UUID `json:"id" doc:"Invitation id (UUIDv7)"`
 	ClientID uuid.UUID `json:"client_id" doc:"The client who invites"`
-	Code     string    `json:"code,omitempty" example:"7KQ2-M9XD-4HTB" doc:"The one-time code to hand to the person invited (12 letters and digits; case, dashes and spaces do not matter when typed, O reads as 0, I and L as 1). Only in the answer to the request that created the invitation: Waypoint keeps only its hash and cannot show it again (a retry with the same Idempotency-Key gets a new code for the same invitation, and the first stops working)."`
+	Code     string    `json:"code,omitempty" rule:"supporter.code" example:"7KQ2-M9XD-4HTB" doc:"The one-time code to hand to the person invited (12 letters and digits; case, dashes and spaces do not matter when typed, O reads as 0, I and L as 1). Only in the answer to the request that created the invitation: Waypoint keeps only its hash and cannot show it again (a retry with the same Idempotency-Key gets a new code for the same invitation, and the first stops working)."`
 	Shares   []string  `json:"shares" rule:"supporter.shares" example:"[\"goals\",\"saved_services\"]" doc:"What the supporter will be able to read (never change)"`
 	// AccessExpiresAt is when the granted access will end.
 	AccessExpiresAt *time.Time `json:"access_expires_at" doc:"When the supporter's access ends by itself; null: when the client ends it"`
@@ -136,8 +136,9 @@ func (s *Server) registerSupporterInvitations() {
 			"with the shares the invitation names. A code that is wrong, expired, cancelled or already used is the same 404 "+
 			"(nothing tells them apart); a code that is not 12 letters and digits is 422. Each person may try 10 codes per hour "+
 			"(429 with Retry-After after that; a successful redemption starts the count again). Redeeming your own invitation is "+
-			"422; redeeming one from a client you already support is 409 (the client changes your shares instead); in both cases "+
-			"the code stays valid. The client's access log records the redemption.",
+			"422; redeeming one from a client you already support is 409 (the client changes your shares instead), and so is "+
+			"redeeming one while you support 100 clients, the most one person can; in all these cases the code stays valid. "+
+			"The client's access log records the redemption.",
 		"privacy:write", notFound, invalid, conflict, http.StatusTooManyRequests, tooLarge, badType), s.replayForSupporter)
 	redeem.DefaultStatus = http.StatusCreated
 	handle(s.api, redeem, func(ctx context.Context, in *redeemInput) (*redeemOutput, error) {

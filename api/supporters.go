@@ -14,14 +14,14 @@ import (
 type Supporter struct {
 	ClientID          uuid.UUID  `json:"client_id" doc:"The client supported"`
 	PersonID          uuid.UUID  `json:"person_id" doc:"The supporter"`
-	DisplayName       string     `json:"display_name" example:"Sam Johnson" doc:"The supporter's name"`
-	ClientDisplayName string     `json:"client_display_name" example:"Alice Johnson" doc:"The client's name"`
+	DisplayName       string     `json:"display_name" rule:"person.name" example:"Sam Johnson" doc:"The supporter's name"`
+	ClientDisplayName string     `json:"client_display_name" rule:"person.name" example:"Alice Johnson" doc:"The client's name"`
 	Shares            []string   `json:"shares" rule:"supporter.shares" example:"[\"goals\"]" doc:"What the supporter may read (never change)"`
 	AccessExpiresAt   *time.Time `json:"access_expires_at" doc:"When the access ends by itself; null: when the client (or the supporter) ends it"`
 	Status            string     `json:"status" rule:"supporter.status" example:"active" doc:"expired once access_expires_at has passed: the supporter then reads nothing until the client sets a new date"`
 	AddedAt           time.Time  `json:"added_at"`
 	UpdatedAt         time.Time  `json:"updated_at"`
-	Version           int64      `json:"version" example:"1" doc:"Version, also the ETag"`
+	Version           int64      `json:"version" rule:"version" example:"1" doc:"Version, also the ETag"`
 }
 
 func supporterDTO(s domain.Supporter) Supporter {

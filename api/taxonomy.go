@@ -12,14 +12,14 @@ import (
 
 // TaxonomyTermPage is a page of taxonomy terms in HSDS's paginated shape.
 type TaxonomyTermPage struct {
-	TotalItems int                 `json:"total_items" example:"17"`
-	TotalPages int                 `json:"total_pages" example:"1"`
-	PageNumber int                 `json:"page_number" example:"1"`
-	Size       int                 `json:"size" example:"17"`
+	TotalItems int                 `json:"total_items" rule:"count" example:"17"`
+	TotalPages int                 `json:"total_pages" rule:"count" example:"1"`
+	PageNumber int                 `json:"page_number" rule:"page.number" example:"1"`
+	Size       int                 `json:"size" rule:"page.length" example:"17"`
 	FirstPage  bool                `json:"first_page"`
 	LastPage   bool                `json:"last_page"`
 	Empty      bool                `json:"empty"`
-	Contents   []hsds.TaxonomyTerm `json:"contents"`
+	Contents   []hsds.TaxonomyTerm `json:"contents" rule:"page.items"`
 }
 
 type listTermsInput struct {
@@ -27,7 +27,7 @@ type listTermsInput struct {
 	TopOnly    bool      `query:"top_only" doc:"Only top-level terms, those without a parent (HSDS)"`
 	TaxonomyID uuid.UUID `query:"taxonomy_id" doc:"Only terms of this taxonomy (HSDS)"`
 	Search     string    `query:"search" maxLength:"200" example:"food" doc:"Case-insensitive substring of name, code or description"`
-	Page       int       `query:"page" minimum:"1" maximum:"1000000" default:"1" doc:"Page number, from 1 (HSDS); pages past the last are empty"`
+	Page       int       `query:"page" rule:"page.number" default:"1" doc:"Page number, from 1 (HSDS); pages past the last are empty"`
 	PerPage    int       `query:"per_page" rule:"page.size" default:"100"`
 }
 

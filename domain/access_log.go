@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -98,7 +99,9 @@ func labelSQL(resource string) string {
 	default:
 		return `''`
 	}
-	return `COALESCE((` + q + `), '')`
+	// Cut to MaxAccessLabel: the sources are bounded, but the entry is
+	// written whatever rows older code left behind.
+	return `COALESCE(left((` + q + `), ` + strconv.Itoa(MaxAccessLabel) + `), '')`
 }
 
 // accessRow is one entry to write: the client, the record's id ("" for a
@@ -171,7 +174,7 @@ func writeAccess(tx *gorm.DB, a Actor, action, resource string, rows []accessRow
 func logAccessFrom(a Actor, action, resource, src, clientCol, resourceCol, labelCol string) clause.Expr {
 	return clause.Expr{SQL: `INSERT INTO access_log (client_id, id, actor_person_id, app_id, action, resource, resource_id,
 			relationship, label, request_id)
-		SELECT ` + clientCol + `, ?, ?, ?, ?, ?, ` + resourceCol + `::text, ?, ` + labelCol + `, ? FROM ` + src +
+		SELECT ` + clientCol + `, ?, ?, ?, ?, ?, ` + resourceCol + `::text, ?, left(` + labelCol + `, ` + strconv.Itoa(MaxAccessLabel) + `), ? FROM ` + src +
 		` WHERE ` + clientCol + ` IS DISTINCT FROM ?`,
 		Vars: []any{newID(), a.PersonID, a.AppID, action, resource, relationshipSQL(a, clientCol), a.RequestID, nilIfZero(a.ClientID)}}
 }

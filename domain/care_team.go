@@ -76,6 +76,9 @@ func (s *Store) AddCareTeamMember(ctx context.Context, a Actor, clientID, person
 		if !isWorker[0] {
 			return InvalidIn(SourceTarget, "personId", "this person does not hold the worker role; only workers can join a care team")
 		}
+		if err := serializeCount(tx, countCareTeam, clientID); err != nil {
+			return err
+		}
 		var inserted []bool
 		err := tx.Raw(`INSERT INTO care_team_members (client_id, person_id, team_role, added_by)
 			VALUES (?, ?, ?, ?)
@@ -85,6 +88,10 @@ func (s *Store) AddCareTeamMember(ctx context.Context, a Actor, clientID, person
 			return fmt.Errorf("add care team member: %w", err)
 		}
 		created = len(inserted) == 1 && inserted[0]
+		if err := checkCount(tx, MaxCareTeam, `SELECT count(*) FROM care_team_members WHERE client_id = ?`, clientID,
+			"this care team has %d members, the most a care team can have; remove one first", MaxCareTeam); err != nil {
+			return err
+		}
 		if err := tx.Table("care_team_members m").Joins("JOIN people p ON p.id = m.person_id").
 			Select(memberColumns).Where("m.client_id = ? AND m.person_id = ?", clientID, personID).Scan(&m).Error; err != nil {
 			return fmt.Errorf("read care team member: %w", err)

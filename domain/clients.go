@@ -277,6 +277,8 @@ func contactPatch(raw json.RawMessage) (string, error) {
 			return "", Invalid(field+"."+k, "contains U+0000 or invalid UTF-8")
 		case isText && k == "phone" && !valid.Line(s):
 			return "", Invalid(field+".phone", "a phone number is one line without control or formatting characters")
+		case isText && k == "email" && !valid.Email(s):
+			return "", Invalid(field+".email", "an email address like alice@example.org, with at most 64 characters before the @")
 		}
 	}
 	b, err := json.Marshal(m)

@@ -104,12 +104,19 @@ func (s *Store) GrantConsent(ctx context.Context, a Actor, clientID uuid.UUID, l
 		if !onTeam {
 			return InvalidIn(SourceTarget, "personId", "this person is not on your care team; consent is for the workers on it")
 		}
+		if err := serializeCount(tx, countConsents, clientID); err != nil {
+			return err
+		}
 		var inserted []bool
 		if err := tx.Raw(`INSERT INTO sensitivity_consents (client_id, label, person_id) VALUES (?, ?, ?)
 			ON CONFLICT DO NOTHING RETURNING true`, clientID, label, personID).Scan(&inserted).Error; err != nil {
 			return fmt.Errorf("grant consent: %w", err)
 		}
 		created = len(inserted) == 1
+		if err := checkCount(tx, MaxConsents, `SELECT count(*) FROM sensitivity_consents WHERE client_id = ?`, clientID,
+			"you have given %d consents, the most there can be; withdraw one you no longer need first", MaxConsents); err != nil {
+			return err
+		}
 		var rows []Consent
 		if err := tx.Raw(`? AND sc.label = ? AND sc.person_id = ?`, consentSelect(clientID), label, personID).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("read consent: %w", err)

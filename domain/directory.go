@@ -202,7 +202,10 @@ func (s *Store) ListTaxonomyTerms(ctx context.Context, f TermFilter) ([]hsds.Tax
 
 var errNoRow = errors.New("no row")
 
-// scanJSONRow runs a query returning one jsonb column and decodes it into v.
+// scanJSONRow runs a query returning one jsonb column and decodes it into v,
+// a directory object as the API shows it: with at most hsds.MaxListed of the
+// lists assembled from records written one by one (hsds.TrimListed; the
+// export reads them whole).
 func scanJSONRow(db *gorm.DB, v any, query string, args ...any) error {
 	var docs [][]byte
 	if err := db.Raw(query, args...).Scan(&docs).Error; err != nil {
@@ -214,6 +217,7 @@ func scanJSONRow(db *gorm.DB, v any, query string, args ...any) error {
 	if err := json.Unmarshal(docs[0], v); err != nil {
 		return fmt.Errorf("decode directory row: %w", err)
 	}
+	hsds.TrimListed(v)
 	return nil
 }
 

@@ -434,6 +434,8 @@ func (q *searchQuery) hit(doc []byte, km *float64) (ServiceHit, error) {
 		}
 		slices.SortStableFunc(h.ServiceAtLocations, func(a, b hsds.ServiceAtLocation) int { return cmp.Compare(d(a), d(b)) })
 	}
+	// The nearest hsds.MaxListed places, or the first by position.
+	hsds.TrimListed(&h.Service)
 	return h, nil
 }
 

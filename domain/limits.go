@@ -1,6 +1,11 @@
 package domain
 
-import "time"
+import (
+	"time"
+	"unicode/utf8"
+
+	"github.com/waypoint-portal/waypoint/domain/hsds"
+)
 
 // Limits on what Waypoint accepts, each declared once: the domain checks
 // them, the API schema carries them (see Rules), and where a column has a
@@ -32,10 +37,37 @@ const (
 	MaxMessageLength = 4000
 	// MaxConversationWorkers bounds the workers named when starting a conversation.
 	MaxConversationWorkers = 20
+	// MaxConversationParticipants bounds a conversation's participants: the
+	// client and their care team when it started (no one joins later).
+	MaxConversationParticipants = 1 + MaxCareTeam
 )
 
-// MaxAppID bounds an app id (a token's azp or client_id) in a request path.
+// MaxAppID bounds an app id: a token's azp or client_id (a longer one makes
+// the token invalid), and an app id in a request path.
 const MaxAppID = 1000
+
+// MaxSafeInteger bounds every version, count and event position Waypoint
+// emits: 2^53-1, the largest integer every JSON reader holds exactly
+// (JavaScript's Number.MAX_SAFE_INTEGER). Their bigint columns count up one
+// write or one row at a time, so reaching it would take 9 * 10^15 of them.
+const MaxSafeInteger = 1<<53 - 1
+
+// MaxCursorLen bounds a page cursor: the longest one a list hands out is the
+// apps list's, the base64url of an app id of MaxAppID characters in UTF-8
+// (the others are 22 or 23 characters).
+const MaxCursorLen = (MaxAppID*utf8.UTFMax*8 + 5) / 6
+
+// Access log entries.
+const (
+	// MaxRequestID bounds a request id (X-Request-Id, as the API accepts or makes it).
+	MaxRequestID = 64
+	// MaxResourceID bounds an entry's resource_id: a record's UUID, or empty.
+	MaxResourceID = 36
+	// MaxAccessLabel bounds an entry's label, the record in words: the
+	// longest of what it can be (a goal's title, a service's name, a
+	// conversation's subject, a person's name); longer is cut when written.
+	MaxAccessLabel = max(MaxGoalTitle, hsds.MaxName, MaxConversationSubject, MaxDisplayName)
+)
 
 // People, client profiles and care teams. Their columns have no CHECK
 // constraints: the API enforces these.
@@ -43,11 +75,26 @@ const (
 	MaxDisplayName      = 200
 	MaxPronouns         = 40
 	MaxProfileListItems = 50 // a client's strengths, interests
-	MaxContactChannels  = 5
-	MaxPhone            = 40
-	MaxEmail            = 254 // RFC 5321: the longest address that can be delivered
-	MaxBestTimes        = 200
-	MaxTeamRole         = 100
+	// MaxProfileItem bounds one strength or interest, as long as a strength
+	// a goal uses (MaxStrengthLen), so any of them can be used there.
+	MaxProfileItem = MaxStrengthLen
+	// MaxLanguageTag bounds a BCP 47 language tag (RFC 5646 section 4.4.1
+	// asks implementations to take tags of at least 35 characters).
+	MaxLanguageTag     = 35
+	MaxContactChannels = 5
+	MaxPhone           = 40
+	MaxEmail           = hsds.MaxEmail
+	MaxBestTimes       = 200
+	MaxTeamRole        = 100
+	// MaxCareTeam bounds a client's care team (an administrator adding one
+	// more gets 409): it bounds who takes part in a conversation too.
+	MaxCareTeam = 50
+	// MaxConsents bounds a client's consents (409 past it). Consents outlast a
+	// worker's time on the care team until withdrawn, hence twice the team.
+	MaxConsents = 2 * MaxCareTeam
+	// MaxSupportedClients bounds the clients one person supports (409 when
+	// redeeming one more invitation): what GET /v1/me lists.
+	MaxSupportedClients = 100
 )
 
 // Supporter invitations.

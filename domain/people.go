@@ -100,8 +100,8 @@ func (s *Store) Provision(ctx context.Context, id Identity) (Actor, error) {
 		}
 		return r
 	}, id.Name))
-	if len(name) > 200 {
-		name = strings.ToValidUTF8(name[:200], "")
+	if r := []rune(name); len(r) > MaxDisplayName {
+		name = strings.TrimSpace(string(r[:MaxDisplayName]))
 	}
 	wantClient := slices.Contains(roles, RoleClient)
 	var row struct {

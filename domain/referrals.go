@@ -46,6 +46,25 @@ func ReferralTransitions(from string) []string {
 	return nil
 }
 
+// MaxReferralStatusChanges is the most entries a referral's status history
+// can have: the referral being made, then the longest walk through
+// ReferralTransitions. The table has no cycle (declined, completed and
+// cancelled end every walk); if it ever had one, every test would panic here.
+func MaxReferralStatusChanges() int {
+	var longest func(from string, depth int) int
+	longest = func(from string, depth int) int {
+		if depth > len(ReferralStatuses()) {
+			panic("ReferralTransitions has a cycle: a status history would have no bound")
+		}
+		n := 0
+		for _, to := range ReferralTransitions(from) {
+			n = max(n, 1+longest(to, depth+1))
+		}
+		return n
+	}
+	return 1 + longest(ReferralSent, 0)
+}
+
 // checkReferralTransition is nil when from -> to is allowed, else a 409 naming both states.
 func checkReferralTransition(from, to string) error {
 	if slices.Contains(ReferralTransitions(from), to) {

@@ -16,7 +16,7 @@ type Rule struct {
 	// MinLen and MaxLen bound a text's length in characters; MaxLen 0: no length rule.
 	MinLen, MaxLen int
 	// Min and Max bound a number; nil: unbounded on that side.
-	Min, Max *int
+	Min, Max *int64
 	// MaxItems bounds a list (0: unbounded); the other bounds then apply to each item.
 	MaxItems int
 	// Columns are the "table.column"s whose CHECK constraints enforce the rule.
@@ -53,7 +53,7 @@ func textRule(name string, minLen, maxLen int, cols ...string) Rule {
 
 func listRule(name string, maxItems int) Rule { return Rule{Name: name, MaxItems: maxItems} }
 
-func rangeRule(name string, lo, hi int, cols ...string) Rule {
+func rangeRule(name string, lo, hi int64, cols ...string) Rule {
 	return Rule{Name: name, Min: &lo, Max: &hi, Columns: cols}
 }
 
@@ -76,6 +76,8 @@ func goalRules() []Rule {
 		enumRule("goal.trend", GoalTrends()),
 		enumRule("goal.visibility", GoalVisibilities(), "goals.visibility"),
 		textRule("goal_step.title", 1, MaxStepTitle, "goal_steps.title"),
+		// A goal's steps are numbered 1..n without gaps, and n <= MaxGoalSteps.
+		rangeRule("goal_step.position", 1, MaxGoalSteps),
 		rangeRule("check_in.rating", MinCheckInRating, MaxCheckInRating, "goal_check_ins.rating"),
 		textRule("check_in.note", 0, MaxCheckInNote, "goal_check_ins.note"),
 		enumRule("check_in.mood", CheckInMoods(), "goal_check_ins.mood"),
@@ -89,20 +91,37 @@ func recordRules() []Rule {
 	return []Rule{
 		enumRule("actor_role", ActorRoles(), "goal_history.actor_role", "referral_status_history.actor_role"),
 		enumRule("referral.status", ReferralStatuses(), "referrals.status"),
+		listRule("referral.status_history", MaxReferralStatusChanges()),
 		textRule("referral.note", 0, MaxReferralNote, "referrals.note"),
 		textRule("conversation.subject", 0, MaxConversationSubject, "conversations.subject"),
 		enumRule("conversation.link_kind", ConversationLinkKinds(), "conversations.link_kind"),
 		listRule("conversation.worker_ids", MaxConversationWorkers),
+		listRule("conversation.participants", MaxConversationParticipants),
+		// Who read a message: the participants but its sender.
+		listRule("message.read_by", MaxConversationParticipants-1),
 		enumRule("conversation.participant_role", ParticipantRoles(), "conversation_participants.role"),
 		textRule("message.body", 1, MaxMessageLength, "messages.body"),
 		enumRule("access_log.action", AccessActions(), "access_log.action"),
 		enumRule("access_log.resource", AccessResources()),
 		enumRule("access_log.relationship", AccessRelationships(), "access_log.relationship"),
+		textRule("access_log.resource_id", 0, MaxResourceID),
+		textRule("access_log.label", 0, MaxAccessLabel),
+		textRule("request_id", 0, MaxRequestID),
 		textRule("app.id", 1, MaxAppID),
 		enumRule("app.status", AppStatuses()),
 		enumRule("sensitivity", SensitivityLabels(), "goals.sensitivity", "goal_history.sensitivity", "conversations.sensitivity", "sensitivity_consents.label"),
 		enumRule("idempotency.state", idempotencyStates(), "idempotency_keys.state"),
 		rangeRule("page.size", 1, MaxPageSize),
+		listRule("page.items", MaxPageSize),
+		rangeRule("page.length", 0, MaxPageSize),
+		rangeRule("page.number", 1, MaxListPage),
+		textRule("page.cursor", 0, MaxCursorLen),
+		// Versions, counts and event positions (see MaxSafeInteger).
+		rangeRule("version", 1, MaxSafeInteger),
+		rangeRule("count", 0, MaxSafeInteger),
+		rangeRule("event.seq", 1, MaxSafeInteger),
+		// A position in the event log: 0 is before the first event.
+		rangeRule("event.position", 0, MaxSafeInteger),
 		supporterShares(),
 		enumRule("supporter.status", SupporterStatuses()),
 		textRule("supporter.code", 1, MaxInvitationCodeInput),
@@ -126,21 +145,32 @@ func supporterShares() Rule {
 func profileRules() []Rule {
 	channels := enumRule("client.contact_channels", ContactChannels())
 	channels.MaxItems = MaxContactChannels
+	roles := enumRule("person.roles", KnownRoles())
+	roles.MaxItems = len(KnownRoles())
+	profileList := listRule("client.profile_list", MaxProfileListItems)
+	profileList.MaxLen = MaxProfileItem
 	return []Rule{
 		enumRule("person.role", KnownRoles()),
+		roles,
 		textRule("person.display_name", 1, MaxDisplayName),
+		// A name as shown: empty when the identity provider gave none.
+		textRule("person.name", 0, MaxDisplayName),
 		textRule("person.pronouns", 0, MaxPronouns),
-		listRule("client.profile_list", MaxProfileListItems),
+		listRule("person.supporting", MaxSupportedClients),
+		profileList,
+		textRule("language_tag", 0, MaxLanguageTag),
 		channels,
 		textRule("client.phone", 0, MaxPhone),
 		textRule("email", 0, MaxEmail),
 		textRule("client.best_times", 0, MaxBestTimes),
 		textRule("care_team.team_role", 0, MaxTeamRole),
+		listRule("care_team.members", MaxCareTeam),
+		listRule("consent.items", MaxConsents),
 	}
 }
 
 func directoryRules() []Rule {
-	return []Rule{
+	rules := []Rule{
 		enumRule("hsds.service_status", hsds.ServiceStatuses(), "services.status"),
 		enumRule("hsds.location_type", hsds.LocationTypes(), "locations.location_type"),
 		enumRule("hsds.address_type", hsds.AddressTypes()),
@@ -148,16 +178,10 @@ func directoryRules() []Rule {
 		enumRule("hsds.wkst", hsds.Weekdays(), "schedules.wkst"),
 		enumRule("hsds.freq", hsds.Frequencies(), "schedules.freq"),
 		rangeRule("hsds.utc_offset", hsds.MinUTCOffset, hsds.MaxUTCOffset, "schedules.timezone"),
-		textRule("hsds.name", 1, hsds.MaxName),
-		textRule("hsds.optional_name", 0, hsds.MaxName),
-		textRule("hsds.description", 0, hsds.MaxDescription),
-		textRule("hsds.text", 0, hsds.MaxText),
-		textRule("hsds.short_text", 0, hsds.MaxShortText),
-		textRule("hsds.url", 0, hsds.MaxURL),
-		textRule("hsds.date", 0, hsds.MaxDate),
-		textRule("hsds.timezone", 0, hsds.MaxTimezone),
-		listRule("hsds.list", hsds.MaxListItems),
-		listRule("hsds.addresses", hsds.MaxAddresses),
-		listRule("hsds.linked_records", hsds.MaxLinkedRecords),
 	}
+	// The lengths and counts are package hsds's, which holds imports to them too.
+	for _, l := range hsds.Limits() {
+		rules = append(rules, Rule{Name: l.Name, MinLen: l.MinLen, MaxLen: l.MaxLen, MaxItems: l.MaxItems})
+	}
+	return rules
 }

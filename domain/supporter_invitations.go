@@ -263,6 +263,9 @@ func (s *Store) RedeemSupporterInvitation(ctx context.Context, a Actor, code str
 	}
 	var out Supporter
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := serializeCount(tx, countSupporting, a.PersonID); err != nil {
+			return err
+		}
 		var inv []struct {
 			ClientID, ID uuid.UUID
 			Own          bool
@@ -282,6 +285,10 @@ func (s *Store) RedeemSupporterInvitation(ctx context.Context, a Actor, code str
 			return Invalid("code", "this is your own invitation: give the code to the person you want to invite")
 		}
 		if err := grantFromInvitation(tx, a, inv[0].ClientID, inv[0].ID); err != nil {
+			return err
+		}
+		if err := checkCount(tx, MaxSupportedClients, `SELECT count(*) FROM supporters WHERE person_id = ?`, a.PersonID,
+			"you support %d people already, the most one person can; leave one of them first", MaxSupportedClients); err != nil {
 			return err
 		}
 		// A good code does not use up a try, but the tries already failed

@@ -38,21 +38,64 @@ const (
 	MaxUTCOffset = 14
 )
 
-// Length limits, in characters, of what the API accepts for directory
-// records. Imports of published feeds are not held to them.
+// Length limits, in characters (Unicode code points), of directory records.
+// Validate* holds every record to them, whether it comes from the API or from
+// an imported feed, and the API's schemas carry them (the rule tags of the
+// types name them, see Limits), so nothing the directory serves is longer
+// than its contract says.
 const (
 	MaxName        = 300   // names and alternate names
-	MaxDescription = 10000 // descriptions of organizations, services and locations
+	MaxDescription = 10000 // descriptions of organizations, services and locations; audit values
 	MaxText        = 2000  // other free text: fees, eligibility, a link's value, ...
-	MaxShortText   = 200   // identifiers, types and labels
+	MaxShortText   = 200   // identifiers, types, labels, codes, times of day
 	MaxURL         = 2000
-	MaxDate        = 40 // assured_date as written
-	MaxTimezone    = 64 // an IANA time zone name
+	MaxDate        = 40  // assured_date and the other dates as written
+	MaxTimezone    = 64  // an IANA time zone name
+	MaxEmail       = 254 // RFC 5321: the longest address that can be delivered
+	// MaxExtent bounds a service area's extent, a polygon as GeoJSON or WKT:
+	// room for a county outline at street detail.
+	MaxExtent = 100000
 )
 
-// Count limits of the lists the API accepts in a directory record.
+// Count limits of the lists in a directory record.
 const (
 	MaxListItems     = 50  // phones, contacts, schedules, languages, ...
 	MaxAddresses     = 20  // addresses of a location
-	MaxLinkedRecords = 200 // metadata entries; a service's service-at-locations
+	MaxLinkedRecords = 200 // metadata entries; the locations a service body lists
+	// MaxListed bounds what a read shows of a list made of records written
+	// one by one (an organization's locations and services, the places a
+	// service is delivered at): the first MaxListed, in the list's order.
+	MaxListed = 1000
 )
+
+// Limit is one declared bound of HSDS members: a length, or a list's count.
+// The members it applies to name it in their rule tag.
+type Limit struct {
+	Name           string
+	MinLen, MaxLen int
+	MaxItems       int
+	// Listed marks a list assembled from records written one by one (a
+	// location names its organization): no single write can be held to
+	// MaxItems, so reads show the first MaxItems (TrimListed) instead.
+	Listed bool
+}
+
+// Limits lists the length and count limits of directory records.
+func Limits() []Limit {
+	return []Limit{
+		{Name: "hsds.name", MinLen: 1, MaxLen: MaxName},
+		{Name: "hsds.optional_name", MaxLen: MaxName},
+		{Name: "hsds.description", MaxLen: MaxDescription},
+		{Name: "hsds.text", MaxLen: MaxText},
+		{Name: "hsds.short_text", MaxLen: MaxShortText},
+		{Name: "hsds.url", MaxLen: MaxURL},
+		{Name: "hsds.date", MaxLen: MaxDate},
+		{Name: "hsds.timezone", MaxLen: MaxTimezone},
+		{Name: "hsds.email", MaxLen: MaxEmail},
+		{Name: "hsds.extent", MaxLen: MaxExtent},
+		{Name: "hsds.list", MaxItems: MaxListItems},
+		{Name: "hsds.addresses", MaxItems: MaxAddresses},
+		{Name: "hsds.linked_records", MaxItems: MaxLinkedRecords},
+		{Name: "hsds.listed", MaxItems: MaxListed, Listed: true},
+	}
+}

@@ -144,12 +144,20 @@ func TestReadNonObjectItems(t *testing.T) {
 func TestReadUnicode(t *testing.T) {
 	keep := []string{
 		"👩🏽‍⚕️ Clinic", "Cafe\u0301", "مركز المجتمع", "שירות", "食物銀行", "Ŝerv\u0131ce", "a\u2028b\u2029c",
-		"zero\u200bwidth", "nul\u0000byte", "<script>alert(1)</script>", `"quoted" \back\`, strings.Repeat("长", 100000),
+		"zero\u200bwidth", "nul\u0000byte", "<script>alert(1)</script>", `"quoted" \back\`, strings.Repeat("长", hsds.MaxName),
 	}
 	for _, name := range keep {
 		r := readOne(t, "service.json", `{"id": "`+uid(1)+`", "name": `+string(mustJSON(t, name))+`, "status": "active", "organization_id": "`+orgID+`"}`)
 		if r.Err != nil || r.Service.Name != name {
 			t.Errorf("%.40q: %v, name %.40q", name, r.Err, nameOf(r))
+		}
+	}
+	// Lengths are counted in characters, whatever their bytes: one more is refused.
+	for _, long := range []string{strings.Repeat("长", hsds.MaxName+1), strings.Repeat("👩🏽‍⚕️", hsds.MaxName/5+1)} {
+		r := readOne(t, "service.json", `{"id": "`+uid(1)+`", "name": `+string(mustJSON(t, long))+`, "status": "active", "organization_id": "`+orgID+`"}`)
+		var fe *hsds.FieldError
+		if !errors.As(r.Err, &fe) || fe.Field != "name" || !strings.Contains(fe.Message, "at most 300 characters") {
+			t.Errorf("name of %d characters: %v", len([]rune(long)), r.Err)
 		}
 	}
 	replaced := map[string]string{

@@ -111,7 +111,7 @@ func syntheticDirectory(t *testing.T) []hsds.Record {
 	text := "Ça va? 食物 🍲 👩🏽‍⚕️ e\u0301 عربى <b>&amp;</b> \"quoted\" back\\slash \u2028\u2029 tab\there \x7f \u0000 end"
 	doc := map[string]any{
 		"id": uid(1), "name": text, "status": "temporarily closed", "organization_id": orgID,
-		"description": strings.Repeat("long ", 20000), "minimum_age": 0.1, "maximum_age": 1.7976931348623157e308,
+		"description": strings.Repeat("long ", hsds.MaxDescription/5), "minimum_age": 0.1, "maximum_age": 1.7976931348623157e308,
 		"last_modified": "2025-03-30T01:59:59.123456789-07:00",
 		"schedules": []any{map[string]any{"byday": "FR,SA", "opens_at": "22:00", "closes_at": "02:00", "timezone": -9.5, "count": math.Copysign(0, -1),
 			"valid_from": "2024-02-29", "valid_to": "2028-02-29"}},

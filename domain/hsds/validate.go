@@ -57,9 +57,64 @@ func LoadZone(name string) (*time.Location, error) {
 // globe) over the leniency imports need for published feeds.
 type Strict bool
 
-// ValidateService checks a service and everything it embeds, and normalises
-// times of day to HH:MM:SS. The organization may be embedded or referenced.
+// ValidateService checks a service and everything it embeds: first the
+// limits of every member (Limits), then its rules. It normalises times of day
+// to HH:MM:SS. The organization may be embedded or referenced.
 func ValidateService(s *Service, strict Strict) error {
+	if err := checkLimits(s); err != nil {
+		return err
+	}
+	return validateService(s, strict)
+}
+
+// ValidateOrganization checks an organization and the locations and services
+// it embeds (limits first, then rules).
+func ValidateOrganization(o *Organization, strict Strict) error {
+	if err := checkLimits(o); err != nil {
+		return err
+	}
+	return validateOrganization(o, strict)
+}
+
+// ValidateLocation checks a location (limits first, then rules).
+func ValidateLocation(l *Location, strict Strict) error {
+	if err := checkLimits(l); err != nil {
+		return err
+	}
+	return validateLocation(l, strict)
+}
+
+// ValidateTaxonomyTerm checks a taxonomy term and the taxonomy it embeds.
+func ValidateTaxonomyTerm(t *TaxonomyTerm) error {
+	if err := checkLimits(t); err != nil {
+		return err
+	}
+	return validateTaxonomyTerm(t)
+}
+
+// ValidateTaxonomy checks a taxonomy.
+func ValidateTaxonomy(t *Taxonomy) error {
+	if err := checkLimits(t); err != nil {
+		return err
+	}
+	return validateTaxonomy(t)
+}
+
+// ValidateServiceAtLocation checks a standalone service-at-location record,
+// which must embed or reference both its service and its location.
+func ValidateServiceAtLocation(sal *ServiceAtLocation, service *Service, strict Strict) error {
+	if err := checkLimits(service); err != nil {
+		return prefix("service", err)
+	}
+	if err := checkLimits(sal); err != nil {
+		return err
+	}
+	return validateServiceAtLocation(sal, service, strict)
+}
+
+// validateService checks a service and everything it embeds, and normalises
+// times of day to HH:MM:SS. The organization may be embedded or referenced.
+func validateService(s *Service, strict Strict) error {
 	if s.Name = strings.TrimSpace(s.Name); s.Name == "" {
 		return fieldErr("name", "is required")
 	}
@@ -70,7 +125,7 @@ func ValidateService(s *Service, strict Strict) error {
 		return fieldErr("organization_id", "is required (or embed organization)")
 	}
 	if s.Organization != nil {
-		if err := ValidateOrganization(s.Organization, strict); err != nil {
+		if err := validateOrganization(s.Organization, strict); err != nil {
 			return prefix("organization", err)
 		}
 	}
@@ -100,7 +155,7 @@ func ValidateService(s *Service, strict Strict) error {
 		sal := &s.ServiceAtLocations[i]
 		f := fmt.Sprintf("service_at_locations[%d]", i)
 		if sal.Location != nil {
-			if err := ValidateLocation(sal.Location, strict); err != nil {
+			if err := validateLocation(sal.Location, strict); err != nil {
 				return prefix(f+".location", err)
 			}
 			sal.LocationID = sal.Location.ID
@@ -122,7 +177,7 @@ func ValidateService(s *Service, strict Strict) error {
 	for i := range s.Attributes {
 		a := &s.Attributes[i]
 		if a.TaxonomyTerm != nil {
-			if err := ValidateTaxonomyTerm(a.TaxonomyTerm); err != nil {
+			if err := validateTaxonomyTerm(a.TaxonomyTerm); err != nil {
 				return prefix(fmt.Sprintf("attributes[%d].taxonomy_term", i), err)
 			}
 			a.TaxonomyTermID = a.TaxonomyTerm.ID
@@ -134,8 +189,8 @@ func ValidateService(s *Service, strict Strict) error {
 	return nil
 }
 
-// ValidateOrganization checks an organization and the locations and services it embeds.
-func ValidateOrganization(o *Organization, strict Strict) error {
+// validateOrganization checks an organization and the locations and services it embeds.
+func validateOrganization(o *Organization, strict Strict) error {
 	if o.Name = strings.TrimSpace(o.Name); o.Name == "" {
 		return fieldErr("name", "is required")
 	}
@@ -146,7 +201,7 @@ func ValidateOrganization(o *Organization, strict Strict) error {
 		return err
 	}
 	for i := range o.Locations {
-		if err := ValidateLocation(&o.Locations[i], strict); err != nil {
+		if err := validateLocation(&o.Locations[i], strict); err != nil {
 			return prefix(fmt.Sprintf("locations[%d]", i), err)
 		}
 	}
@@ -155,15 +210,15 @@ func ValidateOrganization(o *Organization, strict Strict) error {
 		if s.OrganizationID == uuid.Nil && s.Organization == nil {
 			s.OrganizationID = o.ID
 		}
-		if err := ValidateService(s, strict); err != nil {
+		if err := validateService(s, strict); err != nil {
 			return prefix(fmt.Sprintf("services[%d]", i), err)
 		}
 	}
 	return nil
 }
 
-// ValidateLocation checks a location.
-func ValidateLocation(l *Location, strict Strict) error {
+// validateLocation checks a location.
+func validateLocation(l *Location, strict Strict) error {
 	if !slices.Contains(LocationTypes(), l.LocationType) {
 		return fieldErr("location_type", "must be one of %s", strings.Join(LocationTypes(), ", "))
 	}
@@ -197,8 +252,8 @@ func ValidateLocation(l *Location, strict Strict) error {
 	return validatePhones("phones", l.Phones)
 }
 
-// ValidateTaxonomyTerm checks a taxonomy term.
-func ValidateTaxonomyTerm(t *TaxonomyTerm) error {
+// validateTaxonomyTerm checks a taxonomy term.
+func validateTaxonomyTerm(t *TaxonomyTerm) error {
 	if t.Name = strings.TrimSpace(t.Name); t.Name == "" {
 		return fieldErr("name", "is required")
 	}
@@ -206,7 +261,7 @@ func ValidateTaxonomyTerm(t *TaxonomyTerm) error {
 		return fieldErr("parent_id", "cannot be the term itself")
 	}
 	if t.TaxonomyDetail != nil {
-		if err := ValidateTaxonomy(t.TaxonomyDetail); err != nil {
+		if err := validateTaxonomy(t.TaxonomyDetail); err != nil {
 			return prefix("taxonomy_detail", err)
 		}
 		t.TaxonomyID = t.TaxonomyDetail.ID
@@ -214,24 +269,24 @@ func ValidateTaxonomyTerm(t *TaxonomyTerm) error {
 	return nil
 }
 
-// ValidateTaxonomy checks a taxonomy.
-func ValidateTaxonomy(t *Taxonomy) error {
+// validateTaxonomy checks a taxonomy.
+func validateTaxonomy(t *Taxonomy) error {
 	if t.Name = strings.TrimSpace(t.Name); t.Name == "" {
 		return fieldErr("name", "is required")
 	}
 	return nil
 }
 
-// ValidateServiceAtLocation checks a standalone service-at-location record,
+// validateServiceAtLocation checks a standalone service-at-location record,
 // which must embed or reference both its service and its location.
-func ValidateServiceAtLocation(sal *ServiceAtLocation, service *Service, strict Strict) error {
+func validateServiceAtLocation(sal *ServiceAtLocation, service *Service, strict Strict) error {
 	if service != nil {
-		if err := ValidateService(service, strict); err != nil {
+		if err := validateService(service, strict); err != nil {
 			return prefix("service", err)
 		}
 	}
 	if sal.Location != nil {
-		if err := ValidateLocation(sal.Location, strict); err != nil {
+		if err := validateLocation(sal.Location, strict); err != nil {
 			return prefix("location", err)
 		}
 		sal.LocationID = sal.Location.ID

@@ -64,3 +64,44 @@ func Line(s string) bool {
 	}
 	return true
 }
+
+// Email reports whether s is an address as the contract's "email" format
+// reads it (JSON Schema, after RFC 5321's Mailbox): a local part of at most
+// 64 characters, a dot-atom (letters, digits and !#$%&'*+-/=?^_`{|}~, dots
+// only between them); an @; a domain of dot-separated labels (letters, digits
+// and inner hyphens, at most 63 each); at most 254 characters in all.
+// net/mail reads more (display names, quoted local parts, other scripts),
+// which a client's contract check would refuse when the API sends it back.
+func Email(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	if len(s) > 254 || at < 1 || at > 64 {
+		return false
+	}
+	local, domain := s[:at], s[at+1:]
+	if strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..") {
+		return false
+	}
+	for _, r := range local {
+		if !isAlnum(r) && !strings.ContainsRune(".!#$%&'*+-/=?^_`{|}~", r) {
+			return false
+		}
+	}
+	if domain == "" || len(domain) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(domain, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !isAlnum(r) && r != '-' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isAlnum(r rune) bool {
+	return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')
+}

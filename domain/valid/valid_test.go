@@ -2,6 +2,7 @@ package valid
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -39,6 +40,24 @@ func TestText(t *testing.T) {
 		// The schema pattern says the same as Line for valid UTF-8.
 		if tc.text && regexp.MustCompile(LinePattern).MatchString(tc.in) != tc.line {
 			t.Errorf("LinePattern disagrees with Line on %q", tc.in)
+		}
+	}
+}
+
+func TestEmail(t *testing.T) {
+	local64 := strings.Repeat("a", 64)
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{"alice@example.org", true}, {"a.b+tag@mail.example.org", true}, {local64 + "@example.org", true},
+		{local64 + "a@example.org", false}, {local64 + "@" + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 51), true},
+		{"Alice <alice@example.org>", false}, {"zoë@example.org", false}, {".a@example.org", false}, {"a..b@example.org", false},
+		{"a@-example.org", false}, {"a@example..org", false}, {"a@", false}, {"@example.org", false}, {"a", false},
+		{"a@" + strings.Repeat("b", 64) + ".org", false}, {local64 + "@" + strings.Repeat("b.", 94) + "org", false},
+	} {
+		if got := Email(tc.in); got != tc.ok {
+			t.Errorf("Email(%q) = %v, want %v", tc.in, got, tc.ok)
 		}
 	}
 }
