@@ -6,14 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"regexp"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/waypoint-portal/waypoint/api"
 	"github.com/waypoint-portal/waypoint/api/apitest"
@@ -24,14 +20,15 @@ import (
 // BenchmarkHotPaths measures the calls of issue #12's floored scenarios
 // (bench/suite) through the whole handler chain, as `waypoint serve` builds
 // it (api/server.New), without the network: allocations per request
-// (-benchmem) and what each request costs the database, counted by a tracer
-// on the pool: statements sent (round trips) and commits that may carry
-// writes (explicit COMMITs and data-modifying statements outside a
-// transaction; each is a WAL flush when it wrote). These are the stable
+// (-benchmem) and what each request costs the database, counted on the
+// pool (domain.StatementCounter): statements sent (round trips) and commits
+// that may carry writes (each is a WAL flush when it wrote). These are the stable
 // measures of docs/benchmarks.md; time per request here is the server's
 // CPU plus PostgreSQL's, on whatever else the machine runs.
 //
 //	go test -run '^$' -bench HotPaths -benchmem ./api/
+//
+// HOTPATH_SQL=1 prints every statement sent.
 func BenchmarkHotPaths(b *testing.B) {
 	e := apitest.New(b)
 	client := e.Login("bench-client", "client")
@@ -58,8 +55,8 @@ func BenchmarkHotPaths(b *testing.B) {
 	}
 	e.Do(http.MethodPost, "/v1/conversations", client.Token, map[string]any{}).Want(b, http.StatusCreated).Decode(b, &conv)
 
-	tr := &roundTrips{tx: map[*pgx.Conn]bool{}, positioning: map[*pgx.Conn]bool{}}
-	db, err := domain.OpenDB(context.Background(), domain.DBConfig{URL: e.DBURL, MaxOpenConns: 20, Tracer: tr})
+	tr := domain.NewStatementCounter(os.Getenv("HOTPATH_SQL") != "")
+	db, err := domain.OpenDB(context.Background(), domain.DBConfig{URL: e.DBURL, MaxOpenConns: 20, Statements: tr})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -96,7 +93,7 @@ func BenchmarkHotPaths(b *testing.B) {
 			if after != nil {
 				after(w)
 			}
-			tr.reset()
+			tr.Reset()
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -107,9 +104,10 @@ func BenchmarkHotPaths(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			b.ReportMetric(float64(tr.statements.Load())/float64(b.N), "statements/op")
-			b.ReportMetric(float64(tr.commits.Load())/float64(b.N), "commits/op")
-			b.ReportMetric(float64(tr.positioner.Load())/float64(b.N), "positioner-statements/op")
+			st := tr.Counts()
+			b.ReportMetric(float64(st.Statements)/float64(b.N), "statements/op")
+			b.ReportMetric(float64(st.Commits)/float64(b.N), "commits/op")
+			b.ReportMetric(float64(st.Positioner)/float64(b.N), "positioner-statements/op")
 		})
 	}
 
@@ -138,63 +136,3 @@ func BenchmarkHotPaths(b *testing.B) {
 	}, nil)
 	_ = api.Version
 }
-
-// roundTrips counts the statements a pool sends for requests, and the
-// commits among them that may carry writes. The event positioner's work
-// after a write commits (domain/outbox.go: its own transactions, batched
-// under load) is counted apart, as positioner statements.
-type roundTrips struct {
-	statements, commits, positioner atomic.Int64
-	mu                              sync.Mutex
-	tx                              map[*pgx.Conn]bool
-	positioning                     map[*pgx.Conn]bool
-}
-
-var (
-	writes          = regexp.MustCompile(`(?i)\b(insert|update|delete)\b`)
-	positionerStart = regexp.MustCompile(`^select (exists \(select 1 from events where seq is null\)|pg_advisory_xact_lock)`)
-)
-
-func (t *roundTrips) reset() { t.statements.Store(0); t.commits.Store(0); t.positioner.Store(0) }
-
-func (t *roundTrips) TraceQueryStart(ctx context.Context, c *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	sql := strings.ToLower(strings.Join(strings.Fields(d.SQL), " "))
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if positionerStart.MatchString(sql) && !t.positioning[c] {
-		t.positioning[c] = true
-		if t.tx[c] { // its BEGIN was counted as a request's
-			t.statements.Add(-1)
-			t.positioner.Add(1)
-		}
-	}
-	if t.positioning[c] {
-		t.positioner.Add(1)
-		switch {
-		case strings.HasPrefix(sql, "begin"):
-			t.tx[c] = true
-		case strings.HasPrefix(sql, "commit"), strings.HasPrefix(sql, "rollback"), !t.tx[c] && !strings.HasPrefix(sql, "begin"):
-			t.tx[c] = false
-			t.positioning[c] = false
-		}
-		return ctx
-	}
-	t.statements.Add(1)
-	if os.Getenv("HOTPATH_SQL") != "" {
-		fmt.Fprintf(os.Stderr, "SQL %d: %.160s\n", t.statements.Load(), sql)
-	}
-	switch {
-	case strings.HasPrefix(sql, "begin"):
-		t.tx[c] = true
-	case strings.HasPrefix(sql, "commit"):
-		t.tx[c] = false
-		t.commits.Add(1)
-	case strings.HasPrefix(sql, "rollback"):
-		t.tx[c] = false
-	case !t.tx[c] && writes.MatchString(sql):
-		t.commits.Add(1)
-	}
-	return ctx
-}
-
-func (t *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
