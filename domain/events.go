@@ -75,6 +75,26 @@ func emitEvent(tx *gorm.DB, ev Event, recipients clause.Expr) error {
 	return nil
 }
 
+// eventFrom is emitEvent for a WITH clause of a statement that does the
+// work too: the INSERT of an event of type typ about subject for the row of
+// src (none when src is empty), whose client is in column clientCol, with
+// data (a jsonb expression, see jsonData), addressed to recipients. The
+// caller marks the statement's tx as having emitted when it inserted one.
+func eventFrom(typ string, subject uuid.UUID, src, clientCol string, data, recipients clause.Expr) clause.Expr {
+	return clause.Expr{SQL: `INSERT INTO events (id, client_id, type, subject_id, recipients, data)
+		SELECT ?::uuid, ` + clientCol + `, ?::text, ?::uuid, ARRAY(?), ? FROM ` + src,
+		Vars: []any{newID(), typ, subject, recipients, data}}
+}
+
+// jsonData is v as a jsonb argument (event data known before the statement).
+func jsonData(v any) (clause.Expr, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return clause.Expr{}, fmt.Errorf("encode event data: %w", err)
+	}
+	return clause.Expr{SQL: "?::jsonb", Vars: []any{string(b)}}, nil
+}
+
 // EventRecord is a committed event as delivered: Recipients holds only the
 // people still entitled to it when it was read (the client, and workers
 // still on the client's care team), so a worker who left the team no longer
