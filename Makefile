@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run test test-long check fmt vet openapi lint-openapi test-clients build docker tools examples
+.PHONY: run test test-long check fmt vet openapi lint-openapi lint-asyncapi test-clients build docker tools examples
 
 ## run: dev mode against local PostgreSQL (embedded OIDC issuer, seeded personas)
 run:
@@ -16,7 +16,7 @@ test:
 test-long:
 	scripts/test-long.sh
 
-## check: formatting, vet and staticcheck (also of the -tags long tests), OpenAPI drift (3.1 and 3.0) and lint (CI runs it before the tests)
+## check: formatting, vet and staticcheck (also of the -tags long tests), contract drift (OpenAPI 3.1 and 3.0, AsyncAPI) and lint of all three (CI runs it before the tests)
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
@@ -27,6 +27,7 @@ check:
 	@$(GO) run . openapi --oas 3.0 | cmp -s - openapi/openapi-3.0.yaml || { echo "openapi/openapi-3.0.yaml is stale: run make openapi"; exit 1; }
 	@$(GO) run . asyncapi | cmp -s - openapi/asyncapi.yaml || { echo "openapi/asyncapi.yaml is stale: run make openapi"; exit 1; }
 	$(MAKE) lint-openapi
+	$(MAKE) lint-asyncapi
 
 ## examples: the third-party guide's examples still compile (docs/third-party-guide.md): Go with go vet + go build, TypeScript with the pinned tsc --noEmit (strict; npm ci from package-lock.json)
 examples:
@@ -57,6 +58,10 @@ $(CONTRACT_TOOLS)/node_modules/.installed: $(CONTRACT_TOOLS)/package-lock.json
 ## lint-openapi: Spectral (spectral:oas + OWASP API Security ruleset, openapi/.spectral.yaml) on both documents; fails on any warning
 lint-openapi: $(CONTRACT_TOOLS)/node_modules/.installed
 	$(SPECTRAL) lint --fail-severity=warn -r openapi/.spectral.yaml openapi/openapi.yaml openapi/openapi-3.0.yaml
+
+## lint-asyncapi: Spectral's AsyncAPI ruleset (spectral:asyncapi, openapi/.spectral-asyncapi.yaml) on the event contract; fails on any warning
+lint-asyncapi: $(CONTRACT_TOOLS)/node_modules/.installed
+	$(SPECTRAL) lint --fail-severity=warn -r openapi/.spectral-asyncapi.yaml openapi/asyncapi.yaml
 
 ## test-clients: generate a TypeScript (openapi-typescript + openapi-fetch) and a Go (oapi-codegen) client from the committed contract, compile them, and run a smoke program with each against a dev server on a fresh database (scripts/test-clients.sh)
 test-clients: $(CONTRACT_TOOLS)/node_modules/.installed

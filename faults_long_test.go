@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -304,18 +303,12 @@ func openStream(t *testing.T, base, token string) *stream {
 		t.Fatalf("open stream: %d", res.StatusCode)
 	}
 	s := &stream{end: make(chan error, 1)}
+	rd := apitest.ReadEvents(t, res.Body) // every frame is checked against openapi/asyncapi.yaml
 	go func() {
 		defer res.Body.Close()
-		r := bufio.NewReader(res.Body)
-		for {
-			if _, err := r.ReadString('\n'); err != nil {
-				if errors.Is(err, io.EOF) {
-					err = nil
-				}
-				s.end <- err
-				return
-			}
+		for _, ok := rd.Next(); ok; _, ok = rd.Next() {
 		}
+		s.end <- rd.Err()
 	}()
 	return s
 }

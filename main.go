@@ -166,7 +166,7 @@ func (c *command) usage(w io.Writer, fs *flag.FlagSet) {
 		fs.SetOutput(w)
 		fs.PrintDefaults()
 	}
-	fmt.Fprintln(w, "\nconfiguration is read from the environment; see README.md.")
+	fmt.Fprintln(w, "\nconfiguration is read from the environment; see docs/operations.md.")
 }
 
 func find(cmds []command, name string) *command {
@@ -229,7 +229,7 @@ func printUsage(w io.Writer, cmds []command) {
 	fmt.Fprintf(w, "  %-20s %s\n", "help [COMMAND]", "print this overview, or a command's usage and flags")
 	fmt.Fprint(w, "\nwaypoint COMMAND --help shows a command's flags. Exit status: 0 success, 1 the command failed,\n"+
 		"2 usage or configuration error (nothing was done).\n"+
-		"configuration is read from the environment; see README.md.\n")
+		"configuration is read from the environment; see docs/operations.md.\n")
 }
 
 func printGroupUsage(w io.Writer, word string, sub []command) {

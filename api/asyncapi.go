@@ -27,8 +27,8 @@ type eventDoc struct {
 }
 
 // eventCatalog is every event the stream sends; the AsyncAPI document is
-// generated from it, and TestEventsMatchAsyncAPI checks every event the
-// tests receive against that document.
+// generated from it, and the tests' stream reader (apitest.EventReader)
+// checks every event they receive against the committed document.
 func eventCatalog() []eventDoc {
 	return []eventDoc{
 		{domain.EventConversationCreated, domain.ConversationEventData{}, true, "messages:read", "A conversation the recipient takes part in was started."},
@@ -99,6 +99,11 @@ func AsyncAPI() ([]byte, error) {
 		channelMessages[key] = map[string]any{"$ref": "#/components/messages/" + key}
 		opMessages = append(opMessages, map[string]any{"$ref": "#/channels/events/messages/" + key})
 	}
+	// The envelope's properties are copied into each payload above; the
+	// registry's own entries for its types would be unused components.
+	schemas := reg.Map()
+	delete(schemas, "LiveEvent")
+	delete(schemas, "EventEnvelope")
 	doc := map[string]any{
 		"asyncapi": "3.0.0",
 		"info": map[string]any{
@@ -107,6 +112,8 @@ func AsyncAPI() ([]byte, error) {
 			"description": "The Server-Sent Events stream GET /v1/events, the companion of the OpenAPI document at /openapi.yaml. " +
 				"Generated from the Go types the server sends (`waypoint asyncapi`; `make openapi` writes openapi/asyncapi.yaml).",
 			"license": map[string]any{"name": "Apache-2.0"},
+			"contact": map[string]any{"name": "Waypoint", "url": "https://github.com/waypoint-portal/waypoint"},
+			"tags":    []any{map[string]any{"name": "Events", "description": "Live events (Server-Sent Events) for the caller"}},
 		},
 		"defaultContentType": "application/json",
 		"channels": map[string]any{"events": map[string]any{
@@ -116,18 +123,20 @@ func AsyncAPI() ([]byte, error) {
 			"messages":    channelMessages,
 		}},
 		"operations": map[string]any{"receiveEvents": map[string]any{
-			"action":   "receive",
-			"title":    "Stream live events",
-			"summary":  "GET /v1/events with a bearer token (messages:read); text/event-stream.",
+			"action":  "receive",
+			"title":   "Stream live events",
+			"summary": "GET /v1/events with a bearer token (messages:read); text/event-stream.",
+			"description": "Open GET /v1/events with Accept: text/event-stream and the access token in the Authorization header; " +
+				"each frame is one of the messages below (its SSE event: field is the message name). Reconnect with Last-Event-ID to resume.",
 			"channel":  map[string]any{"$ref": "#/channels/events"},
 			"messages": opMessages,
 			"security": []any{map[string]any{"$ref": "#/components/securitySchemes/bearer"}},
 		}},
 		"components": map[string]any{
 			"messages": componentMessages,
-			"schemas":  reg.Map(),
+			"schemas":  schemas,
 			"securitySchemes": map[string]any{"bearer": map[string]any{
-				"type": "httpBearerToken", "scheme": "bearer", "bearerFormat": "JWT",
+				"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
 				"description": "The same OIDC access token as the REST API, in the Authorization header (use a fetch-based SSE client: EventSource cannot set headers).",
 			}},
 		},

@@ -207,3 +207,103 @@ func TestDevIssuerBrowserFlow(t *testing.T) {
 		t.Fatalf("signed in as %+v with scope %q", me, tr.Scope)
 	}
 }
+
+var (
+	dataAttr     = regexp.MustCompile(`data-(authorize|token|client-id|scheme)="([^"]*)"`)
+	inlineScript = regexp.MustCompile(`<script(\s[^>]*)?>\s*[^<\s]`)
+)
+
+// In dev mode /docs links a sign-in page that gets a token for "Try it"
+// from the dev issuer (authorization code + PKCE S256, in the browser;
+// Elements 9 cannot run the flow itself). The page's endpoints are the
+// contract's own relative oauth2 URLs, so it works at any address; its CSP
+// stays as strict as /docs'. Here the flow runs the way the page's script
+// runs it, at the test server's (non-default) address.
+func TestDocsSignInInDevMode(t *testing.T) {
+	db, _ := apitest.NewDB(t)
+	d := newDevServer(t, domain.NewStore(db))
+	res, page := d.do(t, http.MethodGet, "/docs", "", nil)
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(page), `href="/docs/login"`) {
+		t.Fatalf("/docs in dev mode: %d, no link to /docs/login: %s", res.StatusCode, page)
+	}
+	res, login := d.do(t, http.MethodGet, "/docs/login", "", nil)
+	csp := res.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "script-src 'self';", "connect-src 'self';", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Fatalf("/docs/login CSP %q lacks %q", csp, want)
+		}
+	}
+	if res.StatusCode != http.StatusOK || res.Header.Get("Cache-Control") != "no-store" || inlineScript.Match(login) ||
+		strings.Contains(string(login), "http://") || !strings.Contains(string(login), `<script src="/docs/assets/login.js" defer></script>`) {
+		t.Fatalf("/docs/login: %d %q, inline script: %v: %s", res.StatusCode, res.Header.Get("Cache-Control"), inlineScript.Match(login), login)
+	}
+	res, js := d.do(t, http.MethodGet, "/docs/assets/login.js", "", nil)
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/javascript") ||
+		!strings.Contains(string(js), `code_challenge_method: "S256"`) {
+		t.Fatalf("login.js: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	attrs := map[string]string{}
+	for _, m := range dataAttr.FindAllStringSubmatch(string(login), -1) {
+		attrs[m[1]] = m[2]
+	}
+	// The page's endpoints are the contract's oauth2 flow, as served here.
+	var spec struct {
+		Components struct {
+			SecuritySchemes map[string]struct {
+				Flows struct {
+					AuthorizationCode struct {
+						AuthorizationURL string `json:"authorizationUrl"`
+						TokenURL         string `json:"tokenUrl"`
+					} `json:"authorizationCode"`
+				} `json:"flows"`
+			} `json:"securitySchemes"`
+		} `json:"components"`
+	}
+	_, doc := d.do(t, http.MethodGet, "/openapi.json", "", nil)
+	if err := json.Unmarshal(doc, &spec); err != nil {
+		t.Fatal(err)
+	}
+	flow := spec.Components.SecuritySchemes[attrs["scheme"]].Flows.AuthorizationCode
+	if flow.AuthorizationURL == "" || attrs["authorize"] != flow.AuthorizationURL || attrs["token"] != flow.TokenURL ||
+		strings.Contains(flow.AuthorizationURL, "//") || attrs["client-id"] == "" {
+		t.Fatalf("the page's endpoints %v are not the contract's relative oauth2 flow %+v", attrs, flow)
+	}
+
+	// The script's flow: to the authorize URL with PKCE, back to /docs/login
+	// at this address with a code, exchanged at the token URL.
+	redirect := d.srv.URL + "/docs/login"
+	verifier := rand.Text() + rand.Text()
+	sum := sha256.Sum256([]byte(verifier))
+	params := url.Values{"response_type": {"code"}, "client_id": {attrs["client-id"]}, "redirect_uri": {redirect},
+		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}, "state": {"docs"}}
+	res, picker := d.do(t, http.MethodGet, attrs["authorize"]+"?"+params.Encode(), "", nil)
+	m := csrfField.FindSubmatch(picker)
+	if res.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("persona page: %d %s", res.StatusCode, picker)
+	}
+	form := url.Values{"persona": {"alice"}, "csrf_token": {string(m[1])}}
+	for k, v := range params {
+		form[k] = v
+	}
+	res, _ = d.do(t, http.MethodPost, attrs["authorize"], "", strings.NewReader(form.Encode()),
+		"Content-Type", "application/x-www-form-urlencoded", "Sec-Fetch-Site", "same-origin", "Origin", d.srv.URL)
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusFound || loc == nil || loc.Scheme+"://"+loc.Host+loc.Path != redirect || loc.Query().Get("code") == "" {
+		t.Fatalf("sign-in: %d Location %q, want %s?code=...", res.StatusCode, res.Header.Get("Location"), redirect)
+	}
+	exchange := url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")}, "redirect_uri": {redirect},
+		"client_id": {attrs["client-id"]}, "code_verifier": {verifier}}
+	res, body := d.do(t, http.MethodPost, attrs["token"], "", strings.NewReader(exchange.Encode()),
+		"Content-Type", "application/x-www-form-urlencoded", "Origin", d.srv.URL)
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	if err := json.Unmarshal(body, &tok); err != nil || res.StatusCode != http.StatusOK || tok.AccessToken == "" || tok.RefreshToken == "" {
+		t.Fatalf("token: %d %s", res.StatusCode, body)
+	}
+	res, body = d.do(t, http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+tok.AccessToken)
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"display_name":"Alice Johnson"`) {
+		t.Fatalf("/v1/me with the docs token: %d %s", res.StatusCode, body)
+	}
+}

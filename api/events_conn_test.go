@@ -3,7 +3,6 @@ package api_test
 import (
 	"bufio"
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -110,7 +109,7 @@ func TestSlowReaderResumes(t *testing.T) {
 		err := e.DB.Transaction(func(tx *gorm.DB) error {
 			for i := 0; i < 50; i++ {
 				if err := domain.EmitEvent(tx, domain.Event{Type: domain.EventGoalUpdated, ClientID: tm.alice.ClientID,
-					SubjectID: goal, Data: map[string]any{"i": i, "pad": big}}); err != nil {
+					SubjectID: goal, Data: paddedGoalUpdate(goal, i, big)}); err != nil {
 					return err
 				}
 			}
@@ -135,21 +134,18 @@ func TestSlowReaderResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The reader returns complete frames only (ended by their blank line),
+	// each checked against the contract.
 	var got []int64
-	sc := bufio.NewScanner(res.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	var id int64
-	for sc.Scan() {
-		switch line := sc.Text(); {
-		case strings.HasPrefix(line, "id: "):
-			id, _ = strconv.ParseInt(line[4:], 10, 64)
-		case strings.HasPrefix(line, "data: "):
+	rd := apitest.ReadEvents(t, res.Body)
+	for f, ok := rd.Next(); ok; f, ok = rd.Next() {
+		if f.Event != "" {
+			id, err := strconv.ParseInt(f.ID, 10, 64)
+			if err != nil {
+				t.Fatalf("frame %+v", f)
+			}
 			got = append(got, id)
 		}
-	}
-	// A frame is complete only if the line after it arrived; drop the last to be sure.
-	if len(got) > 0 {
-		got = got[:len(got)-1]
 	}
 	// It got events in order (the goal's creation first, then a prefix of the bursts).
 	resumeFrom := all[0] - 1
@@ -195,7 +191,13 @@ func TestShutdownEndsHijackedStreams(t *testing.T) {
 			t.Fatal(err)
 		}
 		end := make(chan error, 1)
-		go func() { _, err := io.Copy(io.Discard, res.Body); res.Body.Close(); end <- err }()
+		go func() {
+			rd := apitest.ReadEvents(t, res.Body)
+			for _, ok := rd.Next(); ok; _, ok = rd.Next() {
+			}
+			res.Body.Close()
+			end <- rd.Err()
+		}()
 		ends = append(ends, end)
 	}
 	waitFor(t, "the streams to be handed off", func() bool { return srv.DetachedStreams() == 3 })
@@ -240,12 +242,12 @@ func TestStreamOverHTTP2(t *testing.T) {
 	if res.ProtoMajor != 2 || res.StatusCode != http.StatusOK {
 		t.Fatalf("%s %d", res.Proto, res.StatusCode)
 	}
-	lines := make(chan string, 64)
+	frames := make(chan apitest.Frame, 64)
+	rd := apitest.ReadEvents(t, res.Body)
 	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(res.Body)
-		for sc.Scan() {
-			lines <- sc.Text()
+		defer close(frames)
+		for f, ok := rd.Next(); ok; f, ok = rd.Next() {
+			frames <- f
 		}
 	}()
 	waitFor(t, "the subscription", func() bool { return e.Hub.SubscribersOf(tm.alice.PersonID) == 1 })
@@ -257,11 +259,11 @@ func TestStreamOverHTTP2(t *testing.T) {
 	defer timer.Stop()
 	for {
 		select {
-		case l, ok := <-lines:
+		case f, ok := <-frames:
 			if !ok {
 				t.Fatal("stream ended")
 			}
-			if strings.HasPrefix(l, "data: ") && strings.Contains(l, m.ID.String()) {
+			if f.Event == "message.created" && strings.Contains(f.Data, m.ID.String()) {
 				return
 			}
 		case <-timer.C:

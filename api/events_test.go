@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -29,10 +28,9 @@ import (
 // fails on timing, it only keeps a broken test from hanging.
 const deadline = 15 * time.Second
 
-// sseFrame is one event (or comment) read from a stream.
-type sseFrame struct {
-	ID, Event, Data, Comment string
-}
+// sseFrame is one event (or comment) read from a stream; every one was
+// checked against openapi/asyncapi.yaml as it was read (apitest.EventReader).
+type sseFrame = apitest.Frame
 
 // liveEvent is the data of an event.
 type liveEvent struct {
@@ -80,34 +78,20 @@ func openStream(t *testing.T, baseURL, token, query string, hdrs ...string) *str
 		t.Fatalf("open stream: %d %s %s", res.StatusCode, res.Header.Get("Content-Type"), b)
 	}
 	s := &stream{t: t, frames: make(chan sseFrame, 1024), done: make(chan struct{}), cancel: cancel, body: res.Body, tr: tr, header: res.Header}
-	go s.read(res.Body)
+	go s.read(apitest.ReadEvents(t, res.Body))
 	t.Cleanup(s.Close)
 	return s
 }
 
-func (s *stream) read(r io.Reader) {
+func (s *stream) read(r *apitest.EventReader) {
 	defer close(s.done)
 	defer close(s.frames)
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	var f sseFrame
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "":
-			if f != (sseFrame{}) {
-				s.frames <- f
-			}
-			f = sseFrame{}
-		case strings.HasPrefix(line, ":"):
-			f.Comment = strings.TrimSpace(line[1:])
-		case strings.HasPrefix(line, "id: "):
-			f.ID = line[4:]
-		case strings.HasPrefix(line, "event: "):
-			f.Event = line[7:]
-		case strings.HasPrefix(line, "data: "):
-			f.Data = line[6:]
+	for {
+		f, ok := r.Next()
+		if !ok {
+			return
 		}
+		s.frames <- f
 	}
 }
 
@@ -419,7 +403,7 @@ func TestEventsStopAfterLeavingCareTeam(t *testing.T) {
 
 	tx := e.DB.Begin()
 	if err := domain.EmitEvent(tx, domain.Event{Type: domain.EventGoalUpdated, ClientID: tm.alice.ClientID, SubjectID: gid,
-		Data: map[string]any{"goal_id": gid}}); err != nil {
+		Data: domain.GoalEventData{GoalID: gid, Version: 2, Change: domain.GoalChangeUpdated, Fields: []string{"title"}}}); err != nil {
 		t.Fatal(err)
 	}
 	tm.removeFromTeam(t, tm.alice, tm.wanda)
@@ -525,6 +509,12 @@ func openSlowStream(t *testing.T, baseURL, token string) net.Conn {
 	return conn
 }
 
+// paddedGoalUpdate is the data of the i-th large goal.updated of the
+// slow-reader tests: what the contract allows, its size in the fields list.
+func paddedGoalUpdate(goal uuid.UUID, i int, pad string) domain.GoalEventData {
+	return domain.GoalEventData{GoalID: goal, Version: int64(i + 2), Change: domain.GoalChangeUpdated, Fields: []string{"title", pad}}
+}
+
 // A client that stops reading is dropped and never holds up the others.
 func TestSlowReaderIsDropped(t *testing.T) {
 	tm := newTeam(t, apitest.WithHub(live.Config{Buffer: 100}), apitest.WithEvents(api.EventsConfig{WriteTimeout: time.Minute}))
@@ -549,7 +539,7 @@ func TestSlowReaderIsDropped(t *testing.T) {
 		err := e.DB.Transaction(func(tx *gorm.DB) error {
 			for i := 0; i < 50; i++ {
 				if err := domain.EmitEvent(tx, domain.Event{Type: domain.EventGoalUpdated, ClientID: tm.alice.ClientID,
-					SubjectID: goal, Data: map[string]any{"i": i, "pad": big}}); err != nil {
+					SubjectID: goal, Data: paddedGoalUpdate(goal, i, big)}); err != nil {
 					return err
 				}
 			}

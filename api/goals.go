@@ -212,10 +212,19 @@ type goalOutput struct {
 	Body         Goal
 }
 
-// goalReadOutput answers the goal reads in either representation (the
-// body is a Goal, a Page[Goal] or their FHIR forms; withFHIR documents them).
+// goalReadOutput answers getGoal in either representation (the body is a
+// Goal or a FHIR Goal; withFHIR documents them).
 type goalReadOutput struct {
 	ETag         string `header:"ETag" doc:"Strong ETag: the goal's version"`
+	Vary         string `header:"Vary" doc:"Accept: the representation depends on it"`
+	Redisclosure string `header:"Waypoint-Redisclosure" doc:"The 42 CFR Part 2 redisclosure notice: present exactly when the response carries a record labelled sud"`
+	Body         any
+}
+
+// goalListOutput answers listGoals (a Page[Goal] or a FHIR Bundle):
+// goalReadOutput without the ETag, which a page of goals does not have
+// (each goal carries its own version).
+type goalListOutput struct {
 	Vary         string `header:"Vary" doc:"Accept: the representation depends on it"`
 	Redisclosure string `header:"Waypoint-Redisclosure" doc:"The 42 CFR Part 2 redisclosure notice: present exactly when the response carries a record labelled sud"`
 	Body         any
@@ -242,14 +251,14 @@ func (s *Server) registerGoals() {
 		"goals:read", notFound, invalid)
 	listOp = withFHIR(s.api, listOp, reflect.TypeFor[Page[Goal]](), reflect.TypeFor[FHIRGoalBundle](), fhirBundleExample(),
 		"a FHIR searchset Bundle of Goal resources")
-	handle(s.api, listOp, func(ctx context.Context, in *listGoalsInput) (*goalReadOutput, error) {
+	handle(s.api, listOp, func(ctx context.Context, in *listGoalsInput) (*goalListOutput, error) {
 		rows, next, err := s.store.ListGoals(ctx, actorFrom(ctx), in.ClientID, domain.GoalFilter{
 			LifecycleStatuses: in.LifecycleStatus, Categories: in.Category, Cursor: in.Cursor, Limit: in.Limit,
 		})
 		if err != nil {
 			return nil, err
 		}
-		out := &goalReadOutput{Vary: "Accept", Redisclosure: redisclosureOf(rows, func(g domain.Goal) *string { return g.Sensitivity })}
+		out := &goalListOutput{Vary: "Accept", Redisclosure: redisclosureOf(rows, func(g domain.Goal) *string { return g.Sensitivity })}
 		if !wantsFHIR(in.accept) {
 			out.Body = newPage(rows, next, goalDTO)
 			return out, nil

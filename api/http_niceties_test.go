@@ -115,6 +115,12 @@ func TestDocsServedOffline(t *testing.T) {
 			t.Fatalf("%s: %s, %d bytes", path, a.Header.Get("Content-Type"), len(a.Body))
 		}
 	}
+	// Without the dev issuer there is no sign-in for "Try it": no banner, no page, no script.
+	if strings.Contains(page, "/docs/login") {
+		t.Fatalf("production docs link the dev sign-in: %s", page)
+	}
+	e.Do(http.MethodGet, "/docs/login", "", nil).Problem(t, http.StatusNotFound)
+	e.Do(http.MethodGet, "/docs/assets/login.js", "", nil).Problem(t, http.StatusNotFound)
 	if spec := string(e.Do(http.MethodGet, "/openapi.yaml", "", nil).Want(t, http.StatusOK).Body); strings.Contains(spec, "127.0.0.1:8080") {
 		t.Fatal("the contract still names a fixed server address")
 	}

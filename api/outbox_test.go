@@ -22,7 +22,7 @@ func TestEventsResumeAcrossLateCommit(t *testing.T) {
 	defer long.Rollback()
 	lateSubject := uuid.New()
 	if err := domain.EmitEvent(long, domain.Event{Type: domain.EventReferralUpdated, ClientID: tm.alice.ClientID, SubjectID: lateSubject,
-		Data: map[string]string{"status": "sent"}}); err != nil {
+		Data: domain.ReferralEventData{ReferralID: lateSubject, ServiceID: uuid.New(), Status: "sent", Version: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	postMessage(t, e, tm.wanda, c.ID, "before the resume point")

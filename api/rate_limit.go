@@ -22,7 +22,7 @@ type Limit struct {
 	Off      bool
 }
 
-// The defaults (README, "Abuse protection"). A person's front end rarely
+// The defaults (docs/security.md, "Abuse protection"). A person's front end rarely
 // needs more than a page's worth of requests at once; an address may be an
 // agency office or a shelter whose people share one NAT address.
 func defaultPersonLimit() Limit { return Limit{Requests: 20, Per: time.Second, Burst: 100} }

@@ -118,8 +118,13 @@ func New(d Deps) *Server {
 	}
 	mux.HandleFunc("GET /asyncapi.json", serveDocument(asyncJSON, "application/json"))
 	mux.HandleFunc("GET /asyncapi.yaml", serveDocument(asyncYAML, "application/yaml"))
-	mux.HandleFunc("GET /docs", serveDocsPage)
+	mux.HandleFunc("GET /docs", serveDocsPage(d.DevIssuer != nil))
 	mux.HandleFunc("GET /docs/assets/{name}", serveDocsAsset)
+	if d.DevIssuer != nil {
+		// "Try it" with the dev issuer's sign-in (docs.go); no such page in production.
+		mux.HandleFunc("GET /docs/login", serveDocsLogin)
+		mux.HandleFunc("GET /docs/assets/login.js", serveDocsLoginJS)
+	}
 	mux.HandleFunc("GET "+problemTypeBase+"{$}", serveProblems)
 	mux.HandleFunc("GET "+problemTypeBase+"{slug}", serveProblems)
 	// Passes over every operation registered, whoever added it (before the
@@ -238,8 +243,8 @@ func humaConfig() huma.Config {
 				"Authorization: Bearer; each operation lists the one scope it needs. Get it with the authorization code flow with " +
 				"PKCE at your OIDC provider: the URLs below are the embedded development issuer's, in production use your provider's. " + jwtNotes,
 			Flows: &huma.OAuthFlows{AuthorizationCode: &huma.OAuthFlow{
-				AuthorizationURL: "/dev/oidc/authorize",
-				TokenURL:         "/dev/oidc/token",
+				AuthorizationURL: devAuthorizeURL,
+				TokenURL:         devTokenURL,
 				Scopes:           scopes,
 			}},
 		},

@@ -25,7 +25,7 @@ func NewStore(db *gorm.DB) *Store { return &Store{db: db, wake: make(chan struct
 func (s *Store) DB() *gorm.DB { return s.db }
 
 // pool is the connection pool under GORM, for the few hot statements that
-// are run and scanned by hand (see README, architecture notes).
+// are run and scanned by hand (see docs/architecture.md).
 func (s *Store) pool() (*sql.DB, error) {
 	db, err := s.db.DB()
 	if err != nil {
