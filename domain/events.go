@@ -45,8 +45,14 @@ type Event struct {
 // positioner; code committing its own transaction calls WakePositioner. Event data is delivered to every recipient without an
 // access-log entry, so it should carry ids and states, not the client's words.
 func EmitEvent(tx *gorm.DB, ev Event) error {
-	return emitEvent(tx, ev, clause.Expr{SQL: `SELECT person_id FROM clients WHERE id = ?
-			UNION SELECT p.id FROM people p WHERE ?`, Vars: []any{ev.ClientID, careTeamMember(ev.ClientID, column("p.id"))}})
+	return emitEvent(tx, ev, clientRecipients(ev.ClientID))
+}
+
+// clientRecipients selects the people a client's event goes to by default:
+// the client and their current care team.
+func clientRecipients(clientID uuid.UUID) clause.Expr {
+	return clause.Expr{SQL: `SELECT person_id FROM clients WHERE id = ?
+			UNION SELECT p.id FROM people p WHERE ?`, Vars: []any{clientID, careTeamMember(clientID, column("p.id"))}}
 }
 
 // emitConversationEvent addresses ev to the participants of a conversation
