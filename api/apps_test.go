@@ -118,6 +118,26 @@ func TestClientAppsList(t *testing.T) {
 	e.Do(http.MethodGet, w.aliceURL+"/apps?cursor=%25%25", w.alice.Token, nil).Problem(t, http.StatusUnprocessableEntity)
 }
 
+// The person behind a token is kept per replica after its first request
+// (api/actor_cache.go), but which clients revoked the token's app never is:
+// a revocation made through another replica cuts off a token this replica
+// has already served, at its next request, and allowing the app again
+// restores it there too.
+func TestRevokeAppAcrossReplicas(t *testing.T) {
+	w := newWorld(t)
+	e := w.e
+	g := newGoal(t, w, w.alice, w.alice, map[string]any{"title": "A place of my own"})
+	budget := appToken(t, e, w.alice, []string{"client"}, budgetApp)
+	e.Do(http.MethodGet, goalPath(g.ID), budget, nil).Want(t, http.StatusOK)
+	other := e.Replica()
+	other.Do(http.MethodDelete, w.aliceURL+"/apps/"+budgetApp, w.alice.Token, nil).Want(t, http.StatusNoContent)
+	p := e.Do(http.MethodGet, goalPath(g.ID), budget, nil).Problem(t, http.StatusForbidden)
+	mustContainAll(t, p["detail"].(string), "revoked", budgetApp)
+	e.Do(http.MethodGet, goalsPath(w.alice), budget, nil).Problem(t, http.StatusForbidden)
+	other.Do(http.MethodPut, w.aliceURL+"/apps/"+budgetApp, w.alice.Token, nil).Want(t, http.StatusOK)
+	e.Do(http.MethodGet, goalPath(g.ID), budget, nil).Want(t, http.StatusOK)
+}
+
 // Revoking an app cuts every token of it off this client's data from the
 // next request (403 where a request names it, absent from lists), leaves
 // other clients alone, and is undone by allowing it again.

@@ -134,9 +134,7 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 				"this token lacks the scope "+strings.Join(missing, ", ")+" that this operation needs")
 			return
 		}
-		actor, err := s.store.Provision(ctx.Context(), domain.Identity{
-			Issuer: p.Issuer, Subject: p.Subject, Name: p.Name, Roles: p.Roles, AppID: p.AppID,
-		})
+		actor, err := s.actorFor(ctx.Context(), p)
 		if err != nil {
 			writeError(api, ctx, err)
 			return
@@ -164,6 +162,23 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 		ctx = huma.WithValue(ctx, grantKey{}, grant{Scopes: p.Scopes, Expiry: p.Expiry, App: p.AppID})
 		next(huma.WithValue(ctx, actorKey{}, actor))
 	}
+}
+
+// actorFor is the actor of a verified token: its person, provisioned on
+// the token's first request on this replica, then kept (actorCache).
+func (s *Server) actorFor(ctx context.Context, p *auth.Principal) (domain.Actor, error) {
+	now := time.Now()
+	if a, ok := s.actors.get(p.TokenHash, now); ok {
+		return a, nil
+	}
+	a, err := s.store.Provision(ctx, domain.Identity{
+		Issuer: p.Issuer, Subject: p.Subject, Name: p.Name, Roles: p.Roles, AppID: p.AppID,
+	})
+	if err != nil {
+		return domain.Actor{}, err
+	}
+	s.actors.put(p.TokenHash, a, now, p.Expiry)
+	return a, nil
 }
 
 // rolelessAllowed lists the operations a person holding no Waypoint role may

@@ -274,6 +274,9 @@ func (s *Server) registerMessages() {
 			"connections should always send one): a retry with the same key and body replays the first 201 byte for byte, so the "+
 			"message appears once. Participants receive message.created. The sender's read marker moves to their own message.",
 		"messages:write", http.StatusNotFound, http.StatusUnprocessableEntity), s.replayForConversation("conversationId", domain.ResourceMessage))
+	// Its work is Store.PostMessage alone: the claim, the message and the
+	// kept response commit together.
+	post = ClaimWithWork(post)
 	post.DefaultStatus = http.StatusCreated
 	handle(s.api, post,
 		func(ctx context.Context, in *postMessageInput) (*messageOutput, error) {

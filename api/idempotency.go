@@ -54,6 +54,23 @@ func Idempotent(o huma.Operation, guard ReplayGuard) huma.Operation {
 
 func ptr[T any](v T) *T { return &v }
 
+const metaClaimWithWork = "idempotent-claim-with-work"
+
+// ClaimWithWork makes an Idempotent operation claim its key, do its work
+// and keep its response in ONE transaction (domain.Store.RunIdempotent):
+// one commit instead of three, and no window in which the work committed
+// but its response is not kept. Only for operations whose handler does
+// all its database work through one domain call that runs in Store.tx (which
+// joins the request's transaction); anything the handler
+// ran on the pool directly would commit on its own.
+func ClaimWithWork(o huma.Operation) huma.Operation {
+	if _, ok := o.Metadata[metaIdempotent].(ReplayGuard); !ok {
+		panic("claim with work: operation " + o.OperationID + " is not Idempotent")
+	}
+	o.Metadata[metaClaimWithWork] = true
+	return o
+}
+
 const metaSecret = "idempotent-secret"
 
 // ReplaySecret answers a replay of an operation marked IdempotentSecret:
@@ -101,23 +118,46 @@ type recordingContext struct {
 	status  int
 	headers http.Header
 	buf     bytes.Buffer
+	// hold keeps the response from the client until release: it must not
+	// be sent before the transaction that did the work commits.
+	hold bool
 }
 
 func (c *recordingContext) BodyReader() io.Reader { return c.body }
 func (c *recordingContext) SetStatus(code int) {
 	c.status = code
-	c.humaContext.SetStatus(code)
+	if !c.hold {
+		c.humaContext.SetStatus(code)
+	}
 }
 func (c *recordingContext) SetHeader(name, value string) {
 	c.headers.Set(name, value)
-	c.humaContext.SetHeader(name, value)
+	if !c.hold {
+		c.humaContext.SetHeader(name, value)
+	}
 }
 func (c *recordingContext) AppendHeader(name, value string) {
 	c.headers.Add(name, value)
-	c.humaContext.AppendHeader(name, value)
+	if !c.hold {
+		c.humaContext.AppendHeader(name, value)
+	}
 }
 func (c *recordingContext) BodyWriter() io.Writer {
+	if c.hold {
+		return &c.buf
+	}
 	return io.MultiWriter(c.humaContext.BodyWriter(), &c.buf)
+}
+
+// release sends a held response to the client, to ctx.
+func (c *recordingContext) release(ctx huma.Context) {
+	for name, vals := range c.headers {
+		for _, v := range vals {
+			ctx.AppendHeader(name, v)
+		}
+	}
+	ctx.SetStatus(c.status)
+	_, _ = ctx.BodyWriter().Write(c.buf.Bytes())
 }
 
 func validIdempotencyKey(k string) bool {
@@ -160,16 +200,14 @@ func (s *Server) idempotency(api huma.API) func(huma.Context, func(huma.Context)
 		io.WriteString(h, ctx.Method()+" "+u.Path+"?"+u.RawQuery+"\n")
 		h.Write(body)
 		person := actorFrom(ctx.Context()).PersonID
+		if ctx.Operation().Metadata[metaClaimWithWork] == true {
+			s.claimWithWork(api, ctx, next, guard, person, key, h.Sum(nil), body)
+			return
+		}
 
 		token, stored, err := s.store.ClaimIdempotencyKey(ctx.Context(), person, key, h.Sum(nil))
 		if err != nil {
-			var se huma.StatusError
-			if errors.As(toHTTPError(ctx.Context(), err), &se) {
-				if se.GetStatus() == http.StatusConflict {
-					ctx.SetHeader("Retry-After", "1")
-				}
-				writeStatusError(api, ctx, se)
-			}
+			writeClaimError(api, ctx, err)
 			return
 		}
 		if token == "" {
@@ -201,19 +239,77 @@ func (s *Server) idempotency(api huma.API) func(huma.Context, func(huma.Context)
 	}
 }
 
+// claimWithWork is the idempotency middleware for a ClaimWithWork
+// operation: the claim, the handler's work and the kept response commit
+// together (domain.Store.RunIdempotent), and the response reaches the
+// client only after that commit; a failure commits nothing, the claim
+// included.
+func (s *Server) claimWithWork(api huma.API, ctx huma.Context, next func(huma.Context), guard ReplayGuard,
+	person uuid.UUID, key string, hash, body []byte) {
+	rec := &recordingContext{body: bytes.NewReader(body), headers: http.Header{}, hold: true}
+	ran := false
+	saved, err := s.store.RunIdempotent(ctx.Context(), person, key, hash, func(c context.Context, token string) (domain.SavedOutcome, bool) {
+		ran = true
+		rec.humaContext = huma.WithValue(huma.WithContext(ctx, c), idempotencyTokenKey{}, token)
+		next(rec)
+		if rec.status < 200 || rec.status > 299 {
+			return domain.SavedOutcome{}, false
+		}
+		out, err := s.outcomeOf(ctx.Operation(), rec)
+		if err != nil {
+			// Not kept, so not done: nothing commits, and the client gets a 500.
+			rec.status = 0
+			s.log.Error("store idempotent response", "error", err.Error())
+			return domain.SavedOutcome{}, false
+		}
+		return out, true
+	})
+	switch {
+	case err != nil && ran && rec.status >= 200 && rec.status <= 299:
+		// The work did not commit: the response held back must not be sent.
+		writeError(api, ctx, fmt.Errorf("commit the request's work: %w", err))
+	case err != nil:
+		writeClaimError(api, ctx, err)
+	case saved != nil:
+		replay(api, ctx, guard, saved)
+	case ran && rec.status == 0:
+		writeError(api, ctx, errors.New("the response could not be kept for replays"))
+	default:
+		rec.release(ctx)
+	}
+}
+
+// writeClaimError answers a refused claim: 409 (in flight, with
+// Retry-After) or 422 (the key was used for another request).
+func writeClaimError(api huma.API, ctx huma.Context, err error) {
+	var se huma.StatusError
+	if errors.As(toHTTPError(ctx.Context(), err), &se) {
+		if se.GetStatus() == http.StatusConflict {
+			ctx.SetHeader("Retry-After", "1")
+		}
+		writeStatusError(api, ctx, se)
+	}
+}
+
+// outcomeOf is a successful response as kept for replays, without the
+// secret member of an IdempotentSecret operation.
+func (s *Server) outcomeOf(op *huma.Operation, rec *recordingContext) (domain.SavedOutcome, error) {
+	headers := rec.headers.Clone()
+	headers.Del("X-Request-Id")
+	body := rec.buf.Bytes()
+	if sec, ok := op.Metadata[metaSecret].(secretMember); ok {
+		var err error
+		if body, err = withoutMember(body, sec.name); err != nil {
+			return domain.SavedOutcome{}, err
+		}
+	}
+	return storedResponse{Status: rec.status, Headers: headers, Body: body}.outcome()
+}
+
 // keepResponse stores a successful response for replays, without the
 // secret member of an IdempotentSecret operation.
 func (s *Server) keepResponse(ctx context.Context, op *huma.Operation, rec *recordingContext, person uuid.UUID, key string) {
-	rec.headers.Del("X-Request-Id")
-	body := rec.buf.Bytes()
-	var err error
-	if sec, ok := op.Metadata[metaSecret].(secretMember); ok {
-		body, err = withoutMember(body, sec.name)
-	}
-	var outcome domain.SavedOutcome
-	if err == nil {
-		outcome, err = storedResponse{Status: rec.status, Headers: rec.headers, Body: body}.outcome()
-	}
+	outcome, err := s.outcomeOf(op, rec)
 	if err == nil {
 		err = s.store.CompleteIdempotencyKey(ctx, person, key, outcome)
 	}

@@ -76,6 +76,8 @@ type Server struct {
 	exports *exportSlots
 	// conns are the event streams on hijacked connections (events_conn.go).
 	conns *connStreams
+	// actors are the people resolved per verified token (actor_cache.go).
+	actors *actorCache
 }
 
 // New builds the server and registers every operation.
@@ -90,7 +92,7 @@ func New(d Deps) *Server {
 	d.Events.defaults()
 	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry), hub: d.Hub, events: d.Events,
 		dev: d.DevIssuer != nil, proxies: d.TrustedProxies, apps: d.Apps, exports: newExportSlots(maxConcurrentExports),
-		conns: newConnStreams(d.Events.Heartbeat)}
+		conns: newConnStreams(d.Events.Heartbeat), actors: newActorCache()}
 	limits := d.RateLimits.Effective()
 	s.ipPolicy = newPolicy("ip", limits.IP, limits.MaxKeys, d.Registry)
 	s.personPolicy = newPolicy("person", limits.Person, limits.MaxKeys, d.Registry)

@@ -3,6 +3,7 @@
 package auth
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"time"
@@ -61,6 +62,10 @@ type Principal struct {
 	AppID string
 	// Expiry is the token's exp: long-lived responses (event streams) end then.
 	Expiry time.Time
+	// TokenHash is the SHA-256 of the exact token this principal was
+	// verified from: a key for what is kept per token after verification
+	// (the API's resolved person, api/actor_cache.go) without keeping the token.
+	TokenHash [sha256.Size]byte
 }
 
 // HasRole reports whether the principal carries role r.

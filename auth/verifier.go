@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -226,12 +225,12 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (*Principal, err
 	if len(rawToken) > maxTokenBytes {
 		return nil, invalid("token too large (over %d bytes)", maxTokenBytes)
 	}
-	var key [sha256.Size]byte
+	key := tokenKey(rawToken)
 	var gen uint64
 	if v.cache != nil {
 		// The generation is read before verifying: keys replaced meanwhile
 		// make this entry stale at once.
-		key, gen = tokenKey(rawToken), v.keyGeneration()
+		gen = v.keyGeneration()
 		if p, ok := v.cache.get(key, v.now(), gen); ok {
 			return p, nil
 		}
@@ -257,6 +256,7 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (*Principal, err
 	if err != nil {
 		return nil, invalid("%v", err)
 	}
+	p.TokenHash = key
 	if v.cache != nil {
 		v.cache.put(key, p, v.now(), gen)
 	}

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"crypto"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -202,6 +203,11 @@ func TestVerify(t *testing.T) {
 				t.Fatalf("expiry %v not taken from exp", p.Expiry)
 			}
 			p.Expiry = time.Time{}
+			// TokenHash is the SHA-256 of the exact token accepted.
+			if p.TokenHash != sha256.Sum256([]byte(raw)) {
+				t.Fatalf("token hash %x is not the token's", p.TokenHash)
+			}
+			p.TokenHash = [sha256.Size]byte{}
 			if !reflect.DeepEqual(p, tc.want) {
 				t.Fatalf("principal\n got %+v\nwant %+v", p, tc.want)
 			}

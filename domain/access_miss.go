@@ -100,8 +100,15 @@ func (s *Store) settleMiss(ctx context.Context, err error) error {
 	var rows []struct {
 		ClientID uuid.UUID
 		Visible  bool
+		Revoked  bool
 	}
-	if e := s.db.WithContext(ctx).Raw("?", m.target.lookup(m.actor.withoutRevocations(), m.target.id)).Scan(&rows).Error; e != nil {
+	// Whether the client revoked the actor's app is read with the record.
+	revoked := clause.Expr{SQL: "FALSE"}
+	if m.actor.AppID != "" {
+		revoked = clause.Expr{SQL: "NOT ?", Vars: []any{m.actor.appAllowedBy(column("t.client_id"))}}
+	}
+	if e := s.db.WithContext(ctx).Raw("SELECT t.client_id, t.visible, ? AS revoked FROM (?) t", revoked,
+		m.target.lookup(m.actor.withoutRevocations(), m.target.id)).Scan(&rows).Error; e != nil {
 		return fmt.Errorf("look up %s %s: %w", m.target.what, m.target.id, e)
 	}
 	if len(rows) == 0 {
@@ -109,7 +116,7 @@ func (s *Store) settleMiss(ctx context.Context, err error) error {
 	}
 	owner, out := rows[0].ClientID, error(err)
 	switch {
-	case rows[0].Visible && m.actor.revokedFor(owner):
+	case rows[0].Visible && rows[0].Revoked:
 		out = revokedApp(m.actor.AppID)
 	case rows[0].Visible:
 		// They may see it (a role-less supporter refused a write before any

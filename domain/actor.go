@@ -1,10 +1,12 @@
 package domain
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -32,11 +34,13 @@ type Actor struct {
 	// ClientID is the actor's own client record; uuid.Nil unless they hold the client role.
 	ClientID uuid.UUID
 	Roles    []string
-	// AppID is the OAuth2 client the token was issued to; recorded in the access log.
+	// AppID is the OAuth2 client the token was issued to; recorded in the
+	// access log. ClientScope leaves out the records of the clients who
+	// revoked it, read by the statement that applies the scope.
 	AppID string
-	// RevokedBy lists the clients who revoked AppID (loaded with the person
-	// at authentication): ClientScope leaves their records out.
-	RevokedBy []uuid.UUID
+	// ignoreRevocations is the actor as if no client had revoked their app
+	// (withoutRevocations: what settleMiss asks).
+	ignoreRevocations bool
 	// RequestID names the request in the access log (X-Request-Id).
 	RequestID string
 	// Scope is the scope the operation being run declares; it goes into the
@@ -116,12 +120,23 @@ func (r Reach) share() string {
 // client-scoped query must include it, so a foreign client is simply "not found".
 func (a Actor) ClientScope(clientCol string, reach Reach) clause.Expr {
 	scope := a.reachScope(clientCol, reach)
-	if len(a.RevokedBy) == 0 || scope.SQL == "FALSE" {
+	if a.AppID == "" || a.ignoreRevocations || scope.SQL == "FALSE" {
 		return scope
 	}
 	// The client revoked the token's app: none of their records, whoever's
-	// token it is. No revocations (the usual case) adds nothing to the query.
-	return clause.Expr{SQL: "(? AND NOT (" + clientCol + " = ANY(?::uuid[])))", Vars: []any{scope, uuidArray(a.RevokedBy)}}
+	// token it is.
+	return clause.Expr{SQL: "(? AND ?)", Vars: []any{scope, a.appAllowedBy(column(clientCol))}}
+}
+
+// appAllowedBy holds unless client (a column or a value) revoked the
+// actor's app. It is read by the statement that applies it, so a revocation
+// takes effect at the next statement on every replica, and nothing about it
+// is kept between requests (the actor may come from a cache, api/authn.go).
+// With no revocations of the app (the usual case) it is one probe of an
+// empty partial index (client_apps_revoked_idx).
+func (a Actor) appAllowedBy(client any) clause.Expr {
+	return clause.Expr{SQL: "NOT EXISTS (SELECT 1 FROM client_apps ra WHERE ra.app_id = ? AND ra.client_id = ? AND ra.revoked_at IS NOT NULL)",
+		Vars: []any{a.AppID, client}}
 }
 
 // reachScope is ClientScope before the client's decisions about apps.
@@ -151,13 +166,23 @@ func (a Actor) reachScope(clientCol string, reach Reach) clause.Expr {
 	return clause.Expr{SQL: "(" + strings.Join(parts, " OR ") + ")", Vars: vars}
 }
 
-// revokedFor reports whether clientID revoked the actor's app.
-func (a Actor) revokedFor(clientID uuid.UUID) bool { return slices.Contains(a.RevokedBy, clientID) }
+// appRevokedBy reports whether clientID revoked the actor's app (a
+// refusal's explanation: 403 rather than 404).
+func appRevokedBy(tx *gorm.DB, a Actor, clientID uuid.UUID) (bool, error) {
+	if a.AppID == "" {
+		return false, nil
+	}
+	var revoked []bool
+	if err := tx.Raw("SELECT NOT ?", a.appAllowedBy(clientID)).Scan(&revoked).Error; err != nil {
+		return false, fmt.Errorf("read app revocation: %w", err)
+	}
+	return len(revoked) == 1 && revoked[0], nil
+}
 
 // withoutRevocations is the actor as if no client had revoked their app:
 // what they could see but for the clients' decisions.
 func (a Actor) withoutRevocations() Actor {
-	a.RevokedBy = nil
+	a.ignoreRevocations = true
 	return a
 }
 
@@ -169,8 +194,8 @@ func (a Actor) withoutRevocations() Actor {
 // included (it names the client).
 func (a Actor) SupporterScope(alias string) clause.Expr {
 	own := clause.Expr{SQL: alias + ".person_id = ?", Vars: []any{a.PersonID}}
-	if len(a.RevokedBy) > 0 {
-		own = clause.Expr{SQL: "(? AND NOT (" + alias + ".client_id = ANY(?::uuid[])))", Vars: []any{own, uuidArray(a.RevokedBy)}}
+	if a.AppID != "" && !a.ignoreRevocations {
+		own = clause.Expr{SQL: "(? AND ?)", Vars: []any{own, a.appAllowedBy(column(alias + ".client_id"))}}
 	}
 	return clause.Expr{SQL: "(? OR ?)", Vars: []any{a.ClientScope(alias+".client_id", ReachOwner), own}}
 }

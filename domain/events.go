@@ -45,8 +45,14 @@ type Event struct {
 // positioner; code committing its own transaction calls WakePositioner. Event data is delivered to every recipient without an
 // access-log entry, so it should carry ids and states, not the client's words.
 func EmitEvent(tx *gorm.DB, ev Event) error {
-	return emitEvent(tx, ev, clause.Expr{SQL: `SELECT person_id FROM clients WHERE id = ?
-			UNION SELECT p.id FROM people p WHERE ?`, Vars: []any{ev.ClientID, careTeamMember(ev.ClientID, column("p.id"))}})
+	return emitEvent(tx, ev, clientRecipients(ev.ClientID))
+}
+
+// clientRecipients selects the people a client's event goes to by default:
+// the client and their current care team.
+func clientRecipients(clientID uuid.UUID) clause.Expr {
+	return clause.Expr{SQL: `SELECT person_id FROM clients WHERE id = ?
+			UNION SELECT p.id FROM people p WHERE ?`, Vars: []any{clientID, careTeamMember(clientID, column("p.id"))}}
 }
 
 // emitConversationEvent addresses ev to the participants of a conversation
@@ -73,6 +79,26 @@ func emitEvent(tx *gorm.DB, ev Event, recipients clause.Expr) error {
 	}
 	markEmitted(tx)
 	return nil
+}
+
+// eventFrom is emitEvent for a WITH clause of a statement that does the
+// work too: the INSERT of an event of type typ about subject for the row of
+// src (none when src is empty), whose client is in column clientCol, with
+// data (a jsonb expression, see jsonData), addressed to recipients. The
+// caller marks the statement's tx as having emitted when it inserted one.
+func eventFrom(typ string, subject uuid.UUID, src, clientCol string, data, recipients clause.Expr) clause.Expr {
+	return clause.Expr{SQL: `INSERT INTO events (id, client_id, type, subject_id, recipients, data)
+		SELECT ?::uuid, ` + clientCol + `, ?::text, ?::uuid, ARRAY(?), ? FROM ` + src,
+		Vars: []any{newID(), typ, subject, recipients, data}}
+}
+
+// jsonData is v as a jsonb argument (event data known before the statement).
+func jsonData(v any) (clause.Expr, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return clause.Expr{}, fmt.Errorf("encode event data: %w", err)
+	}
+	return clause.Expr{SQL: "?::jsonb", Vars: []any{string(b)}}, nil
 }
 
 // EventRecord is a committed event as delivered: Recipients holds only the

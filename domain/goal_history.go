@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // FieldChange is one changed field of a goal (or of something attached to
@@ -27,6 +28,19 @@ func recordGoalHistory(tx *gorm.DB, a Actor, clientID, goalID uuid.UUID, changes
 	if len(changes) == 0 {
 		return nil
 	}
+	ins, err := goalHistoryInsert(a, clientID, goalID, changes)
+	if err != nil {
+		return err
+	}
+	if err := tx.Exec("?", ins).Error; err != nil {
+		return fmt.Errorf("write goal history: %w", err)
+	}
+	return nil
+}
+
+// goalHistoryInsert is recordGoalHistory's INSERT, for a statement of its
+// own or a WITH clause of one that does more (changes is not empty).
+func goalHistoryInsert(a Actor, clientID, goalID uuid.UUID, changes []FieldChange) (clause.Expr, error) {
 	ids := make(uuidArray, len(changes))
 	fields := make([]string, len(changes))
 	olds := make([]string, len(changes))
@@ -37,17 +51,17 @@ func recordGoalHistory(tx *gorm.DB, a Actor, clientID, goalID uuid.UUID, changes
 		fields[i] = c.Field
 		o, err := json.Marshal(c.Old)
 		if err != nil {
-			return fmt.Errorf("encode history %s: %w", c.Field, err)
+			return clause.Expr{}, fmt.Errorf("encode history %s: %w", c.Field, err)
 		}
 		n, err := json.Marshal(c.New)
 		if err != nil {
-			return fmt.Errorf("encode history %s: %w", c.Field, err)
+			return clause.Expr{}, fmt.Errorf("encode history %s: %w", c.Field, err)
 		}
 		olds[i], news[i] = string(o), string(n)
 	}
 	// Each row keeps the goal's label as of the change (for a change of the
 	// label, the label it had or got): ListGoalHistory shows a row by it.
-	err := tx.Exec(`INSERT INTO goal_history (client_id, id, goal_id, actor_person_id, actor_role, at, field, old_value, new_value,
+	return clause.Expr{SQL: `INSERT INTO goal_history (client_id, id, goal_id, actor_person_id, actor_role, at, field, old_value, new_value,
 			sensitivity)
 		SELECT ?, t.id, ?, ?, ?, ts.at, t.f, NULLIF(t.o, 'null'::jsonb), NULLIF(t.n, 'null'::jsonb),
 			COALESCE(CASE WHEN t.f = 'sensitivity' THEN COALESCE(t.n #>> '{}', t.o #>> '{}') END,
@@ -55,12 +69,8 @@ func recordGoalHistory(tx *gorm.DB, a Actor, clientID, goalID uuid.UUID, changes
 				(SELECT g.sensitivity FROM goals g WHERE g.client_id = ? AND g.id = ?))
 		FROM (SELECT clock_timestamp() AS at) ts,
 			unnest(?::uuid[], ?::text[], ?::jsonb[], ?::jsonb[]) AS t(id, f, o, n)`,
-		clientID, goalID, a.PersonID, actorRoleFor(a, clientID), clientID, goalID,
-		ids, textArray(fields), textArray(olds), textArray(news)).Error
-	if err != nil {
-		return fmt.Errorf("write goal history: %w", err)
-	}
-	return nil
+		Vars: []any{clientID, goalID, a.PersonID, actorRoleFor(a, clientID), clientID, goalID,
+			ids, textArray(fields), textArray(olds), textArray(news)}}, nil
 }
 
 // actorRoleFor says in which capacity a acts on clientID's data.

@@ -265,16 +265,10 @@ func (s *Store) applyGoalChange(ctx context.Context, a Actor, id uuid.UUID, c go
 			return errNoChange
 		}
 		g = row.Goal
-		if err := recordGoalHistory(tx, a, g.ClientID, id, changes); err != nil {
+		if err := recordGoalChange(tx, a, g, c.change, changes, fields); err != nil {
 			return err
 		}
-		if err := emitGoalEvent(tx, EventGoalUpdated, g.ClientID, id, g.Version, c.change, fields); err != nil {
-			return err
-		}
-		if err := emitGoalHidden(tx, g.ClientID, id, row.OldRow.V, row.NewRow.V); err != nil {
-			return err
-		}
-		return logAccess(tx, a, ActionWrite, ResourceGoal, []uuid.UUID{g.ClientID}, []string{id.String()})
+		return emitGoalHidden(tx, g.ClientID, id, row.OldRow.V, row.NewRow.V)
 	})
 	if errors.Is(err, errNoChange) {
 		return s.GetGoal(ctx, a, id)
@@ -344,4 +338,30 @@ func goalMiss(tx *gorm.DB, a Actor, id uuid.UUID, c goalChange, empty bool) erro
 	}
 	// Everything matches now: a concurrent change got in between; re-read and retry.
 	return Stale(st.Version)
+}
+
+// recordGoalChange writes what follows a goal's update in one statement:
+// its history, its event, the access log (unless the writer is the client)
+// and the app's use, in that order.
+func recordGoalChange(tx *gorm.DB, a Actor, g Goal, change GoalChange, changes []FieldChange, fields []string) error {
+	history, err := goalHistoryInsert(a, g.ClientID, g.ID, changes)
+	if err != nil {
+		return err
+	}
+	data, err := jsonData(GoalEventData{GoalID: g.ID, Version: g.Version, Change: change, Fields: fields})
+	if err != nil {
+		return err
+	}
+	err = tx.Exec(`WITH s AS (SELECT ?::uuid AS client_id, ?::uuid AS goal_id),
+		h AS (?), ev AS (?), logged AS (?), used AS (?)
+		SELECT 1`, g.ClientID, g.ID, history,
+		eventFrom(EventGoalUpdated, g.ID, "s", "s.client_id", data, clientRecipients(g.ClientID)),
+		logAccessFrom(a, ActionWrite, ResourceGoal, "s", "s.client_id", "s.goal_id",
+			"COALESCE((SELECT x.title FROM goals x WHERE x.client_id = s.client_id AND x.id = s.goal_id), '')"),
+		appUse(a, "s.client_id", "s")).Error
+	if err != nil {
+		return fmt.Errorf("record goal change: %w", err)
+	}
+	markEmitted(tx)
+	return nil
 }

@@ -303,7 +303,22 @@ func (s *Store) ListGoals(ctx context.Context, a Actor, clientID uuid.UUID, f Go
 	}
 	q += ` ORDER BY g.id LIMIT ?`
 	args = append(args, f.Limit+1)
-	var out []Goal
+	// The hot path: one statement reads the page and, when it holds a goal,
+	// logs the read (unless it is the client's own) and records the app's use.
+	// An empty page is told apart below, in a transaction of its own.
+	out, err := scanGoals(s.db.WithContext(ctx).Raw(`WITH g AS (`+q+`),
+		seen AS (SELECT ?::uuid AS client_id WHERE EXISTS (SELECT 1 FROM g)),
+		logged AS (?), used AS (?)
+		SELECT * FROM g ORDER BY g.id`, append(args, clientID,
+		logAccessFrom(a, ActionRead, ResourceGoal, "seen", "seen.client_id", "''", "''"),
+		appUse(a, "seen.client_id", "seen"))...))
+	if err != nil {
+		return nil, "", fmt.Errorf("list goals: %w", err)
+	}
+	if len(out) > 0 {
+		out, next := page(out, f.Limit, func(g Goal) uuid.UUID { return g.ID })
+		return out, next, nil
+	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		var err error
 		if out, err = scanGoals(tx.Raw(q, args...)); err != nil {

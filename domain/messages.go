@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Message is one message in a conversation.
@@ -77,6 +78,13 @@ func lockConversation(tx *gorm.DB, a Actor, id uuid.UUID, lock bool) (convRef, e
 // idempotencyToken, when set, names the Idempotency-Key claim the request
 // runs under: a re-run of the same claim returns the message it already
 // created (created=false) instead of adding another.
+//
+// Two statements in one transaction (under an Idempotency-Key, the
+// request's own: Store.RunIdempotent): the conversation locked within the
+// actor's reach with the message of an earlier run of the same claim, then
+// (the new id chosen under the lock) the message, the conversation's last
+// message, the sender's read marker, the access log, the app's use and the
+// message.created event.
 func (s *Store) PostMessage(ctx context.Context, a Actor, conversationID uuid.UUID, body, idempotencyToken string) (m Message, created bool, err error) {
 	if strings.TrimSpace(body) == "" {
 		return Message{}, false, Invalid("body", "must not be empty")
@@ -84,57 +92,74 @@ func (s *Store) PostMessage(ctx context.Context, a Actor, conversationID uuid.UU
 	if err := plainText("body", body, 1, MaxMessageLength); err != nil {
 		return Message{}, false, err
 	}
+	var token *string
+	if idempotencyToken != "" {
+		token = &idempotencyToken
+	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		conv, err := lockConversation(tx, a, conversationID, true)
-		if err != nil {
-			return err
+		var conv struct {
+			ClientID      uuid.UUID
+			LastMessageID *uuid.UUID
+			Sensitivity   *string
+			Prior         JSONValue[*Message]
 		}
-		clientID := conv.ClientID
-		if idempotencyToken != "" {
-			var prior []messageRow
-			err := tx.Raw(`SELECT `+messageJSON+` AS m FROM messages m WHERE m.client_id = ? AND m.conversation_id = ?
-				AND m.sender_id = ? AND m.idempotency_token = ?`, clientID, conversationID, a.PersonID, idempotencyToken).Scan(&prior).Error
-			if err != nil {
-				return fmt.Errorf("look up message by idempotency key: %w", err)
-			}
-			if len(prior) == 1 {
-				m = prior[0].M.V
-				m.Sensitivity = conv.Sensitivity
-				return nil
-			}
+		res := tx.Raw(`SELECT c.client_id, c.last_message_id, c.sensitivity,
+				(SELECT `+messageJSON+` FROM messages m WHERE CAST(? AS text) IS NOT NULL AND m.client_id = c.client_id
+					AND m.conversation_id = c.id AND m.sender_id = ? AND m.idempotency_token = CAST(? AS text)) AS prior
+			FROM conversations c WHERE c.id = ? AND ? FOR UPDATE OF c`,
+			token, a.PersonID, token, conversationID, conversationVisible(a)).Scan(&conv)
+		if res.Error != nil {
+			return fmt.Errorf("find conversation: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return missing(a, conversationTarget(conversationID))
+		}
+		if conv.Prior.V != nil {
+			m = *conv.Prior.V
+			m.Sensitivity = conv.Sensitivity
+			return nil
 		}
 		id := nextMessageID(conv.LastMessageID)
 		now := uuidTime(id)
-		var token *string
-		if idempotencyToken != "" {
-			token = &idempotencyToken
+		data, err := jsonData(MessageEventData{ConversationID: conversationID, MessageID: id, SenderID: a.PersonID, CreatedAt: now})
+		if err != nil {
+			return err
 		}
-		err = tx.Exec(`WITH m AS (
-				INSERT INTO messages (client_id, conversation_id, id, sender_id, body, idempotency_token, created_at)
-				VALUES (@client, @conv, @id, @sender, @body, @token, @at) RETURNING id),
-			c AS (UPDATE conversations SET last_message_id = @id, activity_id = @id WHERE client_id = @client AND id = @conv),
-			-- the sender has read their own message
-			r AS (UPDATE conversation_participants SET read_up_to = @id, read_at = @at
-				WHERE client_id = @client AND conversation_id = @conv AND person_id = @sender
-				AND (read_up_to IS NULL OR read_up_to < @id))
-			SELECT 1`, map[string]any{"client": clientID, "conv": conversationID, "id": id, "sender": a.PersonID,
-			"body": body, "token": token, "at": now}).Error
+		err = tx.Exec(postMessageSQL, map[string]any{"client": conv.ClientID, "conv": conversationID, "id": id,
+			"sender": a.PersonID, "body": body, "token": token, "at": now,
+			// A message is named by its conversation's subject.
+			"logged": logAccessFrom(a, ActionWrite, ResourceMessage, "m", "m.client_id", "m.id",
+				"COALESCE((SELECT x.subject FROM conversations x WHERE x.client_id = m.client_id AND x.id = m.conversation_id), '')"),
+			"used": appUse(a, "m.client_id", "m"),
+			"event": eventFrom(EventMessageCreated, conversationID, "m", "m.client_id", data, clause.Expr{SQL: `SELECT p.person_id
+				FROM conversation_participants p WHERE p.client_id = m.client_id AND p.conversation_id = m.conversation_id AND ?`,
+				Vars: []any{activeParticipant()}}),
+		}).Error
 		if err != nil {
 			return fmt.Errorf("post message: %w", err)
 		}
+		markEmitted(tx)
 		m = Message{ID: id, ConversationID: conversationID, SenderID: a.PersonID, Body: body, CreatedAt: now, ReadBy: []uuid.UUID{},
 			Sensitivity: conv.Sensitivity}
 		created = true
-		// A message is named by its conversation's subject.
-		if err := writeAccess(tx, a, ActionWrite, ResourceMessage,
-			[]accessRow{{client: clientID, resourceID: id.String(), labelKey: conversationID.String()}}); err != nil {
-			return err
-		}
-		return emitConversationEvent(tx, Event{Type: EventMessageCreated, ClientID: clientID, SubjectID: conversationID,
-			Data: MessageEventData{ConversationID: conversationID, MessageID: id, SenderID: a.PersonID, CreatedAt: now}}, conversationID)
+		return nil
 	})
 	return m, created, err
 }
+
+// postMessageSQL writes a message whose conversation the transaction holds
+// locked: the message, the conversation's last message, the sender's read
+// marker (they have read their own message), and the access log, the app's
+// use and the event for the message written.
+const postMessageSQL = `WITH m AS (INSERT INTO messages (client_id, conversation_id, id, sender_id, body, idempotency_token, created_at)
+		VALUES (@client, @conv, @id, @sender, @body, @token, @at) RETURNING client_id, conversation_id, id),
+	cu AS (UPDATE conversations c SET last_message_id = m.id, activity_id = m.id FROM m
+		WHERE c.client_id = m.client_id AND c.id = m.conversation_id),
+	ru AS (UPDATE conversation_participants p SET read_up_to = m.id, read_at = @at FROM m
+		WHERE p.client_id = m.client_id AND p.conversation_id = m.conversation_id AND p.person_id = @sender
+		AND (p.read_up_to IS NULL OR p.read_up_to < m.id)),
+	logged AS (@logged), used AS (@used), ev AS (@event)
+	SELECT 1`
 
 // nextMessageID returns a new UUIDv7 greater than last. The caller holds the
 // conversation's row lock, so ids grow in commit order even when replicas'

@@ -73,19 +73,13 @@ WITH upserted AS (
 SELECT person.id AS person_id,
 	CASE WHEN jsonb_exists(person.roles, 'client') THEN
 		COALESCE((SELECT id FROM new_client), (SELECT c.id FROM clients c WHERE c.person_id = person.id))
-	END AS client_id, ` + revokedByColumn + `
+	END AS client_id
 FROM person`
 
-// revokedByColumn lists the clients who revoked the token's app (@app), read
-// with the person in the same statement: with no revocations (the usual
-// case) it is one probe of an empty partial index.
-const revokedByColumn = `(SELECT jsonb_agg(ca.client_id ORDER BY ca.client_id) FROM client_apps ca
-		WHERE ca.app_id = @app AND ca.revoked_at IS NOT NULL) AS revoked_by`
-
-// personLookupSQL is Provision's common case: the person, their client
-// record and the clients who revoked the token's app ($3).
-var personLookupSQL = `SELECT p.id, p.roles, c.id, ` + strings.Replace(revokedByColumn, "@app", "$3", 1) + `
-	FROM people p LEFT JOIN clients c ON c.person_id = p.id
+// personLookupSQL is Provision's common case: the person and their client
+// record. (Which clients revoked the token's app is not the person's: every
+// statement reads it where it applies the scope, Actor.ClientScope.)
+const personLookupSQL = `SELECT p.id, p.roles, c.id FROM people p LEFT JOIN clients c ON c.person_id = p.id
 	WHERE p.issuer = $1 AND p.subject = $2`
 
 // Provision returns the actor for a verified identity, creating the person
@@ -105,13 +99,12 @@ func (s *Store) Provision(ctx context.Context, id Identity) (Actor, error) {
 	}
 	wantClient := slices.Contains(roles, RoleClient)
 	var row struct {
-		PersonID  uuid.UUID
-		Roles     Strings
-		ClientID  *uuid.UUID
-		RevokedBy JSONValue[[]uuid.UUID]
+		PersonID uuid.UUID
+		Roles    Strings
+		ClientID *uuid.UUID
 	}
 	actor := func() Actor {
-		a := Actor{PersonID: row.PersonID, Roles: roles, AppID: id.AppID, RevokedBy: row.RevokedBy.V}
+		a := Actor{PersonID: row.PersonID, Roles: roles, AppID: id.AppID}
 		if wantClient && row.ClientID != nil {
 			a.ClientID = *row.ClientID
 		}
@@ -127,8 +120,7 @@ func (s *Store) Provision(ctx context.Context, id Identity) (Actor, error) {
 	if err != nil {
 		return Actor{}, err
 	}
-	err = pool.QueryRowContext(ctx, personLookupSQL, id.Issuer, id.Subject, id.AppID).
-		Scan(&row.PersonID, &row.Roles, &row.ClientID, &row.RevokedBy)
+	err = pool.QueryRowContext(ctx, personLookupSQL, id.Issuer, id.Subject).Scan(&row.PersonID, &row.Roles, &row.ClientID)
 	found := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return Actor{}, fmt.Errorf("look up person: %w", err)
@@ -138,12 +130,12 @@ func (s *Store) Provision(ctx context.Context, id Identity) (Actor, error) {
 	}
 	args := map[string]any{
 		"id": newID(), "issuer": id.Issuer, "subject": id.Subject, "name": name,
-		"roles": roles, "client_id": newID(), "app": id.AppID,
+		"roles": roles, "client_id": newID(),
 	}
 	// A concurrent first request for the same subject can make both halves of
 	// the CTE miss the row (it committed after our snapshot); a retry sees it.
 	for attempt := 0; attempt < 3; attempt++ {
-		row.ClientID, row.RevokedBy.V = nil, nil
+		row.ClientID = nil
 		res := s.db.WithContext(ctx).Raw(provisionSQL, args).Scan(&row)
 		if res.Error != nil {
 			return Actor{}, fmt.Errorf("provision person: %w", res.Error)

@@ -47,8 +47,12 @@ func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 
 // tx runs fn in one transaction: multi-row changes commit together or not
 // at all. A miss on a record the request named is settled after it. When
-// the transaction wrote an event, its commit wakes the positioner.
+// the transaction wrote an event, its commit wakes the positioner. Within a
+// request's own transaction (RunIdempotent), fn runs in that one.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if r, ok := ctx.Value(requestTxKey{}).(*requestTx); ok {
+		return s.inRequestTx(ctx, r, fn)
+	}
 	m := &emitMark{}
 	err := s.db.WithContext(context.WithValue(ctx, emitMarkKey{}, m)).Transaction(fn)
 	if err == nil && m.emitted.Load() {

@@ -112,7 +112,9 @@ func (s *Store) GetSupporter(ctx context.Context, a Actor, clientID, personID uu
 			return fmt.Errorf("read supporter: %w", res.Error)
 		}
 		if res.RowsAffected == 0 {
-			if a.revokedFor(clientID) {
+			if revoked, err := appRevokedBy(tx, a, clientID); err != nil {
+				return err
+			} else if revoked {
 				return revokedApp(a.AppID)
 			}
 			return NotFound("supporter")
@@ -216,7 +218,9 @@ func (s *Store) RemoveSupporter(ctx context.Context, a Actor, clientID, personID
 			return fmt.Errorf("remove supporter: %w", res.Error)
 		}
 		if res.RowsAffected == 0 {
-			if a.revokedFor(clientID) {
+			if revoked, err := appRevokedBy(tx, a, clientID); err != nil {
+				return err
+			} else if revoked {
 				return revokedApp(a.AppID)
 			}
 			return requireOwner(tx, a, clientID, "only the client, or the supporter themself, ends a supporter's access")
@@ -231,8 +235,12 @@ func (s *Store) RemoveSupporter(ctx context.Context, a Actor, clientID, personID
 // through an app a client revoked, that client is not listed.
 func (s *Store) Supporting(ctx context.Context, a Actor) ([]Supporter, error) {
 	var out []Supporter
-	err := s.db.WithContext(ctx).Raw(supporterSelect+` WHERE s.person_id = ? AND NOT (s.client_id = ANY(?::uuid[]))
-		AND (s.access_expires_at IS NULL OR s.access_expires_at > now()) ORDER BY s.id`, a.PersonID, uuidArray(a.RevokedBy)).Scan(&out).Error
+	allowed := clause.Expr{SQL: "TRUE"}
+	if a.AppID != "" {
+		allowed = a.appAllowedBy(column("s.client_id"))
+	}
+	err := s.db.WithContext(ctx).Raw(supporterSelect+` WHERE s.person_id = ? AND ?
+		AND (s.access_expires_at IS NULL OR s.access_expires_at > now()) ORDER BY s.id`, a.PersonID, allowed).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list supported clients: %w", err)
 	}
