@@ -10,7 +10,7 @@ run:
 
 ## test: the full test suite against local PostgreSQL (127.0.0.1:5432, user postgres)
 test:
-	$(GO) test -race -count=1 -timeout 8m $(PKGS)
+	$(GO) test -race -count=1 -timeout 12m $(PKGS)
 
 ## test-long: the slow checks after make test: authorization matrix, fuzzing (FUZZTIME per target, default 10s), fault injection; one summary (scripts/test-long.sh)
 test-long:
