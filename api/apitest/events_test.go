@@ -54,7 +54,7 @@ func TestEventContractCheck(t *testing.T) {
 		{"change outside its enum", goalFrame("goal.updated", "goal.updated",
 			`{"goal_id":"`+evGoal+`","version":3,"change":"renamed"}`), "at '/data/change'"},
 		{"missing required data member", goalFrame("goal.updated", "goal.updated", `{"goal_id":"`+evGoal+`","change":"updated"}`), "missing property 'version'"},
-		{"untyped data", goalFrame("goal.updated", "goal.updated", `{"i":1,"pad":"xxxx"}`), "additional properties 'i', 'pad'"},
+		{"untyped data", goalFrame("goal.updated", "goal.updated", `{"i":1,"pad":"xxxx"}`), "additional properties"},
 		{"id that is not a uuid", goalFrame("goal.updated", "goal.updated", `{"goal_id":"g1","version":3,"change":"updated"}`), "at '/data/goal_id'"},
 		{"referral status outside its enum", Frame{ID: "9", Event: "referral.updated", Data: fmt.Sprintf(`{"id":%q,"seq":9,"type":"referral.updated",`+
 			`"client_id":%q,"created_at":"2025-01-02T03:04:05Z","data":{"referral_id":%q,"service_id":%q,"goal_id":null,"status":"received","version":1}}`,
