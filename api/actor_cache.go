@@ -1,10 +1,9 @@
 package api
 
 import (
-	"crypto/sha256"
-	"sync"
 	"time"
 
+	"github.com/waypoint-portal/waypoint/auth/tokencache"
 	"github.com/waypoint-portal/waypoint/domain"
 )
 
@@ -44,64 +43,26 @@ const (
 // The per-request fields (RequestID, Scope) are set after a hit as after a
 // miss.
 type actorCache struct {
-	max int
-	ttl time.Duration
-
-	mu      sync.Mutex
-	entries map[[sha256.Size]byte]cachedActor
-}
-
-type cachedActor struct {
-	a     domain.Actor
-	until time.Time
+	ttl     time.Duration
+	entries *tokencache.Cache[domain.Actor]
 }
 
 func newActorCache() *actorCache {
-	return &actorCache{max: actorCacheSize, ttl: actorCacheTTL, entries: make(map[[sha256.Size]byte]cachedActor)}
+	return &actorCache{ttl: actorCacheTTL, entries: tokencache.New[domain.Actor](actorCacheSize)}
 }
 
 // get returns the actor kept for token key k, if any is still valid at now.
-func (c *actorCache) get(k [sha256.Size]byte, now time.Time) (domain.Actor, bool) {
-	if k == ([sha256.Size]byte{}) {
-		return domain.Actor{}, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[k]
-	if ok && !now.Before(e.until) {
-		delete(c.entries, k)
-		ok = false
-	}
-	return e.a, ok
+func (c *actorCache) get(k tokencache.Key, now time.Time) (domain.Actor, bool) {
+	return c.entries.Get(k, now, nil)
 }
 
 // put keeps a, resolved at now for the token whose key is k and which
 // expires at exp, until the earlier of exp and now+TTL.
-func (c *actorCache) put(k [sha256.Size]byte, a domain.Actor, now, exp time.Time) {
+func (c *actorCache) put(k tokencache.Key, a domain.Actor, now, exp time.Time) {
 	until := now.Add(c.ttl)
 	if exp.Before(until) {
 		until = exp
 	}
-	if k == ([sha256.Size]byte{}) || !now.Before(until) {
-		return
-	}
 	a.RequestID, a.Scope = "", ""
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= c.max {
-		// Full: drop what has expired, then, if that freed too little, an
-		// eighth of the entries (arbitrary: map order), as auth's token cache.
-		for key, old := range c.entries {
-			if !now.Before(old.until) {
-				delete(c.entries, key)
-			}
-		}
-		for key := range c.entries {
-			if len(c.entries) < c.max-c.max/8 {
-				break
-			}
-			delete(c.entries, key)
-		}
-	}
-	c.entries[k] = cachedActor{a: a, until: until}
+	c.entries.Put(k, a, now, until)
 }

@@ -8,13 +8,14 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/waypoint-portal/waypoint/auth/tokencache"
 	"github.com/waypoint-portal/waypoint/domain"
 )
 
 func TestActorCacheBoundsAndLifetime(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	c := newActorCache()
-	c.max = 16
+	c.entries = tokencache.New[domain.Actor](16)
 	key := func(s string) [sha256.Size]byte { return sha256.Sum256([]byte(s)) }
 	a := domain.Actor{PersonID: uuid.Must(uuid.NewV7()), Roles: []string{domain.RoleClient}, AppID: "app",
 		RequestID: "req-1", Scope: "goals:read"}
@@ -50,7 +51,7 @@ func TestActorCacheBoundsAndLifetime(t *testing.T) {
 	}
 	for i := range 1000 {
 		c.put(key(fmt.Sprint(i)), a, now, now.Add(time.Hour))
-		if n := len(c.entries); n > 16 {
+		if n := c.entries.Len(); n > 16 {
 			t.Fatalf("%d entries after %d puts; bound 16", n, i+1)
 		}
 	}

@@ -1,10 +1,10 @@
 package auth
 
 import (
-	"crypto/sha256"
 	"slices"
-	"sync"
 	"time"
+
+	"github.com/waypoint-portal/waypoint/auth/tokencache"
 )
 
 const (
@@ -31,17 +31,13 @@ type keyGenerations interface{ generation() uint64 }
 // same subject, has a different key and is verified on its own; roles and
 // scopes are those of the presented token, since the key is the token.
 type tokenCache struct {
-	max int
-	ttl time.Duration
-
-	mu      sync.Mutex
-	entries map[[sha256.Size]byte]cachedToken
+	ttl     time.Duration
+	entries *tokencache.Cache[cachedToken]
 }
 
 type cachedToken struct {
-	p     Principal
-	until time.Time
-	gen   uint64
+	p   Principal
+	gen uint64
 }
 
 func newTokenCache(size int, ttl time.Duration) *tokenCache {
@@ -54,21 +50,15 @@ func newTokenCache(size int, ttl time.Duration) *tokenCache {
 	if ttl <= 0 {
 		ttl = defaultTokenCacheTTL
 	}
-	return &tokenCache{max: size, ttl: ttl, entries: make(map[[sha256.Size]byte]cachedToken)}
+	return &tokenCache{ttl: ttl, entries: tokencache.New[cachedToken](size)}
 }
 
-func tokenKey(raw string) [sha256.Size]byte { return sha256.Sum256([]byte(raw)) }
+func tokenKey(raw string) tokencache.Key { return tokencache.KeyOf(raw) }
 
 // get returns a copy of the cached principal of the token whose key is k,
 // if it is still valid at now for key generation gen.
-func (c *tokenCache) get(k [sha256.Size]byte, now time.Time, gen uint64) (*Principal, bool) {
-	c.mu.Lock()
-	e, ok := c.entries[k]
-	if ok && (!now.Before(e.until) || e.gen != gen) {
-		delete(c.entries, k)
-		ok = false
-	}
-	c.mu.Unlock()
+func (c *tokenCache) get(k tokencache.Key, now time.Time, gen uint64) (*Principal, bool) {
+	e, ok := c.entries.Get(k, now, func(e cachedToken) bool { return e.gen == gen })
 	if !ok {
 		return nil, false
 	}
@@ -81,33 +71,12 @@ func (c *tokenCache) get(k [sha256.Size]byte, now time.Time, gen uint64) (*Princ
 // put remembers p, verified at now with key generation gen, until the
 // earlier of its exp (without the clock skew Verify allows: after exp the
 // token is verified again, and refused past the skew) and now+TTL.
-func (c *tokenCache) put(k [sha256.Size]byte, p *Principal, now time.Time, gen uint64) {
+func (c *tokenCache) put(k tokencache.Key, p *Principal, now time.Time, gen uint64) {
 	until := now.Add(c.ttl)
 	if p.Expiry.Before(until) {
 		until = p.Expiry
 	}
-	if !now.Before(until) {
-		return
-	}
-	e := cachedToken{p: *p, until: until, gen: gen}
+	e := cachedToken{p: *p, gen: gen}
 	e.p.Roles, e.p.Scopes = slices.Clone(p.Roles), slices.Clone(p.Scopes)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= c.max {
-		// Full: drop what has expired, then, if that freed too little, an
-		// eighth of the entries (arbitrary: map order), so the size stays
-		// bounded and the sweep is not repeated on every put under churn.
-		for key, old := range c.entries {
-			if !now.Before(old.until) {
-				delete(c.entries, key)
-			}
-		}
-		for key := range c.entries {
-			if len(c.entries) < c.max-c.max/8 {
-				break
-			}
-			delete(c.entries, key)
-		}
-	}
-	c.entries[k] = e
+	c.entries.Put(k, e, now, until)
 }

@@ -44,7 +44,7 @@ func TestTokenCacheBoundsAndLifetime(t *testing.T) {
 
 	for i := range 1000 {
 		c.put(tokenKey(fmt.Sprint(i)), p, now, 1)
-		if n := len(c.entries); n > 16 {
+		if n := c.entries.Len(); n > 16 {
 			t.Fatalf("%d entries after %d puts; bound 16", n, i+1)
 		}
 	}
