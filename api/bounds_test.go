@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -149,7 +150,11 @@ func boundCases(d boundsDoc) []boundCase {
 			root := obj(mt, "schema")
 			var walk func(s map[string]any, holder string, path []bodyStep, depth int, onPath map[string]bool)
 			walk = func(s map[string]any, holder string, path []bodyStep, depth int, onPath map[string]bool) {
-				for name, pv := range obj(s, "properties") {
+				// Sorted: a member shared by several bodies is tried where it
+				// is first met, the same place on every run.
+				props := obj(s, "properties")
+				for _, name := range slices.Sorted(maps.Keys(props)) {
+					pv := props[name]
 					ps := d.resolve(pv)
 					step := append(slices.Clone(path), bodyStep{member: name, schema: ps})
 					key := holder + "." + name

@@ -147,7 +147,7 @@ func validateService(s *Service, strict Strict) error {
 	if err := validateLanguages("languages", s.Languages); err != nil {
 		return err
 	}
-	if err := validatePhones("phones", s.Phones); err != nil {
+	if err := validatePhonesAndContacts("", s.Phones, s.Contacts); err != nil {
 		return err
 	}
 	seenLoc := map[uuid.UUID]bool{}
@@ -170,7 +170,7 @@ func validateService(s *Service, strict Strict) error {
 		if err := validateSchedules(f+".schedules", sal.Schedules); err != nil {
 			return err
 		}
-		if err := validatePhones(f+".phones", sal.Phones); err != nil {
+		if err := validatePhonesAndContacts(f+".", sal.Phones, sal.Contacts); err != nil {
 			return err
 		}
 	}
@@ -197,7 +197,7 @@ func validateOrganization(o *Organization, strict Strict) error {
 	if o.ParentOrganizationID != uuid.Nil && o.ParentOrganizationID == o.ID {
 		return fieldErr("parent_organization_id", "cannot be the organization itself")
 	}
-	if err := validatePhones("phones", o.Phones); err != nil {
+	if err := validatePhonesAndContacts("", o.Phones, o.Contacts); err != nil {
 		return err
 	}
 	for i := range o.Locations {
@@ -249,7 +249,7 @@ func validateLocation(l *Location, strict Strict) error {
 	if err := validateLanguages("languages", l.Languages); err != nil {
 		return err
 	}
-	return validatePhones("phones", l.Phones)
+	return validatePhonesAndContacts("", l.Phones, l.Contacts)
 }
 
 // validateTaxonomyTerm checks a taxonomy term.
@@ -300,7 +300,7 @@ func validateServiceAtLocation(sal *ServiceAtLocation, service *Service, strict 
 	if err := validateSchedules("schedules", sal.Schedules); err != nil {
 		return err
 	}
-	return validatePhones("phones", sal.Phones)
+	return validatePhonesAndContacts("", sal.Phones, sal.Contacts)
 }
 
 func validateSchedules(field string, ss []Schedule) error {
@@ -392,6 +392,21 @@ func validatePhones(field string, ps []Phone) error {
 			return fieldErr(fmt.Sprintf("%s[%d].number", field, i), "is required")
 		}
 		if err := validateLanguages(fmt.Sprintf("%s[%d].languages", field, i), p.Languages); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validatePhonesAndContacts checks a record's phones and its contacts'
+// phones (whose language codes are checked as the record's own are); field
+// prefixes the names of both.
+func validatePhonesAndContacts(field string, phones []Phone, contacts []Contact) error {
+	if err := validatePhones(field+"phones", phones); err != nil {
+		return err
+	}
+	for i, c := range contacts {
+		if err := validatePhones(fmt.Sprintf("%scontacts[%d].phones", field, i), c.Phones); err != nil {
 			return err
 		}
 	}

@@ -153,6 +153,10 @@ func TestReadReportsMalformedServices(t *testing.T) {
 		bad("phones[0].extension", "must be a float64, not a JSON string", obj("phones", []any{obj("number", "1", "extension", "12")})),
 		bad("phones[0].languages[0].code", "ISO 639", obj("phones", []any{obj("number", "1", "languages", []any{obj("code", "x1")})})),
 		bad("contacts[0].phones[0].number", "must be a string, not a JSON bool", obj("contacts", []any{obj("phones", []any{obj("number", true)})})),
+		bad("contacts[1].phones[0].languages[0].code", "ISO 639", obj("contacts", []any{obj("name", "A"),
+			obj("phones", []any{obj("number", "1", "languages", []any{obj("code", "x1")})})})),
+		bad("service_at_locations[0].contacts[0].phones[0].number", "is required",
+			sal(obj("location_id", locID, "contacts", []any{obj("phones", []any{obj("number", "")})}))),
 		bad("service_at_locations[0].location_id", "is required (or embed location)", sal(obj())),
 		bad("service_at_locations[1].location_id", "lists the same location twice", sal(obj("location_id", locID), obj("location_id", locID))),
 		bad("service_at_locations[0].location.location_type", "must be one of physical, postal, virtual", sal(obj("location", obj("id", locID, "location_type", "home")))),
@@ -172,6 +176,8 @@ func TestReadReportsMalformedOrganizations(t *testing.T) {
 		{map[string]any{"name": ""}, "name", "is required"},
 		{map[string]any{"id": uid(3), "parent_organization_id": uid(3)}, "parent_organization_id", "cannot be the organization itself"},
 		{map[string]any{"phones": []any{map[string]any{}}}, "phones[0].number", "is required"},
+		{map[string]any{"contacts": []any{map[string]any{"phones": []any{map[string]any{"number": "1",
+			"languages": []any{map[string]any{"code": "español"}}}}}}}, "contacts[0].phones[0].languages[0].code", "ISO 639"},
 		{map[string]any{"locations": []any{map[string]any{"id": locID, "location_type": "x"}}}, "locations[0].location_type", "must be one of"},
 		{map[string]any{"services": []any{map[string]any{"id": uid(99), "name": "S", "status": "gone"}}}, "services[0].status", "must be one of"},
 		{map[string]any{"year_incorporated": "nineteen"}, "year_incorporated", "must be a float64, not a JSON string"},
@@ -191,6 +197,8 @@ func TestReadReportsMalformedLocations(t *testing.T) {
 		{map[string]any{"schedules": []any{map[string]any{"opens_at": "9am", "closes_at": "5pm"}}}, "schedules[0].opens_at", "must be a time of day"},
 		{map[string]any{"languages": []any{map[string]any{"code": "e"}}}, "languages[0].code", "ISO 639"},
 		{map[string]any{"phones": []any{map[string]any{"number": ""}}}, "phones[0].number", "is required"},
+		{map[string]any{"contacts": []any{map[string]any{"phones": []any{map[string]any{"number": "1",
+			"languages": []any{map[string]any{"code": "e"}}}}}}}, "contacts[0].phones[0].languages[0].code", "ISO 639"},
 		{map[string]any{"accessibility": "ramp"}, "accessibility", "must be an array, not a JSON string"},
 	})
 }
