@@ -37,12 +37,13 @@ const (
 	ResourceClientApp    = "client_app"    // the client's apps (only the client's; in denied entries)
 	ResourceConsent      = "consent"       // the client's consents to see sensitive records (the list)
 	ResourceSupporter    = "supporter"     // a supporter's grant (resource_id: the supporter)
+	ResourceAssessment   = "assessment"    // a self-assessment, its summary or suggestions (resource_id: the assessment; "" for the list or summary)
 )
 
 // AccessResources lists the resources an access-log entry may name.
 func AccessResources() []string {
 	return []string{ResourceClient, ResourceCareTeam, ResourceGoal, ResourceGoalHistory, ResourceGoalCheckIn,
-		ResourceReferral, ResourceSavedService, ResourceConversation, ResourceMessage, ResourceReadMarker, ResourceAccessLog, ResourceClientApp, ResourceConsent, ResourceSupporter}
+		ResourceReferral, ResourceSavedService, ResourceConversation, ResourceMessage, ResourceReadMarker, ResourceAccessLog, ResourceClientApp, ResourceConsent, ResourceSupporter, ResourceAssessment}
 }
 
 // Relationships of an actor to the client whose data they touched.

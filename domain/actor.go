@@ -253,3 +253,23 @@ func consented(client, label, person any) clause.Expr {
 		WHERE sc.client_id = ? AND sc.label = ?::text AND sc.person_id = ?) AND ?))`,
 		Vars: []any{label, client, label, person, careTeamMember(client, person)}}
 }
+
+// AssessmentScope is the condition under which the actor sees the
+// assessment row under alias: the client and their care team see every
+// assessment of the client, drafts included; a supporter the client shares
+// assessments with sees the confirmed ones (a draft is work in progress).
+// Which of its ratings they see is RatingScope's.
+func (a Actor) AssessmentScope(alias string) clause.Expr {
+	return clause.Expr{SQL: "(? OR (" + alias + ".status = 'confirmed' AND ?))",
+		Vars: []any{a.ClientScope(alias+".client_id", ReachCare), a.ClientScope(alias+".client_id", ReachAssessmentsShared)}}
+}
+
+// RatingScope narrows the ratings of an assessment the actor sees (alias:
+// assessment_ratings, columns client_id and sensitivity) by their label, as
+// GoalScope does goals: an unlabelled rating is seen with its assessment; a
+// rating labelled sud (substance use) only by the client and the care-team
+// workers the client consented to (supporters never).
+func (a Actor) RatingScope(alias string) clause.Expr {
+	return clause.Expr{SQL: "(? OR ?)", Vars: []any{a.ownRecord(alias + ".client_id"),
+		consented(column(alias+".client_id"), column(alias+".sensitivity"), a.PersonID)}}
+}
