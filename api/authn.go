@@ -185,7 +185,7 @@ func (s *Server) actorFor(ctx context.Context, p *auth.Principal) (domain.Actor,
 // call (DESIGN.md, "Who may do what"): their own person, the public
 // directory reads, redeeming a supporter invitation, and what a supporter
 // does: the reads of shared records (goals with their check-ins and
-// history, referrals, saved services), their own grant, and leaving it. It
+// history, referrals, saved services, assessments and the domains' labels), their own grant, and leaving it. It
 // is the one place that decides it; everything else is 403 for them before
 // any handler runs, whatever the token's scopes, so an unknown, revoked or
 // mis-mapped role can never act as a privileged one. Being allowed here
@@ -197,7 +197,8 @@ func rolelessAllowed(operationID string) bool {
 		"searchServices", "getService", "getOrganization", "getLocation", "listTaxonomyTerms",
 		"redeemSupporterInvitation", "listSupporters", "getSupporter", "deleteSupporter",
 		"listGoals", "getGoal", "listGoalCheckIns", "listGoalHistory",
-		"listReferrals", "getReferral", "listSavedServices":
+		"listReferrals", "getReferral", "listSavedServices",
+		"listAssessmentDomains", "listAssessments", "getAssessment", "getAssessmentSummary":
 		return true
 	}
 	return false
@@ -208,7 +209,7 @@ func rolelessAllowed(operationID string) bool {
 // is about the goal), with the kind of record each names.
 var recordParams = [...][2]string{
 	{"goalId", domain.ResourceGoal}, {"referralId", domain.ResourceReferral},
-	{"conversationId", domain.ResourceConversation}, {"clientId", domain.ResourceClient},
+	{"conversationId", domain.ResourceConversation}, {"assessmentId", domain.ResourceAssessment}, {"clientId", domain.ResourceClient},
 }
 
 // logRolelessAttempt writes a denied entry in the access log of the client

@@ -38,6 +38,8 @@ const (
 	// maxRateLimitHeader bounds RateLimit and RateLimit-Policy: two policies,
 	// each a short name and two numbers below 10^10.
 	maxRateLimitHeader = 200
+	// maxAcceptLanguage bounds Accept-Language: a list of a dozen weighted tags.
+	maxAcceptLanguage = 500
 )
 
 // maxRetryAfter is the longest Retry-After any answer asks for, in seconds:
@@ -208,7 +210,14 @@ func boundHeader(name string, s *huma.Schema) {
 	case "Search-Corrected":
 		s.MaxLength = ptr(maxSearchCorrected)
 	case "Vary":
-		s.Enum = []any{"Accept"}
+		s.Enum = []any{"Accept", "Accept-Language"}
+	case "Accept-Language":
+		s.MaxLength = ptr(maxAcceptLanguage)
+	case "Content-Language":
+		s.Enum = []any{}
+		for _, l := range domain.AssessmentLanguages() {
+			s.Enum = append(s.Enum, l)
+		}
 	case "Waypoint-Redisclosure":
 		s.Enum = []any{domain.RedisclosureNotice}
 	default:

@@ -148,6 +148,7 @@ func (s *Store) LogDenied(ctx context.Context, a Actor, kind string, id uuid.UUI
 		ResourceGoal:         goalTarget,
 		ResourceReferral:     referralTarget,
 		ResourceConversation: conversationTarget,
+		ResourceAssessment:   assessmentTarget,
 	}
 	t, ok := targets[kind]
 	if !ok {

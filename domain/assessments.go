@@ -37,6 +37,14 @@ const (
 	MaxSuggestionSearches = 3
 	// MaxSuggestionTemplates bounds the goal templates suggested per domain.
 	MaxSuggestionTemplates = 4
+	// MaxDomainLabel and MaxDomainAnchor bound a domain's label and an
+	// anchor's text in any language (a test reads every one).
+	MaxDomainLabel  = 60
+	MaxDomainAnchor = 200
+	// MaxSuggestionReason bounds a suggestion's reason.
+	MaxSuggestionReason = 200
+	// MaxSuggestionHref bounds a suggested directory search's URL.
+	MaxSuggestionHref = 400
 )
 
 // AssessmentRating is one domain's rating in an assessment.

@@ -27,7 +27,7 @@ type Rule struct {
 // edit to its declaration, plus a migration where Columns name a column.
 func Rules() []Rule {
 	var out []Rule
-	for _, part := range [][]Rule{goalRules(), recordRules(), profileRules(), directoryRules()} {
+	for _, part := range [][]Rule{goalRules(), recordRules(), profileRules(), directoryRules(), assessmentRules()} {
 		out = append(out, part...)
 	}
 	return out
@@ -109,7 +109,8 @@ func recordRules() []Rule {
 		textRule("request_id", 0, MaxRequestID),
 		textRule("app.id", 1, MaxAppID),
 		enumRule("app.status", AppStatuses()),
-		enumRule("sensitivity", SensitivityLabels(), "goals.sensitivity", "goal_history.sensitivity", "conversations.sensitivity", "sensitivity_consents.label"),
+		enumRule("sensitivity", SensitivityLabels(), "goals.sensitivity", "goal_history.sensitivity", "conversations.sensitivity", "sensitivity_consents.label",
+			"assessment_ratings.sensitivity"),
 		enumRule("idempotency.state", idempotencyStates(), "idempotency_keys.state"),
 		rangeRule("page.size", 1, MaxPageSize),
 		listRule("page.items", MaxPageSize),
@@ -184,4 +185,27 @@ func directoryRules() []Rule {
 		rules = append(rules, Rule{Name: l.Name, MinLen: l.MinLen, MaxLen: l.MaxLen, MaxItems: l.MaxItems})
 	}
 	return rules
+}
+
+// assessmentRules covers self-assessments, their summary and suggestions.
+func assessmentRules() []Rule {
+	return []Rule{
+		enumRule("assessment.domain", AssessmentDomains(), "assessment_ratings.domain"),
+		rangeRule("assessment.rating", MinAssessmentRating, MaxAssessmentRating, "assessment_ratings.rating"),
+		textRule("assessment.strengths", 0, MaxAssessmentStrengths, "assessment_ratings.strengths"),
+		enumRule("assessment.status", AssessmentStatuses(), "assessments.status"),
+		listRule("assessment.ratings", len(AssessmentDomains())),
+		listRule("assessment.domains", len(AssessmentDomains())),
+		listRule("assessment.anchors", MaxAssessmentRating),
+		listRule("assessment.points", MaxSummaryPoints),
+		textRule("assessment.label", 1, MaxDomainLabel),
+		textRule("assessment.anchor", 1, MaxDomainAnchor),
+		enumRule("assessment.language", AssessmentLanguages()),
+		enumRule("assessment.template_id", GoalTemplateIDs()),
+		textRule("assessment_goal.template_id", 1, MaxTemplateID, "assessment_goals.template_id"),
+		textRule("suggestion.reason", 1, MaxSuggestionReason),
+		textRule("suggestion.href", 1, MaxSuggestionHref),
+		listRule("suggestion.goal_templates", MaxSuggestionTemplates),
+		listRule("suggestion.directory_searches", MaxSuggestionSearches),
+	}
 }
