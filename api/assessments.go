@@ -192,8 +192,8 @@ type DomainSummary struct {
 	Latest              *SummaryPoint      `json:"latest" doc:"The latest confirmed rating; null when the domain was never rated"`
 	Previous            *SummaryPoint      `json:"previous" doc:"The confirmed rating before the latest; null with fewer than two"`
 	First               *SummaryPoint      `json:"first" doc:"The first confirmed rating ever; null when never rated"`
-	ChangeSinceFirst    *int               `json:"change_since_first" minimum:"-4" maximum:"4" example:"1" doc:"latest minus first; null until there are two ratings"`
-	ChangeSincePrevious *int               `json:"change_since_previous" minimum:"-4" maximum:"4" example:"1" doc:"latest minus previous; null until there are two ratings"`
+	ChangeSinceFirst    *int               `json:"change_since_first" rule:"assessment.change" example:"1" doc:"latest minus first; null until there are two ratings"`
+	ChangeSincePrevious *int               `json:"change_since_previous" rule:"assessment.change" example:"1" doc:"latest minus previous; null until there are two ratings"`
 	Trend               string             `json:"trend" rule:"goal.trend" example:"improving" doc:"insufficient_data with fewer than two ratings; else improving (latest above previous), worsening (below) or steady"`
 	Points              []SummaryPoint     `json:"points" rule:"assessment.points" nullable:"false" doc:"The newest confirmed ratings (at most 12), oldest first: a sparkline"`
 	Anchors             []AssessmentAnchor `json:"anchors" rule:"assessment.anchors" nullable:"false" doc:"What each rating means, in the response's language"`

@@ -260,3 +260,32 @@ func mxPrivacyOps() map[string]mxOp {
 
 // mxOldApp is the app the privacy rows allow and revoke.
 const mxOldApp = "old-budget-app"
+
+// mxAssessmentOps: a client's self-assessments are the client's and their
+// care team's (a worker starts drafts, only the client confirms);
+// supporters sharing assessments read the confirmed ones; the domains'
+// texts are for anyone signed in. Fresh drafts and assessments per call
+// keep each write's effect to itself.
+func mxAssessmentOps() map[string]mxOp {
+	fresh := func(status string) func(*testing.T, *mxWorld) map[string]string {
+		return func(_ *testing.T, w *mxWorld) map[string]string {
+			return map[string]string{"assessmentId": w.created(w.people[mxClient], "/v1/clients/"+w.params["clientId"]+"/assessments",
+				map[string]any{"status": status, "ratings": []any{map[string]any{"domain": "housing", "rating": 2, "priority": true}}})}
+		}
+	}
+	ratings := map[string]any{"ratings": []any{map[string]any{"domain": "food", "rating": 4}}}
+	return map[string]mxOp{
+		"listAssessmentDomains":     {as: mxClient, want: everyone(), req: plain},
+		"listAssessments":           {as: mxClient, want: sharedRead(), sup: 200, req: plain},
+		"getAssessment":             {as: mxClient, want: sharedRead(), sup: 200, req: plain},
+		"getAssessmentSummary":      {as: mxClient, want: sharedRead(), sup: 200, req: plain},
+		"listAssessmentSuggestions": {as: mxClient, want: careRead(), req: plain},
+		"createAssessment":          {as: mxClient, want: careWrite(), req: body(ratings)},
+		"patchAssessment": {as: mxClient, want: careEdit(), setup: fresh("draft"),
+			req: func(*mxWorld, apitest.User) mxReq { return mxReq{body: ratings, ifMatch: `"1"`} }},
+		// Only the client confirms; the care team sees the draft (403).
+		"confirmAssessment": {as: mxClient, want: mxWant{200, 404, 403, 404, 404, 404, 403}, setup: fresh("draft"), req: plain},
+		"adoptGoalTemplate": {as: mxClient, want: careWrite(), setup: fresh("confirmed"),
+			req: body(map[string]any{"template_id": "find-stable-housing"})},
+	}
+}

@@ -226,6 +226,7 @@ type boundsWorld struct {
 	*world
 	sam                              apitest.User // alice's supporter
 	goal, step, conv, msg, ref, invt string
+	assessment                       string
 }
 
 func newBoundsWorld(t *testing.T) *boundsWorld {
@@ -244,7 +245,16 @@ func newBoundsWorld(t *testing.T) *boundsWorld {
 	e.Do(http.MethodPost, w.aliceURL+"/supporter-invitations", w.alice.Token, map[string]any{"shares": []string{"goals"}}).
 		Want(t, http.StatusCreated).Decode(t, &inv)
 	w.invt = inv.ID
+	w.assessment = w.newAssessment(t, "confirmed")
 	return w
+}
+
+// newAssessment is a fresh assessment of alice's rating housing.
+func (w *boundsWorld) newAssessment(t *testing.T, status string) string {
+	var a struct{ ID string }
+	w.e.Do(http.MethodPost, w.aliceURL+"/assessments", w.alice.Token, map[string]any{"status": status,
+		"ratings": []any{map[string]any{"domain": "housing", "rating": 2, "priority": true}}}).Want(t, http.StatusCreated).Decode(t, &a)
+	return a.ID
 }
 
 // invite makes a fresh invitation of alice's and returns its code.
@@ -261,7 +271,7 @@ func (w *boundsWorld) pathFixtures() map[string]string {
 		"clientId": w.alice.ClientID.String(), "goalId": w.goal, "stepId": w.step, "conversationId": w.conv,
 		"referralId": w.ref, "serviceId": svcBallard.String(), "organizationId": orgSeattle.String(),
 		"locationId": locDowntown.String(), "personId": w.wanda.PersonID.String(), "invitationId": w.invt,
-		"appId": "bounds-app",
+		"appId": "bounds-app", "assessmentId": w.assessment,
 	}
 }
 
@@ -336,6 +346,13 @@ func boundRecipes() map[string]boundRecipe {
 				code := w.invite(t) // dashes do not matter when typed
 				return code + strings.Repeat("-", max(0, n-len(code))), true
 			}},
+		"createAssessment": {user: alice},
+		"patchAssessment": {user: alice, path: func(t *testing.T, w *boundsWorld) string {
+			return "/v1/assessments/" + w.newAssessment(t, "draft")
+		}},
+		"adoptGoalTemplate": {user: alice, path: func(t *testing.T, w *boundsWorld) string {
+			return "/v1/assessments/" + w.newAssessment(t, "confirmed") + "/goals"
+		}},
 		"createService": {user: adam}, "replaceService": {user: adam},
 		"createOrganization": {user: adam}, "replaceOrganization": {user: adam},
 		"createLocation": {user: adam, body: place}, "replaceLocation": {user: adam, body: place},
@@ -355,6 +372,8 @@ var contentRuled = map[string]string{
 	"LocationInput.timezone":            "an IANA time zone name",
 	"ServiceInput.service_at_locations": "each a distinct location (the world has five)",
 	"NewConversation.worker_ids":        "workers on the care team (alice has one)",
+	"AssessmentCreate.ratings":          "each domain at most once (a list at its bound repeats one)",
+	"AssessmentPatch.ratings":           "each domain at most once (a list at its bound repeats one)",
 }
 
 // langTag is a BCP 47 tag of n characters (n >= 2): en-abcdefgh-...

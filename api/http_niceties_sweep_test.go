@@ -145,7 +145,9 @@ func newNicetiesWorld(t *testing.T) *mxWorld {
 	code := e.Do(http.MethodPost, client+"/supporter-invitations", alice.Token, map[string]any{"shares": []string{"goals"}}).
 		Want(t, http.StatusCreated).Map(t)["code"].(string)
 	e.Do(http.MethodPost, "/v1/supporter-invitations/redeem", w.sue.Token, map[string]any{"code": code}).Want(t, http.StatusCreated)
-	w.created(alice, client+"/supporter-invitations", map[string]any{"shares": []string{"referrals"}}) // a second pending one
+	w.created(alice, client+"/supporter-invitations", map[string]any{"shares": []string{"referrals"}})                       // a second pending one
+	w.created(wanda, client+"/assessments", map[string]any{"ratings": []any{map[string]any{"domain": "food", "rating": 3}}}) // a second (a draft)
+	w.created(alice, client+"/assessments", map[string]any{"ratings": []any{map[string]any{"domain": "food", "rating": 4}}}) // and a third, confirmed
 	// Two apps have acted on alice's data (the app list records each).
 	for _, app := range []string{"niceties-app-one", "niceties-app-two"} {
 		tok := e.Issuer.Token(t, alice.Subject, []string{"client"}, authtest.WithScopes("goals:read"), authtest.WithClaim("azp", app))

@@ -316,6 +316,7 @@ var paramRules = map[string]string{
 	"searchServices query page":        "page.number",
 	"listTaxonomyTerms query page":     "page.number",
 	"searchServices query language":    "language_tag",
+	"listAssessments query status":     "assessment.status",
 }
 
 // apiOnly are the places whose enum or bounds are the API's own (sort
@@ -327,7 +328,7 @@ func apiOnly() map[string]bool {
 		"query order": true, "query sort": true, "query format": true, "query q": true,
 		"query search": true, "query lat": true, "query lon": true, "query radius_km": true, "query age": true,
 		"header Idempotency-Key": true, "header If-Match": true, "header If-None-Match": true,
-		"header Last-Event-ID": true, "query last_event_id": true,
+		"header Last-Event-ID": true, "query last_event_id": true, "header Accept-Language": true,
 		"HealthStatus.status": true, "GoalStepCreate.position": true, "GoalStepPatch.position": true,
 		"LocationInput.latitude": true, "LocationInput.longitude": true, "OrganizationInput.year_incorporated": true,
 		"ServiceInput.minimum_age": true, "ServiceInput.maximum_age": true,

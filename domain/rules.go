@@ -198,6 +198,8 @@ func assessmentRules() []Rule {
 		listRule("assessment.domains", len(AssessmentDomains())),
 		listRule("assessment.anchors", MaxAssessmentRating),
 		listRule("assessment.points", MaxSummaryPoints),
+		// A change between two ratings: -4 (5 to 1) to 4 (1 to 5).
+		rangeRule("assessment.change", MinAssessmentRating-MaxAssessmentRating, MaxAssessmentRating-MinAssessmentRating),
 		textRule("assessment.label", 1, MaxDomainLabel),
 		textRule("assessment.anchor", 1, MaxDomainAnchor),
 		enumRule("assessment.language", AssessmentLanguages()),
