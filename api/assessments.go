@@ -512,3 +512,14 @@ func (s *Server) registerAssessments() {
 			Redisclosure: redisclosure(g.Sensitivity), Body: goalDTO(g)}, nil
 	})
 }
+
+// AssessmentGoalLink says which goal was adopted from which assessment's
+// suggestions (the client's export lists them).
+type AssessmentGoalLink struct {
+	GoalID       uuid.UUID `json:"goal_id"`
+	AssessmentID uuid.UUID `json:"assessment_id"`
+	Domain       string    `json:"domain" rule:"assessment.domain" example:"housing"`
+	TemplateID   string    `json:"template_id" rule:"assessment_goal.template_id" example:"find-stable-housing"`
+	AdoptedBy    uuid.UUID `json:"adopted_by" doc:"The client, or the care-team worker who proposed it"`
+	AdoptedAt    time.Time `json:"adopted_at"`
+}

@@ -660,3 +660,29 @@ func TestAssessmentDoneMeans(t *testing.T) {
 		t.Errorf("the housing search found %+v, want Casa Segura nearby (the English-only shelter left out)", found.Contents)
 	}
 }
+
+// TestAssessmentExportCarriesSudRatings: the client's export holds every
+// assessment with all its ratings, drafts too; a substance_use rating
+// makes it carry the redisclosure notice.
+func TestAssessmentExportCarriesSudRatings(t *testing.T) {
+	w := newAssessWorld(t)
+	e := w.e
+	export := func() (*apitest.Resp, map[string]any) {
+		r := e.Do(http.MethodGet, w.aliceURL+"/export", w.alice.Token, nil).Want(t, http.StatusOK)
+		return r, r.Map(t)
+	}
+	w.assess(t, w.alice, map[string]any{"ratings": []any{rating("housing", 2, true)}})
+	if r, doc := export(); r.Header.Get("Waypoint-Redisclosure") != "" || doc["redisclosure_notice"] != nil {
+		t.Errorf("an export without sud records carries the notice")
+	}
+	w.assess(t, w.alice, map[string]any{"status": "draft", "ratings": []any{rating("substance_use", 3, false)}})
+	r, doc := export()
+	if r.Header.Get("Waypoint-Redisclosure") == "" || doc["redisclosure_notice"] == nil {
+		t.Errorf("an export with a sud rating carries no notice")
+	}
+	items := doc["assessments"].([]any)
+	if len(items) != 2 || items[1].(map[string]any)["status"] != "draft" ||
+		items[1].(map[string]any)["ratings"].([]any)[0].(map[string]any)["sensitivity"] != "sud" {
+		t.Errorf("assessments in the export: %v", items)
+	}
+}

@@ -38,6 +38,8 @@ func exportSections() []exportSection {
 		exportList[Referral]("referrals", "Every referral with its service and full status history; oldest first"),
 		exportList[Conversation]("conversations", "Every conversation with its participants and last message, unread_count as the client's own; oldest first. The messages are in messages"),
 		exportList[Message]("messages", "Every message of every conversation, grouped by conversation_id, oldest first within each"),
+		exportList[Assessment]("assessments", "Every self-assessment, drafts included, with all its ratings, as GET /v1/assessments/{assessmentId} shows it to the client; oldest first"),
+		exportList[AssessmentGoalLink]("assessment_goals", "Which goals the client (or a care-team worker proposing) adopted from an assessment's suggestions: the assessment, domain and goal template; ordered by goal"),
 		exportList[ExportAccessEntry]("access_log", "Every recorded access to the client's data by someone else, and the client's exports (this one included); oldest first"),
 	}
 }
@@ -273,7 +275,7 @@ func exportSchema(reg huma.Registry, secs []exportSection) *huma.Schema {
 			Description: "The moment of the snapshot: every section shows the data as it was then"},
 		"redisclosure_notice": {Type: huma.TypeString, Nullable: true, Enum: []any{domain.RedisclosureNoticeFull, nil},
 			Description: "The redisclosure notice (42 CFR 2.32, in full) that must accompany the export when it holds records labelled sud " +
-				"(goals and conversations with sensitivity sud, and their check-ins, history and messages); null otherwise. The response then " +
+				"(goals and conversations with sensitivity sud, and their check-ins, history and messages; substance_use assessment ratings); null otherwise. The response then " +
 				"also carries the short notice in the Waypoint-Redisclosure header"},
 		"complete": {Type: huma.TypeBoolean, Enum: []any{true},
 			Description: "Always true, and always the last member: a document without it ended early and is incomplete"},

@@ -23,7 +23,7 @@ import (
 
 // exportSectionNames are the export's sections, in document order.
 var exportSectionNames = []string{"profile", "care_team", "supporters", "supporter_invitations", "consents", "goals",
-	"goal_check_ins", "goal_history", "saved_services", "referrals", "conversations", "messages", "access_log"}
+	"goal_check_ins", "goal_history", "saved_services", "referrals", "conversations", "messages", "assessments", "assessment_goals", "access_log"}
 
 // exportWorld: alice and bob are clients with data in every table, and wanda
 // works with both of them (so each has a conversation with the same worker).
@@ -85,6 +85,13 @@ func (x *exportWorld) fill(t *testing.T, owner, worker apitest.User, marker stri
 	redeem(e, e.Login("sam-"+marker), invite()).Want(t, http.StatusCreated)
 	invite() // still pending
 	e.Do(http.MethodPut, client+"/consents/sud/"+worker.PersonID.String(), owner.Token, nil).Want(t, http.StatusCreated)
+	a := e.Do(http.MethodPost, client+"/assessments", owner.Token, map[string]any{"ratings": []any{
+		map[string]any{"domain": "housing", "rating": 2, "priority": true, "strengths": marker}, map[string]any{"domain": "food", "rating": 4}}}).
+		Want(t, http.StatusCreated).Map(t)
+	e.Do(http.MethodPost, client+"/assessments", worker.Token, map[string]any{"ratings": []any{map[string]any{"domain": "income", "rating": 3}}}).
+		Want(t, http.StatusCreated)
+	e.Do(http.MethodPost, "/v1/assessments/"+a["id"].(string)+"/goals", owner.Token, map[string]any{"template_id": "find-stable-housing"}).
+		Want(t, http.StatusCreated)
 }
 
 // export downloads u's export as u and checks the headers every export has.
@@ -195,7 +202,8 @@ func TestExportIsCompleteAndMatchesTheAPI(t *testing.T) {
 		"supporter_invitations": "supporter_invitations WHERE used_at IS NULL AND", "consents": "sensitivity_consents",
 		"goals": "goals", "goal_check_ins": "goal_check_ins",
 		"goal_history": "goal_history", "saved_services": "saved_services", "referrals": "referrals",
-		"conversations": "conversations", "messages": "messages", "access_log": "access_log"} {
+		"conversations": "conversations", "messages": "messages", "assessments": "assessments",
+		"assessment_goals": "assessment_goals", "access_log": "access_log"} {
 		where := " WHERE"
 		if strings.HasSuffix(table, " AND") {
 			where = ""
@@ -210,7 +218,7 @@ func TestExportIsCompleteAndMatchesTheAPI(t *testing.T) {
 	x.sameAsTheAPI(t, alice, doc)
 
 	// The documented order: oldest first (ids are UUIDv7), messages by conversation.
-	for _, name := range []string{"supporter_invitations", "goals", "goal_check_ins", "goal_history", "referrals", "conversations", "access_log"} {
+	for _, name := range []string{"supporter_invitations", "goals", "goal_check_ins", "goal_history", "referrals", "conversations", "assessments", "access_log"} {
 		if ids := fieldOf(sectionItems(t, doc, name), "id"); !slices.IsSorted(ids) {
 			t.Errorf("section %s is not oldest first: %v", name, ids)
 		}
@@ -271,6 +279,7 @@ func (x *exportWorld) sameAsTheAPI(t *testing.T, u apitest.User, doc map[string]
 		msgs = append(msgs, x.apiItems(t, alice, "/v1/conversations/"+id+"/messages")...)
 	}
 	sameJSON(t, "messages", keyed(t, sectionItems(t, doc, "messages"), "id"), keyed(t, msgs, "id"))
+	sameJSON(t, "assessments", keyed(t, sectionItems(t, doc, "assessments"), "id"), keyed(t, x.apiItems(t, alice, client+"/assessments"), "id"))
 }
 
 // Nothing of bob's is in alice's export, though both work with wanda and both
@@ -301,7 +310,7 @@ func (x *exportWorld) idsOf(t *testing.T, u apitest.User) []string {
 	t.Helper()
 	var ids []string
 	for _, table := range []string{"goals", "goal_steps", "goal_check_ins", "goal_history", "saved_services", "referrals",
-		"referral_status_history", "conversations", "messages", "access_log", "supporters", "supporter_invitations"} {
+		"referral_status_history", "conversations", "messages", "access_log", "supporters", "supporter_invitations", "assessments"} {
 		var got []string
 		if err := x.e.DB.Raw(`SELECT id::text FROM `+table+` WHERE client_id = ?`, u.ClientID).Scan(&got).Error; err != nil {
 			t.Fatal(err)

@@ -66,6 +66,11 @@ func ExportSections() []ExportSection {
 		{Name: "conversations", Client: "c.client_id", SQL: exportConversationsSQL, Vars: []any{activeParticipant()}},
 		{Name: "messages", Client: "m.client_id", SQL: `SELECT ` + messageJSON + ` FROM messages m
 			WHERE ? ORDER BY m.conversation_id, m.id`},
+		{Name: "assessments", Client: "a.client_id", SQL: `SELECT to_jsonb(x) FROM (` + assessmentSelect + ` WHERE ?) x ORDER BY x.id`,
+			Vars: []any{textArray(AssessmentDomains()), clause.Expr{SQL: "TRUE"}}},
+		{Name: "assessment_goals", Client: "ag.client_id", SQL: `SELECT jsonb_build_object('goal_id', ag.goal_id,
+			'assessment_id', ag.assessment_id, 'domain', ag.domain, 'template_id', ag.template_id, 'adopted_by', ag.adopted_by,
+			'adopted_at', ag.adopted_at) FROM assessment_goals ag WHERE ? ORDER BY ag.goal_id`},
 		{Name: "access_log", Client: "l.client_id", SQL: `SELECT jsonb_build_object('id', l.id, 'at', l.at, 'action', l.action,
 			'resource', l.resource, 'resource_id', l.resource_id, 'label', l.label, 'app_id', NULLIF(l.app_id, ''),
 			'request_id', l.request_id,
@@ -173,11 +178,12 @@ func (s *Store) OpenExport(ctx context.Context, a Actor, clientID uuid.UUID) (*E
 		e.Close()
 		return nil, fmt.Errorf("start export: %w", err)
 	}
-	// Labels sit on goals and conversations; their check-ins, history and
-	// messages are covered by them.
+	// Labels sit on goals, conversations and assessment ratings; the goals'
+	// check-ins and history and the conversations' messages are covered by them.
 	err = tx.Raw(`SELECT EXISTS (SELECT 1 FROM goals WHERE client_id = ? AND sensitivity IS NOT NULL)
-		OR EXISTS (SELECT 1 FROM conversations WHERE client_id = ? AND sensitivity IS NOT NULL)`,
-		clientID, clientID).Row().Scan(&e.Sensitive)
+		OR EXISTS (SELECT 1 FROM conversations WHERE client_id = ? AND sensitivity IS NOT NULL)
+		OR EXISTS (SELECT 1 FROM assessment_ratings WHERE client_id = ? AND sensitivity IS NOT NULL)`,
+		clientID, clientID, clientID).Row().Scan(&e.Sensitive)
 	if err != nil {
 		e.Close()
 		return nil, fmt.Errorf("start export: %w", err)
