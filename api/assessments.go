@@ -286,7 +286,8 @@ type suggestionsInput struct {
 
 type suggestionsOutput struct {
 	LanguageHeaders
-	Body AssessmentSuggestions
+	Redisclosure string `header:"Waypoint-Redisclosure" doc:"The 42 CFR Part 2 redisclosure notice: present exactly when the response carries a record labelled sud (a substance_use priority)"`
+	Body         AssessmentSuggestions
 }
 
 // AdoptGoalTemplate adopts a suggested goal template.
@@ -397,7 +398,9 @@ func (s *Server) registerAssessments() {
 				}
 				if d.Latest != nil {
 					ds.Priority = d.Latest.Priority
-					out.Redisclosure = redisclosure(domain.DomainSensitivity(d.Domain))
+					if h := redisclosure(domain.DomainSensitivity(d.Domain)); h != "" {
+						out.Redisclosure = h
+					}
 				}
 				out.Body.Domains = append(out.Body.Domains, ds)
 			}
@@ -489,6 +492,9 @@ func (s *Server) registerAssessments() {
 				}
 				for i := range ds.DirectorySearches {
 					ds.DirectorySearches[i].Reason = reason
+				}
+				if h := redisclosure(domain.DomainSensitivity(d.Domain)); h != "" {
+					out.Redisclosure = h
 				}
 				out.Body.Domains = append(out.Body.Domains, ds)
 			}

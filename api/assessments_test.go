@@ -219,15 +219,23 @@ func TestAssessmentSudVisibility(t *testing.T) {
 			inList = inList || slices.Contains(it.domains(), "substance_use")
 		}
 		var sum struct{ Domains []struct{ Domain string } }
-		e.Do(http.MethodGet, w.aliceURL+"/assessments/summary", u.Token, nil).Want(t, http.StatusOK).Decode(t, &sum)
+		r = e.Do(http.MethodGet, w.aliceURL+"/assessments/summary", u.Token, nil).Want(t, http.StatusOK)
+		r.Decode(t, &sum)
 		for _, d := range sum.Domains {
 			inSummary = inSummary || d.Domain == "substance_use"
 		}
+		if inSummary != (r.Header.Get("Waypoint-Redisclosure") != "") {
+			t.Errorf("%s: summary redisclosure header %q with sud rating shown %v", u.Subject, r.Header.Get("Waypoint-Redisclosure"), inSummary)
+		}
 		if u.Subject != "sam" {
 			var sg struct{ Domains []struct{ Domain string } }
-			e.Do(http.MethodGet, path+"/suggestions", u.Token, nil).Want(t, http.StatusOK).Decode(t, &sg)
+			r = e.Do(http.MethodGet, path+"/suggestions", u.Token, nil).Want(t, http.StatusOK)
+			r.Decode(t, &sg)
 			for _, d := range sg.Domains {
 				inSuggestions = inSuggestions || d.Domain == "substance_use"
+			}
+			if inSuggestions != (r.Header.Get("Waypoint-Redisclosure") != "") {
+				t.Errorf("%s: suggestions redisclosure header %q with sud priority shown %v", u.Subject, r.Header.Get("Waypoint-Redisclosure"), inSuggestions)
 			}
 		}
 		return

@@ -54,9 +54,11 @@ func newFuzzWorld(f *testing.F) *fuzzWorld {
 	e.Do(http.MethodPut, client+"/saved-services/"+svcBallard.String(), alice.Token, nil).Want(f, http.StatusCreated)
 	inv := e.Do(http.MethodPost, client+"/supporter-invitations", alice.Token, map[string]any{"shares": []string{"goals"}}).
 		Want(f, http.StatusCreated).Map(f)
+	assessment := e.Do(http.MethodPost, client+"/assessments", alice.Token, map[string]any{"ratings": []any{
+		map[string]any{"domain": "housing", "rating": 2, "priority": true}}}).Want(f, http.StatusCreated).Map(f)
 	params := map[string]string{
-		"{invitationId}": inv["id"].(string),
-		"{clientId}":     alice.ClientID.String(), "{goalId}": g.ID, "{stepId}": g.Steps[0].ID,
+		"{invitationId}": inv["id"].(string), "{assessmentId}": assessment["id"].(string),
+		"{clientId}": alice.ClientID.String(), "{goalId}": g.ID, "{stepId}": g.Steps[0].ID,
 		"{referralId}": ref["id"].(string), "{conversationId}": conv["id"].(string),
 		"{personId}": wanda.PersonID.String(), "{serviceId}": svcDowntown.String(),
 		"{organizationId}": orgSeattle.String(), "{locationId}": locDowntown.String(), "{appId}": "some-app",

@@ -70,9 +70,11 @@ func TestClientDataIsNeverStored(t *testing.T) {
 			Want(t, http.StatusCreated).Map(t)
 	}
 	e.Do(http.MethodPost, "/v1/supporter-invitations/redeem", w.wanda.Token, map[string]any{"code": invite()["code"]}).Want(t, http.StatusCreated)
+	assessment := e.Do(http.MethodPost, w.aliceURL+"/assessments", w.alice.Token, map[string]any{"ratings": []any{
+		map[string]any{"domain": "housing", "rating": 2, "priority": true}}}).Want(t, http.StatusCreated).Map(t)
 	params := map[string]string{
-		"{invitationId}": invite()["id"].(string),
-		"{clientId}":     w.alice.ClientID.String(), "{goalId}": g.ID, "{stepId}": g.Steps[0].ID,
+		"{invitationId}": invite()["id"].(string), "{assessmentId}": assessment["id"].(string),
+		"{clientId}": w.alice.ClientID.String(), "{goalId}": g.ID, "{stepId}": g.Steps[0].ID,
 		"{referralId}": ref["id"].(string), "{conversationId}": conv.ID.String(),
 		"{personId}": w.wanda.PersonID.String(), "{serviceId}": svcDowntown.String(),
 		"{organizationId}": orgSeattle.String(), "{locationId}": locDowntown.String(), "{appId}": "some-app",

@@ -86,6 +86,14 @@ func replayCases() map[string]replayCase {
 			revoke: demoteAdam, denied: http.StatusForbidden},
 		"createService": {first: byAdam("/v1/services", map[string]any{"organization_id": orgSeattle, "name": "Fremont Pantry", "status": "active"}),
 			revoke: demoteAdam, denied: http.StatusForbidden},
+		"createAssessment": {first: byWanda(forAlice("/assessments"), map[string]any{"ratings": []any{map[string]any{"domain": "housing", "rating": 2}}}),
+			revoke: removeWanda, denied: http.StatusNotFound, resource: "assessment"},
+		// Wanda proposes a goal from alice's assessment; the replay is the goal's.
+		"adoptGoalTemplate": {first: func(t *testing.T, w *world, _ string) (string, any, apitest.User) {
+			a := w.e.Do(http.MethodPost, w.aliceURL+"/assessments", w.alice.Token, map[string]any{"ratings": []any{
+				map[string]any{"domain": "housing", "rating": 2, "priority": true}}}).Want(t, http.StatusCreated).Map(t)
+			return "/v1/assessments/" + a["id"].(string) + "/goals", map[string]any{"template_id": "find-stable-housing"}, w.wanda
+		}, revoke: removeWanda, denied: http.StatusNotFound, resource: "goal"},
 		// The client's own invitation (not logged); she loses the client role.
 		"createSupporterInvitation": {first: func(_ *testing.T, w *world, _ string) (string, any, apitest.User) {
 			return w.aliceURL + "/supporter-invitations", map[string]any{"shares": []string{"goals"}}, w.alice
