@@ -16,6 +16,8 @@ CREATE TABLE assessments (
     PRIMARY KEY (client_id, id),
     CONSTRAINT assessments_confirmed_at CHECK ((status = 'confirmed') = (confirmed_at IS NOT NULL))
 );
+-- GET /v1/assessments/{id} names no client.
+CREATE INDEX assessments_id_idx ON assessments (id);
 -- The summary reads a client's confirmed assessments in the order they were confirmed.
 CREATE INDEX assessments_confirmed_idx ON assessments (client_id, confirmed_at, id) WHERE status = 'confirmed';
 
