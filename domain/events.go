@@ -24,6 +24,9 @@ const (
 	// they could see is gone for them (record_hidden.go).
 	EventGoalHidden         = "goal.hidden"
 	EventConversationHidden = "conversation.hidden"
+	// EventAgendaDue tells the client, and those of their circle who may see
+	// the item, that an agenda item came due (reminders.go).
+	EventAgendaDue = "agenda.due"
 )
 
 // EventsChannel is the PostgreSQL NOTIFY channel; payloads carry only the event seq.
