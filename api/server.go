@@ -54,6 +54,8 @@ type Deps struct {
 	// TrustedProxies are the peers whose X-Forwarded-For (client address)
 	// and X-Forwarded-Proto (HSTS) are believed; none by default.
 	TrustedProxies TrustedProxies
+	// Push says whether Web Push reminders are sent (GET /readyz).
+	Push PushInfo
 }
 
 // Server is the HTTP face of Waypoint.
@@ -78,6 +80,7 @@ type Server struct {
 	conns *connStreams
 	// actors are the people resolved per verified token (actor_cache.go).
 	actors *actorCache
+	push   PushInfo
 }
 
 // New builds the server and registers every operation.
@@ -92,7 +95,7 @@ func New(d Deps) *Server {
 	d.Events.defaults()
 	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry), hub: d.Hub, events: d.Events,
 		dev: d.DevIssuer != nil, proxies: d.TrustedProxies, apps: d.Apps, exports: newExportSlots(maxConcurrentExports),
-		conns: newConnStreams(d.Events.Heartbeat), actors: newActorCache()}
+		conns: newConnStreams(d.Events.Heartbeat), actors: newActorCache(), push: d.Push}
 	limits := d.RateLimits.Effective()
 	s.ipPolicy = newPolicy("ip", limits.IP, limits.MaxKeys, d.Registry)
 	s.personPolicy = newPolicy("person", limits.Person, limits.MaxKeys, d.Registry)
@@ -184,6 +187,8 @@ func (s *Server) register() {
 	s.registerSupporterInvitations()
 	s.registerSupporters()
 	s.registerExport()
+	s.registerAgenda()
+	s.registerPushSubscriptions()
 }
 
 func humaConfig() huma.Config {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -69,7 +70,7 @@ func agendaArms(goals, referralClients func(col string) clause.Expr) clause.Expr
 					WHERE ci.client_id = g.client_id AND ci.goal_id = g.id AND ci.author_role = 'client')) + g.check_in_every::interval AS due_at) d
 		WHERE g.check_in_every IS NOT NULL AND g.lifecycle_status = 'active' AND ?
 		UNION ALL
-		SELECT 'referral_follow_up', r.updated_at + ?::interval, r.client_id, sv.name, 'referral', r.id, NULL::uuid, NULL::text,
+		SELECT 'referral_follow_up', r.updated_at + ?::interval, r.client_id, left(sv.name, ` + strconv.Itoa(MaxGoalTitle) + `), 'referral', r.id, NULL::uuid, NULL::text,
 			r.updated_at + ?::interval <= now()
 		FROM referrals r JOIN services sv ON sv.id = r.service_id
 		WHERE r.status IN ('sent', 'acknowledged', 'accepted') AND ?`,
