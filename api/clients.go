@@ -134,8 +134,20 @@ type ContactPreferencesPatch struct {
 	BestTimes          *string     `json:"best_times,omitempty" rule:"client.best_times" nullable:"true" example:"weekday mornings"`
 	SafeToLeaveMessage *bool       `json:"safe_to_leave_message,omitempty" nullable:"true" doc:"Whether a voicemail or visible message is safe"`
 	TimeZone           *string     `json:"time_zone,omitempty" rule:"client.time_zone" nullable:"true" example:"America/Los_Angeles" doc:"IANA time zone name; null: UTC"`
-	QuietHours         *QuietHours `json:"quiet_hours,omitempty" nullable:"true" doc:"Both start and end; null: the default 21:00 to 08:00"`
+	QuietHours         *QuietHours `json:"quiet_hours,omitempty" doc:"Both start and end; null: the default 21:00 to 08:00"`
 	PushPreviews       *bool       `json:"push_previews,omitempty" nullable:"true" doc:"The client's alone (403 for anyone else); null: false"`
+}
+
+// TransformSchema lets quiet_hours be null (back to the default), as
+// ClientPatch does for the whole object.
+func (ContactPreferencesPatch) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema {
+	if p := s.Properties["quiet_hours"]; p != nil && p.Ref != "" {
+		inline := *r.SchemaFromRef(p.Ref)
+		inline.Nullable = true
+		inline.Description = p.Description
+		s.Properties["quiet_hours"] = &inline
+	}
+	return s
 }
 
 func quietHoursDTO(q *domain.QuietHours) *QuietHours {

@@ -235,7 +235,7 @@ func scanGoals(q *gorm.DB) ([]Goal, error) {
 		var g Goal
 		if err := rows.Scan(&g.ClientID, &g.ID, &g.Title, &g.Description, &g.WhyItMatters, &g.StrengthsUsed, &g.Category,
 			&g.Priority, &g.TargetDate, &g.LifecycleStatus, &g.AchievementStatus, &g.StatusReason,
-			&g.Visibility, &g.Sensitivity, &g.CreatedBy, &g.CreatedAt, &g.UpdatedAt, &g.Version,
+			&g.Visibility, &g.Sensitivity, &g.CheckInEvery, &g.CreatedBy, &g.CreatedAt, &g.UpdatedAt, &g.Version,
 			&g.Steps, &g.LatestRating, &g.Trend); err != nil {
 			return nil, fmt.Errorf("read goal: %w", err)
 		}

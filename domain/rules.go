@@ -137,7 +137,6 @@ func recordRules() []Rule {
 		enumRule("agenda.ref_type", AgendaRefTypes()),
 		textRule("push.endpoint", MinPushEndpoint, MaxPushEndpoint, "push_subscriptions.endpoint"),
 		textRule("push.key", 1, MaxPushKey),
-		listRule("push.subscriptions", MaxPushSubscriptions),
 	}
 }
 
