@@ -186,6 +186,11 @@ func (s *Scheduler) TryLead(ctx context.Context) (*sql.Conn, bool, error) {
 // pool (where the lock would stay held by a connection doing other work):
 // PostgreSQL releases the lock with the session.
 func Release(conn *sql.Conn) {
+	// Unlock first: the server ends a closed session a moment later, and a
+	// successor should not have to wait for that.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = conn.ExecContext(ctx, `SELECT pg_advisory_unlock_all()`)
 	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 	_ = conn.Close()
 }
