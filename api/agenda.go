@@ -80,7 +80,7 @@ func (s *Server) registerAgenda() {
 				return nil, domain.InvalidIn(domain.SourceSelection, "to", "to must be after from")
 			}
 			if to.Sub(from) > domain.MaxAgendaWindow {
-				return nil, domain.InvalidIn(domain.SourceSelection, "to", "the window from..to is at most 366 days")
+				return nil, domain.InvalidIn(domain.SourceSelection, "to", "from..to spans more than 366 days; ask for a shorter window")
 			}
 			rows, next, err := s.store.Agenda(ctx, actorFrom(ctx), domain.AgendaFilter{From: from, To: to, Cursor: in.Cursor, Limit: in.Limit})
 			if err != nil {
