@@ -146,6 +146,9 @@ func newNicetiesWorld(t *testing.T) *mxWorld {
 		Want(t, http.StatusCreated).Map(t)["code"].(string)
 	e.Do(http.MethodPost, "/v1/supporter-invitations/redeem", w.sue.Token, map[string]any{"code": code}).Want(t, http.StatusCreated)
 	w.created(alice, client+"/supporter-invitations", map[string]any{"shares": []string{"referrals"}}) // a second pending one
+	// A second browser for reminders; the agenda holds the two referrals' follow-ups.
+	k, auth := pushKeys(t)
+	w.created(alice, "/v1/me/push-subscriptions", subscriptionBody("https://push.example.org/send/second", k, auth))
 	// Two apps have acted on alice's data (the app list records each).
 	for _, app := range []string{"niceties-app-one", "niceties-app-two"} {
 		tok := e.Issuer.Token(t, alice.Subject, []string{"client"}, authtest.WithScopes("goals:read"), authtest.WithClaim("azp", app))
