@@ -235,6 +235,8 @@ func humaConfig() huma.Config {
 		{Name: "Privacy", Description: "The client's control over their data: who touched it (the access log) and which apps may act on it"},
 		{Name: "Supporters", Description: "The client's own circle: people the client invites to read chosen records (goals, referrals, saved services, assessments), never to change them"},
 		{Name: "Export", Description: "Download my data: everything Waypoint holds about the client, as one JSON document"},
+		{Name: "Agenda", Description: "What is due, ordered by urgency: steps, goal check-ins and referral follow-ups; a client's own, or a worker's whole caseload"},
+		{Name: "Reminders", Description: "Web Push subscriptions: reminders of due agenda items on the client's phone, never in their quiet hours, generic unless they opt in to previews"},
 		{Name: "Operations", Description: "Health, readiness and metrics"},
 	}
 	scopes := map[string]string{}
