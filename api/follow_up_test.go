@@ -339,3 +339,13 @@ func TestContactPreferencesForReminders(t *testing.T) {
 		t.Fatalf("contact preferences %v", c.ContactPreferences)
 	}
 }
+
+// pushSubscription subscribes a made-up browser of who's and returns its id.
+func pushSubscription(t *testing.T, e *apitest.Env, who apitest.User) string {
+	t.Helper()
+	k, auth := pushKeys(t)
+	var sub struct{ ID string }
+	e.Do(http.MethodPost, "/v1/me/push-subscriptions", who.Token, subscriptionBody("https://push.example.org/"+who.Subject, k, auth)).
+		Want(t, http.StatusCreated).Decode(t, &sub)
+	return sub.ID
+}

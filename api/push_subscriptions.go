@@ -20,7 +20,7 @@ type PushSubscriptionKeys struct {
 // PushSubscriptionInput is the browser's PushSubscription, as its toJSON() gives it.
 type PushSubscriptionInput struct {
 	Endpoint       string               `json:"endpoint" rule:"push.endpoint" format:"uri" example:"https://fcm.googleapis.com/fcm/send/c1KrmpTuRm0:APA91bH" doc:"The push service URL (https)"`
-	ExpirationTime *int64               `json:"expirationTime,omitempty" rule:"count" nullable:"true" doc:"As the browser sends it (milliseconds since 1970, or null); ignored"`
+	ExpirationTime *float64             `json:"expirationTime,omitempty" rule:"count" nullable:"true" doc:"As the browser sends it (milliseconds since 1970, or null); ignored"`
 	Keys           PushSubscriptionKeys `json:"keys"`
 }
 
