@@ -18,7 +18,7 @@ func TestPublicHTTPClientRefusesLoopback(t *testing.T) {
 	hit := false
 	ts := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hit = true }))
 	defer ts.Close()
-	_, err := PublicHTTPClient(5 * time.Second).Post(ts.URL, "application/octet-stream", nil)
+	_, err := PublicHTTPClient(5*time.Second).Post(ts.URL, "application/octet-stream", nil)
 	if err == nil || !strings.Contains(err.Error(), "not public") || hit {
 		t.Fatalf("a push to loopback: err %v, reached %v", err, hit)
 	}
