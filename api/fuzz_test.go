@@ -54,12 +54,15 @@ func newFuzzWorld(f *testing.F) *fuzzWorld {
 	e.Do(http.MethodPut, client+"/saved-services/"+svcBallard.String(), alice.Token, nil).Want(f, http.StatusCreated)
 	inv := e.Do(http.MethodPost, client+"/supporter-invitations", alice.Token, map[string]any{"shares": []string{"goals"}}).
 		Want(f, http.StatusCreated).Map(f)
+	pk, pauth := pushKeys(f)
 	params := map[string]string{
 		"{invitationId}": inv["id"].(string),
 		"{clientId}":     alice.ClientID.String(), "{goalId}": g.ID, "{stepId}": g.Steps[0].ID,
 		"{referralId}": ref["id"].(string), "{conversationId}": conv["id"].(string),
 		"{personId}": wanda.PersonID.String(), "{serviceId}": svcDowntown.String(),
 		"{organizationId}": orgSeattle.String(), "{locationId}": locDowntown.String(), "{appId}": "some-app",
+		"{subscriptionId}": e.Do(http.MethodPost, "/v1/me/push-subscriptions", alice.Token, subscriptionBody("https://push.example.org/fuzz", pk, pauth)).
+			Want(f, http.StatusCreated).Map(f)["id"].(string),
 	}
 	w := &fuzzWorld{e: e, goal: "/v1/goals/" + g.ID, client: client}
 	var spec struct {
