@@ -77,6 +77,9 @@ type serveConfig struct {
 	AccessLogRetention time.Duration
 	// FirstPartyApps are the service's own apps, which clients cannot revoke.
 	FirstPartyApps []string
+	// VAPIDPublicKey and VAPIDPrivateKey sign Web Push reminders (both or
+	// neither); VAPIDSubject is the contact push services see.
+	VAPIDPublicKey, VAPIDPrivateKey, VAPIDSubject string
 }
 
 const defaultMetricsAddr = "127.0.0.1:9464" // Prometheus' convention for exporters
@@ -113,6 +116,12 @@ func loadServeConfig(env lookupEnv, devFlag bool) (serveConfig, error) {
 	}
 	if err := c.loadPrivacy(env); err != nil {
 		return c, err
+	}
+	c.VAPIDPublicKey = strings.TrimSpace(getenv(env, "WAYPOINT_VAPID_PUBLIC_KEY"))
+	c.VAPIDPrivateKey = strings.TrimSpace(getenv(env, "WAYPOINT_VAPID_PRIVATE_KEY"))
+	c.VAPIDSubject = envOr(env, "WAYPOINT_VAPID_SUBJECT", "")
+	if (c.VAPIDPublicKey == "") != (c.VAPIDPrivateKey == "") {
+		return c, configErrorf("WAYPOINT_VAPID_PUBLIC_KEY and WAYPOINT_VAPID_PRIVATE_KEY go together: set both (Web Push reminders) or neither (reminders not pushed)")
 	}
 	return c, c.loadIssuer()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/waypoint-portal/waypoint/auth"
 	"github.com/waypoint-portal/waypoint/domain"
 	"github.com/waypoint-portal/waypoint/domain/live"
+	"github.com/waypoint-portal/waypoint/domain/push"
 )
 
 func serveFlags(fs *flag.FlagSet) action {
@@ -55,6 +56,17 @@ func cmdServe(ctx context.Context, c serveConfig, migrate bool, stderr io.Writer
 		Apps:      domain.Apps{FirstParty: c.FirstPartyApps},
 		AccessLog: server.AccessLogConfig{Retention: c.AccessLogRetention},
 	}
+	pc := push.Config{VAPIDPublicKey: c.VAPIDPublicKey, VAPIDPrivateKey: c.VAPIDPrivateKey, Subscriber: c.VAPIDSubject, Logger: log}
+	if c.Dev && !pc.Enabled() {
+		// Dev mode signs pushes with a pair it made once and keeps in the database.
+		if pc.VAPIDPrivateKey, pc.VAPIDPublicKey, err = st.DevVAPIDKeys(ctx, push.GenerateVAPIDKeys); err != nil {
+			return err
+		}
+	}
+	if !pc.Enabled() {
+		log.Warn("push disabled: WAYPOINT_VAPID_PUBLIC_KEY and WAYPOINT_VAPID_PRIVATE_KEY are not set; reminders reach the agenda and the event stream, not phones")
+	}
+	sc.Push = &pc
 	if c.Dev {
 		if sc.Dev, err = newDevIssuer(ctx, st, c.IssuerURL, c.Audience); err != nil {
 			return err

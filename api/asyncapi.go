@@ -43,6 +43,8 @@ func eventCatalog() []eventDoc {
 			"A goal the recipient could see is gone for them (made private, labelled, consent withdrawn): drop it from your view."},
 		{domain.EventConversationHidden, domain.HiddenEventData{}, true, "messages:read",
 			"A conversation the recipient could see is gone for them: drop it from your view."},
+		{domain.EventAgendaDue, AgendaDueData{}, true, "assessments:read",
+			"An item on the client's agenda came due (a step, a goal's check-in, a referral's follow-up): the client and those who may see the item get it; fetch GET /v1/me/agenda for details."},
 		{"resync", ResyncData{}, false, "messages:read",
 			"The gap since Last-Event-ID is larger than the replay window (24 h or 1000 events): reload state through the API and continue. Its data is not enveloped."},
 	}

@@ -289,3 +289,27 @@ func mxAssessmentOps() map[string]mxOp {
 			req: body(map[string]any{"template_id": "find-stable-housing"})},
 	}
 }
+
+// mxFollowUpOps: the agenda is everyone's with a role (each sees their own
+// items, or their caseload's); push subscriptions are a client's own.
+func mxFollowUpOps() map[string]mxOp {
+	k, auth := pushKeys(nil)
+	sub := subscriptionBody("https://push.example.org/send/mx", k, auth)
+	clientsOnly := func(ok int) mxWant { return mxWant{ok, ok, 403, 403, 403, 403, 403} }
+	return map[string]mxOp{
+		"getAgenda":             {as: mxClient, want: anyRole(), req: plain},
+		"listPushSubscriptions": {as: mxClient, want: clientsOnly(200), req: plain},
+		// No subscription before each call, so subscribing is 201.
+		"createPushSubscription": {as: mxClient, want: clientsOnly(201), setup: func(_ *testing.T, w *mxWorld) map[string]string {
+			w.exec(`DELETE FROM push_subscriptions`)
+			return nil
+		}, req: body(sub)},
+		// Alice's subscription before each call: bob's is another client's (404).
+		"deletePushSubscription": {as: mxClient, want: mxWant{204, 404, 403, 403, 403, 403, 403}, setup: func(_ *testing.T, w *mxWorld) map[string]string {
+			id := uuid.Must(uuid.NewV7())
+			w.exec(`INSERT INTO push_subscriptions (client_id, id, endpoint, p256dh, auth) VALUES (?, ?, 'https://push.example.org/mx', ?, ?)
+				ON CONFLICT (client_id, endpoint) DO UPDATE SET id = EXCLUDED.id`, w.people[mxClient].ClientID, id, k.PublicKey().Bytes(), auth)
+			return map[string]string{"subscriptionId": id.String()}
+		}, req: plain},
+	}
+}

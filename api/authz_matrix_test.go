@@ -115,13 +115,15 @@ func newMxWorld(t *testing.T) *mxWorld {
 	e.Do(http.MethodPost, "/v1/supporter-invitations/redeem", w.people[mxSupporter].Token, map[string]any{"code": code}).Want(t, http.StatusCreated)
 	assessment := e.Do(http.MethodPost, client+"/assessments", alice.Token, map[string]any{"ratings": []any{
 		map[string]any{"domain": "housing", "rating": 2, "priority": true}}}).Want(t, http.StatusCreated).Map(t)
+	pk, pauth := pushKeys(t)
 	w.params = map[string]string{
 		"clientId": alice.ClientID.String(), "goalId": goal["id"].(string),
 		"stepId": goal["steps"].([]any)[0].(map[string]any)["id"].(string), "personId": w.walt.PersonID.String(),
 		"serviceId": svcBallard.String(), "referralId": ref["id"].(string), "conversationId": conv["id"].(string),
 		"messageId": msg["id"].(string), "organizationId": orgSeattle.String(), "locationId": locBallard.String(),
 		"appId": mxOldApp, "assessmentId": assessment["id"].(string),
-		"invitationId": w.created(alice, client+"/supporter-invitations", map[string]any{"shares": []string{"goals"}}),
+		"invitationId":   w.created(alice, client+"/supporter-invitations", map[string]any{"shares": []string{"goals"}}),
+		"subscriptionId": w.created(alice, "/v1/me/push-subscriptions", subscriptionBody("https://push.example.org/send/world", pk, pauth)),
 	}
 	w.state = newDBState(t, e)
 	return w
@@ -414,7 +416,7 @@ func scopeNeighbours(t *testing.T, scope string) (sibling string, other []string
 func mxTable() map[string]mxOp {
 	out := map[string]mxOp{}
 	for _, part := range []map[string]mxOp{mxPeopleOps(), mxGoalOps(), mxReferralOps(), mxMessageOps(), mxDirectoryOps(),
-		mxConsentOps(), mxSupporterOps(), mxPrivacyOps(), mxAssessmentOps()} {
+		mxConsentOps(), mxSupporterOps(), mxPrivacyOps(), mxAssessmentOps(), mxFollowUpOps()} {
 		for id, op := range part {
 			out[id] = op
 		}

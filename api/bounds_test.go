@@ -224,9 +224,9 @@ func memberPath(path []bodyStep) string {
 // record, so that operations can be called for real.
 type boundsWorld struct {
 	*world
-	sam                              apitest.User // alice's supporter
-	goal, step, conv, msg, ref, invt string
-	assessment                       string
+	sam                                   apitest.User // alice's supporter
+	goal, step, conv, msg, ref, invt, sub string
+	assessment                            string
 }
 
 func newBoundsWorld(t *testing.T) *boundsWorld {
@@ -246,6 +246,11 @@ func newBoundsWorld(t *testing.T) *boundsWorld {
 		Want(t, http.StatusCreated).Decode(t, &inv)
 	w.invt = inv.ID
 	w.assessment = w.newAssessment(t, "confirmed")
+	k, auth := pushKeys(t)
+	var sub struct{ ID string }
+	e.Do(http.MethodPost, "/v1/me/push-subscriptions", w.alice.Token, subscriptionBody("https://push.example.org/bounds", k, auth)).
+		Want(t, http.StatusCreated).Decode(t, &sub)
+	w.sub = sub.ID
 	return w
 }
 
@@ -272,6 +277,7 @@ func (w *boundsWorld) pathFixtures() map[string]string {
 		"referralId": w.ref, "serviceId": svcBallard.String(), "organizationId": orgSeattle.String(),
 		"locationId": locDowntown.String(), "personId": w.wanda.PersonID.String(), "invitationId": w.invt,
 		"appId": "bounds-app", "assessmentId": w.assessment,
+		"subscriptionId": w.sub,
 	}
 }
 
@@ -356,6 +362,17 @@ func boundRecipes() map[string]boundRecipe {
 		"createService": {user: adam}, "replaceService": {user: adam},
 		"createOrganization": {user: adam}, "replaceOrganization": {user: adam},
 		"createLocation": {user: adam, body: place}, "replaceLocation": {user: adam, body: place},
+		// A browser's subscription: valid keys, an endpoint of its own each call.
+		"createPushSubscription": {user: alice, body: func(t *testing.T, _ *boundsWorld) map[string]any {
+			k, auth := pushKeys(t)
+			return subscriptionBody("https://push.example.org/"+uuid.NewString(), k, auth)
+		}, value: func(_ *testing.T, _ *boundsWorld, member string, n int) (any, bool) {
+			if member != "endpoint" {
+				return nil, false
+			}
+			const base = "https://push.example.org/"
+			return base + strings.Repeat("a", n-len(base)), true
+		}},
 	}
 }
 
@@ -374,6 +391,27 @@ var contentRuled = map[string]string{
 	"NewConversation.worker_ids":        "workers on the care team (alice has one)",
 	"AssessmentCreate.ratings":          "each domain at most once (a list at its bound repeats one)",
 	"AssessmentPatch.ratings":           "each domain at most once (a list at its bound repeats one)",
+	"inline.time_zone":                  "an IANA time zone name (contact preferences)",
+	"PushSubscriptionKeys.p256dh":       "a P-256 point (65 bytes, 87 characters)",
+	"PushSubscriptionKeys.auth":         "16 bytes (22 characters)",
+}
+
+// cadence is a check-in cadence of n characters (3 to 17): P000Y000M01W is
+// a week in 12.
+func cadence(n int) string {
+	s, rest := "P", n-1
+	for _, unit := range "YMWD" {
+		if rest <= 0 {
+			break
+		}
+		k := min(4, rest)
+		if rest-k == 1 {
+			k = 3
+		}
+		s += strings.Repeat("0", k-1) + string(unit)
+		rest -= k
+	}
+	return s[:len(s)-2] + "1" + s[len(s)-1:]
 }
 
 // langTag is a BCP 47 tag of n characters (n >= 2): en-abcdefgh-...
@@ -420,6 +458,10 @@ func patternText(t *testing.T, p string, n int) string {
 		return strings.Repeat("1", n)
 	case `^([A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*)?$`, `^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`:
 		return langTag(n)
+	case `^P([0-9]{1,3}Y)?([0-9]{1,3}M)?([0-9]{1,3}W)?([0-9]{1,3}D)?$`:
+		return cadence(n)
+	case `^([01][0-9]|2[0-3]):[0-5][0-9]$`:
+		return "08:00" + strings.Repeat("0", max(0, n-5))
 	}
 	t.Fatalf("no text generator for pattern %q: add one to patternText", p)
 	return ""

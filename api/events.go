@@ -191,6 +191,7 @@ func (s *Server) registerEvents() {
 		{[]any{domain.EventMessageRead}, messageReadEvent{}},
 		{[]any{domain.EventGoalUpdated, domain.EventGoalProposed, domain.EventReferralUpdated}, otherEvent{}},
 		{[]any{domain.EventGoalHidden, domain.EventConversationHidden}, recordHiddenEvent{}},
+		{[]any{domain.EventAgendaDue}, agendaDueEvent{}},
 		{[]any{"resync"}, ResyncData{}},
 	} {
 		variants = append(variants, &huma.Schema{
@@ -398,6 +399,8 @@ func eventAllowed(typ string, scopes []string) bool {
 		return auth.ScopesAllow(scopes, "goals:read")
 	case strings.HasPrefix(typ, "referral."):
 		return auth.ScopesAllow(scopes, "referrals:read")
+	case strings.HasPrefix(typ, "agenda."):
+		return auth.ScopesAllow(scopes, "assessments:read")
 	}
 	return true
 }

@@ -56,12 +56,15 @@ func newFuzzWorld(f *testing.F) *fuzzWorld {
 		Want(f, http.StatusCreated).Map(f)
 	assessment := e.Do(http.MethodPost, client+"/assessments", alice.Token, map[string]any{"ratings": []any{
 		map[string]any{"domain": "housing", "rating": 2, "priority": true}}}).Want(f, http.StatusCreated).Map(f)
+	pk, pauth := pushKeys(f)
 	params := map[string]string{
 		"{invitationId}": inv["id"].(string), "{assessmentId}": assessment["id"].(string),
 		"{clientId}": alice.ClientID.String(), "{goalId}": g.ID, "{stepId}": g.Steps[0].ID,
 		"{referralId}": ref["id"].(string), "{conversationId}": conv["id"].(string),
 		"{personId}": wanda.PersonID.String(), "{serviceId}": svcDowntown.String(),
 		"{organizationId}": orgSeattle.String(), "{locationId}": locDowntown.String(), "{appId}": "some-app",
+		"{subscriptionId}": e.Do(http.MethodPost, "/v1/me/push-subscriptions", alice.Token, subscriptionBody("https://push.example.org/fuzz", pk, pauth)).
+			Want(f, http.StatusCreated).Map(f)["id"].(string),
 	}
 	w := &fuzzWorld{e: e, goal: "/v1/goals/" + g.ID, client: client}
 	var spec struct {

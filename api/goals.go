@@ -84,6 +84,7 @@ type Goal struct {
 	StatusReason      *string    `json:"status_reason" rule:"goal.status_reason" example:"Not the right time for me" doc:"Why the status is what it is (e.g. the client's reason for rejecting)"`
 	Visibility        string     `json:"visibility" rule:"goal.visibility" example:"care_team" doc:"care_team: shared with the care team; private: the client's alone"`
 	Sensitivity       *string    `json:"sensitivity" rule:"sensitivity" example:"sud" doc:"null, or sud: visible only to the client and the care-team workers they consented to"`
+	CheckInEvery      *string    `json:"check_in_every" rule:"goal.check_in_every" pattern:"^P([0-9]{1,3}Y)?([0-9]{1,3}M)?([0-9]{1,3}W)?([0-9]{1,3}D)?$" example:"P7D" doc:"The client's check-in cadence, an ISO 8601 duration (P7D, P1W, P1M; a day to a year); null when none. While the goal is active, a check-in is due this long after the client's last check-in (GET /v1/me/agenda, reminders)"`
 	Steps             []GoalStep `json:"steps" rule:"goal.steps" doc:"Steps in order (position 1 first)"`
 	LatestRating      *int       `json:"latest_rating" rule:"check_in.rating" example:"7" doc:"The client's latest self-rating 0-10; null before the first"`
 	Trend             string     `json:"trend" rule:"goal.trend" example:"improving" doc:"Direction of the client's last self-ratings (see the schema description)"`
@@ -115,7 +116,7 @@ func goalDTO(g domain.Goal) Goal {
 		ID: g.ID, ClientID: g.ClientID, Title: g.Title, Description: g.Description, WhyItMatters: g.WhyItMatters,
 		StrengthsUsed: orEmpty(g.StrengthsUsed), Category: g.Category, Priority: g.Priority, TargetDate: g.TargetDate,
 		LifecycleStatus: g.LifecycleStatus, AchievementStatus: g.AchievementStatus, StatusReason: g.StatusReason,
-		Visibility: g.Visibility, Sensitivity: g.Sensitivity, Steps: steps, LatestRating: g.LatestRating, Trend: g.Trend, CreatedBy: g.CreatedBy,
+		Visibility: g.Visibility, Sensitivity: g.Sensitivity, CheckInEvery: g.CheckInEvery, Steps: steps, LatestRating: g.LatestRating, Trend: g.Trend, CreatedBy: g.CreatedBy,
 		CreatedAt: g.CreatedAt.UTC(), UpdatedAt: g.UpdatedAt.UTC(), Version: g.Version,
 	}
 }
@@ -149,6 +150,7 @@ type GoalPatch struct {
 	StatusReason      *string   `json:"status_reason,omitempty" rule:"goal.status_reason" nullable:"true" doc:"null clears it"`
 	Visibility        *string   `json:"visibility,omitempty" rule:"goal.visibility" doc:"The client's alone (403 for anyone else): private hides the goal from everyone else at once"`
 	Sensitivity       *string   `json:"sensitivity,omitempty" rule:"sensitivity" nullable:"true" doc:"The client's alone (403 for anyone else); null clears it"`
+	CheckInEvery      *string   `json:"check_in_every,omitempty" rule:"goal.check_in_every" nullable:"true" pattern:"^P([0-9]{1,3}Y)?([0-9]{1,3}M)?([0-9]{1,3}W)?([0-9]{1,3}D)?$" example:"P7D" doc:"The client's alone (403 for anyone else): how often they want to check in, an ISO 8601 duration from P1D to P1Y (P7D, P1W, P1M); null clears it"`
 }
 
 // domain maps the patch onto the domain's, telling an absent key (leave
@@ -167,6 +169,7 @@ func (b GoalPatch) domain(k mergeKeys) domain.GoalPatch {
 		StatusReason:      patchValue(k, "status_reason", b.StatusReason),
 		Visibility:        patchValue(k, "visibility", b.Visibility),
 		Sensitivity:       patchValue(k, "sensitivity", b.Sensitivity),
+		CheckInEvery:      patchValue(k, "check_in_every", b.CheckInEvery),
 	}
 }
 

@@ -10,7 +10,21 @@ import (
 
 // HealthStatus reports liveness or readiness.
 type HealthStatus struct {
-	Status string `json:"status" enum:"ok,unavailable" example:"ok" doc:"ok when healthy"`
+	Status string      `json:"status" enum:"ok,unavailable" example:"ok" doc:"ok when healthy"`
+	Push   *PushStatus `json:"push,omitempty" doc:"Readiness only: whether reminders are pushed to phones"`
+}
+
+// PushStatus says whether Web Push reminders are sent, and the VAPID public
+// key a front end passes to pushManager.subscribe (applicationServerKey).
+type PushStatus struct {
+	Enabled        bool   `json:"enabled" doc:"false when the server has no VAPID keys (WAYPOINT_VAPID_PUBLIC_KEY, WAYPOINT_VAPID_PRIVATE_KEY): reminders are on the agenda and the event stream, not on phones"`
+	VAPIDPublicKey string `json:"vapid_public_key,omitempty" rule:"push.key" example:"BEl62iUYgUivxIkv69yViEuiBIa-Ib9-SkvMeAtA3LFgDzkrxZJjSgSnfckjBJuBkr3qBUYIHBQFLXYp5Nksh8U" doc:"The server's VAPID public key (base64url), for applicationServerKey"`
+}
+
+// PushInfo is what the API says about Web Push (GET /readyz).
+type PushInfo struct {
+	Enabled   bool
+	PublicKey string
 }
 
 type healthOutput struct {
@@ -26,7 +40,8 @@ func (s *Server) registerHealth() {
 		})
 
 	o := op(http.MethodGet, "/readyz", "getReadiness", "Operations", "Readiness",
-		"Answers 200 when the database is reachable, else 503 with Retry-After, so a load balancer sends traffic elsewhere.", "", http.StatusServiceUnavailable)
+		"Answers 200 when the database is reachable, else 503 with Retry-After, so a load balancer sends traffic elsewhere. "+
+			"push says whether reminders are pushed to phones (no VAPID keys configured: disabled) and gives the VAPID public key for pushManager.subscribe.", "", http.StatusServiceUnavailable)
 	handle(s.api, o, func(ctx context.Context, _ *struct{}) (*healthOutput, error) {
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
@@ -35,6 +50,7 @@ func (s *Server) registerHealth() {
 			return nil, huma.ErrorWithHeaders(newProblem(ctx, http.StatusServiceUnavailable, "database unreachable"),
 				http.Header{"Retry-After": []string{"5"}})
 		}
-		return &healthOutput{CacheControl: "no-store", Body: HealthStatus{Status: "ok"}}, nil
+		return &healthOutput{CacheControl: "no-store", Body: HealthStatus{Status: "ok",
+			Push: &PushStatus{Enabled: s.push.Enabled, VAPIDPublicKey: s.push.PublicKey}}}, nil
 	})
 }

@@ -148,6 +148,9 @@ func newNicetiesWorld(t *testing.T) *mxWorld {
 	w.created(alice, client+"/supporter-invitations", map[string]any{"shares": []string{"referrals"}})                       // a second pending one
 	w.created(wanda, client+"/assessments", map[string]any{"ratings": []any{map[string]any{"domain": "food", "rating": 3}}}) // a second (a draft)
 	w.created(alice, client+"/assessments", map[string]any{"ratings": []any{map[string]any{"domain": "food", "rating": 4}}}) // and a third, confirmed
+	// A second browser for reminders; the agenda holds the two referrals' follow-ups.
+	k, auth := pushKeys(t)
+	w.created(alice, "/v1/me/push-subscriptions", subscriptionBody("https://push.example.org/send/second", k, auth))
 	// Two apps have acted on alice's data (the app list records each).
 	for _, app := range []string{"niceties-app-one", "niceties-app-two"} {
 		tok := e.Issuer.Token(t, alice.Subject, []string{"client"}, authtest.WithScopes("goals:read"), authtest.WithClaim("azp", app))

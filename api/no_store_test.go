@@ -78,6 +78,7 @@ func TestClientDataIsNeverStored(t *testing.T) {
 		"{referralId}": ref["id"].(string), "{conversationId}": conv.ID.String(),
 		"{personId}": w.wanda.PersonID.String(), "{serviceId}": svcDowntown.String(),
 		"{organizationId}": orgSeattle.String(), "{locationId}": locDowntown.String(), "{appId}": "some-app",
+		"{subscriptionId}": pushSubscription(t, e, w.alice),
 	}
 	type call struct{ method, path string }
 	var calls []call

@@ -99,6 +99,12 @@ func replayCases() map[string]replayCase {
 			return w.aliceURL + "/supporter-invitations", map[string]any{"shares": []string{"goals"}}, w.alice
 		}, revoke: func(_ *testing.T, w *world, _ apitest.User) string { return w.e.Login("alice").Token },
 			denied: http.StatusForbidden, secret: "code"},
+		// Alice's own browser (not logged); she loses the client role.
+		"createPushSubscription": {first: func(t *testing.T, w *world, _ string) (string, any, apitest.User) {
+			k, auth := pushKeys(t)
+			return "/v1/me/push-subscriptions", subscriptionBody("https://push.example.org/replay", k, auth), w.alice
+		}, revoke: func(_ *testing.T, w *world, _ apitest.User) string { return w.e.Login("alice").Token },
+			denied: http.StatusForbidden},
 		// Sam redeems alice's code; she then removes him.
 		"redeemSupporterInvitation": {first: func(t *testing.T, w *world, _ string) (string, any, apitest.User) {
 			code := w.e.Do(http.MethodPost, w.aliceURL+"/supporter-invitations", w.alice.Token, map[string]any{"shares": []string{"goals"}}).

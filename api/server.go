@@ -54,6 +54,8 @@ type Deps struct {
 	// TrustedProxies are the peers whose X-Forwarded-For (client address)
 	// and X-Forwarded-Proto (HSTS) are believed; none by default.
 	TrustedProxies TrustedProxies
+	// Push says whether Web Push reminders are sent (GET /readyz).
+	Push PushInfo
 }
 
 // Server is the HTTP face of Waypoint.
@@ -78,6 +80,7 @@ type Server struct {
 	conns *connStreams
 	// actors are the people resolved per verified token (actor_cache.go).
 	actors *actorCache
+	push   PushInfo
 }
 
 // New builds the server and registers every operation.
@@ -92,7 +95,7 @@ func New(d Deps) *Server {
 	d.Events.defaults()
 	s := &Server{store: d.Store, verifier: d.Verifier, log: d.Logger, metrics: newMetrics(d.Registry), hub: d.Hub, events: d.Events,
 		dev: d.DevIssuer != nil, proxies: d.TrustedProxies, apps: d.Apps, exports: newExportSlots(maxConcurrentExports),
-		conns: newConnStreams(d.Events.Heartbeat), actors: newActorCache()}
+		conns: newConnStreams(d.Events.Heartbeat), actors: newActorCache(), push: d.Push}
 	limits := d.RateLimits.Effective()
 	s.ipPolicy = newPolicy("ip", limits.IP, limits.MaxKeys, d.Registry)
 	s.personPolicy = newPolicy("person", limits.Person, limits.MaxKeys, d.Registry)
@@ -185,6 +188,8 @@ func (s *Server) register() {
 	s.registerSupporters()
 	s.registerExport()
 	s.registerAssessments()
+	s.registerAgenda()
+	s.registerPushSubscriptions()
 }
 
 func humaConfig() huma.Config {
@@ -232,6 +237,8 @@ func humaConfig() huma.Config {
 		{Name: "Supporters", Description: "The client's own circle: people the client invites to read chosen records (goals, referrals, saved services, assessments), never to change them"},
 		{Name: "Assessments", Description: "The client's self-assessment of their life domains (1 in crisis ... 5 thriving), its summary over time, and suggestions from it: goals to adopt and services to look for"},
 		{Name: "Export", Description: "Download my data: everything Waypoint holds about the client, as one JSON document"},
+		{Name: "Agenda", Description: "What is due, ordered by urgency: steps, goal check-ins and referral follow-ups; a client's own, or a worker's whole caseload"},
+		{Name: "Reminders", Description: "Web Push subscriptions: reminders of due agenda items on the client's phone, never in their quiet hours, generic unless they opt in to previews"},
 		{Name: "Operations", Description: "Health, readiness and metrics"},
 	}
 	scopes := map[string]string{}

@@ -22,6 +22,21 @@ type ContactPreferences struct {
 	Email              string   `json:"email,omitempty"`
 	BestTimes          string   `json:"best_times,omitempty"`
 	SafeToLeaveMessage *bool    `json:"safe_to_leave_message,omitempty"`
+	// TimeZone is an IANA name (Europe/Madrid); it sets the client's day
+	// boundaries (when a step is due) and quiet hours. Default UTC.
+	TimeZone string `json:"time_zone,omitempty"`
+	// QuietHours is when no reminder reaches the client's phone, in local
+	// time; default 21:00 to 08:00.
+	QuietHours *QuietHours `json:"quiet_hours,omitempty"`
+	// PushPreviews lets reminders say what they are about; default false
+	// (phones are shared: "You have a reminder from Waypoint"). The client's alone.
+	PushPreviews *bool `json:"push_previews,omitempty"`
+}
+
+// QuietHours is a span of local times of day (HH:MM); it may cross midnight.
+type QuietHours struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
 }
 
 // Client is a person receiving services and their self-described profile.
@@ -206,7 +221,13 @@ func (s *Store) UpdateClient(ctx context.Context, a Actor, id uuid.UUID, pre Pre
 	if p.PreferredLanguage != nil {
 		set["preferred_language"] = strings.TrimSpace(*p.PreferredLanguage)
 	}
+	var zone string
+	previews := false
 	if p.ContactPreferences != nil {
+		var err error
+		if zone, previews, err = contactPatchFollowUp(p.ContactPreferences); err != nil {
+			return Client{}, err
+		}
 		if string(p.ContactPreferences) == "null" {
 			set["contact_preferences"] = gorm.Expr("'{}'::jsonb")
 		} else {
@@ -219,6 +240,18 @@ func (s *Store) UpdateClient(ctx context.Context, a Actor, id uuid.UUID, pre Pre
 	}
 	var c Client
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if previews && !a.IsClient(id) {
+			return s.forbiddenIfVisible(tx, a, id, "only the client decides whether reminders show what they are about (push_previews)")
+		}
+		if zone != "" {
+			var known []bool
+			if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = ?)`, zone).Scan(&known).Error; err != nil {
+				return fmt.Errorf("check time zone: %w", err)
+			}
+			if len(known) != 1 || !known[0] {
+				return Invalid("contact_preferences.time_zone", "an IANA time zone name such as America/Los_Angeles")
+			}
+		}
 		if err := conditionalUpdate(ctx, tx, "clients", id, pre, set, a.ClientScope("id", ReachCare)); err != nil {
 			if IsKind(err, KindNotFound) {
 				return s.forbiddenIfVisible(tx, a, id, "only the client and their care team can change this profile")
@@ -279,6 +312,19 @@ func contactPatch(raw json.RawMessage) (string, error) {
 			return "", Invalid(field+".phone", "a phone number is one line without control or formatting characters")
 		case isText && k == "email" && !valid.Email(s):
 			return "", Invalid(field+".email", "an email address like alice@example.org, with at most 64 characters before the @")
+		case k == "time_zone" && v != nil && (!isText || !validTimeZone(s)):
+			return "", Invalid(field+".time_zone", "an IANA time zone name such as America/Los_Angeles")
+		case k == "push_previews" && v != nil:
+			if _, ok := v.(bool); !ok {
+				return "", Invalid(field+".push_previews", "push_previews is true or false")
+			}
+		case k == "quiet_hours" && v != nil:
+			q, ok := v.(map[string]any)
+			st, _ := q["start"].(string)
+			en, _ := q["end"].(string)
+			if !ok || len(q) != 2 || !validClock(st) || !validClock(en) {
+				return "", Invalid(field+".quiet_hours", "quiet_hours is {\"start\": \"HH:MM\", \"end\": \"HH:MM\"} in local time, such as 21:00 to 08:00")
+			}
 		}
 	}
 	b, err := json.Marshal(m)
@@ -286,4 +332,20 @@ func contactPatch(raw json.RawMessage) (string, error) {
 		return "", fmt.Errorf("encode contact preferences: %w", err)
 	}
 	return string(b), nil
+}
+
+// contactPatchFollowUp reads what UpdateClient checks beyond the patch's
+// shape: the time zone set (checked against PostgreSQL's list too, which
+// computes with it) and whether the patch touches push_previews, which only
+// the client may.
+func contactPatchFollowUp(raw json.RawMessage) (zone string, previews bool, err error) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil || m == nil {
+		return "", false, nil // null, or refused by contactPatch
+	}
+	if z, ok := m["time_zone"]; ok {
+		_ = json.Unmarshal(z, &zone)
+	}
+	_, previews = m["push_previews"]
+	return zone, previews, nil
 }

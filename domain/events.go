@@ -24,6 +24,9 @@ const (
 	// they could see is gone for them (record_hidden.go).
 	EventGoalHidden         = "goal.hidden"
 	EventConversationHidden = "conversation.hidden"
+	// EventAgendaDue tells the client, and those of their circle who may see
+	// the item, that an agenda item came due (reminders.go).
+	EventAgendaDue = "agenda.due"
 )
 
 // EventsChannel is the PostgreSQL NOTIFY channel; payloads carry only the event seq.
@@ -147,7 +150,7 @@ func eventSelect() clause.Expr {
 // that a record is gone, and were addressed to those who lost it.
 func eventSubjectShared(person any) clause.Expr {
 	return clause.Expr{SQL: `CASE WHEN e.type IN (?, ?) THEN TRUE
-		WHEN e.type LIKE 'goal.%' THEN EXISTS (SELECT 1 FROM goals g WHERE g.client_id = e.client_id AND g.id = e.subject_id AND ?)
+		WHEN e.type LIKE 'goal.%' OR (e.type = 'agenda.due' AND e.data ->> 'goal_id' IS NOT NULL) THEN EXISTS (SELECT 1 FROM goals g WHERE g.client_id = e.client_id AND g.id = e.subject_id AND ?)
 		WHEN e.type LIKE 'conversation.%' OR e.type LIKE 'message.%' THEN EXISTS (SELECT 1 FROM conversations c
 			WHERE c.client_id = e.client_id AND c.id = e.subject_id AND ?)
 		ELSE TRUE END`, Vars: []any{EventGoalHidden, EventConversationHidden,

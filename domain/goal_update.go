@@ -30,6 +30,8 @@ type GoalPatch struct {
 	// Visibility and Sensitivity ("" clears the label) are the client's alone.
 	Visibility  *string
 	Sensitivity *string
+	// CheckInEvery ("" clears it) is the client's choice alone too.
+	CheckInEvery *string
 }
 
 // goalChange is one conditional update of a goal row.
@@ -156,6 +158,17 @@ func (c *goalChange) setLabels(p GoalPatch) error {
 		}
 		c.set("visibility", "?", *p.Visibility)
 		c.clientOnly = "visibility"
+	}
+	if p.CheckInEvery != nil {
+		v, err := CheckInEvery(*p.CheckInEvery)
+		if err != nil {
+			return err
+		}
+		// The clock starts when the cadence is set or changed, not when
+		// the same cadence is sent again.
+		c.set("check_in_since", "CASE WHEN g.check_in_every IS NOT DISTINCT FROM ?::text THEN g.check_in_since ELSE now() END", v)
+		c.set("check_in_every", "?", v)
+		c.clientOnly = "check_in_every"
 	}
 	return nil
 }

@@ -28,11 +28,13 @@ type Goal struct {
 	Visibility string
 	// Sensitivity is a label such as sud, or nil: see GoalScope.
 	Sensitivity *string
-	CreatedBy   uuid.UUID
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	Version     int64
-	Steps       Steps
+	// CheckInEvery is the client's check-in cadence (ISO 8601 duration), or nil.
+	CheckInEvery *string
+	CreatedBy    uuid.UUID
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Version      int64
+	Steps        Steps
 	// LatestRating is the client's own most recent self-rating (worker check-ins do not count).
 	LatestRating *int
 	Trend        string
@@ -72,7 +74,7 @@ func (s Steps) Value() (driver.Value, error) { return JSONValue[[]Step]{V: s}.Va
 // columns out as they are.
 const goalColumns = `g.client_id, g.id, g.title, g.description, g.why_it_matters, g.strengths_used, g.category,
 	g.priority, g.target_date::text AS target_date, g.lifecycle_status, g.achievement_status, g.status_reason,
-	g.visibility, g.sensitivity, g.created_by, g.created_at, g.updated_at, g.version,
+	g.visibility, g.sensitivity, g.check_in_every, g.created_by, g.created_at, g.updated_at, g.version,
 	COALESCE((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'title', s.title, 'due_date', s.due_date,
 		'done_at', s.done_at, 'done', s.done_at IS NOT NULL, 'position', s.position, 'version', s.version, 'created_by', s.created_by,
 		'created_at', s.created_at, 'updated_at', s.updated_at) ORDER BY s.position)
@@ -104,7 +106,7 @@ func goalContentColumns() [][2]string {
 		{"strengths_used", "strengths_used"}, {"category", "category"}, {"priority", "priority"},
 		{"target_date", "target_date"}, {"lifecycle_status", "lifecycle_status"},
 		{"achievement_status", "achievement_status"}, {"status_reason", "status_reason"},
-		{"visibility", "visibility"}, {"sensitivity", "sensitivity"},
+		{"visibility", "visibility"}, {"sensitivity", "sensitivity"}, {"check_in_every", "check_in_every"},
 	}
 }
 
@@ -233,7 +235,7 @@ func scanGoals(q *gorm.DB) ([]Goal, error) {
 		var g Goal
 		if err := rows.Scan(&g.ClientID, &g.ID, &g.Title, &g.Description, &g.WhyItMatters, &g.StrengthsUsed, &g.Category,
 			&g.Priority, &g.TargetDate, &g.LifecycleStatus, &g.AchievementStatus, &g.StatusReason,
-			&g.Visibility, &g.Sensitivity, &g.CreatedBy, &g.CreatedAt, &g.UpdatedAt, &g.Version,
+			&g.Visibility, &g.Sensitivity, &g.CheckInEvery, &g.CreatedBy, &g.CreatedAt, &g.UpdatedAt, &g.Version,
 			&g.Steps, &g.LatestRating, &g.Trend); err != nil {
 			return nil, fmt.Errorf("read goal: %w", err)
 		}

@@ -75,6 +75,7 @@ func goalRules() []Rule {
 		enumRule("goal.achievement_status", GoalAchievementStatuses(), "goals.achievement_status"),
 		enumRule("goal.trend", GoalTrends()),
 		enumRule("goal.visibility", GoalVisibilities(), "goals.visibility"),
+		textRule("goal.check_in_every", MinCheckInEvery, MaxCheckInEvery, "goals.check_in_every"),
 		textRule("goal_step.title", 1, MaxStepTitle, "goal_steps.title"),
 		// A goal's steps are numbered 1..n without gaps, and n <= MaxGoalSteps.
 		rangeRule("goal_step.position", 1, MaxGoalSteps),
@@ -132,6 +133,11 @@ func recordRules() []Rule {
 		enumRule("event.conversation_created", []string{EventConversationCreated}),
 		enumRule("event.record_changed", []string{EventGoalUpdated, EventGoalProposed, EventReferralUpdated}),
 		enumRule("event.record_hidden", []string{EventGoalHidden, EventConversationHidden}),
+		enumRule("event.agenda_due", []string{EventAgendaDue}),
+		enumRule("agenda.kind", AgendaKinds(), "reminders.kind"),
+		enumRule("agenda.ref_type", AgendaRefTypes()),
+		textRule("push.endpoint", MinPushEndpoint, MaxPushEndpoint, "push_subscriptions.endpoint"),
+		textRule("push.key", 1, MaxPushKey),
 	}
 }
 
@@ -164,6 +170,8 @@ func profileRules() []Rule {
 		textRule("client.phone", 0, MaxPhone),
 		textRule("email", 0, MaxEmail),
 		textRule("client.best_times", 0, MaxBestTimes),
+		textRule("client.time_zone", 1, MaxTimeZone),
+		textRule("client.clock", 5, 5),
 		textRule("care_team.team_role", 0, MaxTeamRole),
 		listRule("care_team.members", MaxCareTeam),
 		listRule("consent.items", MaxConsents),

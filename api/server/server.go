@@ -23,6 +23,7 @@ import (
 	"github.com/waypoint-portal/waypoint/auth/devissuer"
 	"github.com/waypoint-portal/waypoint/domain"
 	"github.com/waypoint-portal/waypoint/domain/live"
+	"github.com/waypoint-portal/waypoint/domain/push"
 )
 
 // Config describes one server; zero values take the production defaults.
@@ -64,6 +65,10 @@ type Config struct {
 	// Extend registers extra operations before the server starts (tests of
 	// shared middleware).
 	Extend []func(*api.Server)
+	// Push, when set, runs the reminder scheduler in this process (one
+	// sender per deployment: see domain/push); without VAPID keys it records
+	// due reminders and emits agenda.due but pushes nothing.
+	Push *push.Config
 }
 
 // Server is a Waypoint ready to serve: the API on one http.Server and, when
@@ -122,6 +127,14 @@ func New(ctx context.Context, c Config) (*Server, error) {
 	}
 	deps := api.Deps{Store: c.Store, Verifier: verifier, Logger: c.Logger, Registry: s.Registry,
 		Hub: s.Hub, Events: c.Events, CORS: c.CORS, RateLimits: c.RateLimits, TrustedProxies: c.TrustedProxies, Apps: c.Apps}
+	if c.Push != nil {
+		pc := *c.Push
+		if pc.Logger == nil {
+			pc.Logger = c.Logger
+		}
+		deps.Push = api.PushInfo{Enabled: pc.Enabled(), PublicKey: pc.VAPIDPublicKey}
+		go push.New(c.Store, pc).Run(hubCtx)
+	}
 	if c.Dev != nil {
 		deps.DevIssuer = c.Dev.Handler()
 	}
