@@ -184,6 +184,7 @@ func (s *Server) register() {
 	s.registerSupporterInvitations()
 	s.registerSupporters()
 	s.registerExport()
+	s.registerGroups()
 }
 
 func humaConfig() huma.Config {

@@ -869,3 +869,12 @@ func (s *Store) AddGroupCheckIn(ctx context.Context, a Actor, id uuid.UUID, rati
 	})
 	return out, err
 }
+
+// ReplayForGroup re-checks a request that created something in a group
+// (or the group itself): the actor must still see the group's content.
+func (s *Store) ReplayForGroup(ctx context.Context, a Actor, groupID uuid.UUID) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		_, err := contentStanding(tx, a, groupID)
+		return err
+	})
+}
