@@ -288,25 +288,31 @@ type GroupAttendance struct {
 	Attended  bool      `json:"attended"`
 }
 
-// Paths.
+// Paths (exported: Huma reads the parameters of embedded structs only when their type is exported).
 type (
-	groupPath struct {
+	// GroupPath addresses a group.
+	GroupPath struct {
 		GroupID uuid.UUID `path:"groupId" doc:"Group id"`
 	}
-	groupMemberPath struct {
+	// GroupMemberPath addresses a member of a group.
+	GroupMemberPath struct {
 		GroupID  uuid.UUID `path:"groupId" doc:"Group id"`
 		PersonID uuid.UUID `path:"personId" doc:"The member's person id"`
 	}
-	groupInvitationPath struct {
+	// GroupInvitationPath addresses a group invitation.
+	GroupInvitationPath struct {
 		InvitationID uuid.UUID `path:"invitationId" doc:"Group invitation id"`
 	}
-	groupGoalPath struct {
+	// GroupGoalPath addresses a group goal.
+	GroupGoalPath struct {
 		GroupGoalID uuid.UUID `path:"groupGoalId" doc:"Group goal id"`
 	}
-	groupPostPath struct {
+	// GroupPostPath addresses a post.
+	GroupPostPath struct {
 		PostID uuid.UUID `path:"postId" doc:"Post id"`
 	}
-	groupSessionPath struct {
+	// GroupSessionPath addresses a session.
+	GroupSessionPath struct {
 		SessionID uuid.UUID `path:"sessionId" doc:"Session id"`
 	}
 )
@@ -321,14 +327,14 @@ type (
 		Body Page[Group]
 	}
 	listInGroupInput struct {
-		groupPath
+		GroupPath
 		PageParams
 	}
 	createGroupInput struct {
 		Body GroupCreate
 	}
 	patchGroupInput struct {
-		groupPath
+		GroupPath
 		IfMatch string     `header:"If-Match" doc:"The ETag from your last read (required)"`
 		Body    GroupPatch `contentType:"application/merge-patch+json"`
 	}
@@ -340,16 +346,16 @@ type (
 		Body GroupMember
 	}
 	patchMemberInput struct {
-		groupMemberPath
+		GroupMemberPath
 		IfMatch string           `header:"If-Match" doc:"The ETag from your last read of the membership (required)"`
 		Body    GroupMemberPatch `contentType:"application/merge-patch+json"`
 	}
 	deleteMemberInput struct {
-		groupMemberPath
+		GroupMemberPath
 		Reason string `query:"reason" rule:"group.reason" doc:"Why a facilitator removes the member (required then; the member sees it). Not used when leaving."`
 	}
 	inviteInput struct {
-		groupPath
+		GroupPath
 		Body GroupInvitationCreate
 	}
 	invitationOut struct {
@@ -359,7 +365,7 @@ type (
 		Body Page[GroupInvitation]
 	}
 	answerGroupInvitationInput struct {
-		groupInvitationPath
+		GroupInvitationPath
 		Body *GroupInvitationAccept
 	}
 	groupGoalOut struct {
@@ -369,22 +375,22 @@ type (
 		Body Page[GroupGoal]
 	}
 	createGroupGoalInput struct {
-		groupPath
+		GroupPath
 		Body GroupGoalCreate
 	}
 	joinGroupGoalInput struct {
-		groupGoalPath
+		GroupGoalPath
 		Body *GroupGoalJoin
 	}
 	listGroupCheckInsInput struct {
-		groupGoalPath
+		GroupGoalPath
 		PageParams
 	}
 	groupCheckInsOut struct {
 		Body Page[GroupCheckIn]
 	}
 	addGroupCheckInInput struct {
-		groupGoalPath
+		GroupGoalPath
 		Body GroupCheckInCreate
 	}
 	groupCheckInOut struct {
@@ -398,23 +404,23 @@ type (
 		Body Page[GroupPost]
 	}
 	createPostInput struct {
-		groupPath
+		GroupPath
 		Body GroupPostCreate
 	}
 	patchPostInput struct {
-		groupPostPath
+		GroupPostPath
 		IfMatch string         `header:"If-Match" doc:"The ETag from your last read (required)"`
 		Body    GroupPostPatch `contentType:"application/merge-patch+json"`
 	}
 	replyInput struct {
-		groupPostPath
+		GroupPostPath
 		Body GroupReplyCreate
 	}
 	replyOut struct {
 		Body GroupReply
 	}
 	reportInput struct {
-		groupPostPath
+		GroupPostPath
 		Body *GroupPostReportCreate
 	}
 	reportOut struct {
@@ -427,15 +433,15 @@ type (
 		Body GroupSession
 	}
 	createSessionInput struct {
-		groupPath
+		GroupPath
 		Body GroupSessionCreate
 	}
 	rsvpInput struct {
-		groupSessionPath
+		GroupSessionPath
 		Body RSVP
 	}
 	attendanceInput struct {
-		groupSessionPath
+		GroupSessionPath
 		PersonID uuid.UUID `path:"personId" doc:"The member's person id"`
 		Body     AttendanceInput
 	}
@@ -488,7 +494,7 @@ func (s *Server) registerGroupCore() {
 		"Name, purpose, kind, schedule, facilitators and member count. Members, facilitators and administrators see it; "+
 			"anyone else (an invited client who has not accepted, a former member, a worker who does not facilitate) gets 404.",
 		"groups:read", notFound, invalid),
-		func(ctx context.Context, in *groupPath) (*groupOut, error) {
+		func(ctx context.Context, in *GroupPath) (*groupOut, error) {
 			g, err := s.store.GetGroup(ctx, actorFrom(ctx), in.GroupID)
 			if err != nil {
 				return nil, err
@@ -630,7 +636,7 @@ func (s *Server) registerGroupGoals() {
 			"and the mean of their latest ratings; every progress member is null while fewer than 3 take part or have checked in, "+
 			"so nobody's rating can be read off it. Individual ratings: GET .../check-ins."+groupVisibility,
 		"groups:read", notFound, invalid),
-		func(ctx context.Context, in *groupGoalPath) (*groupGoalOut, error) {
+		func(ctx context.Context, in *GroupGoalPath) (*groupGoalOut, error) {
 			g, err := s.store.GetGroupGoal(ctx, actorFrom(ctx), in.GroupGoalID)
 			if err != nil {
 				return nil, err
@@ -657,7 +663,7 @@ func (s *Server) registerGroupGoals() {
 	handle(s.api, op(http.MethodPost, "/v1/group-goals/{groupGoalId}/leave", "leaveGroupGoal", groupTag, "Stop taking part in a shared goal",
 		"Your check-ins stop counting. Idempotent. Members only (facilitators: 403)."+groupVisibility,
 		"groups:write", notFound, invalid),
-		func(ctx context.Context, in *groupGoalPath) (*groupGoalOut, error) {
+		func(ctx context.Context, in *GroupGoalPath) (*groupGoalOut, error) {
 			g, err := s.store.LeaveGroupGoal(ctx, actorFrom(ctx), in.GroupGoalID)
 			if err != nil {
 				return nil, err
@@ -722,7 +728,7 @@ func (s *Server) registerGroupBoard() {
 	handle(s.api, op(http.MethodGet, "/v1/group-posts/{postId}", "getGroupPost", groupTag, "Read a post",
 		"One post with all its replies and its ETag. A hidden post: its author and the facilitators only (others: 404)."+groupVisibility,
 		"groups:read", notFound, invalid),
-		func(ctx context.Context, in *groupPostPath) (*postOut, error) {
+		func(ctx context.Context, in *GroupPostPath) (*postOut, error) {
 			p, err := s.store.GetGroupPost(ctx, actorFrom(ctx), in.PostID)
 			if err != nil {
 				return nil, err

@@ -334,12 +334,15 @@ func (s *Store) UpdateGroupMember(ctx context.Context, a Actor, groupID, personI
 		if m.PersonID != a.PersonID {
 			return Forbidden("only the member decides how they show themselves")
 		}
-		var id uuid.UUID
-		if err := tx.Raw(`SELECT id FROM group_members WHERE group_id = ? AND person_id = ?`, groupID, personID).Scan(&id).Error; err != nil {
+		var ids []uuid.UUID
+		if err := tx.Raw(`SELECT id FROM group_members WHERE group_id = ? AND person_id = ?`, groupID, personID).Scan(&ids).Error; err != nil {
 			return fmt.Errorf("read membership: %w", err)
 		}
+		if len(ids) == 0 {
+			return NotFound("group member")
+		}
 		own := clause.Expr{SQL: "person_id = ? AND status = 'member'", Vars: []any{a.PersonID}}
-		if err := conditionalUpdate(ctx, tx, "group_members", id, pre, set, own); err != nil {
+		if err := conditionalUpdate(ctx, tx, "group_members", ids[0], pre, set, own); err != nil {
 			return err
 		}
 		out, err = getMember(tx, a, groupID, personID)
@@ -523,7 +526,7 @@ func (s *Store) AnswerGroupInvitation(ctx context.Context, a Actor, id uuid.UUID
 			if displayName != nil {
 				name = strings.TrimSpace(*displayName)
 			}
-			res = tx.Exec(`UPDATE group_members m SET status = 'member', joined_at = now(), version = version + 1, updated_at = now(),
+			res = tx.Exec(`UPDATE group_members m SET status = 'member', joined_at = now(), version = m.version + 1, updated_at = now(),
 					display_name = COALESCE(NULLIF(?, ''), NULLIF(split_part(p.display_name, ' ', 1), ''), 'Member')
 				FROM people p WHERE p.id = m.person_id AND m.id = ? AND m.person_id = ? AND m.status = 'invited'`, name, id, a.PersonID)
 		} else {
