@@ -82,6 +82,8 @@ type mxWorld struct {
 	people [mxAppScope]apitest.User
 	walt   apitest.User // a worker the care-team operations add and remove
 	sue    apitest.User // a supporter of alice's the supporter operations remove
+	cora   apitest.User // a client of wanda's caseload outside the group, for invitations
+	group  mxGroup      // wanda's group, alice a member (authz_matrix_groups_test.go)
 	code   string       // the invitation code a redemption sends
 	params map[string]string
 	state  *dbState
@@ -121,6 +123,7 @@ func newMxWorld(t *testing.T) *mxWorld {
 		"appId":        mxOldApp,
 		"invitationId": w.created(alice, client+"/supporter-invitations", map[string]any{"shares": []string{"goals"}}),
 	}
+	w.buildGroup(t)
 	w.state = newDBState(t, e)
 	return w
 }
@@ -412,7 +415,7 @@ func scopeNeighbours(t *testing.T, scope string) (sibling string, other []string
 func mxTable() map[string]mxOp {
 	out := map[string]mxOp{}
 	for _, part := range []map[string]mxOp{mxPeopleOps(), mxGoalOps(), mxReferralOps(), mxMessageOps(), mxDirectoryOps(),
-		mxConsentOps(), mxSupporterOps(), mxPrivacyOps()} {
+		mxConsentOps(), mxSupporterOps(), mxPrivacyOps(), mxGroupOps()} {
 		for id, op := range part {
 			out[id] = op
 		}

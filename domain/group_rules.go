@@ -78,6 +78,7 @@ func groupRules() []Rule {
 		rangeRule("group_check_in.rating", MinCheckInRating, MaxCheckInRating, "group_goal_check_ins.rating"),
 		textRule("group_check_in.note", 0, MaxCheckInNote, "group_goal_check_ins.note"),
 		enumRule("group_post.kind", GroupPostKinds(), "group_posts.kind"),
+		enumRule("group_post.change", []string{"created", "replied", "resolved", "hidden", "unhidden"}),
 		textRule("group_post.body", 1, MaxGroupPostBody, "group_posts.body", "group_post_replies.body"),
 		rangeRule("group_post.reply_count", 0, MaxGroupPostReplies, "group_posts.reply_count"),
 		listRule("group_post.replies", MaxGroupPostReplies),

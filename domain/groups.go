@@ -566,7 +566,7 @@ type (
 	GroupPostEventData struct {
 		GroupID uuid.UUID `json:"group_id"`
 		PostID  uuid.UUID `json:"post_id"`
-		Change  string    `json:"change" enum:"created,replied,resolved,hidden,unhidden" doc:"What happened to the post"`
+		Change  string    `json:"change" rule:"group_post.change" doc:"What happened to the post"`
 	}
 	// GroupGoalEventData is the data of group.goal.progress.
 	GroupGoalEventData struct {
