@@ -221,6 +221,7 @@ type boundsWorld struct {
 	*world
 	sam                              apitest.User // alice's supporter
 	goal, step, conv, msg, ref, invt string
+	group                            boundsGroup
 }
 
 func newBoundsWorld(t *testing.T) *boundsWorld {
@@ -239,6 +240,7 @@ func newBoundsWorld(t *testing.T) *boundsWorld {
 	e.Do(http.MethodPost, w.aliceURL+"/supporter-invitations", w.alice.Token, map[string]any{"shares": []string{"goals"}}).
 		Want(t, http.StatusCreated).Decode(t, &inv)
 	w.invt = inv.ID
+	w.buildGroup(t)
 	return w
 }
 
@@ -256,7 +258,8 @@ func (w *boundsWorld) pathFixtures() map[string]string {
 		"clientId": w.alice.ClientID.String(), "goalId": w.goal, "stepId": w.step, "conversationId": w.conv,
 		"referralId": w.ref, "serviceId": svcBallard.String(), "organizationId": orgSeattle.String(),
 		"locationId": locDowntown.String(), "personId": w.wanda.PersonID.String(), "invitationId": w.invt,
-		"appId": "bounds-app",
+		"appId": "bounds-app", "groupId": w.group.id, "groupGoalId": w.group.goal, "postId": w.group.post,
+		"sessionId": w.group.session,
 	}
 }
 
@@ -297,7 +300,7 @@ func boundRecipes() map[string]boundRecipe {
 		g := newGoal(t, w.world, w.wanda, w.alice, map[string]any{"title": "Proposed"})
 		return "/v1/goals/" + g.ID + "/reject"
 	}
-	return map[string]boundRecipe{
+	recipes := map[string]boundRecipe{
 		"patchMe":           {user: alice},
 		"patchClient":       {user: alice},
 		"putCareTeamMember": {user: adam},
@@ -335,6 +338,10 @@ func boundRecipes() map[string]boundRecipe {
 		"createOrganization": {user: adam}, "replaceOrganization": {user: adam},
 		"createLocation": {user: adam, body: place}, "replaceLocation": {user: adam, body: place},
 	}
+	for id, r := range groupRecipes() {
+		recipes[id] = r
+	}
+	return recipes
 }
 
 // contentRuled are the body members (component.member) whose own content

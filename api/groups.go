@@ -80,7 +80,7 @@ func groupMemberDTO(m domain.GroupMember) GroupMember {
 
 // GroupMemberPatch is what a member changes about how they show themselves.
 type GroupMemberPatch struct {
-	DisplayName     *string `json:"display_name,omitempty" rule:"group_member.display_name" example:"Ali"`
+	DisplayName     *string `json:"display_name,omitempty" rule:"group_member.display_name" example:"Ali" doc:"The name the group sees; empty: your first name"`
 	ShareMyProgress *bool   `json:"share_my_progress,omitempty"`
 }
 
@@ -268,7 +268,7 @@ func sessionDTO(s domain.GroupSession) GroupSession {
 type GroupSessionCreate struct {
 	StartsAt time.Time `json:"starts_at" example:"2026-12-08T18:00:00Z"`
 	Place    string    `json:"place,omitempty" rule:"group_session.place" example:"Library, room B"`
-	Link     string    `json:"link,omitempty" rule:"group_session.link" format:"uri"`
+	Link     string    `json:"link,omitempty" rule:"group_session.link" doc:"A video-call link, if the session is online"`
 }
 
 // RSVP is a member's answer to a session.

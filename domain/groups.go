@@ -303,6 +303,10 @@ func (s *Store) GetGroupMember(ctx context.Context, a Actor, groupID, personID u
 	return out, err
 }
 
+// defaultGroupName is the name a member shows when they choose none: the
+// first word of their name, or "Member" (an expression on person_id).
+const defaultGroupName = `COALESCE(NULLIF(left(split_part((SELECT pn.display_name FROM people pn WHERE pn.id = person_id), ' ', 1), 60), ''), 'Member')`
+
 // MemberPatch is what a member changes about how they show themselves.
 type MemberPatch struct {
 	DisplayName     *string
@@ -313,11 +317,11 @@ type MemberPatch struct {
 func (s *Store) UpdateGroupMember(ctx context.Context, a Actor, groupID, personID uuid.UUID, pre Precondition, p MemberPatch) (GroupMember, error) {
 	set := map[string]any{}
 	if p.DisplayName != nil {
-		name := strings.TrimSpace(*p.DisplayName)
-		if name == "" {
-			return GroupMember{}, Invalid("display_name", "choose a name to show the group (a first name or a nickname)")
+		if name := strings.TrimSpace(*p.DisplayName); name != "" {
+			set["display_name"] = name
+		} else {
+			set["display_name"] = gorm.Expr(defaultGroupName)
 		}
-		set["display_name"] = name
 	}
 	if p.ShareMyProgress != nil {
 		set["share_my_progress"] = *p.ShareMyProgress
@@ -527,8 +531,8 @@ func (s *Store) AnswerGroupInvitation(ctx context.Context, a Actor, id uuid.UUID
 				name = strings.TrimSpace(*displayName)
 			}
 			res = tx.Exec(`UPDATE group_members m SET status = 'member', joined_at = now(), version = m.version + 1, updated_at = now(),
-					display_name = COALESCE(NULLIF(?, ''), NULLIF(split_part(p.display_name, ' ', 1), ''), 'Member')
-				FROM people p WHERE p.id = m.person_id AND m.id = ? AND m.person_id = ? AND m.status = 'invited'`, name, id, a.PersonID)
+					display_name = COALESCE(NULLIF(?, ''), `+defaultGroupName+`)
+				WHERE m.id = ? AND m.person_id = ? AND m.status = 'invited'`, name, id, a.PersonID)
 		} else {
 			res = tx.Exec(`UPDATE group_members SET status = 'declined', version = version + 1, updated_at = now()
 				WHERE id = ? AND person_id = ? AND status = 'invited'`, id, a.PersonID)
