@@ -229,6 +229,7 @@ func humaConfig() huma.Config {
 		{Name: "Saved services", Description: "The services a client keeps on their list"},
 		{Name: "Referrals", Description: "Referrals of a client to directory services, with their status history, linked to the client's goals"},
 		{Name: "Privacy", Description: "The client's control over their data: who touched it (the access log) and which apps may act on it"},
+		{Name: "Groups", Description: "Mutual-aid groups facilitated by workers: invitations the client decides on, members shown as they choose, shared goals with aggregates suppressed below 3, a mutual-aid board and sessions"},
 		{Name: "Supporters", Description: "The client's own circle: people the client invites to read chosen records (goals, referrals, saved services, assessments), never to change them"},
 		{Name: "Export", Description: "Download my data: everything Waypoint holds about the client, as one JSON document"},
 		{Name: "Operations", Description: "Health, readiness and metrics"},
