@@ -82,6 +82,8 @@ type mxWorld struct {
 	people [mxAppScope]apitest.User
 	walt   apitest.User // a worker the care-team operations add and remove
 	sue    apitest.User // a supporter of alice's the supporter operations remove
+	cora   apitest.User // a client of wanda's caseload outside the group, for invitations
+	group  mxGroup      // wanda's group, alice a member (authz_matrix_groups_test.go)
 	code   string       // the invitation code a redemption sends
 	params map[string]string
 	state  *dbState
@@ -125,6 +127,7 @@ func newMxWorld(t *testing.T) *mxWorld {
 		"invitationId":   w.created(alice, client+"/supporter-invitations", map[string]any{"shares": []string{"goals"}}),
 		"subscriptionId": w.created(alice, "/v1/me/push-subscriptions", subscriptionBody("https://push.example.org/send/world", pk, pauth)),
 	}
+	w.buildGroup(t)
 	w.state = newDBState(t, e)
 	return w
 }
@@ -416,7 +419,7 @@ func scopeNeighbours(t *testing.T, scope string) (sibling string, other []string
 func mxTable() map[string]mxOp {
 	out := map[string]mxOp{}
 	for _, part := range []map[string]mxOp{mxPeopleOps(), mxGoalOps(), mxReferralOps(), mxMessageOps(), mxDirectoryOps(),
-		mxConsentOps(), mxSupporterOps(), mxPrivacyOps(), mxAssessmentOps(), mxFollowUpOps()} {
+		mxConsentOps(), mxSupporterOps(), mxPrivacyOps(), mxAssessmentOps(), mxFollowUpOps(), mxGroupOps()} {
 		for id, op := range part {
 			out[id] = op
 		}

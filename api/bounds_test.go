@@ -227,6 +227,7 @@ type boundsWorld struct {
 	sam                                   apitest.User // alice's supporter
 	goal, step, conv, msg, ref, invt, sub string
 	assessment                            string
+	group                                 boundsGroup
 }
 
 func newBoundsWorld(t *testing.T) *boundsWorld {
@@ -251,6 +252,7 @@ func newBoundsWorld(t *testing.T) *boundsWorld {
 	e.Do(http.MethodPost, "/v1/me/push-subscriptions", w.alice.Token, subscriptionBody("https://push.example.org/bounds", k, auth)).
 		Want(t, http.StatusCreated).Decode(t, &sub)
 	w.sub = sub.ID
+	w.buildGroup(t)
 	return w
 }
 
@@ -277,7 +279,8 @@ func (w *boundsWorld) pathFixtures() map[string]string {
 		"referralId": w.ref, "serviceId": svcBallard.String(), "organizationId": orgSeattle.String(),
 		"locationId": locDowntown.String(), "personId": w.wanda.PersonID.String(), "invitationId": w.invt,
 		"appId": "bounds-app", "assessmentId": w.assessment,
-		"subscriptionId": w.sub,
+		"subscriptionId": w.sub, "groupId": w.group.id, "groupGoalId": w.group.goal, "postId": w.group.post,
+		"sessionId": w.group.session,
 	}
 }
 
@@ -318,7 +321,7 @@ func boundRecipes() map[string]boundRecipe {
 		g := newGoal(t, w.world, w.wanda, w.alice, map[string]any{"title": "Proposed"})
 		return "/v1/goals/" + g.ID + "/reject"
 	}
-	return map[string]boundRecipe{
+	recipes := map[string]boundRecipe{
 		"patchMe":           {user: alice},
 		"patchClient":       {user: alice},
 		"putCareTeamMember": {user: adam},
@@ -374,6 +377,10 @@ func boundRecipes() map[string]boundRecipe {
 			return base + strings.Repeat("a", n-len(base)), true
 		}},
 	}
+	for id, r := range groupRecipes() {
+		recipes[id] = r
+	}
+	return recipes
 }
 
 // contentRuled are the body members (component.member) whose own content

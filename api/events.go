@@ -60,7 +60,8 @@ type liveEvent struct {
 	ID        uuid.UUID       `json:"id"`
 	Seq       int64           `json:"seq"`
 	Type      string          `json:"type"`
-	ClientID  uuid.UUID       `json:"client_id"`
+	ClientID  *uuid.UUID      `json:"client_id,omitempty"`
+	GroupID   *uuid.UUID      `json:"group_id,omitempty"`
 	SubjectID *uuid.UUID      `json:"subject_id,omitempty"`
 	CreatedAt time.Time       `json:"created_at"`
 	Data      json.RawMessage `json:"data"`
@@ -73,7 +74,8 @@ type liveEvent struct {
 type EventEnvelope struct {
 	ID        uuid.UUID  `json:"id" doc:"Event id; the same on every delivery and replay"`
 	Seq       int64      `json:"seq" rule:"event.seq" example:"1234" doc:"Position in the event log, also the SSE id: send it back as Last-Event-ID"`
-	ClientID  uuid.UUID  `json:"client_id" doc:"The client the event concerns"`
+	ClientID  *uuid.UUID `json:"client_id,omitempty" doc:"The client the event concerns: every event but a group's (keyed by group_id) carries it"`
+	GroupID   *uuid.UUID `json:"group_id,omitempty" doc:"The group a group event concerns (group.member.*, group.post.*, group.goal.progress, group.session.scheduled)"`
 	SubjectID *uuid.UUID `json:"subject_id,omitempty" doc:"The resource the event is about (for conversation and message events, the conversation)"`
 	CreatedAt time.Time  `json:"created_at"`
 }
@@ -151,13 +153,45 @@ type recordHiddenEvent struct {
 	Data RecordHiddenData `json:"data"`
 }
 
+type groupInvitationEvent struct {
+	EventEnvelope
+	Type string                          `json:"type" rule:"event.group_invitation"`
+	Data domain.GroupInvitationEventData `json:"data"`
+}
+
+type groupMemberEvent struct {
+	EventEnvelope
+	Type string                      `json:"type" rule:"event.group_member"`
+	Data domain.GroupMemberEventData `json:"data"`
+}
+
+type groupPostEvent struct {
+	EventEnvelope
+	Type string                    `json:"type" rule:"event.group_post"`
+	Data domain.GroupPostEventData `json:"data"`
+}
+
+type groupGoalProgressEvent struct {
+	EventEnvelope
+	Type string                    `json:"type" rule:"event.group_goal_progress"`
+	Data domain.GroupGoalEventData `json:"data"`
+}
+
+type groupSessionEvent struct {
+	EventEnvelope
+	Type string                       `json:"type" rule:"event.group_session_scheduled"`
+	Data domain.GroupSessionEventData `json:"data"`
+}
+
 type eventsInput struct {
 	LastEventID      string `header:"Last-Event-ID" pattern:"^[0-9]{1,18}$" maxLength:"18" doc:"The id of the last event received; the stream first replays what was missed (bounded: 24 h, 1000 events)"`
 	LastEventIDQuery string `query:"last_event_id" pattern:"^[0-9]{1,18}$" maxLength:"18" doc:"Same as the Last-Event-ID header, for EventSource polyfills that cannot set it; the header wins"`
 }
 
 const eventsDescription = "A Server-Sent Events stream of the caller's events: message.created, message.read and conversation.created " +
-	"for conversations they take part in, and goal.updated, goal.proposed and referral.updated for clients they support. " +
+	"for conversations they take part in, goal.updated, goal.proposed and referral.updated for clients they support, " +
+	"group.invitation for a client invited to a group, and the events of the groups they are a member of or facilitate " +
+	"(group.member.joined|left, group.post.created|updated, group.goal.progress, group.session.scheduled). " +
 	"Each event has `id:` (its position, also `seq` in the data), `event:` (the type) and `data:` (JSON). " +
 	"Events carry ids and states, never message text: fetch what changed through the API.\n\n" +
 	"The stream starts at the present; its first frame is `retry:` with `id:` (the current position) and no data, which sets the client's " +
@@ -169,11 +203,13 @@ const eventsDescription = "A Server-Sent Events stream of the caller's events: m
 	"Events are re-authorized at delivery: a worker who leaves a client's care team stops receiving that client's events at once, " +
 	"and the events of a goal the client made private, or of a goal or conversation labelled sud whose consent the client " +
 	"withdrew (or never gave), stop reaching them at once, events written before included; so do all of a client's events on a stream opened through an app the client revokes. Whoever could see such a record " +
-	"until then gets one goal.hidden or conversation.hidden carrying only its id, to drop it from their view. A referral.updated " +
+	"until then gets one goal.hidden or conversation.hidden carrying only its id, to drop it from their view. A group's events " +
+	"(keyed by group_id, not client_id) reach only its current members and facilitators, checked at delivery: a member who leaves or is " +
+	"removed stops receiving them at once, events written before included. A referral.updated " +
 	"event names its goal_id only while that goal is shared with the whole care team.\n\n" +
 	"The bearer token goes in the Authorization header; browser EventSource cannot set headers, so use a fetch-based SSE client. " +
 	"The stream ends when the access token expires: reconnect with a fresh token and Last-Event-ID, nothing is lost. " +
-	"Goal events need the goals:read scope and referral events referrals:read (each implied by its write scope); " +
+	"Goal events need the goals:read scope, referral events referrals:read and group events groups:read (each implied by its write scope); " +
 	"without them those events are skipped."
 
 func (s *Server) registerEvents() {
@@ -192,6 +228,11 @@ func (s *Server) registerEvents() {
 		{[]any{domain.EventGoalUpdated, domain.EventGoalProposed, domain.EventReferralUpdated}, otherEvent{}},
 		{[]any{domain.EventGoalHidden, domain.EventConversationHidden}, recordHiddenEvent{}},
 		{[]any{domain.EventAgendaDue}, agendaDueEvent{}},
+		{[]any{domain.EventGroupInvitation}, groupInvitationEvent{}},
+		{[]any{domain.EventGroupMemberJoined, domain.EventGroupMemberLeft}, groupMemberEvent{}},
+		{[]any{domain.EventGroupPostCreated, domain.EventGroupPostUpdated}, groupPostEvent{}},
+		{[]any{domain.EventGroupGoalProgress}, groupGoalProgressEvent{}},
+		{[]any{domain.EventGroupSessionScheduled}, groupSessionEvent{}},
 		{[]any{"resync"}, ResyncData{}},
 	} {
 		variants = append(variants, &huma.Schema{
@@ -401,12 +442,18 @@ func eventAllowed(typ string, scopes []string) bool {
 		return auth.ScopesAllow(scopes, "referrals:read")
 	case strings.HasPrefix(typ, "agenda."):
 		return auth.ScopesAllow(scopes, "assessments:read")
+	case strings.HasPrefix(typ, "group."):
+		return auth.ScopesAllow(scopes, "groups:read")
 	}
 	return true
 }
 
 func appendEvent(buf []byte, ev *domain.EventRecord) []byte {
-	d, err := json.Marshal(liveEvent{ID: ev.ID, Seq: ev.Seq, Type: ev.Type, ClientID: ev.ClientID, SubjectID: ev.SubjectID,
+	var client *uuid.UUID
+	if ev.ClientID != uuid.Nil {
+		client = &ev.ClientID
+	}
+	d, err := json.Marshal(liveEvent{ID: ev.ID, Seq: ev.Seq, Type: ev.Type, ClientID: client, GroupID: ev.GroupID, SubjectID: ev.SubjectID,
 		CreatedAt: ev.CreatedAt.UTC(), Data: ev.Data})
 	if err != nil { // outbox data is JSON from PostgreSQL; never expected
 		d = []byte(`{}`)

@@ -151,6 +151,21 @@ func newNicetiesWorld(t *testing.T) *mxWorld {
 	// A second browser for reminders; the agenda holds the two referrals' follow-ups.
 	k, auth := pushKeys(t)
 	w.created(alice, "/v1/me/push-subscriptions", subscriptionBody("https://push.example.org/send/second", k, auth))
+	// A second of every group list: alice in a second group, nina a second
+	// member, and a second goal, check-in, post and session.
+	adam := w.people[mxAdmin]
+	nina := e.Login("nina", "client")
+	e.Do(http.MethodPut, "/v1/clients/"+nina.ClientID.String()+"/care-team/"+wanda.PersonID.String(), adam.Token, nil).Want(t, http.StatusCreated)
+	group := "/v1/groups/" + w.params["groupId"]
+	inv := w.created(wanda, group+"/invitations", map[string]any{"client_id": nina.ClientID})
+	e.Do(http.MethodPost, "/v1/group-invitations/"+inv+"/accept", nina.Token, map[string]any{"display_name": "Nina"}).Want(t, http.StatusOK)
+	other := w.created(wanda, "/v1/groups", map[string]any{"name": "Job search", "kind": "skills"})
+	inv = w.created(wanda, "/v1/groups/"+other+"/invitations", map[string]any{"client_id": alice.ClientID})
+	e.Do(http.MethodPost, "/v1/group-invitations/"+inv+"/accept", alice.Token, nil).Want(t, http.StatusOK)
+	w.created(alice, group+"/goals", map[string]any{"title": "Cook at home twice a week"})
+	w.created(alice, "/v1/group-goals/"+w.params["groupGoalId"]+"/check-ins", map[string]any{"rating": 7})
+	w.created(alice, group+"/posts", map[string]any{"kind": "ask", "body": "Anyone know a landlord who takes vouchers?"})
+	w.created(wanda, group+"/sessions", map[string]any{"starts_at": "2026-12-15T18:00:00Z", "link": "https://meet.example.org/budget"})
 	// Two apps have acted on alice's data (the app list records each).
 	for _, app := range []string{"niceties-app-one", "niceties-app-two"} {
 		tok := e.Issuer.Token(t, alice.Subject, []string{"client"}, authtest.WithScopes("goals:read"), authtest.WithClaim("azp", app))

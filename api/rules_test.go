@@ -303,6 +303,7 @@ func ruleFields(t reflect.Type, out map[string]string) {
 // paramRules are the parameters filled from rules (besides every limit).
 var paramRules = map[string]string{
 	"listGoals query lifecycle_status": "goal.lifecycle_status",
+	"deleteGroupMember query reason":   "group.reason",
 	"listGoals query category":         "goal.category",
 	"listReferrals query status":       "referral.status",
 	"listPeople query role":            "person.role",

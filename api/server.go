@@ -190,6 +190,7 @@ func (s *Server) register() {
 	s.registerAssessments()
 	s.registerAgenda()
 	s.registerPushSubscriptions()
+	s.registerGroups()
 }
 
 func humaConfig() huma.Config {
@@ -234,6 +235,7 @@ func humaConfig() huma.Config {
 		{Name: "Saved services", Description: "The services a client keeps on their list"},
 		{Name: "Referrals", Description: "Referrals of a client to directory services, with their status history, linked to the client's goals"},
 		{Name: "Privacy", Description: "The client's control over their data: who touched it (the access log) and which apps may act on it"},
+		{Name: "Groups", Description: "Mutual-aid groups facilitated by workers: invitations the client decides on, members shown as they choose, shared goals with aggregates suppressed below 3, a mutual-aid board and sessions"},
 		{Name: "Supporters", Description: "The client's own circle: people the client invites to read chosen records (goals, referrals, saved services, assessments), never to change them"},
 		{Name: "Assessments", Description: "The client's self-assessment of their life domains (1 in crisis ... 5 thriving), its summary over time, and suggestions from it: goals to adopt and services to look for"},
 		{Name: "Export", Description: "Download my data: everything Waypoint holds about the client, as one JSON document"},

@@ -38,12 +38,17 @@ const (
 	ResourceConsent      = "consent"       // the client's consents to see sensitive records (the list)
 	ResourceSupporter    = "supporter"     // a supporter's grant (resource_id: the supporter)
 	ResourceAssessment   = "assessment"    // a self-assessment, its summary or suggestions (resource_id: the assessment; "" for the list or summary)
+	// ResourceGroupMembership is the client's place in a group: a facilitator
+	// inviting them, or seeing that a member of their group is this client of
+	// their caseload (resource_id: the group).
+	ResourceGroupMembership = "group_membership"
 )
 
 // AccessResources lists the resources an access-log entry may name.
 func AccessResources() []string {
 	return []string{ResourceClient, ResourceCareTeam, ResourceGoal, ResourceGoalHistory, ResourceGoalCheckIn,
-		ResourceReferral, ResourceSavedService, ResourceConversation, ResourceMessage, ResourceReadMarker, ResourceAccessLog, ResourceClientApp, ResourceConsent, ResourceSupporter, ResourceAssessment}
+		ResourceReferral, ResourceSavedService, ResourceConversation, ResourceMessage, ResourceReadMarker, ResourceAccessLog, ResourceClientApp, ResourceConsent, ResourceSupporter, ResourceAssessment,
+		ResourceGroupMembership}
 }
 
 // Relationships of an actor to the client whose data they touched.

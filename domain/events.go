@@ -67,6 +67,12 @@ func emitConversationEvent(tx *gorm.DB, ev Event, conversationID uuid.UUID) erro
 
 // emitEvent writes ev addressed to the people recipients selects.
 func emitEvent(tx *gorm.DB, ev Event, recipients clause.Expr) error {
+	return emitKeyed(tx, ev, ev.ClientID, uuid.Nil, recipients)
+}
+
+// emitKeyed writes ev keyed by client (client-scoped events) or group
+// (group events; uuid.Nil for none), addressed to recipients.
+func emitKeyed(tx *gorm.DB, ev Event, client, group uuid.UUID, recipients clause.Expr) error {
 	data, err := json.Marshal(ev.Data)
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", ev.Type, err)
@@ -75,8 +81,8 @@ func emitEvent(tx *gorm.DB, ev Event, recipients clause.Expr) error {
 	if ev.SubjectID != uuid.Nil {
 		subject = &ev.SubjectID
 	}
-	err = tx.Exec(`INSERT INTO events (id, client_id, type, subject_id, recipients, data)
-		VALUES (?, ?, ?, ?, ARRAY(?), ?::jsonb)`, newID(), ev.ClientID, ev.Type, subject, recipients, string(data)).Error
+	err = tx.Exec(`INSERT INTO events (id, client_id, group_id, type, subject_id, recipients, data)
+		VALUES (?, ?, ?, ?, ?, ARRAY(?), ?::jsonb)`, newID(), nilIfZero(client), nilIfZero(group), ev.Type, subject, recipients, string(data)).Error
 	if err != nil {
 		return fmt.Errorf("emit %s event: %w", ev.Type, err)
 	}
@@ -109,10 +115,12 @@ func jsonData(v any) (clause.Expr, error) {
 // still on the client's care team), so a worker who left the team no longer
 // hears about the client.
 type EventRecord struct {
-	Seq        int64
-	ID         uuid.UUID
-	Type       string
+	Seq  int64
+	ID   uuid.UUID
+	Type string
+	// ClientID is uuid.Nil for an event keyed by its group alone.
 	ClientID   uuid.UUID
+	GroupID    *uuid.UUID
 	SubjectID  *uuid.UUID
 	Data       json.RawMessage
 	CreatedAt  time.Time
@@ -129,15 +137,17 @@ func (e *EventRecord) DeliverableTo(app string) bool {
 }
 
 // eventSelect reads events with their recipients re-authorized at read time:
-// the client, and whoever is on the care team now and may still see what
+// for a group's events, whoever is a member or facilitator of the group now
+// (groupPresent, the condition of Actor.GroupScope); else the client, and whoever is on the care team now and may still see what
 // the event is about (eventSubjectShared); and the apps the client has
 // revoked by then.
 func eventSelect() clause.Expr {
-	return clause.Expr{SQL: `SELECT e.seq, e.id, e.type, e.client_id, e.subject_id, e.data, e.created_at,
-	to_jsonb(ARRAY(SELECT r FROM unnest(e.recipients) r WHERE r = cl.person_id OR (? AND ?))) AS recipients,
+	return clause.Expr{SQL: `SELECT e.seq, e.id, e.type, e.client_id, e.group_id, e.subject_id, e.data, e.created_at,
+	to_jsonb(ARRAY(SELECT r FROM unnest(e.recipients) r WHERE CASE WHEN e.group_id IS NOT NULL THEN ?
+		ELSE r = cl.person_id OR (? AND ?) END)) AS recipients,
 	to_jsonb(ARRAY(SELECT ca.app_id FROM client_apps ca WHERE ca.client_id = e.client_id AND ca.revoked_at IS NOT NULL)) AS revoked_apps
-	FROM events e JOIN clients cl ON cl.id = e.client_id`,
-		Vars: []any{careTeamMember(column("e.client_id"), column("r")), eventSubjectShared(column("r"))}}
+	FROM events e LEFT JOIN clients cl ON cl.id = e.client_id`,
+		Vars: []any{groupPresent(column("e.group_id"), column("r")), careTeamMember(column("e.client_id"), column("r")), eventSubjectShared(column("r"))}}
 }
 
 // eventSubjectShared holds when person, someone other than the client, may

@@ -149,7 +149,8 @@ func TestMembershipUsedByConversationsAndEvents(t *testing.T) {
 	if err := emitConversationEvent(capture, Event{Type: EventMessageCreated, ClientID: client}, uuid.Must(uuid.NewV7())); err != nil {
 		t.Fatal(err)
 	}
-	if len(sent) != 2 || !strings.Contains(sent[0], memberSQL("$6", "p.id")) || !strings.Contains(sent[1], memberSQL("p.client_id", "p.person_id")) {
+	// ($7: the events row takes id, client_id, group_id, type and subject_id before its recipients.)
+	if len(sent) != 2 || !strings.Contains(sent[0], memberSQL("$7", "p.id")) || !strings.Contains(sent[1], memberSQL("p.client_id", "p.person_id")) {
 		t.Errorf("event recipients do not use careTeamMember:\n%s", strings.Join(sent, "\n---\n"))
 	}
 }
