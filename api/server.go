@@ -179,6 +179,7 @@ func (s *Server) register() {
 	s.registerTaxonomy()
 	s.registerSavedServices()
 	s.registerReferrals()
+	s.registerProviders()
 	s.registerAccessLog()
 	s.registerApps()
 	s.registerSupporterInvitations()
@@ -198,7 +199,7 @@ func humaConfig() huma.Config {
 		"Errors are RFC 9457 problem+json. Resources you may not see are 404. Versioned resources carry a strong ETag; " +
 		"PATCH/PUT/DELETE of them require If-Match (missing: 428, stale: 412); as in RFC 9110, If-Match may list several strong ETags " +
 		"(any one matching will do) or be * (any current version); weak ETags never match. PATCH bodies are JSON Merge Patch.\n\n" +
-		"Roles (from the token's roles claim): client, worker, admin, directory_editor. A token whose person holds none of them may " +
+		"Roles (from the token's roles claim): client, worker, admin, directory_editor, provider. A token whose person holds none of them may " +
 		"only use GET/PATCH /v1/me, the directory reads, redeeming a supporter invitation and the reads a supporter makes (a client's goals, " +
 		"referrals and saved services as shared with them, their own supporter grant, leaving it); every other operation answers it 403. " +
 		"Scopes: each operation declares exactly one; a write scope implies the read scope of its family " +
