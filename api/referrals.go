@@ -36,14 +36,14 @@ type Referral struct {
 	// What the client lets the service's staff see.
 	SharedWithProvider []string        `json:"shared_with_provider" rule:"referral.shared_with_provider" example:"[\"contact\",\"name\"]" doc:"What the client lets the service's staff (providers) see: any of name (first name), contact (contact preferences), note, goal_title, preferred_language. Default name and contact; only the client changes it"`
 	DeclineReason      *string         `json:"decline_reason" rule:"referral.decline_reason" nullable:"true" example:"capacity" doc:"Why the referral was declined; null unless declined"`
-	Shared             *ReferralShared `json:"shared" nullable:"true" doc:"Only in a provider's view (null for the client's circle): the client's details the client shared. A provider's view also has goal_id null and note empty unless note is shared"`
+	Shared             *ReferralShared `json:"shared,omitempty" doc:"Only in a provider's view (absent for the client's circle): the client's details the client shared. A provider's view also has goal_id null and note empty unless note is shared"`
 }
 
 // ReferralShared is what a provider sees of the client behind a referral:
 // each member null unless the client shares it.
 type ReferralShared struct {
 	FirstName         *string             `json:"first_name" rule:"person.name" nullable:"true" example:"Alice" doc:"Shared as name"`
-	Contact           *ContactPreferences `json:"contact" nullable:"true" doc:"Shared as contact: how and when the client wants to be reached"`
+	Contact           *ContactPreferences `json:"contact,omitempty" doc:"Shared as contact: how and when the client wants to be reached; absent unless shared"`
 	PreferredLanguage *string             `json:"preferred_language" rule:"language_tag" nullable:"true" example:"es" doc:"Shared as preferred_language"`
 	GoalTitle         *string             `json:"goal_title" rule:"goal.title" nullable:"true" example:"Find stable housing" doc:"Shared as goal_title; null also when the goal is private or labelled"`
 }
