@@ -302,20 +302,21 @@ func ruleFields(t reflect.Type, out map[string]string) {
 
 // paramRules are the parameters filled from rules (besides every limit).
 var paramRules = map[string]string{
-	"listGoals query lifecycle_status": "goal.lifecycle_status",
-	"listGoals query category":         "goal.category",
-	"listReferrals query status":       "referral.status",
-	"listPeople query role":            "person.role",
-	"searchServices query status":      "hsds.service_status",
-	"searchServices query per_page":    "page.size",
-	"listTaxonomyTerms query per_page": "page.size",
-	"listAccessLog query resource":     "access_log.resource",
-	"listAccessLog query action":       "access_log.action",
-	"allowClientApp path appId":        "app.id",
-	"revokeClientApp path appId":       "app.id",
-	"searchServices query page":        "page.number",
-	"listTaxonomyTerms query page":     "page.number",
-	"searchServices query language":    "language_tag",
+	"listGoals query lifecycle_status":   "goal.lifecycle_status",
+	"listGoals query category":           "goal.category",
+	"listReferrals query status":         "referral.status",
+	"listProviderReferrals query status": "referral.status",
+	"listPeople query role":              "person.role",
+	"searchServices query status":        "hsds.service_status",
+	"searchServices query per_page":      "page.size",
+	"listTaxonomyTerms query per_page":   "page.size",
+	"listAccessLog query resource":       "access_log.resource",
+	"listAccessLog query action":         "access_log.action",
+	"allowClientApp path appId":          "app.id",
+	"revokeClientApp path appId":         "app.id",
+	"searchServices query page":          "page.number",
+	"listTaxonomyTerms query page":       "page.number",
+	"searchServices query language":      "language_tag",
 }
 
 // apiOnly are the places whose enum or bounds are the API's own (sort

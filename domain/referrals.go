@@ -261,7 +261,7 @@ func ProviderShares() []string {
 
 // DefaultProviderShares is what a provider sees unless the client chooses:
 // the client's name and how to reach them.
-func DefaultProviderShares() []string { return []string{ProviderShareName, ProviderShareContact} }
+func DefaultProviderShares() []string { return []string{ProviderShareContact, ProviderShareName} }
 
 // providerShares checks and normalizes a choice of shares (sorted, no repeats).
 func providerShares(in []string) ([]string, error) {
