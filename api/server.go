@@ -228,6 +228,7 @@ func humaConfig() huma.Config {
 		{Name: "Directory", Description: "The resource directory (Open Referral HSDS 3.0): search services, read organizations, locations and taxonomy; administrators and directory editors maintain it"},
 		{Name: "Saved services", Description: "The services a client keeps on their list"},
 		{Name: "Referrals", Description: "Referrals of a client to directory services, with their status history, linked to the client's goals"},
+		{Name: "Providers", Description: "Staff of directory organizations (role provider): linking them, and the referrals to their organizations as clients share them"},
 		{Name: "Privacy", Description: "The client's control over their data: who touched it (the access log) and which apps may act on it"},
 		{Name: "Supporters", Description: "The client's own circle: people the client invites to read chosen records (goals, referrals, saved services, assessments), never to change them"},
 		{Name: "Export", Description: "Download my data: everything Waypoint holds about the client, as one JSON document"},
