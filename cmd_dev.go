@@ -63,7 +63,7 @@ func (m *multiFlag) Set(v string) error {
 func devTokenFlags(fs *flag.FlagSet) action {
 	subject := fs.String("subject", "", "subject (user id) of the token, e.g. alice (required)")
 	var roles multiFlag
-	fs.Var(&roles, "role", "role: client, worker, admin or directory_editor (repeatable). Default for a seeded persona: "+
+	fs.Var(&roles, "role", "role: client, worker, admin, directory_editor or provider (repeatable). Default for a seeded persona: "+
 		"its role (alice, bob: client; wanda, will: worker; adam: admin); required for any other subject")
 	noRole := fs.Bool("no-role", false, "mint a token with no Waypoint role (a supporter, a stranger, tests); "+
 		"the person it names then holds no role until a token with one is used")

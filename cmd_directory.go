@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/google/uuid"
 
 	"github.com/waypoint-portal/waypoint/auth/devissuer"
 	"github.com/waypoint-portal/waypoint/domain/demo"
@@ -87,7 +88,14 @@ func demoSeed(ctx context.Context, e cli, st *openedStore, services int) error {
 	if err := refreshDirectory(ctx, e, st); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "seeded personas alice, bob (clients), wanda (on alice's care team), will (workers), adam (admin) for issuer %s\n", issuer)
+	pantry, err := demo.SeedProviderStaff(ctx, st.Store, st.DB(), people["adam"], people["pia"])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "seeded personas alice, bob (clients), wanda (on alice's care team), will (workers), adam (admin), pia (provider) for issuer %s\n", issuer)
+	if pantry != uuid.Nil {
+		fmt.Fprintf(e.stdout, "pia is staff of the organization offering food pantry service %s\n", pantry)
+	}
 	fmt.Fprintf(e.stdout, "alice has a housing goal: %q\n", demo.HousingGoalTitle)
 	fmt.Fprintf(e.stdout, "seeded the directory: %d new service(s) of %d\n", added, services)
 	return nil

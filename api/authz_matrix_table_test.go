@@ -105,10 +105,11 @@ func mxGoalOps() map[string]mxOp {
 
 func mxReferralOps() map[string]mxOp {
 	return map[string]mxOp{
-		"listReferrals":  {as: mxClient, want: sharedRead(), sup: 200, req: plain},
-		"getReferral":    {as: mxClient, want: sharedRead(), sup: 200, req: plain},
+		"listReferrals": {as: mxClient, want: sharedRead(), sup: 200, req: plain},
+		// pia, staff of the referral's organization, reads it as the client shares it, and may not change its note.
+		"getReferral":    {as: mxClient, want: sharedRead(), sup: 200, prov: 200, req: plain},
 		"createReferral": {as: mxClient, want: careWrite(), req: body(map[string]any{"service_id": svcShelter.String()})},
-		"patchReferral": {as: mxClient, want: careEdit(), req: func(w *mxWorld, _ apitest.User) mxReq {
+		"patchReferral": {as: mxClient, want: careEdit(), prov: 403, req: func(w *mxWorld, _ apitest.User) mxReq {
 			return mxReq{body: map[string]any{"note": "Bring your ID"}, ifMatch: w.ifMatch("referrals", w.params["referralId"])}
 		}},
 	}
@@ -155,7 +156,7 @@ func mxConsentOps() map[string]mxOp {
 	}
 }
 
-func mxDirectoryOps() map[string]mxOp {
+func mxDirectoryOps() (ops map[string]mxOp) {
 	dirWrite := func(status int) mxWant { return mxWant{403, 403, 403, 403, status, status, 403} }
 	org := map[string]any{"name": "Fremont Food Bank", "description": "Groceries on Tuesdays"}
 	loc := map[string]any{"location_type": "physical", "name": "Fremont Hall", "organization_id": orgNY.String()}
@@ -172,7 +173,16 @@ func mxDirectoryOps() map[string]mxOp {
 		}
 	}
 	v1 := func(*mxWorld, apitest.User) mxReq { return mxReq{ifMatch: `"1"`} }
-	return map[string]mxOp{
+	// Providers do not edit the directory (the editor's column says they may).
+	defer func() {
+		for id, o := range ops {
+			if o.want == dirWrite(o.want[mxAdmin]) {
+				o.prov = http.StatusForbidden
+				ops[id] = o
+			}
+		}
+	}()
+	ops = map[string]mxOp{
 		"searchServices":      {as: mxClient, want: everyone(), req: func(*mxWorld, apitest.User) mxReq { return mxReq{query: "search=pantry"} }},
 		"getService":          {as: mxClient, want: everyone(), req: plain},
 		"getOrganization":     {as: mxClient, want: everyone(), req: plain},
@@ -187,6 +197,29 @@ func mxDirectoryOps() map[string]mxOp {
 		"deleteOrganization":  {as: mxEditor, want: dirWrite(204), setup: fresh("organizations", "organizationId", org), req: v1},
 		"deleteLocation":      {as: mxEditor, want: dirWrite(204), setup: fresh("locations", "locationId", loc), req: v1},
 		"deleteService":       {as: mxEditor, want: dirWrite(204), setup: fresh("services", "serviceId", svc), req: v1},
+	}
+	return ops
+}
+
+// mxProviderOps: administrators link staff to organizations; providers list
+// the referrals to theirs (pia, staff of Seattle Neighbors, the world's).
+func mxProviderOps() map[string]mxOp {
+	adminOnly := func(status int) mxWant { return mxWant{403, 403, 403, 403, status, 403, 403} }
+	staff := func(w *mxWorld) map[string]string {
+		return map[string]string{"organizationId": orgNY.String(), "personId": w.walt.PersonID.String()}
+	}
+	return map[string]mxOp{
+		// Walt is not Brooklyn Aid's staff before each call, so linking him is 201.
+		"putOrganizationStaff": {as: mxAdmin, want: adminOnly(201), setup: func(_ *testing.T, w *mxWorld) map[string]string {
+			w.exec(`DELETE FROM organization_staff WHERE person_id = ?`, w.walt.PersonID)
+			return staff(w)
+		}, req: plain},
+		"deleteOrganizationStaff": {as: mxAdmin, want: adminOnly(204), setup: func(_ *testing.T, w *mxWorld) map[string]string {
+			w.exec(`INSERT INTO organization_staff (organization_id, person_id, added_by) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+				orgNY, w.walt.PersonID, w.people[mxAdmin].PersonID)
+			return staff(w)
+		}, req: plain},
+		"listProviderReferrals": {as: mxProvider, want: mxWant{403, 403, 403, 403, 403, 403, 403}, prov: 200, req: plain},
 	}
 }
 

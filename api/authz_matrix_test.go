@@ -24,7 +24,7 @@ import (
 // operation without a row in the expectation table fails the test, so a new
 // operation cannot ship without deciding who may call it.
 
-// Callers. The first eight are people (their statuses are written in the
+// Callers. The first nine are people (their statuses are written in the
 // table); the rest are derived from the operation's scope and the person its
 // apps act for.
 const (
@@ -36,6 +36,7 @@ const (
 	mxEditor                // ed, directory_editor
 	mxRoleless              // nobody: a token with no Waypoint role
 	mxSupporter             // sam: no Waypoint role, alice's supporter with every share
+	mxProvider              // pia: provider, staff of Seattle Neighbors (the world's referrals go to its services)
 	mxAppScope              // an app acting for the row's person, with exactly the operation's scope
 	mxAppSibling            // the same app with only the other scope of the family (write for a read, read for a write); for a family of one scope (export:read), every other scope
 	mxAppWrongFamily        // the same app with another family's scopes
@@ -46,14 +47,16 @@ const (
 
 func mxActorName(a int) string {
 	return [mxActors]string{"client", "other client", "care-team worker", "other worker", "admin",
-		"directory editor", "role-less", "supporter", "app with the scope", "app with the sibling scope", "app with another family",
+		"directory editor", "role-less", "supporter", "provider", "app with the scope", "app with the sibling scope", "app with another family",
 		"no token", "expired token"}[a]
 }
 
 // mxWant is the status for each person: client, other client, care-team
 // worker, other worker, admin, directory editor, role-less. The supporter's
 // is the row's sup, or when that is 0 the role-less status: a supporter is a
-// person without a role, who reaches more only where a client shares.
+// person without a role, who reaches more only where a client shares. The
+// provider's is the row's prov, or when that is 0 the directory editor's: a
+// role that reaches no client's record, but for referrals to its organization.
 type mxWant [mxSupporter]int
 
 // mxReq is one call's variable parts; path parameters not named here come
@@ -72,6 +75,7 @@ type mxOp struct {
 	as    int
 	want  mxWant
 	sup   int
+	prov  int
 	setup func(t *testing.T, w *mxWorld) map[string]string
 	req   func(w *mxWorld, u apitest.User) mxReq
 }
@@ -98,11 +102,14 @@ func newMxWorld(t *testing.T) *mxWorld {
 	seedDirectory(t, e.Store)
 	w := &mxWorld{t: t, e: e}
 	w.people = [mxAppScope]apitest.User{e.Login("alice", "client"), e.Login("bob", "client"), e.Login("wanda", "worker"),
-		e.Login("will", "worker"), e.Login("adam", "admin"), e.Login("ed", "directory_editor"), e.Login("nobody"), e.Login("sam")}
+		e.Login("will", "worker"), e.Login("adam", "admin"), e.Login("ed", "directory_editor"), e.Login("nobody"), e.Login("sam"),
+		e.Login("pia", "provider")}
 	w.walt, w.sue = e.Login("walt", "worker"), e.Login("sue")
 	alice, adam := w.people[mxClient], w.people[mxAdmin]
 	client := "/v1/clients/" + alice.ClientID.String()
 	e.Do(http.MethodPut, client+"/care-team/"+w.people[mxTeamWorker].PersonID.String(), adam.Token, nil).Want(t, http.StatusCreated)
+	e.Do(http.MethodPut, "/v1/organizations/"+orgSeattle.String()+"/staff/"+w.people[mxProvider].PersonID.String(), adam.Token, nil).
+		Want(t, http.StatusCreated)
 	goal := e.Do(http.MethodPost, client+"/goals", alice.Token, map[string]any{"title": "Find a home", "steps": []any{map[string]any{"title": "Call"}}}).
 		Want(t, http.StatusCreated).Map(t)
 	e.Do(http.MethodPost, "/v1/goals/"+goal["id"].(string)+"/check-ins", alice.Token, map[string]any{"rating": 4}).Want(t, http.StatusCreated)
@@ -374,7 +381,7 @@ func (w *mxWorld) expect(t *testing.T, o mxOperation, row mxOp, a int) (want int
 // actor's roles) with exactly scopes.
 func (w *mxWorld) appToken(t *testing.T, u apitest.User, actor int, scopes ...string) string {
 	roles := map[int][]string{mxClient: {"client"}, mxOtherClient: {"client"}, mxAdmin: {"admin"}, mxEditor: {"directory_editor"},
-		mxTeamWorker: {"worker"}, mxSupporter: {}}[actor]
+		mxTeamWorker: {"worker"}, mxSupporter: {}, mxProvider: {"provider"}}[actor]
 	if roles == nil {
 		t.Fatalf("no app roles for %s", mxActorName(actor))
 	}
@@ -419,7 +426,8 @@ func scopeNeighbours(t *testing.T, scope string) (sibling string, other []string
 func mxTable() map[string]mxOp {
 	out := map[string]mxOp{}
 	for _, part := range []map[string]mxOp{mxPeopleOps(), mxGoalOps(), mxReferralOps(), mxMessageOps(), mxDirectoryOps(),
-		mxConsentOps(), mxSupporterOps(), mxPrivacyOps(), mxAssessmentOps(), mxFollowUpOps(), mxGroupOps()} {
+		mxConsentOps(), mxSupporterOps(), mxPrivacyOps(), mxAssessmentOps(), mxFollowUpOps(), mxGroupOps(),
+		mxProviderOps()} {
 		for id, op := range part {
 			out[id] = op
 		}
@@ -429,6 +437,12 @@ func mxTable() map[string]mxOp {
 
 // status is the status person a must get.
 func (r mxOp) status(a int) int {
+	if a == mxProvider {
+		if r.prov != 0 {
+			return r.prov
+		}
+		return r.want[mxEditor]
+	}
 	if a != mxSupporter {
 		return r.want[a]
 	}

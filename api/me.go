@@ -15,7 +15,7 @@ type Person struct {
 	ID          uuid.UUID  `json:"id" doc:"Person id (UUIDv7)"`
 	DisplayName string     `json:"display_name" rule:"person.name" example:"Alice Johnson" doc:"Name shown to others"`
 	Pronouns    string     `json:"pronouns" rule:"person.pronouns" example:"she/her" doc:"Pronouns, if the person chose to share them"`
-	Roles       []string   `json:"roles" rule:"person.roles" example:"[\"client\"]" doc:"Waypoint roles from the identity provider: client, worker, admin, directory_editor (none: the person may only use /v1/me, read the directory and read what clients shared with them as a supporter)"`
+	Roles       []string   `json:"roles" rule:"person.roles" example:"[\"client\"]" doc:"Waypoint roles from the identity provider: client, worker, admin, directory_editor, provider (none: the person may only use /v1/me, read the directory and read what clients shared with them as a supporter)"`
 	ClientID    *uuid.UUID `json:"client_id,omitempty" doc:"The person's client record, when they are a client (only on /v1/me)"`
 	Version     int64      `json:"version" rule:"version" example:"1" doc:"Version, also the ETag"`
 	CreatedAt   time.Time  `json:"created_at"`

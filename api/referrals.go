@@ -33,6 +33,19 @@ type Referral struct {
 	UpdatedAt     time.Time              `json:"updated_at"`
 	Version       int64                  `json:"version" rule:"version" example:"2" doc:"Version, also the ETag"`
 	StatusHistory []ReferralStatusChange `json:"status_history" rule:"referral.status_history" doc:"Every status the referral has had, oldest first"`
+	// What the client lets the service's staff see.
+	SharedWithProvider []string        `json:"shared_with_provider" rule:"referral.shared_with_provider" example:"[\"contact\",\"name\"]" doc:"What the client lets the service's staff (providers) see: any of name (first name), contact (contact preferences), note, goal_title, preferred_language. Default name and contact; only the client changes it"`
+	DeclineReason      *string         `json:"decline_reason" rule:"referral.decline_reason" nullable:"true" example:"capacity" doc:"Why the referral was declined; null unless declined"`
+	Shared             *ReferralShared `json:"shared,omitempty" doc:"Only in a provider's view (absent for the client's circle): the client's details the client shared. A provider's view also has goal_id null and note empty unless note is shared"`
+}
+
+// ReferralShared is what a provider sees of the client behind a referral:
+// each member null unless the client shares it.
+type ReferralShared struct {
+	FirstName         *string             `json:"first_name" rule:"person.name" nullable:"true" example:"Alice" doc:"Shared as name"`
+	Contact           *ContactPreferences `json:"contact,omitempty" doc:"Shared as contact: how and when the client wants to be reached; absent unless shared"`
+	PreferredLanguage *string             `json:"preferred_language" rule:"language_tag" nullable:"true" example:"es" doc:"Shared as preferred_language"`
+	GoalTitle         *string             `json:"goal_title" rule:"goal.title" nullable:"true" example:"Find stable housing" doc:"Shared as goal_title; null also when the goal is private or labelled"`
 }
 
 func referralDTO(r domain.Referral) Referral {
@@ -41,8 +54,21 @@ func referralDTO(r domain.Referral) Referral {
 		h[i] = ReferralStatusChange{FromStatus: c.FromStatus, ToStatus: c.ToStatus, ChangedBy: c.ChangedBy,
 			ChangedByName: c.ChangedByName, ActorRole: c.ActorRole, ChangedAt: c.ChangedAt.UTC()}
 	}
-	return Referral{ID: r.ID, ClientID: r.ClientID, Service: serviceSummaryDTO(r.Service), GoalID: r.GoalID, Status: r.Status,
-		Note: r.Note, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version, StatusHistory: h}
+	out := Referral{ID: r.ID, ClientID: r.ClientID, Service: serviceSummaryDTO(r.Service), GoalID: r.GoalID, Status: r.Status,
+		Note: r.Note, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version, StatusHistory: h,
+		SharedWithProvider: r.SharedWithProvider, DeclineReason: r.DeclineReason}
+	if sh := r.Shared; sh != nil {
+		out.Shared = &ReferralShared{FirstName: sh.FirstName, PreferredLanguage: sh.PreferredLanguage, GoalTitle: sh.GoalTitle}
+		if c := sh.Contact; c != nil {
+			ch := c.Channels
+			if ch == nil {
+				ch = []string{}
+			}
+			out.Shared.Contact = &ContactPreferences{Channels: ch, Phone: c.Phone, Email: c.Email, BestTimes: c.BestTimes,
+				SafeToLeaveMessage: c.SafeToLeaveMessage}
+		}
+	}
+	return out
 }
 
 type referralOutput struct {
@@ -65,6 +91,8 @@ type ReferralCreate struct {
 	ServiceID uuid.UUID  `json:"service_id" doc:"An active directory service"`
 	GoalID    *uuid.UUID `json:"goal_id,omitempty" doc:"One of the client's goals this referral serves (not one entered in error)"`
 	Note      string     `json:"note,omitempty" rule:"referral.note" example:"Ask for Maria at the front desk"`
+	// SharedWithProvider is the client's choice; nil is the default.
+	SharedWithProvider []string `json:"shared_with_provider,omitempty" rule:"referral.shared_with_provider" example:"[\"contact\",\"name\"]" doc:"What the service's staff may see (the client's choice; workers leave it out, 403 otherwise): any of name, contact, note, goal_title, preferred_language. Default name and contact"`
 }
 
 type createReferralInput struct {
@@ -89,9 +117,12 @@ type ReferralPath struct {
 
 // ReferralPatch is a JSON Merge Patch of a referral.
 type ReferralPatch struct {
-	Status *string    `json:"status,omitempty" rule:"referral.status" example:"acknowledged" doc:"The next status: sent -> acknowledged -> accepted or declined -> completed; cancelled from any status still in progress"`
+	Status *string    `json:"status,omitempty" rule:"referral.status" example:"acknowledged" doc:"The next status: sent -> acknowledged -> accepted or declined; accepted -> in_progress or completed; in_progress -> completed; cancelled (not by providers) from any status still open"`
 	Note   *string    `json:"note,omitempty" rule:"referral.note" nullable:"true" doc:"Replaces the note; null clears it"`
 	GoalID *uuid.UUID `json:"goal_id,omitempty" nullable:"true" doc:"Links one of the client's goals; null unlinks"`
+	// DeclineReason goes with status declined.
+	DeclineReason      *string   `json:"decline_reason,omitempty" rule:"referral.decline_reason" example:"capacity" doc:"Required with status declined, and only then"`
+	SharedWithProvider *[]string `json:"shared_with_provider,omitempty" rule:"referral.shared_with_provider" example:"[\"name\"]" doc:"The client's new choice of what the service's staff may see (the client alone; others get 403)"`
 }
 
 type patchReferralInput struct {
@@ -123,7 +154,7 @@ func (s *Server) registerReferrals() {
 	create.DefaultStatus = http.StatusCreated
 	handle(s.api, create, func(ctx context.Context, in *createReferralInput) (*referralOutput, error) {
 		r, err := s.store.CreateReferral(ctx, actorFrom(ctx), in.ClientID, domain.ReferralInput{
-			ServiceID: in.Body.ServiceID, GoalID: in.Body.GoalID, Note: in.Body.Note})
+			ServiceID: in.Body.ServiceID, GoalID: in.Body.GoalID, Note: in.Body.Note, SharedWithProvider: in.Body.SharedWithProvider})
 		if err != nil {
 			return nil, err
 		}
@@ -131,8 +162,10 @@ func (s *Server) registerReferrals() {
 	})
 
 	handle(s.api, op(http.MethodGet, "/v1/referrals/{referralId}", "getReferral", "Referrals", "Get a referral",
-		"A referral with its service and status history (who changed it, when). Visible to the client and their care team; "+
-			"others get 404.",
+		"A referral with its service and status history (who changed it, when). Visible to the client, their care team and "+
+			"supporters shared referrals; staff of the service's organization (role provider) see it as the client shares it "+
+			"(shared holds the shared details; goal_id is null; note is empty unless shared), and each provider read is in the "+
+			"client's access log with relationship provider. Others get 404.",
 		"referrals:read", http.StatusNotFound, http.StatusUnprocessableEntity),
 		func(ctx context.Context, in *ReferralPath) (*referralOutput, error) {
 			r, err := s.store.GetReferral(ctx, actorFrom(ctx), in.ReferralID)
@@ -148,7 +181,9 @@ func (s *Server) registerReferrals() {
 			"Every status change is recorded with who and when, written to the linked goal's history as "+
 			"referral[<id>].status (unless that goal was entered in error since: it is frozen), and announced as referral.updated. "+
 			"A goal_id newly linked must be one of the client's goals (422) and not entered in error (409). The client and workers on their care team may "+
-			"(scope referrals:write); others get 404. Requires If-Match (missing: 428, stale: 412).",
+			"(scope referrals:write); staff of the service's organization (role provider) may move the status only (not cancel; "+
+			"a note, goal_id or shared_with_provider from them is 403); declining needs decline_reason (422 without it). Only the client "+
+			"changes shared_with_provider (403 for others). Others get 404. Requires If-Match (missing: 428, stale: 412).",
 		"referrals:write", http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity,
 		http.StatusPreconditionFailed, http.StatusPreconditionRequired),
 		func(ctx context.Context, in *patchReferralInput) (*referralOutput, error) {
@@ -156,7 +191,13 @@ func (s *Server) registerReferrals() {
 			if k.sent("status") && k["status"] {
 				return nil, domain.Invalid("status", "status cannot be null")
 			}
-			p := domain.ReferralPatch{Status: in.Body.Status, Note: patchValue(k, "note", in.Body.Note), GoalID: patchValue(k, "goal_id", in.Body.GoalID)}
+			for _, f := range []string{"decline_reason", "shared_with_provider"} {
+				if k.sent(f) && k[f] {
+					return nil, domain.Invalid(f, "%s cannot be null", f)
+				}
+			}
+			p := domain.ReferralPatch{Status: in.Body.Status, Note: patchValue(k, "note", in.Body.Note), GoalID: patchValue(k, "goal_id", in.Body.GoalID),
+				DeclineReason: in.Body.DeclineReason, SharedWithProvider: in.Body.SharedWithProvider}
 			r, err := conditionalWrite(in.IfMatch, func(v domain.Precondition) (domain.Referral, error) {
 				return s.store.UpdateReferral(ctx, actorFrom(ctx), in.ReferralID, v, p)
 			})

@@ -182,6 +182,7 @@ func (s *Server) register() {
 	s.registerTaxonomy()
 	s.registerSavedServices()
 	s.registerReferrals()
+	s.registerProviders()
 	s.registerAccessLog()
 	s.registerApps()
 	s.registerSupporterInvitations()
@@ -205,7 +206,7 @@ func humaConfig() huma.Config {
 		"Errors are RFC 9457 problem+json. Resources you may not see are 404. Versioned resources carry a strong ETag; " +
 		"PATCH/PUT/DELETE of them require If-Match (missing: 428, stale: 412); as in RFC 9110, If-Match may list several strong ETags " +
 		"(any one matching will do) or be * (any current version); weak ETags never match. PATCH bodies are JSON Merge Patch.\n\n" +
-		"Roles (from the token's roles claim): client, worker, admin, directory_editor. A token whose person holds none of them may " +
+		"Roles (from the token's roles claim): client, worker, admin, directory_editor, provider. A token whose person holds none of them may " +
 		"only use GET/PATCH /v1/me, the directory reads, redeeming a supporter invitation and the reads a supporter makes (a client's goals, " +
 		"referrals and saved services as shared with them, their own supporter grant, leaving it); every other operation answers it 403. " +
 		"Scopes: each operation declares exactly one; a write scope implies the read scope of its family " +
@@ -234,6 +235,7 @@ func humaConfig() huma.Config {
 		{Name: "Directory", Description: "The resource directory (Open Referral HSDS 3.0): search services, read organizations, locations and taxonomy; administrators and directory editors maintain it"},
 		{Name: "Saved services", Description: "The services a client keeps on their list"},
 		{Name: "Referrals", Description: "Referrals of a client to directory services, with their status history, linked to the client's goals"},
+		{Name: "Providers", Description: "Staff of directory organizations (role provider): linking them, and the referrals to their organizations as clients share them"},
 		{Name: "Privacy", Description: "The client's control over their data: who touched it (the access log) and which apps may act on it"},
 		{Name: "Groups", Description: "Mutual-aid groups facilitated by workers: invitations the client decides on, members shown as they choose, shared goals with aggregates suppressed below 3, a mutual-aid board and sessions"},
 		{Name: "Supporters", Description: "The client's own circle: people the client invites to read chosen records (goals, referrals, saved services, assessments), never to change them"},

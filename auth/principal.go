@@ -19,12 +19,15 @@ const (
 	// RoleDirectoryEditor maintains the resource directory's listings (a
 	// person or a machine client); it reaches no client data.
 	RoleDirectoryEditor = "directory_editor"
+	// RoleProvider is staff of a directory organization (admins link them);
+	// it sees the referrals to that organization, as the client shares them.
+	RoleProvider = "provider"
 )
 
 // KnownRoles lists the roles Waypoint acts on. A token carrying none of them
 // may only read its own person and the public directory.
 func KnownRoles() []string {
-	return []string{RoleClient, RoleWorker, RoleAdmin, RoleDirectoryEditor}
+	return []string{RoleClient, RoleWorker, RoleAdmin, RoleDirectoryEditor, RoleProvider}
 }
 
 // AllScopes lists every OAuth2 scope Waypoint understands, with a description

@@ -75,13 +75,19 @@ func AccessRelationships() []string {
 // themself is self (their own export), a member of the client's care team is
 // care_team_worker, else someone the client made a supporter (supporters,
 // migration 00041) is supporter, else an administrator is administrator,
-// else no_relationship (say, another worker's denied attempt). Providers
-// will add a "provider" branch here, before the fallback.
+// else staff of an organization the client was referred to (holding the
+// provider role) is provider, else no_relationship (say, another worker's
+// denied attempt).
 func relationshipSQL(a Actor, clientCol string) clause.Expr {
 	return clause.Expr{SQL: `(CASE WHEN ` + clientCol + ` = ? THEN 'self' WHEN ? THEN 'care_team_worker'
 		WHEN EXISTS (SELECT 1 FROM supporters rs WHERE rs.client_id = ` + clientCol + ` AND rs.person_id = ?) THEN 'supporter'
-		WHEN ? THEN 'administrator' ELSE 'no_relationship' END)`,
-		Vars: []any{nilIfZero(a.ClientID), careTeamMember(column(clientCol), a.PersonID), a.PersonID, a.Is(RoleAdmin)}}
+		WHEN ? THEN 'administrator'
+		WHEN ? AND EXISTS (SELECT 1 FROM referrals rr JOIN services rsv ON rsv.id = rr.service_id
+			JOIN organization_staff ros ON ros.organization_id = rsv.organization_id
+			WHERE rr.client_id = ` + clientCol + ` AND ros.person_id = ?) THEN 'provider'
+		ELSE 'no_relationship' END)`,
+		Vars: []any{nilIfZero(a.ClientID), careTeamMember(column(clientCol), a.PersonID), a.PersonID, a.Is(RoleAdmin),
+			a.Is(RoleProvider), a.PersonID}}
 }
 
 // labelSQL names, in words a client recognizes, the record an entry of

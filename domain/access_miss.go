@@ -63,8 +63,8 @@ func goalTarget(id uuid.UUID) target {
 
 func referralTarget(id uuid.UUID) target {
 	return target{what: "referral", resource: ResourceReferral, id: id, lookup: func(a Actor, id uuid.UUID) clause.Expr {
-		return clause.Expr{SQL: `SELECT r.client_id, ? AS visible FROM referrals r WHERE r.id = ?`,
-			Vars: []any{a.ClientScope("r.client_id", ReachReferralsShared), id}}
+		return clause.Expr{SQL: `SELECT r.client_id, (? OR ?) AS visible FROM referrals r WHERE r.id = ?`,
+			Vars: []any{a.ClientScope("r.client_id", ReachReferralsShared), a.ProviderScope("r"), id}}
 	}}
 }
 

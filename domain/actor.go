@@ -17,10 +17,15 @@ const (
 	RoleAdmin  = "admin"
 	// RoleDirectoryEditor maintains the resource directory; no client data.
 	RoleDirectoryEditor = "directory_editor"
+	// RoleProvider is staff of a directory organization: it sees the
+	// referrals to its organizations' services, only as the client shares them.
+	RoleProvider = "provider"
 )
 
 // KnownRoles lists the roles Waypoint acts on; other roles in a token are ignored.
-func KnownRoles() []string { return []string{RoleClient, RoleWorker, RoleAdmin, RoleDirectoryEditor} }
+func KnownRoles() []string {
+	return []string{RoleClient, RoleWorker, RoleAdmin, RoleDirectoryEditor, RoleProvider}
+}
 
 // HasRole reports whether the actor holds any role Waypoint knows. Without
 // one a person may only read and change their own person and read the
@@ -126,6 +131,25 @@ func (a Actor) ClientScope(clientCol string, reach Reach) clause.Expr {
 	// The client revoked the token's app: none of their records, whoever's
 	// token it is.
 	return clause.Expr{SQL: "(? AND ?)", Vars: []any{scope, a.appAllowedBy(column(clientCol))}}
+}
+
+// ProviderScope is the condition that holds only for referral rows under
+// alias (columns client_id, service_id) that the actor sees as a provider:
+// it holds the provider role, is staff of the organization offering the
+// referral's service, and the client has not revoked the token's app. It is
+// ClientScope's counterpart for providers, the one place deciding which
+// referrals a provider reaches; what of a referral they see is the client's
+// choice (shared_with_provider, providerReferralSelect).
+func (a Actor) ProviderScope(alias string) clause.Expr {
+	if !a.Is(RoleProvider) {
+		return clause.Expr{SQL: "FALSE"}
+	}
+	scope := clause.Expr{SQL: `EXISTS (SELECT 1 FROM services ps JOIN organization_staff os ON os.organization_id = ps.organization_id
+		WHERE ps.id = ` + alias + `.service_id AND os.person_id = ?)`, Vars: []any{a.PersonID}}
+	if a.AppID == "" || a.ignoreRevocations {
+		return scope
+	}
+	return clause.Expr{SQL: "(? AND ?)", Vars: []any{scope, a.appAllowedBy(column(alias + ".client_id"))}}
 }
 
 // appAllowedBy holds unless client (a column or a value) revoked the

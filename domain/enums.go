@@ -38,12 +38,14 @@ func GoalTrends() []string {
 func CheckInMoods() []string { return []string{"struggling", "low", "okay", "good", "great"} }
 
 // RoleOther is the capacity of anyone acting on a client's record who is
-// neither the client, a worker nor an administrator.
+// neither the client, a worker, an administrator nor a provider.
 const RoleOther = "other"
 
 // ActorRoles lists the capacities recorded in goal and referral history
 // (actorRoleFor decides which applies).
-func ActorRoles() []string { return []string{RoleClient, RoleWorker, RoleAdmin, RoleOther} }
+func ActorRoles() []string {
+	return []string{RoleClient, RoleWorker, RoleAdmin, RoleProvider, RoleOther}
+}
 
 // CheckInAuthorRoles lists who writes check-ins: the client (a self-rating)
 // or a care team member (an observation).

@@ -98,7 +98,8 @@ const exportServiceJSON = `jsonb_build_object('id', sv.id, 'name', sv.name, 'sta
 // exportReferralsSQL is every referral with its service and status history.
 const exportReferralsSQL = `SELECT jsonb_build_object('id', r.id, 'client_id', r.client_id, 'service', ` + exportServiceJSON + `,
 	'goal_id', r.goal_id, 'status', r.status, 'note', r.note, 'created_by', r.created_by, 'created_at', r.created_at,
-	'updated_at', r.updated_at, 'version', r.version,
+	'updated_at', r.updated_at, 'version', r.version, 'shared_with_provider', to_jsonb(r.shared_with_provider),
+	'decline_reason', r.decline_reason,
 	'status_history', (SELECT coalesce(jsonb_agg(jsonb_build_object('from_status', h.from_status, 'to_status', h.to_status,
 		'changed_by', h.changed_by, 'changed_by_name', hp.display_name, 'actor_role', h.actor_role, 'changed_at', h.changed_at)
 		ORDER BY h.id), '[]')

@@ -82,6 +82,8 @@ func actorRoleFor(a Actor, clientID uuid.UUID) string {
 		return RoleWorker
 	case a.Is(RoleAdmin):
 		return RoleAdmin
+	case a.Is(RoleProvider):
+		return RoleProvider
 	}
 	return RoleOther
 }

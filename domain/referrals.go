@@ -20,6 +20,7 @@ const (
 	ReferralSent         = "sent"
 	ReferralAcknowledged = "acknowledged"
 	ReferralAccepted     = "accepted"
+	ReferralInProgress   = "in_progress"
 	ReferralDeclined     = "declined"
 	ReferralCompleted    = "completed"
 	ReferralCancelled    = "cancelled"
@@ -27,13 +28,20 @@ const (
 
 // ReferralStatuses lists every status in flow order.
 func ReferralStatuses() []string {
-	return []string{ReferralSent, ReferralAcknowledged, ReferralAccepted, ReferralDeclined, ReferralCompleted, ReferralCancelled}
+	return []string{ReferralSent, ReferralAcknowledged, ReferralAccepted, ReferralInProgress, ReferralDeclined, ReferralCompleted, ReferralCancelled}
+}
+
+// Decline reasons: why a referral was declined (required when declining).
+// Declined referrals count as unmet needs by reason.
+func DeclineReasons() []string {
+	return []string{"capacity", "eligibility", "unreachable", "client_declined", "other"}
 }
 
 // ReferralTransitions is the referral's status table: the statuses a
-// referral in status from may move to. The service acknowledges, then
-// accepts or declines; an accepted referral is completed; any referral still
-// in progress can be cancelled. declined, completed and cancelled are final.
+// referral in status from may move to. The service acknowledges (the
+// provider's "received"), then accepts or declines; an accepted referral may
+// be marked in progress, and is completed; any referral still open can be
+// cancelled. declined, completed and cancelled are final.
 func ReferralTransitions(from string) []string {
 	switch from {
 	case ReferralSent:
@@ -41,9 +49,23 @@ func ReferralTransitions(from string) []string {
 	case ReferralAcknowledged:
 		return []string{ReferralAccepted, ReferralDeclined, ReferralCancelled}
 	case ReferralAccepted:
+		return []string{ReferralInProgress, ReferralCompleted, ReferralCancelled}
+	case ReferralInProgress:
 		return []string{ReferralCompleted, ReferralCancelled}
 	}
 	return nil
+}
+
+// ProviderReferralTransitions is the part of ReferralTransitions a provider
+// may make: every move but cancelling (the client's and the care team's).
+func ProviderReferralTransitions(from string) []string {
+	var out []string
+	for _, to := range ReferralTransitions(from) {
+		if to != ReferralCancelled {
+			out = append(out, to)
+		}
+	}
+	return out
 }
 
 // MaxReferralStatusChanges is the most entries a referral's status history
@@ -65,12 +87,17 @@ func MaxReferralStatusChanges() int {
 	return 1 + longest(ReferralSent, 0)
 }
 
-// checkReferralTransition is nil when from -> to is allowed, else a 409 naming both states.
-func checkReferralTransition(from, to string) error {
-	if slices.Contains(ReferralTransitions(from), to) {
+// checkReferralTransition is nil when from -> to is allowed to the actor
+// (provider: ProviderReferralTransitions), else a 409 naming both states.
+func checkReferralTransition(from, to string, provider bool) error {
+	table := ReferralTransitions
+	if provider {
+		table = ProviderReferralTransitions
+	}
+	if slices.Contains(table(from), to) {
 		return nil
 	}
-	next := ReferralTransitions(from)
+	next := table(from)
 	msg := "a referral that is " + from + " cannot become " + to
 	if len(next) == 0 {
 		msg += "; " + from + " is final"
@@ -112,6 +139,22 @@ type Referral struct {
 	UpdatedAt     time.Time
 	Version       int64
 	StatusHistory []ReferralStatusChange
+	// SharedWithProvider is what the client lets the service's staff see.
+	SharedWithProvider []string
+	DeclineReason      *string
+	// Shared is set only when the actor reads as a provider: the fields the
+	// client shared (the rest of the referral is cut to what the provider
+	// needs: no goal id, the note only when shared).
+	Shared *ProviderShared
+}
+
+// ProviderShared is what a provider sees of the client behind a referral;
+// each member is nil unless the client shares it.
+type ProviderShared struct {
+	FirstName         *string
+	Contact           *ContactPreferences
+	PreferredLanguage *string
+	GoalTitle         *string
 }
 
 type referralRow struct {
@@ -125,7 +168,15 @@ type referralRow struct {
 	UpdatedAt time.Time
 	Version   int64
 	History   JSONValue[[]ReferralStatusChange]
+	Shares    Strings
+	Decline   *string
 	Svc       serviceSummaryRow `gorm:"embedded"`
+	// The provider view's shared fields (providerReferralSelect).
+	ProviderView    bool
+	SharedFirstName *string
+	SharedContact   *JSONValue[ContactPreferences]
+	SharedLanguage  *string
+	SharedGoalTitle *string
 	// GoalHidden is set when the linked goal is one the actor may not see.
 	GoalHidden bool
 }
@@ -135,8 +186,22 @@ func (r referralRow) referral() Referral {
 	if h == nil {
 		h = []ReferralStatusChange{}
 	}
-	return Referral{ID: r.ID, ClientID: r.ClientID, Service: r.Svc.summary(), GoalID: r.GoalID, Status: r.Status, Note: r.Note,
-		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version, StatusHistory: h}
+	shares := []string(r.Shares)
+	if shares == nil {
+		shares = []string{}
+	}
+	out := Referral{ID: r.ID, ClientID: r.ClientID, Service: r.Svc.summary(), GoalID: r.GoalID, Status: r.Status, Note: r.Note,
+		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version, StatusHistory: h,
+		SharedWithProvider: shares, DeclineReason: r.Decline}
+	if r.ProviderView {
+		sh := &ProviderShared{FirstName: r.SharedFirstName, PreferredLanguage: r.SharedLanguage, GoalTitle: r.SharedGoalTitle}
+		if r.SharedContact != nil {
+			c := r.SharedContact.V
+			sh.Contact = &c
+		}
+		out.Shared = sh
+	}
+	return out
 }
 
 // referralSelect reads referrals r with their service and status history in
@@ -146,6 +211,7 @@ func (r referralRow) referral() Referral {
 const referralSelect = `SELECT r.id, r.client_id,
 	CASE WHEN r.goal_id IS NULL OR EXISTS (SELECT 1 FROM goals lg WHERE lg.client_id = r.client_id AND lg.id = r.goal_id AND ?)
 		THEN r.goal_id END AS goal_id, r.status, r.note, r.created_by, r.created_at, r.updated_at, r.version,
+	to_jsonb(r.shared_with_provider) AS shares, r.decline_reason AS decline,
 	(SELECT coalesce(jsonb_agg(jsonb_build_object('from_status', h.from_status, 'to_status', h.to_status,
 		'changed_by', h.changed_by, 'changed_by_name', p.display_name, 'actor_role', h.actor_role, 'changed_at', h.changed_at)
 		ORDER BY h.id), '[]')
@@ -154,11 +220,71 @@ const referralSelect = `SELECT r.id, r.client_id,
 	` + serviceSummaryColumns + `
 	FROM referrals r JOIN services sv ON sv.id = r.service_id JOIN organizations o ON o.id = sv.organization_id`
 
+// providerReferralSelect reads referrals r as their provider sees them: no
+// goal id, the note only when shared, the client's first name, contact
+// preferences, preferred language and goal title each only when shared
+// (the goal title only of a goal shared with the whole care team and not
+// labelled), and in the status history the client's own name only when
+// shared. It takes no argument; the caller filters by the actor's ProviderScope.
+const providerReferralSelect = `SELECT r.id, r.client_id, NULL::uuid AS goal_id, r.status,
+	CASE WHEN 'note' = ANY (r.shared_with_provider) THEN r.note ELSE '' END AS note,
+	r.created_by, r.created_at, r.updated_at, r.version,
+	to_jsonb(r.shared_with_provider) AS shares, r.decline_reason AS decline, true AS provider_view,
+	(SELECT coalesce(jsonb_agg(jsonb_build_object('from_status', h.from_status, 'to_status', h.to_status,
+		'changed_by', h.changed_by, 'changed_by_name',
+		CASE WHEN h.actor_role = 'client' AND NOT 'name' = ANY (r.shared_with_provider) THEN 'The client' ELSE p.display_name END,
+		'actor_role', h.actor_role, 'changed_at', h.changed_at) ORDER BY h.id), '[]')
+	 FROM referral_status_history h JOIN people p ON p.id = h.changed_by
+	 WHERE h.client_id = r.client_id AND h.referral_id = r.id) AS history,
+	CASE WHEN 'name' = ANY (r.shared_with_provider) THEN nullif(split_part(btrim(cp.display_name), ' ', 1), '') END AS shared_first_name,
+	CASE WHEN 'contact' = ANY (r.shared_with_provider) THEN c.contact_preferences END AS shared_contact,
+	CASE WHEN 'preferred_language' = ANY (r.shared_with_provider) THEN nullif(c.preferred_language, '') END AS shared_language,
+	CASE WHEN 'goal_title' = ANY (r.shared_with_provider) THEN (SELECT g.title FROM goals g WHERE g.client_id = r.client_id
+		AND g.id = r.goal_id AND g.visibility = 'care_team' AND g.sensitivity IS NULL) END AS shared_goal_title,
+	` + serviceSummaryColumns + `
+	FROM referrals r JOIN services sv ON sv.id = r.service_id JOIN organizations o ON o.id = sv.organization_id
+	JOIN clients c ON c.id = r.client_id JOIN people cp ON cp.id = c.person_id`
+
+// Provider shares: what of a referral a client may let the provider see.
+const (
+	ProviderShareName              = "name"
+	ProviderShareContact           = "contact"
+	ProviderShareNote              = "note"
+	ProviderShareGoalTitle         = "goal_title"
+	ProviderSharePreferredLanguage = "preferred_language"
+)
+
+// ProviderShares lists them, in order.
+func ProviderShares() []string {
+	return []string{ProviderShareName, ProviderShareContact, ProviderShareNote, ProviderShareGoalTitle, ProviderSharePreferredLanguage}
+}
+
+// DefaultProviderShares is what a provider sees unless the client chooses:
+// the client's name and how to reach them.
+func DefaultProviderShares() []string { return []string{ProviderShareContact, ProviderShareName} }
+
+// providerShares checks and normalizes a choice of shares (sorted, no repeats).
+func providerShares(in []string) ([]string, error) {
+	out := []string{}
+	for _, v := range in {
+		if !slices.Contains(ProviderShares(), v) {
+			return nil, Invalid("shared_with_provider", "%q is not something a provider can be shown; choose from %s", v, strings.Join(ProviderShares(), ", "))
+		}
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 // ReferralInput creates a referral.
 type ReferralInput struct {
 	ServiceID uuid.UUID
 	GoalID    *uuid.UUID
 	Note      string
+	// SharedWithProvider is the client's choice (nil: DefaultProviderShares).
+	SharedWithProvider []string
 }
 
 // CreateReferral refers a client to a service. The client themself and the
@@ -169,10 +295,21 @@ func (s *Store) CreateReferral(ctx context.Context, a Actor, clientID uuid.UUID,
 	if err := referralNote(in.Note); err != nil {
 		return Referral{}, err
 	}
+	shares := DefaultProviderShares()
+	if in.SharedWithProvider != nil {
+		var err error
+		if shares, err = providerShares(in.SharedWithProvider); err != nil {
+			return Referral{}, err
+		}
+	}
 	var out Referral
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := writableClient(tx, a, clientID, ReachReferralsShared, ResourceReferral); err != nil {
 			return err
+		}
+		if in.SharedWithProvider != nil && !a.IsClient(clientID) {
+			return &Error{Kind: KindForbidden, Source: SourceContent, Field: "shared_with_provider",
+				Message: "the client chooses what the provider sees; leave shared_with_provider out (the default is name and contact)"}
 		}
 		var status []string
 		if err := tx.Raw(`SELECT status FROM services WHERE id = ?`, in.ServiceID).Scan(&status).Error; err != nil {
@@ -190,8 +327,9 @@ func (s *Store) CreateReferral(ctx context.Context, a Actor, clientID uuid.UUID,
 			}
 		}
 		id := newID()
-		err := tx.Exec(`INSERT INTO referrals (client_id, id, service_id, goal_id, status, note, created_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, clientID, id, in.ServiceID, in.GoalID, ReferralSent, strings.TrimSpace(in.Note), a.PersonID).Error
+		err := tx.Exec(`INSERT INTO referrals (client_id, id, service_id, goal_id, status, note, created_by, shared_with_provider)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, clientID, id, in.ServiceID, in.GoalID, ReferralSent, strings.TrimSpace(in.Note), a.PersonID,
+			textArray(shares)).Error
 		if err != nil {
 			return fmt.Errorf("create referral: %w", err)
 		}
@@ -238,16 +376,17 @@ func referralGoalHistory(tx *gorm.DB, a Actor, clientID, goalID, referralID uuid
 // The event names the linked goal only while that goal is shared with the
 // whole care team: a private or labelled goal's id stays out of it.
 func emitReferralEvent(tx *gorm.DB, r Referral) error {
-	goal := r.GoalID
-	if goal != nil {
-		var open []bool
-		if err := tx.Raw(`SELECT true FROM goals WHERE client_id = ? AND id = ? AND visibility = ? AND sensitivity IS NULL`,
-			r.ClientID, *goal, VisibilityCareTeam).Scan(&open).Error; err != nil {
-			return fmt.Errorf("look up linked goal: %w", err)
-		}
-		if len(open) == 0 {
-			goal = nil
-		}
+	// The goal is read from the referral itself: r may be the view of an
+	// actor who does not see the goal (a provider), the recipients may.
+	var open []uuid.UUID
+	if err := tx.Raw(`SELECT g.id FROM referrals x JOIN goals g ON g.client_id = x.client_id AND g.id = x.goal_id
+		WHERE x.client_id = ? AND x.id = ? AND g.visibility = ? AND g.sensitivity IS NULL`,
+		r.ClientID, r.ID, VisibilityCareTeam).Scan(&open).Error; err != nil {
+		return fmt.Errorf("look up linked goal: %w", err)
+	}
+	var goal *uuid.UUID
+	if len(open) == 1 {
+		goal = &open[0]
 	}
 	return EmitEvent(tx, Event{Type: EventReferralUpdated, ClientID: r.ClientID, SubjectID: r.ID, Data: ReferralEventData{
 		ReferralID: r.ID, ServiceID: r.Service.ID, GoalID: goal, Status: r.Status, Version: r.Version,
@@ -270,8 +409,18 @@ type ReferralEventData struct {
 func referralGoalScope(a Actor) clause.Expr { return a.GoalScope("lg", ReachGoalsShared) }
 
 func readReferral(tx *gorm.DB, a Actor, clientID, id uuid.UUID) (Referral, error) {
+	return readReferralAs(tx, a, clientID, id, false)
+}
+
+// readReferralAs reads a referral as the client's circle sees it, or as
+// its provider sees it (provider: the caller checked ProviderScope).
+func readReferralAs(tx *gorm.DB, a Actor, clientID, id uuid.UUID, provider bool) (Referral, error) {
 	var row referralRow
-	res := tx.Raw(referralSelect+` WHERE r.client_id = ? AND r.id = ?`, referralGoalScope(a), clientID, id).Scan(&row)
+	q, args := referralSelect+` WHERE r.client_id = ? AND r.id = ?`, []any{referralGoalScope(a), clientID, id}
+	if provider {
+		q, args = providerReferralSelect+` WHERE r.client_id = ? AND r.id = ?`, []any{clientID, id}
+	}
+	res := tx.Raw(q, args...).Scan(&row)
 	if res.Error != nil {
 		return Referral{}, fmt.Errorf("read referral: %w", res.Error)
 	}
@@ -281,7 +430,9 @@ func readReferral(tx *gorm.DB, a Actor, clientID, id uuid.UUID) (Referral, error
 	return row.referral(), nil
 }
 
-// GetReferral returns a referral the actor may see (client and care team).
+// GetReferral returns a referral the actor may see: the client, the care
+// team and supporters shared referrals see it whole; staff of the service's
+// organization (ProviderScope) see what the client shared with them.
 func (s *Store) GetReferral(ctx context.Context, a Actor, id uuid.UUID) (Referral, error) {
 	var out Referral
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -289,6 +440,12 @@ func (s *Store) GetReferral(ctx context.Context, a Actor, id uuid.UUID) (Referra
 		res := tx.Raw(referralSelect+` WHERE r.id = ? AND ?`, referralGoalScope(a), id, a.ClientScope("r.client_id", ReachReferralsShared)).Scan(&row)
 		if res.Error != nil {
 			return fmt.Errorf("read referral: %w", res.Error)
+		}
+		if res.RowsAffected == 0 && a.Is(RoleProvider) {
+			res = tx.Raw(providerReferralSelect+` WHERE r.id = ? AND ?`, id, a.ProviderScope("r")).Scan(&row)
+			if res.Error != nil {
+				return fmt.Errorf("read referral: %w", res.Error)
+			}
 		}
 		if res.RowsAffected == 0 {
 			return missing(a, referralTarget(id))
@@ -338,6 +495,10 @@ type ReferralPatch struct {
 	Status *string
 	Note   *string
 	GoalID *uuid.UUID
+	// DeclineReason is required with status declined, and only then.
+	DeclineReason *string
+	// SharedWithProvider is the client's new choice (the client alone may change it).
+	SharedWithProvider *[]string
 }
 
 // UpdateReferral applies a patch if its version satisfies pre: one conditional
@@ -353,6 +514,16 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 	if p.Status != nil && !slices.Contains(ReferralStatuses(), *p.Status) {
 		return Referral{}, Invalid("status", "status must be one of %s", strings.Join(ReferralStatuses(), ", "))
 	}
+	if p.DeclineReason != nil && !slices.Contains(DeclineReasons(), *p.DeclineReason) {
+		return Referral{}, Invalid("decline_reason", "decline_reason must be one of %s", strings.Join(DeclineReasons(), ", "))
+	}
+	var shares []string
+	if p.SharedWithProvider != nil {
+		var err error
+		if shares, err = providerShares(*p.SharedWithProvider); err != nil {
+			return Referral{}, err
+		}
+	}
 	var out Referral
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		// Lock the row (authorization in the same statement): the status
@@ -364,6 +535,15 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 			referralGoalScope(a), id, a.ClientScope("r.client_id", ReachCare)).Scan(&cur).Error; err != nil {
 			return fmt.Errorf("read referral: %w", err)
 		}
+		provider := false
+		if len(cur) == 0 && a.Is(RoleProvider) {
+			// Staff of the service's organization: the goal is never theirs to see.
+			if err := tx.Raw(`SELECT r.client_id, r.status, r.goal_id, r.version, (r.goal_id IS NOT NULL) AS goal_hidden
+				FROM referrals r WHERE r.id = ? AND ? FOR UPDATE OF r`, id, a.ProviderScope("r")).Scan(&cur).Error; err != nil {
+				return fmt.Errorf("read referral: %w", err)
+			}
+			provider = len(cur) > 0
+		}
 		if len(cur) == 0 {
 			return refusedWrite(tx, missing(a, referralTarget(id)), `referrals r WHERE r.id = ? AND ?`,
 				id, a.ClientScope("r.client_id", ReachReferralsShared))
@@ -372,16 +552,35 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 		if err := pre.check(c.Version); err != nil {
 			return err
 		}
+		if provider && (p.Note != nil || p.GoalID != nil || p.SharedWithProvider != nil) {
+			return Forbidden("a provider may change a referral's status (with decline_reason when declining), not its note, goal or sharing")
+		}
+		if p.SharedWithProvider != nil && !a.IsClient(c.ClientID) {
+			return &Error{Kind: KindForbidden, Source: SourceContent, Field: "shared_with_provider",
+				Message: "only the client chooses what the provider sees"}
+		}
 		if err := p.behindHiddenGoal(c); err != nil {
 			return err
 		}
 		set := map[string]any{}
 		statusChanged := p.Status != nil && *p.Status != c.Status
 		if statusChanged {
-			if err := checkReferralTransition(c.Status, *p.Status); err != nil {
+			if err := checkReferralTransition(c.Status, *p.Status, provider); err != nil {
 				return err
 			}
 			set["status"] = *p.Status
+		}
+		declining := statusChanged && *p.Status == ReferralDeclined
+		switch {
+		case declining && p.DeclineReason == nil:
+			return Invalid("decline_reason", "declining needs a decline_reason: one of %s", strings.Join(DeclineReasons(), ", "))
+		case !declining && p.DeclineReason != nil:
+			return Invalid("decline_reason", "decline_reason goes only with a move to declined")
+		case declining:
+			set["decline_reason"] = *p.DeclineReason
+		}
+		if p.SharedWithProvider != nil {
+			set["shared_with_provider"] = textArray(shares)
 		}
 		if p.Note != nil {
 			set["note"] = strings.TrimSpace(*p.Note)
@@ -395,7 +594,7 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 		}
 		if len(set) == 0 { // nothing changes: answer with the referral as it is
 			var err error
-			if out, err = readReferral(tx, a, c.ClientID, id); err != nil {
+			if out, err = readReferralAs(tx, a, c.ClientID, id, provider); err != nil {
 				return err
 			}
 			return logAccess(tx, a, ActionRead, ResourceReferral, []uuid.UUID{c.ClientID}, []string{id.String()})
@@ -412,11 +611,20 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 		if err := referralGoalChanges(tx, a, c, id, p, statusChanged, goalChanged, newGoal); err != nil {
 			return err
 		}
-		if out, err = readReferral(tx, a, c.ClientID, id); err != nil {
+		// The event is built from the circle's view (it goes to the client
+		// and the care team), the answer from the actor's.
+		full, err := readReferral(tx, a, c.ClientID, id)
+		if err != nil {
 			return err
 		}
-		if err := emitReferralEvent(tx, out); err != nil {
+		if err := emitReferralEvent(tx, full); err != nil {
 			return err
+		}
+		out = full
+		if provider {
+			if out, err = readReferralAs(tx, a, c.ClientID, id, true); err != nil {
+				return err
+			}
 		}
 		return logAccess(tx, a, ActionWrite, ResourceReferral, []uuid.UUID{c.ClientID}, []string{id.String()})
 	})

@@ -94,6 +94,8 @@ func recordRules() []Rule {
 		enumRule("referral.status", ReferralStatuses(), "referrals.status"),
 		listRule("referral.status_history", MaxReferralStatusChanges()),
 		textRule("referral.note", 0, MaxReferralNote, "referrals.note"),
+		providerSharesRule(),
+		enumRule("referral.decline_reason", DeclineReasons(), "referrals.decline_reason"),
 		textRule("conversation.subject", 0, MaxConversationSubject, "conversations.subject"),
 		enumRule("conversation.link_kind", ConversationLinkKinds(), "conversations.link_kind"),
 		listRule("conversation.worker_ids", MaxConversationWorkers),
@@ -146,6 +148,14 @@ func recordRules() []Rule {
 func supporterShares() Rule {
 	r := enumRule("supporter.shares", SupporterShares())
 	r.MaxItems = len(SupporterShares())
+	return r
+}
+
+// providerSharesRule is a set of provider shares: each one known, each at most
+// once. (The column's CHECK, an array containment, is not a rule's kind.)
+func providerSharesRule() Rule {
+	r := enumRule("referral.shared_with_provider", ProviderShares())
+	r.MaxItems = len(ProviderShares())
 	return r
 }
 

@@ -85,6 +85,8 @@ func DefaultPersonas() []Persona {
 			Description: "Worker: a second worker, to check what workers outside a care team may not see"},
 		{Subject: "adam", Name: "Adam Reyes", Roles: []string{auth.RoleAdmin},
 			Description: "Administrator: assigns care teams and manages the resource directory"},
+		{Subject: "pia", Name: "Pia Novak", Roles: []string{auth.RoleProvider},
+			Description: "Provider: food bank coordinator; sees the referrals to her organization as clients share them"},
 	}
 }
 

@@ -372,7 +372,7 @@ func TestDefaultPersonas(t *testing.T) {
 	want := map[string][2]string{
 		"alice": {"Alice Johnson", auth.RoleClient}, "bob": {"Bob Martinez", auth.RoleClient},
 		"wanda": {"Wanda Okafor", auth.RoleWorker}, "will": {"Will Chen", auth.RoleWorker},
-		"adam": {"Adam Reyes", auth.RoleAdmin},
+		"adam": {"Adam Reyes", auth.RoleAdmin}, "pia": {"Pia Novak", auth.RoleProvider},
 	}
 	ps := DefaultPersonas()
 	if len(ps) != len(want) {

@@ -110,3 +110,24 @@ func SeedHousingGoal(ctx context.Context, store *domain.Store, client domain.Act
 	}
 	return g.ID, nil
 }
+
+// FoodPantryService is the kind of service the demo provider's organization offers.
+const FoodPantryService = "Food Pantry"
+
+// SeedProviderStaff links the provider persona to the organization of the
+// directory's first active food pantry, as an administrator would, and
+// returns the service's id (uuid.Nil when the directory has none).
+func SeedProviderStaff(ctx context.Context, store *domain.Store, db *gorm.DB, admin, provider domain.Actor) (uuid.UUID, error) {
+	var rows []struct{ ID, OrganizationID uuid.UUID }
+	if err := db.WithContext(ctx).Raw(`SELECT id, organization_id FROM services WHERE name = ? AND status = 'active' ORDER BY id LIMIT 1`,
+		FoodPantryService).Scan(&rows).Error; err != nil {
+		return uuid.Nil, fmt.Errorf("seed provider staff: %w", err)
+	}
+	if len(rows) == 0 {
+		return uuid.Nil, nil
+	}
+	if _, _, err := store.AddOrganizationStaff(ctx, admin, rows[0].OrganizationID, provider.PersonID); err != nil {
+		return uuid.Nil, fmt.Errorf("seed provider staff: %w", err)
+	}
+	return rows[0].ID, nil
+}
