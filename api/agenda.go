@@ -21,7 +21,7 @@ type AgendaItem struct {
 	Kind     string     `json:"kind" rule:"agenda.kind" example:"check_in_due" doc:"step_due: a step's due date; check_in_due: the goal's check-in cadence (check_in_every) ran out since the client's last check-in; referral_follow_up: a referral still waiting with no change for 14 days; group_session: a session of a group the client is in"`
 	DueAt    time.Time  `json:"due_at" doc:"When it is due (a step: the start of its due date in the client's time zone)"`
 	ClientID uuid.UUID  `json:"client_id" doc:"Whose item it is"`
-	Title    string     `json:"title" rule:"goal.title" example:"Move into my own apartment by autumn" doc:"The step's or goal's title, or the referred service's name"`
+	Title    string     `json:"title" rule:"goal.title" example:"Move into my own apartment by autumn" doc:"The step's or goal's title, the referred service's name, or the group's name (a session)"`
 	Ref      AgendaRef  `json:"ref"`
 	GoalID   *uuid.UUID `json:"goal_id,omitempty" doc:"For a step or a check-in: its goal"`
 	Overdue  bool       `json:"overdue" doc:"Past due (a step: its due date is over in the client's time zone)"`

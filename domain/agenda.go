@@ -28,7 +28,9 @@ type AgendaItem struct {
 	GoalID *uuid.UUID
 	// Sensitivity is the goal's label (the redisclosure notice).
 	Sensitivity *string
-	Overdue     bool
+	// GroupID is a session's group (nil otherwise).
+	GroupID *uuid.UUID
+	Overdue bool
 }
 
 // AgendaFilter is the window and page of an agenda.
@@ -43,11 +45,11 @@ const agendaZone = `COALESCE(cl.contact_preferences ->> 'time_zone', 'UTC')`
 
 // agendaArms is the agenda as a UNION ALL of one SELECT per kind, each
 // giving (kind, due_at, client_id, title, ref_type, ref_id, goal_id,
-// sensitivity, overdue). goals narrows the goals (alias g) whose steps and
-// check-ins are listed, clients the clients (column client_id of the arm's
-// main table) whose referrals are. A new kind (group sessions) is one more
-// arm. Every arm reads through an index that starts with its due column or
-// with client_id.
+// sensitivity, group_id, overdue). goals narrows the goals (alias g) whose
+// steps and check-ins are listed, clients the clients (column client_id of
+// the arm's main table) whose referrals are, sessions the (group, member
+// client) pairs whose group sessions are. Every arm reads through an index
+// that starts with its due column, with client_id or with group_id.
 //
 //   - step_due: an open step with a due date of an open goal; due at the
 //     start of that day in the client's time zone, overdue once the day is
@@ -56,25 +58,34 @@ const agendaZone = `COALESCE(cl.contact_preferences ->> 'time_zone', 'UTC')`
 //     client's last check-in (or after the cadence was set, if later).
 //   - referral_follow_up: a referral still waiting (sent, acknowledged,
 //     accepted) with no change for 14 days.
-func agendaArms(goals, referralClients func(col string) clause.Expr) clause.Expr {
+//   - group_session: a session of a group the client is a member of, at its
+//     start, one item per member (never overdue: it happened or not).
+func agendaArms(goals, referralClients func(col string) clause.Expr, sessions func(groupCol, clientCol string) clause.Expr) clause.Expr {
 	open := textArray(slices.DeleteFunc(GoalOpenStatuses(), func(s string) bool { return s == GoalProposed }))
 	return clause.Expr{SQL: `SELECT 'step_due'::text AS kind, (s.due_date::timestamp AT TIME ZONE ` + agendaZone + `) AS due_at,
-			s.client_id, s.title, 'step'::text AS ref_type, s.id AS ref_id, g.id AS goal_id, g.sensitivity,
+			s.client_id, s.title, 'step'::text AS ref_type, s.id AS ref_id, g.id AS goal_id, g.sensitivity, NULL::uuid AS group_id,
 			((s.due_date + 1)::timestamp AT TIME ZONE ` + agendaZone + `) <= now() AS overdue
 		FROM goal_steps s JOIN goals g ON g.client_id = s.client_id AND g.id = s.goal_id JOIN clients cl ON cl.id = s.client_id
 		WHERE s.due_date IS NOT NULL AND s.done_at IS NULL AND g.lifecycle_status = ANY(?::text[]) AND ?
 		UNION ALL
-		SELECT 'check_in_due', d.due_at, g.client_id, g.title, 'goal', g.id, g.id, g.sensitivity, d.due_at <= now()
+		SELECT 'check_in_due', d.due_at, g.client_id, g.title, 'goal', g.id, g.id, g.sensitivity, NULL::uuid, d.due_at <= now()
 		FROM goals g CROSS JOIN LATERAL (SELECT GREATEST(COALESCE(g.check_in_since, g.created_at),
 				(SELECT max(ci.created_at) FROM goal_check_ins ci
 					WHERE ci.client_id = g.client_id AND ci.goal_id = g.id AND ci.author_role = 'client')) + g.check_in_every::interval AS due_at) d
 		WHERE g.check_in_every IS NOT NULL AND g.lifecycle_status = 'active' AND ?
 		UNION ALL
 		SELECT 'referral_follow_up', r.updated_at + ?::interval, r.client_id, left(sv.name, ` + strconv.Itoa(MaxGoalTitle) + `), 'referral', r.id, NULL::uuid, NULL::text,
-			r.updated_at + ?::interval <= now()
+			NULL::uuid, r.updated_at + ?::interval <= now()
 		FROM referrals r JOIN services sv ON sv.id = r.service_id
-		WHERE r.status IN ('sent', 'acknowledged', 'accepted') AND ?`,
-		Vars: []any{open, goals("g"), goals("g"), followUpInterval(), followUpInterval(), referralClients("r.client_id")}}
+		WHERE r.status IN ('sent', 'acknowledged', 'accepted') AND ?
+		UNION ALL
+		SELECT 'group_session', gs.starts_at, gm.client_id, left(gr.name, ` + strconv.Itoa(MaxGoalTitle) + `), 'group_session', gs.id, NULL::uuid, NULL::text,
+			gs.group_id, FALSE
+		FROM group_sessions gs JOIN groups gr ON gr.id = gs.group_id
+			JOIN group_members gm ON gm.group_id = gs.group_id AND gm.status = 'member'
+		WHERE ?`,
+		Vars: []any{open, goals("g"), goals("g"), followUpInterval(), followUpInterval(), referralClients("r.client_id"),
+			sessions("gs.group_id", "gm.client_id")}}
 }
 
 func followUpInterval() string {
@@ -92,8 +103,15 @@ func (s *Store) Agenda(ctx context.Context, a Actor, f AgendaFilter) ([]AgendaIt
 	if err != nil {
 		return nil, "", err
 	}
+	// A group's session is on a member's agenda, and on a worker's when
+	// they facilitate the group and the member is on their caseload (what
+	// facilitators see of their members anyway): never because a worker is
+	// on the care team of a member of a group they do not facilitate.
 	arms := agendaArms(func(alias string) clause.Expr { return a.GoalScope(alias, ReachCare) },
-		func(col string) clause.Expr { return a.ClientScope(col, ReachCare) })
+		func(col string) clause.Expr { return a.ClientScope(col, ReachCare) },
+		func(groupCol, clientCol string) clause.Expr {
+			return clause.Expr{SQL: "(? AND ?)", Vars: []any{a.GroupScope(groupCol, GroupContent), a.ClientScope(clientCol, ReachCare)}}
+		})
 	q := `SELECT * FROM (?) a WHERE a.due_at >= ? AND a.due_at < ?`
 	args := []any{arms, f.From, f.To}
 	if after != nil {
@@ -111,25 +129,28 @@ func (s *Store) Agenda(ctx context.Context, a Actor, f AgendaFilter) ([]AgendaIt
 		if more = len(rows) > f.Limit; more {
 			rows = rows[:f.Limit]
 		}
-		var goalClients, refClients []uuid.UUID
-		var goalIDs, refIDs []string
+		var clients [3][]uuid.UUID
+		var ids [3][]string
 		for _, r := range rows {
 			if a.IsClient(r.ClientID) {
 				continue
 			}
-			if r.GoalID != nil {
-				goalClients, goalIDs = append(goalClients, r.ClientID), append(goalIDs, r.GoalID.String())
-			} else {
-				refClients, refIDs = append(refClients, r.ClientID), append(refIDs, r.RefID.String())
+			i, id := 0, r.RefID // a referral
+			switch {
+			case r.GoalID != nil:
+				i, id = 1, *r.GoalID
+			case r.GroupID != nil: // the member's place in the group
+				i, id = 2, *r.GroupID
 			}
+			clients[i], ids[i] = append(clients[i], r.ClientID), append(ids[i], id.String())
 		}
-		if len(goalClients) > 0 {
-			if err := logAccess(tx, a, ActionRead, ResourceGoal, goalClients, goalIDs); err != nil {
+		for i, res := range []string{ResourceReferral, ResourceGoal, ResourceGroupMembership} {
+			if len(clients[i]) == 0 {
+				continue
+			}
+			if err := logAccess(tx, a, ActionRead, res, clients[i], ids[i]); err != nil {
 				return err
 			}
-		}
-		if len(refClients) > 0 {
-			return logAccess(tx, a, ActionRead, ResourceReferral, refClients, refIDs)
 		}
 		return nil
 	})

@@ -43,13 +43,14 @@ type AgendaDueEventData struct {
 // All in one transaction. It returns how many it recorded.
 func (s *Store) RecordDueReminders(ctx context.Context, limit int) (int, error) {
 	all := func(string) clause.Expr { return clause.Expr{SQL: "TRUE"} }
+	allSessions := func(string, string) clause.Expr { return clause.Expr{SQL: "TRUE"} }
 	var due []AgendaItem
 	n := 0
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Raw(`SELECT * FROM (?) a WHERE a.due_at <= now() AND a.due_at > now() - ?::interval
 			AND NOT EXISTS (SELECT 1 FROM reminders rm WHERE rm.client_id = a.client_id AND rm.kind = a.kind
 				AND rm.ref_id = a.ref_id AND rm.due_at = a.due_at)
-			ORDER BY a.due_at LIMIT ?`, agendaArms(all, all), fmt.Sprintf("%d seconds", int64(ReminderLookback/time.Second)), limit).
+			ORDER BY a.due_at LIMIT ?`, agendaArms(all, all, allSessions), fmt.Sprintf("%d seconds", int64(ReminderLookback/time.Second)), limit).
 			Scan(&due).Error; err != nil {
 			return fmt.Errorf("read due items: %w", err)
 		}
@@ -84,6 +85,11 @@ func (s *Store) RecordDueReminders(ctx context.Context, limit int) (int, error) 
 func emitAgendaDue(tx *gorm.DB, it AgendaItem) error {
 	data := AgendaDueEventData{Kind: it.Kind, DueAt: it.DueAt.UTC(), Ref: AgendaRef{Type: it.RefType, ID: it.RefID}, GoalID: it.GoalID}
 	ev := Event{Type: EventAgendaDue, ClientID: it.ClientID, SubjectID: it.RefID, Data: data}
+	if it.GroupID != nil {
+		// A group session: the member alone (their care team learns nothing
+		// of their groups from the stream).
+		return emitEvent(tx, ev, clause.Expr{SQL: `SELECT person_id FROM clients WHERE id = ?`, Vars: []any{it.ClientID}})
+	}
 	if it.GoalID == nil {
 		return emitEvent(tx, ev, clientRecipients(it.ClientID))
 	}
@@ -135,7 +141,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, lease time.Duration, limit 
 				WHEN 'step_due' THEN (SELECT x.title FROM goal_steps x WHERE x.client_id = rm.client_id AND x.id = rm.ref_id)
 				WHEN 'check_in_due' THEN (SELECT x.title FROM goals x WHERE x.client_id = rm.client_id AND x.id = rm.ref_id)
 				WHEN 'referral_follow_up' THEN (SELECT sv.name FROM referrals x JOIN services sv ON sv.id = x.service_id
-					WHERE x.client_id = rm.client_id AND x.id = rm.ref_id) END, '') ELSE '' END AS title`,
+					WHERE x.client_id = rm.client_id AND x.id = rm.ref_id)
+				WHEN 'group_session' THEN (SELECT gr.name FROM group_sessions x JOIN groups gr ON gr.id = x.group_id
+					WHERE x.id = rm.ref_id) END, '') ELSE '' END AS title`,
 		limit, fmt.Sprintf("%d milliseconds", lease.Milliseconds())).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("claim push deliveries: %w", err)

@@ -1,0 +1,64 @@
+package api_test
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/waypoint-portal/waypoint/api/apitest"
+)
+
+// A group's session is on each member's agenda, and on the facilitator's
+// for the members of their caseload; a worker on a member's care team who
+// does not facilitate the group learns nothing of it there, a former member
+// loses it at once, and a facilitator's sighting is in the member's access log.
+func TestAgendaGroupSessions(t *testing.T) {
+	w := newGroupWorld(t)
+	e := w.e
+	w.join(t, w.alice, "Ali")
+	w.join(t, w.bob, "Bob") // bob is also on will's caseload; will does not facilitate
+	starts := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
+	session := e.Do(http.MethodPost, "/v1/groups/"+w.group+"/sessions", w.wanda.Token, map[string]any{
+		"starts_at": starts.Format(time.RFC3339), "place": "Library, room 2"}).Want(t, http.StatusCreated).Map(t)["id"].(string)
+	sessionsOf := func(who apitest.User) []string {
+		t.Helper()
+		p, _ := agenda(t, e, who, "")
+		var out []string
+		for _, it := range p.Items {
+			if it.Kind == "group_session" {
+				if it.Ref.Type != "group_session" || it.Ref.ID != session || !it.DueAt.Equal(starts) || it.Title != "Budgeting together" || it.Overdue {
+					t.Fatalf("%s's group session item: %+v", who.Subject, it)
+				}
+				out = append(out, it.ClientID)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	both := []string{w.alice.ClientID.String(), w.bob.ClientID.String()}
+	slices.Sort(both)
+	if got := sessionsOf(w.alice); !slices.Equal(got, []string{w.alice.ClientID.String()}) {
+		t.Fatalf("alice's agenda sessions: %v", got)
+	}
+	if got := sessionsOf(w.wanda); !slices.Equal(got, both) {
+		t.Fatalf("the facilitator's agenda sessions: %v, want alice's and bob's", got)
+	}
+	for _, u := range []apitest.User{w.will, w.adam, w.carol} {
+		if got := sessionsOf(u); len(got) != 0 {
+			t.Fatalf("%s sees group sessions on their agenda: %v", u.Subject, got)
+		}
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM access_log WHERE client_id = ? AND actor_person_id = ? AND resource = 'group_membership'
+		AND resource_id = ?`, w.alice.ClientID, w.wanda.PersonID, w.group); n == 0 {
+		t.Fatal("the facilitator's agenda sighting of alice's session is not in alice's access log")
+	}
+	e.Do(http.MethodDelete, "/v1/groups/"+w.group+"/members/"+w.bob.PersonID.String(), w.bob.Token, nil, "If-Match", "*").
+		Want(t, http.StatusNoContent)
+	if got := sessionsOf(w.bob); len(got) != 0 {
+		t.Fatalf("a former member still has the session: %v", got)
+	}
+	if got := sessionsOf(w.wanda); !slices.Equal(got, []string{w.alice.ClientID.String()}) {
+		t.Fatalf("the facilitator's agenda after bob left: %v", got)
+	}
+}
