@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"testing"
@@ -26,7 +27,7 @@ func TestAgendaGroupSessions(t *testing.T) {
 		p, _ := agenda(t, e, who, "")
 		var out []string
 		for _, it := range p.Items {
-			if it.Kind == "group_session" {
+			if it.Kind == "group_session" && it.Ref.ID == session {
 				if it.Ref.Type != "group_session" || it.Ref.ID != session || !it.DueAt.Equal(starts) || it.Title != "Budgeting together" || it.Overdue {
 					t.Fatalf("%s's group session item: %+v", who.Subject, it)
 				}
@@ -52,6 +53,28 @@ func TestAgendaGroupSessions(t *testing.T) {
 	if n := countRows(t, e, `SELECT count(*) FROM access_log WHERE client_id = ? AND actor_person_id = ? AND resource = 'group_membership'
 		AND resource_id = ?`, w.alice.ClientID, w.wanda.PersonID, w.group); n == 0 {
 		t.Fatal("the facilitator's agenda sighting of alice's session is not in alice's access log")
+	}
+	// A session within the hour is reminded now, to each member alone
+	// (bob's care team learns nothing of his groups from the stream); the
+	// one in two days is not due yet.
+	soon := e.Do(http.MethodPost, "/v1/groups/"+w.group+"/sessions", w.wanda.Token, map[string]any{
+		"starts_at": time.Now().Add(30 * time.Minute).UTC().Format(time.RFC3339), "place": "Library, room 2"}).
+		Want(t, http.StatusCreated).Map(t)["id"].(string)
+	if n, err := e.Store.RecordDueReminders(context.Background(), 100); err != nil || n != 2 {
+		t.Fatalf("reminders recorded for the session in 30 minutes: %d, %v; want one per member", n, err)
+	}
+	var recipients []string
+	if err := e.DB.Raw(`SELECT unnest(recipients)::text FROM events WHERE type = 'agenda.due' AND subject_id = ? ORDER BY 1`, soon).
+		Scan(&recipients).Error; err != nil {
+		t.Fatal(err)
+	}
+	members := []string{w.alice.PersonID.String(), w.bob.PersonID.String()}
+	slices.Sort(members)
+	if !slices.Equal(recipients, members) {
+		t.Fatalf("agenda.due for the session reached %v, want the two members alone %v", recipients, members)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM reminders WHERE ref_id = ?`, session); n != 0 {
+		t.Fatalf("the session in two days was reminded already (%d)", n)
 	}
 	e.Do(http.MethodDelete, "/v1/groups/"+w.group+"/members/"+w.bob.PersonID.String(), w.bob.Token, nil, "If-Match", "*").
 		Want(t, http.StatusNoContent)

@@ -35,6 +35,9 @@ type AgendaDueEventData struct {
 	GoalID *uuid.UUID `json:"goal_id,omitempty"`
 }
 
+// GroupSessionNotice is how long before a group session its reminder comes.
+const GroupSessionNotice = time.Hour
+
 // RecordDueReminders records up to limit agenda items of any client that
 // came due (due_at <= now, within ReminderLookback) and have no reminder
 // yet: one reminder row each (the primary key makes it once, whoever else
@@ -47,10 +50,14 @@ func (s *Store) RecordDueReminders(ctx context.Context, limit int) (int, error) 
 	var due []AgendaItem
 	n := 0
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Raw(`SELECT * FROM (?) a WHERE a.due_at <= now() AND a.due_at > now() - ?::interval
+		// A group session is announced an hour ahead (GroupSessionNotice);
+		// everything else once it is due.
+		if err := tx.Raw(`SELECT * FROM (?) a WHERE a.due_at - CASE WHEN a.kind = 'group_session' THEN ?::interval ELSE interval '0' END <= now()
+			AND a.due_at > now() - ?::interval
 			AND NOT EXISTS (SELECT 1 FROM reminders rm WHERE rm.client_id = a.client_id AND rm.kind = a.kind
 				AND rm.ref_id = a.ref_id AND rm.due_at = a.due_at)
-			ORDER BY a.due_at LIMIT ?`, agendaArms(all, all, allSessions), fmt.Sprintf("%d seconds", int64(ReminderLookback/time.Second)), limit).
+			ORDER BY a.due_at LIMIT ?`, agendaArms(all, all, allSessions),
+			fmt.Sprintf("%d seconds", int64(GroupSessionNotice/time.Second)), fmt.Sprintf("%d seconds", int64(ReminderLookback/time.Second)), limit).
 			Scan(&due).Error; err != nil {
 			return fmt.Errorf("read due items: %w", err)
 		}

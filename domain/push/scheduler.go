@@ -257,6 +257,8 @@ func previewText(kind, title string) string {
 		return "Step due: " + title
 	case domain.AgendaReferralFollowUp:
 		return "Follow up on your referral to " + title
+	case domain.AgendaGroupSession:
+		return "Group session soon: " + title
 	}
 	return title
 }
