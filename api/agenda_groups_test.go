@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"testing"
@@ -83,5 +84,40 @@ func TestAgendaGroupSessions(t *testing.T) {
 	}
 	if got := sessionsOf(w.wanda); !slices.Equal(got, []string{w.alice.ClientID.String()}) {
 		t.Fatalf("the facilitator's agenda after bob left: %v", got)
+	}
+}
+
+// A group's events reach a member's stream opened through an app only while
+// that member has not revoked the app; another member's revocation is theirs.
+func TestGroupEventsHonourTheMembersRevocations(t *testing.T) {
+	w := newGroupWorld(t)
+	e := w.e
+	w.join(t, w.alice, "Ali")
+	w.join(t, w.bob, "Bob")
+	aliceToken := appToken(t, e, w.alice, []string{"client"}, budgetApp)
+	e.Do(http.MethodGet, clientURL(w.alice), aliceToken, nil).Want(t, http.StatusOK) // the app acted on her data
+	aliceApp := openStream(t, e.URL, aliceToken, "")
+	aliceApp.Start()
+	bobApp := openStream(t, e.URL, appToken(t, e, w.bob, []string{"client"}, budgetApp), "")
+	bobApp.Start()
+	e.Do(http.MethodDelete, clientURL(w.alice)+"/apps/"+budgetApp, w.alice.Token, nil).Want(t, http.StatusNoContent)
+	e.Do(http.MethodPost, "/v1/groups/"+w.group+"/posts", w.bob.Token, map[string]any{"kind": "message", "body": "after"}).
+		Want(t, http.StatusCreated)
+	nextOfType(t, bobApp, "group.post.created") // bob did not revoke it
+	// Marker: an event keyed by alice's client alone; had the post reached
+	// her revoked app's stream, it would come first.
+	e.Do(http.MethodPut, clientURL(w.alice)+"/apps/"+budgetApp, w.alice.Token, nil).Want(t, http.StatusOK)
+	again := e.Do(http.MethodPost, "/v1/groups/"+w.group+"/posts", w.bob.Token, map[string]any{"kind": "message", "body": "allowed again"}).
+		Want(t, http.StatusCreated).Map(t)["id"].(string)
+	ev := nextEvent(aliceApp)
+	var data struct {
+		PostID string `json:"post_id"`
+	}
+	if err := json.Unmarshal(ev.Data, &data); err != nil || ev.Type != "group.post.created" || data.PostID != again {
+		t.Fatalf("alice's app stream: %s %s first, want the post made after she allowed the app again (%s)", ev.Type, ev.Data, again)
+	}
+	var n int64
+	if err := e.DB.Raw(`SELECT count(*) FROM events WHERE type = 'group.post.created'`).Scan(&n).Error; err != nil || n != 2 {
+		t.Fatalf("%d posts' events (%v)", n, err)
 	}
 }

@@ -37,6 +37,8 @@ type grant struct {
 	Expiry time.Time
 	// App is the token's app: events of clients who revoked it are not delivered.
 	App string
+	// Person is the token's person (a group's events: their own revocations).
+	Person uuid.UUID
 }
 
 func grantFrom(ctx context.Context) grant {
@@ -159,7 +161,7 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 			_ = huma.WriteErr(api, ctx, http.StatusForbidden, detail)
 			return
 		}
-		ctx = huma.WithValue(ctx, grantKey{}, grant{Scopes: p.Scopes, Expiry: p.Expiry, App: p.AppID})
+		ctx = huma.WithValue(ctx, grantKey{}, grant{Scopes: p.Scopes, Expiry: p.Expiry, App: p.AppID, Person: actor.PersonID})
 		next(huma.WithValue(ctx, actorKey{}, actor))
 	}
 }

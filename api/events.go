@@ -428,7 +428,7 @@ func (s *Server) follow(ctx context.Context, sw *sseWriter, sub *live.Subscripti
 // its scopes (eventAllowed), and the client's decision about its app (an app
 // the client revoked hears nothing more of them, even on a stream opened before).
 func (g grant) delivers(ev *domain.EventRecord) bool {
-	return eventAllowed(ev.Type, g.Scopes) && ev.DeliverableTo(g.App)
+	return eventAllowed(ev.Type, g.Scopes) && ev.DeliverableTo(g.App, g.Person)
 }
 
 // eventAllowed applies the token's scopes to each event: the stream itself

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -66,6 +67,7 @@ func newFuzzWorld(f *testing.F) *fuzzWorld {
 		"{subscriptionId}": e.Do(http.MethodPost, "/v1/me/push-subscriptions", alice.Token, subscriptionBody("https://push.example.org/fuzz", pk, pauth)).
 			Want(f, http.StatusCreated).Map(f)["id"].(string),
 	}
+	maps.Copy(params, newGroupFixture(f, e, wanda, alice).params())
 	w := &fuzzWorld{e: e, goal: "/v1/goals/" + g.ID, client: client}
 	var spec struct {
 		Paths map[string]map[string]struct {

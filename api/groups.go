@@ -478,7 +478,13 @@ func (s *Server) registerGroupCore() {
 	create := Idempotent(op(http.MethodPost, "/v1/groups", "createGroup", groupTag, "Start a group",
 		"A worker starts a group and becomes its facilitator (clients and administrators: 403). Then invite clients of your "+
 			"caseload (POST /v1/groups/{groupId}/invitations).",
-		"groups:write", invalid, tooLarge, badType), s.replayForGroup(""))
+		"groups:write", invalid, tooLarge, badType), func(ctx context.Context, hc huma.Context, body []byte) error {
+		// A replay is refused as a fresh request would be: 403 once the caller is no worker.
+		if !actorFrom(ctx).Is(domain.RoleWorker) {
+			return domain.Forbidden("only workers start groups (they facilitate them)")
+		}
+		return s.replayForGroup("")(ctx, hc, body)
+	})
 	create.DefaultStatus = http.StatusCreated
 	handle(s.api, create, func(ctx context.Context, in *createGroupInput) (*groupOut, error) {
 		kind := in.Body.Kind

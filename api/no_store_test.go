@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -80,6 +81,8 @@ func TestClientDataIsNeverStored(t *testing.T) {
 		"{organizationId}": orgSeattle.String(), "{locationId}": locDowntown.String(), "{appId}": "some-app",
 		"{subscriptionId}": pushSubscription(t, e, w.alice),
 	}
+	maps.Copy(params, newGroupFixture(t, e, w.wanda, w.alice).params())
+	pia := e.Login("pia", "provider")
 	type call struct{ method, path string }
 	var calls []call
 	for path, ops := range servedOperations(t, e) {
@@ -108,6 +111,9 @@ func TestClientDataIsNeverStored(t *testing.T) {
 		token := w.alice.Token
 		if strings.HasPrefix(c.path, "/v1/people") || strings.Contains(c.path, "/care-team/") {
 			token = w.adam.Token
+		}
+		if strings.HasPrefix(c.path, "/v1/provider/") {
+			token = pia.Token
 		}
 		status, h := headersOf(t, e, c.method, path, token)
 		if status >= 500 || h.Get("Cache-Control") != "no-store" {

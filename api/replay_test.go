@@ -49,6 +49,11 @@ func byWanda(path func(w *world, goal string) string, body any) firstRequest {
 	}
 }
 
+// byWandaAt: wanda posts body to path.
+func byWandaAt(path string, body any) firstRequest {
+	return func(_ *testing.T, w *world, _ string) (string, any, apitest.User) { return path, body, w.wanda }
+}
+
 // byAdam: adam (an administrator) posts body to path.
 func byAdam(path string, body any) firstRequest {
 	return func(_ *testing.T, w *world, _ string) (string, any, apitest.User) { return path, body, w.adam }
@@ -62,8 +67,59 @@ func onGoal(suffix string) func(*world, string) string {
 	return func(_ *world, goal string) string { return goalPath(goal) + suffix }
 }
 
+// inGroup: who posts body to path(fixture) in a group wanda facilitates and
+// alice is a member of.
+func inGroup(who func(*world) apitest.User, path func(groupFixture) string, body any) firstRequest {
+	return func(t *testing.T, w *world, _ string) (string, any, apitest.User) {
+		return path(newGroupFixture(t, w.e, w.wanda, w.alice)), body, who(w)
+	}
+}
+
+func groupMember(w *world) apitest.User      { return w.alice }
+func groupFacilitator(w *world) apitest.User { return w.wanda }
+
+// aliceLeaves: alice leaves every group she is in; group paths are 404 for her.
+func aliceLeaves(t *testing.T, w *world, _ apitest.User) string {
+	w.e.Do(http.MethodDelete, "/v1/groups/"+groupOf(t, w)+"/members/"+w.alice.PersonID.String(), w.alice.Token, nil, "If-Match", "*").
+		Want(t, http.StatusNoContent)
+	return ""
+}
+
+// groupOf is the one group of the replay world.
+func groupOf(t *testing.T, w *world) string {
+	var id string
+	if err := w.e.DB.Raw(`SELECT id::text FROM groups`).Scan(&id).Error; err != nil || id == "" {
+		t.Fatalf("the replay world's group: %q %v", id, err)
+	}
+	return id
+}
+
+// demoteWanda: wanda's next token no longer carries the worker role.
+func demoteWanda(_ *testing.T, w *world, _ apitest.User) string {
+	return w.e.Login("wanda", "client").Token
+}
+
 func replayCases() map[string]replayCase {
 	return map[string]replayCase{
+		"createGroup": {first: byWandaAt("/v1/groups", map[string]any{"name": "Job search", "kind": "skills"}),
+			revoke: demoteWanda, denied: http.StatusForbidden},
+		"createGroupInvitation": {first: func(t *testing.T, w *world, _ string) (string, any, apitest.User) {
+			g := w.e.Do(http.MethodPost, "/v1/groups", w.wanda.Token, map[string]any{"name": "Job search", "kind": "skills"}).
+				Want(t, http.StatusCreated).Map(t)["id"].(string)
+			return "/v1/groups/" + g + "/invitations", map[string]any{"client_id": w.alice.ClientID}, w.wanda
+		}, revoke: demoteWanda, denied: http.StatusNotFound}, // no longer a worker, so no longer its facilitator
+		"createGroupSession": {first: inGroup(groupFacilitator, func(f groupFixture) string { return "/v1/groups/" + f.group + "/sessions" },
+			map[string]any{"starts_at": "2027-01-12T18:00:00Z", "place": "Library"}), revoke: demoteWanda, denied: http.StatusNotFound},
+		"createGroupGoal": {first: inGroup(groupMember, func(f groupFixture) string { return "/v1/groups/" + f.group + "/goals" },
+			map[string]any{"title": "Cook at home twice a week"}), revoke: aliceLeaves, denied: http.StatusNotFound},
+		"addGroupGoalCheckIn": {first: inGroup(groupMember, func(f groupFixture) string { return "/v1/group-goals/" + f.goal + "/check-ins" },
+			map[string]any{"rating": 6}), revoke: aliceLeaves, denied: http.StatusNotFound},
+		"createGroupPost": {first: inGroup(groupMember, func(f groupFixture) string { return "/v1/groups/" + f.group + "/posts" },
+			map[string]any{"kind": "offer", "body": "I can drive two people to the food bank Friday"}), revoke: aliceLeaves, denied: http.StatusNotFound},
+		"createGroupPostReply": {first: inGroup(groupMember, func(f groupFixture) string { return "/v1/group-posts/" + f.post + "/replies" },
+			map[string]any{"body": "Thank you"}), revoke: aliceLeaves, denied: http.StatusNotFound},
+		"reportGroupPost": {first: inGroup(groupMember, func(f groupFixture) string { return "/v1/group-posts/" + f.post + "/reports" },
+			map[string]any{"reason": "Off topic"}), revoke: aliceLeaves, denied: http.StatusNotFound, idField: "post_id"},
 		"createGoal": {first: byWanda(forAlice("/goals"), map[string]any{"title": "Find work"}),
 			revoke: removeWanda, denied: http.StatusNotFound, resource: "goal"},
 		"createReferral": {first: byWanda(forAlice("/referrals"), map[string]any{"service_id": svcBallard}),

@@ -128,24 +128,31 @@ type EventRecord struct {
 	// RevokedApps lists the apps the event's client has revoked, as of the
 	// read: a stream opened with one of their tokens skips the event.
 	RevokedApps JSONValue[[]string]
+	// RevokedBy lists, for an event keyed by its group, the apps each of its
+	// recipients who is a client has revoked (by person id), as of the read.
+	RevokedBy JSONValue[map[uuid.UUID][]string]
 }
 
-// DeliverableTo reports whether a stream opened through app may carry the
-// event: not when the event's client has revoked that app.
-func (e *EventRecord) DeliverableTo(app string) bool {
-	return app == "" || !slices.Contains(e.RevokedApps.V, app)
+// DeliverableTo reports whether a stream of person's opened through app may
+// carry the event: not when the event's client has revoked that app, nor,
+// for a group's event, when person (a member) has.
+func (e *EventRecord) DeliverableTo(app string, person uuid.UUID) bool {
+	return app == "" || !slices.Contains(e.RevokedApps.V, app) && !slices.Contains(e.RevokedBy.V[person], app)
 }
 
 // eventSelect reads events with their recipients re-authorized at read time:
 // for a group's events, whoever is a member or facilitator of the group now
 // (groupPresent, the condition of Actor.GroupScope); else the client, and whoever is on the care team now and may still see what
-// the event is about (eventSubjectShared); and the apps the client has
-// revoked by then.
+// the event is about (eventSubjectShared); and the apps the client (for a
+// group's event, each recipient who is a client) has revoked by then.
 func eventSelect() clause.Expr {
 	return clause.Expr{SQL: `SELECT e.seq, e.id, e.type, e.client_id, e.group_id, e.subject_id, e.data, e.created_at,
 	to_jsonb(ARRAY(SELECT r FROM unnest(e.recipients) r WHERE CASE WHEN e.group_id IS NOT NULL THEN ?
 		ELSE r = cl.person_id OR (? AND ?) END)) AS recipients,
-	to_jsonb(ARRAY(SELECT ca.app_id FROM client_apps ca WHERE ca.client_id = e.client_id AND ca.revoked_at IS NOT NULL)) AS revoked_apps
+	to_jsonb(ARRAY(SELECT ca.app_id FROM client_apps ca WHERE ca.client_id = e.client_id AND ca.revoked_at IS NOT NULL)) AS revoked_apps,
+	CASE WHEN e.group_id IS NOT NULL THEN (SELECT jsonb_object_agg(rc.person_id, rc.apps) FROM (SELECT c2.person_id,
+			array_agg(ca.app_id) AS apps FROM clients c2 JOIN client_apps ca ON ca.client_id = c2.id AND ca.revoked_at IS NOT NULL
+			WHERE c2.person_id = ANY(e.recipients) GROUP BY c2.person_id) rc) END AS revoked_by
 	FROM events e LEFT JOIN clients cl ON cl.id = e.client_id`,
 		Vars: []any{groupPresent(column("e.group_id"), column("r")), careTeamMember(column("e.client_id"), column("r")), eventSubjectShared(column("r"))}}
 }
