@@ -29,6 +29,7 @@ type goal struct {
 	StatusReason      *string   `json:"status_reason"`
 	Visibility        string    `json:"visibility"`
 	Sensitivity       *string   `json:"sensitivity"`
+	CheckInEvery      *string   `json:"check_in_every"`
 	Steps             []step    `json:"steps"`
 	LatestRating      *int      `json:"latest_rating"`
 	Trend             string    `json:"trend"`
@@ -57,7 +58,7 @@ type step struct {
 func (g *goal) dests() []any {
 	return []any{&g.ClientID, &g.ID, &g.Title, &g.Description, &g.WhyItMatters, &g.StrengthsUsed, &g.Category,
 		&g.Priority, &g.TargetDate, &g.LifecycleStatus, &g.AchievementStatus, &g.StatusReason,
-		&g.Visibility, &g.Sensitivity, &g.CreatedBy, &g.CreatedAt, &g.UpdatedAt, &g.Version, &g.Steps, &g.LatestRating, &g.Trend}
+		&g.Visibility, &g.Sensitivity, &g.CheckInEvery, &g.CreatedBy, &g.CreatedAt, &g.UpdatedAt, &g.Version, &g.Steps, &g.LatestRating, &g.Trend}
 }
 
 // finish applies the product's DTO rules: UTC times, an empty list rather

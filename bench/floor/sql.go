@@ -6,7 +6,7 @@ import "strings"
 // copied verbatim: the floor must read the same columns, steps and rating.
 const goalColumns = `g.client_id, g.id, g.title, g.description, g.why_it_matters, g.strengths_used, g.category,
 	g.priority, g.target_date::text AS target_date, g.lifecycle_status, g.achievement_status, g.status_reason,
-	g.visibility, g.sensitivity, g.created_by, g.created_at, g.updated_at, g.version,
+	g.visibility, g.sensitivity, g.check_in_every, g.created_by, g.created_at, g.updated_at, g.version,
 	COALESCE((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'title', s.title, 'due_date', s.due_date,
 		'done_at', s.done_at, 'position', s.position, 'version', s.version, 'created_by', s.created_by,
 		'created_at', s.created_at, 'updated_at', s.updated_at) ORDER BY s.position)
