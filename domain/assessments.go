@@ -294,31 +294,20 @@ type AssessmentFilter struct {
 
 // ListAssessments lists a client's assessments the actor may see, newest first.
 func (s *Store) ListAssessments(ctx context.Context, a Actor, clientID uuid.UUID, f AssessmentFilter) ([]Assessment, string, error) {
-	after, err := decodeCursor(f.Cursor)
-	if err != nil {
-		return nil, "", err
+	q, args := assessmentSelect+` WHERE a.client_id = ? AND ?`, append(assessmentArgs(a), clientID, a.AssessmentScope("a"))
+	if f.Status != "" {
+		q += ` AND a.status = ?`
+		args = append(args, f.Status)
 	}
-	var rows []Assessment
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := getClient(tx, a, clientID, ReachAssessmentsShared, ResourceAssessment); err != nil {
+	return listPage(ctx, s, f.Cursor, listSpec[Assessment]{what: "assessments", query: q, args: args,
+		col: "a.id", filter: ListFilter{Limit: f.Limit, Desc: true}, id: func(x Assessment) uuid.UUID { return x.ID },
+		before: func(tx *gorm.DB) error {
+			_, err := getClient(tx, a, clientID, ReachAssessmentsShared, ResourceAssessment)
 			return err
-		}
-		q, args := assessmentSelect+` WHERE a.client_id = ? AND ?`, append(assessmentArgs(a), clientID, a.AssessmentScope("a"))
-		if f.Status != "" {
-			q += ` AND a.status = ?`
-			args = append(args, f.Status)
-		}
-		q, args = pageClause(q, args, "a.id", after, ListFilter{Limit: f.Limit, Desc: true})
-		if err := tx.Raw(q, args...).Scan(&rows).Error; err != nil {
-			return fmt.Errorf("list assessments: %w", err)
-		}
-		return logAccess(tx, a, ActionRead, ResourceAssessment, []uuid.UUID{clientID}, []string{""})
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	rows, next := page(rows, f.Limit, func(x Assessment) uuid.UUID { return x.ID })
-	return rows, next, nil
+		},
+		after: func(tx *gorm.DB, _ []Assessment) error {
+			return logAccess(tx, a, ActionRead, ResourceAssessment, []uuid.UUID{clientID}, []string{""})
+		}})
 }
 
 // lockAssessment locks an assessment the actor may change (ReachCare) and

@@ -117,27 +117,13 @@ func (s *Store) GetGroupPost(ctx context.Context, a Actor, id uuid.UUID) (GroupP
 
 // ListGroupPosts lists a group's board, newest first, without replies.
 func (s *Store) ListGroupPosts(ctx context.Context, a Actor, groupID uuid.UUID, cursor string, limit int) ([]GroupPost, string, error) {
-	after, err := decodeCursor(cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	var out []GroupPost
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := contentStanding(tx, a, groupID); err != nil {
+	return listPage(ctx, s, cursor, listSpec[GroupPost]{what: "posts",
+		query: `? WHERE p.group_id = ? AND ?`, args: []any{postSelect(a, false), groupID, postVisible(a, "p")},
+		col: "p.id", filter: ListFilter{Limit: limit, Desc: true}, id: func(p GroupPost) uuid.UUID { return p.ID },
+		before: func(tx *gorm.DB) error {
+			_, err := contentStanding(tx, a, groupID)
 			return err
-		}
-		q, args := `? WHERE p.group_id = ? AND ?`, []any{postSelect(a, false), groupID, postVisible(a, "p")}
-		q, args = pageClause(q, args, "p.id", after, ListFilter{Limit: limit, Desc: true})
-		if err := tx.Raw(q, args...).Scan(&out).Error; err != nil {
-			return fmt.Errorf("list posts: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	out, next := page(out, limit, func(p GroupPost) uuid.UUID { return p.ID })
-	return out, next, nil
+		}})
 }
 
 // CreateGroupPost posts a message, offer or ask: any member or facilitator.

@@ -106,24 +106,9 @@ func (s *Store) GetGroup(ctx context.Context, a Actor, id uuid.UUID) (Group, err
 
 // ListGroups lists the groups the actor may see, oldest first.
 func (s *Store) ListGroups(ctx context.Context, a Actor, cursor string, limit int) ([]Group, string, error) {
-	after, err := decodeCursor(cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	var out []Group
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		q, args := `? WHERE ?`, []any{groupSelect(a), a.GroupScope("g.id", GroupExistence)}
-		q, args = pageClause(q, args, "g.id", after, ListFilter{Limit: limit})
-		if err := tx.Raw(q, args...).Scan(&out).Error; err != nil {
-			return fmt.Errorf("list groups: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	out, next := page(out, limit, func(g Group) uuid.UUID { return g.ID })
-	return out, next, nil
+	return listPage(ctx, s, cursor, listSpec[Group]{what: "groups",
+		query: `? WHERE ?`, args: []any{groupSelect(a), a.GroupScope("g.id", GroupExistence)},
+		col: "g.id", filter: ListFilter{Limit: limit}, id: func(g Group) uuid.UUID { return g.ID }})
 }
 
 func checkGroupInput(in GroupInput, create bool) error {
@@ -237,27 +222,14 @@ func memberSelect(a Actor) clause.Expr {
 // only). A facilitator's read that shows a member is a client of their
 // caseload is written to that client's access log.
 func (s *Store) ListGroupMembers(ctx context.Context, a Actor, groupID uuid.UUID, cursor string, limit int) ([]GroupMember, string, error) {
-	after, err := decodeCursor(cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	var out []GroupMember
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := contentStanding(tx, a, groupID); err != nil {
+	return listPage(ctx, s, cursor, listSpec[GroupMember]{what: "group members",
+		query: `? WHERE m.group_id = ? AND m.status = 'member'`, args: []any{memberSelect(a), groupID},
+		col: "m.person_id", filter: ListFilter{Limit: limit}, id: func(m GroupMember) uuid.UUID { return m.PersonID },
+		before: func(tx *gorm.DB) error {
+			_, err := contentStanding(tx, a, groupID)
 			return err
-		}
-		q, args := `? WHERE m.group_id = ? AND m.status = 'member'`, []any{memberSelect(a), groupID}
-		q, args = pageClause(q, args, "m.person_id", after, ListFilter{Limit: limit})
-		if err := tx.Raw(q, args...).Scan(&out).Error; err != nil {
-			return fmt.Errorf("list group members: %w", err)
-		}
-		return logCaseloadSeen(tx, a, groupID, out)
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	out, next := page(out, limit, func(m GroupMember) uuid.UUID { return m.PersonID })
-	return out, next, nil
+		},
+		after: func(tx *gorm.DB, rows []GroupMember) error { return logCaseloadSeen(tx, a, groupID, rows) }})
 }
 
 // logCaseloadSeen records, in each client's access log, that a facilitator
@@ -498,18 +470,9 @@ func (a Actor) myInvitations() clause.Expr {
 // ListMyGroupInvitations lists the actor's invitations with their state
 // (invited, declined, member, left, removed with the reason), oldest first.
 func (s *Store) ListMyGroupInvitations(ctx context.Context, a Actor, cursor string, limit int) ([]GroupInvitation, string, error) {
-	after, err := decodeCursor(cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	var out []GroupInvitation
-	q, args := invitationSelect+` WHERE ?`, []any{a.myInvitations()}
-	q, args = pageClause(q, args, "m.id", after, ListFilter{Limit: limit})
-	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&out).Error; err != nil {
-		return nil, "", fmt.Errorf("list group invitations: %w", err)
-	}
-	out, next := page(out, limit, func(i GroupInvitation) uuid.UUID { return i.ID })
-	return out, next, nil
+	return listPage(ctx, s, cursor, listSpec[GroupInvitation]{what: "group invitations",
+		query: invitationSelect + ` WHERE ?`, args: []any{a.myInvitations()},
+		col: "m.id", filter: ListFilter{Limit: limit}, id: func(i GroupInvitation) uuid.UUID { return i.ID }})
 }
 
 // AnswerGroupInvitation accepts (with the name to show the group) or
@@ -682,30 +645,17 @@ func (s *Store) GetGroupGoal(ctx context.Context, a Actor, id uuid.UUID) (GroupG
 
 // ListGroupGoals lists a group's shared goals, oldest first.
 func (s *Store) ListGroupGoals(ctx context.Context, a Actor, groupID uuid.UUID, cursor string, limit int) ([]GroupGoal, string, error) {
-	after, err := decodeCursor(cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	var out []GroupGoal
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := contentStanding(tx, a, groupID); err != nil {
+	out, next, err := listPage(ctx, s, cursor, listSpec[GroupGoal]{what: "group goals",
+		query: `? WHERE gg.group_id = ? AND ?`, args: []any{groupGoalSelect(a), groupID, a.GroupScope("gg.group_id", GroupContent)},
+		col: "gg.id", filter: ListFilter{Limit: limit}, id: func(g GroupGoal) uuid.UUID { return g.ID },
+		before: func(tx *gorm.DB) error {
+			_, err := contentStanding(tx, a, groupID)
 			return err
-		}
-		q, args := `? WHERE gg.group_id = ? AND ?`, []any{groupGoalSelect(a), groupID, a.GroupScope("gg.group_id", GroupContent)}
-		q, args = pageClause(q, args, "gg.id", after, ListFilter{Limit: limit})
-		if err := tx.Raw(q, args...).Scan(&out).Error; err != nil {
-			return fmt.Errorf("list group goals: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
+		}})
 	for i := range out {
 		out[i].suppress()
 	}
-	out, next := page(out, limit, func(g GroupGoal) uuid.UUID { return g.ID })
-	return out, next, nil
+	return out, next, err
 }
 
 // CreateGroupGoal proposes a shared goal: any member or facilitator.
@@ -820,28 +770,14 @@ const groupCheckInSelect = `SELECT c.id, c.person_id, m.display_name, c.rating, 
 // ListGroupCheckIns lists the actor's own check-ins on a group goal and
 // those of current members who chose share_my_progress, oldest first.
 func (s *Store) ListGroupCheckIns(ctx context.Context, a Actor, id uuid.UUID, cursor string, limit int) ([]GroupCheckIn, string, error) {
-	after, err := decodeCursor(cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	var out []GroupCheckIn
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if _, _, err := getGroupGoal(tx, a, id); err != nil {
+	return listPage(ctx, s, cursor, listSpec[GroupCheckIn]{what: "group check-ins",
+		query: groupCheckInSelect + ` WHERE c.group_goal_id = ? AND (c.person_id = ? OR (m.status = 'member' AND m.share_my_progress))`,
+		args:  []any{id, a.PersonID},
+		col:   "c.id", filter: ListFilter{Limit: limit}, id: func(c GroupCheckIn) uuid.UUID { return c.ID },
+		before: func(tx *gorm.DB) error {
+			_, _, err := getGroupGoal(tx, a, id)
 			return err
-		}
-		q, args := groupCheckInSelect+` WHERE c.group_goal_id = ? AND (c.person_id = ? OR (m.status = 'member' AND m.share_my_progress))`,
-			[]any{id, a.PersonID}
-		q, args = pageClause(q, args, "c.id", after, ListFilter{Limit: limit})
-		if err := tx.Raw(q, args...).Scan(&out).Error; err != nil {
-			return fmt.Errorf("list group check-ins: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	out, next := page(out, limit, func(c GroupCheckIn) uuid.UUID { return c.ID })
-	return out, next, nil
+		}})
 }
 
 // AddGroupCheckIn records the actor's check-in on a group goal they take part in.

@@ -122,18 +122,10 @@ func (s *Store) PushSubscriptions(ctx context.Context, a Actor, cursor string, l
 	if err != nil {
 		return nil, "", err
 	}
-	after, err := decodeCursor(cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	q, args := pageClause(`SELECT p.id, p.endpoint, p.created_at FROM push_subscriptions p WHERE p.client_id = ? AND ?`,
-		[]any{clientID, a.ClientScope("p.client_id", ReachOwner)}, "p.id", after, ListFilter{Limit: limit})
-	var rows []PushSubscription
-	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list push subscriptions: %w", err)
-	}
-	rows, next := page(rows, limit, func(p PushSubscription) uuid.UUID { return p.ID })
-	return rows, next, nil
+	return listPage(ctx, s, cursor, listSpec[PushSubscription]{what: "push subscriptions",
+		query: `SELECT p.id, p.endpoint, p.created_at FROM push_subscriptions p WHERE p.client_id = ? AND ?`,
+		args:  []any{clientID, a.ClientScope("p.client_id", ReachOwner)},
+		col:   "p.id", filter: ListFilter{Limit: limit}, id: func(p PushSubscription) uuid.UUID { return p.ID }})
 }
 
 // UnsubscribePush deletes one of the actor's push subscriptions; anyone

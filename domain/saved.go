@@ -62,26 +62,19 @@ const savedSelect = `SELECT ss.id, ss.saved_by, ss.saved_at, ` + serviceSummaryC
 // ListSavedServices lists a client's saved services, oldest first. The
 // client and their care team may see it; others get 404.
 func (s *Store) ListSavedServices(ctx context.Context, a Actor, clientID uuid.UUID, cursor string, limit int) ([]SavedService, string, error) {
-	after, err := decodeCursor(cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	var rows []savedRow
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := getClient(tx, a, clientID, ReachSavedServicesShared, ResourceSavedService); err != nil {
+	rows, next, err := listPage(ctx, s, cursor, listSpec[savedRow]{what: "saved services",
+		query: savedSelect + ` WHERE ss.client_id = ?`, args: []any{clientID},
+		col: "ss.id", filter: ListFilter{Limit: limit}, id: func(r savedRow) uuid.UUID { return r.ID },
+		before: func(tx *gorm.DB) error {
+			_, err := getClient(tx, a, clientID, ReachSavedServicesShared, ResourceSavedService)
 			return err
-		}
-		q, args := savedSelect+` WHERE ss.client_id = ?`, []any{clientID}
-		q, args = pageClause(q, args, "ss.id", after, ListFilter{Limit: limit})
-		if err := tx.Raw(q, args...).Scan(&rows).Error; err != nil {
-			return fmt.Errorf("list saved services: %w", err)
-		}
-		return logAccess(tx, a, ActionRead, ResourceSavedService, []uuid.UUID{clientID}, []string{""})
-	})
+		},
+		after: func(tx *gorm.DB, _ []savedRow) error {
+			return logAccess(tx, a, ActionRead, ResourceSavedService, []uuid.UUID{clientID}, []string{""})
+		}})
 	if err != nil {
 		return nil, "", err
 	}
-	rows, next := page(rows, limit, func(r savedRow) uuid.UUID { return r.ID })
 	out := make([]SavedService, len(rows))
 	for i, r := range rows {
 		out[i] = r.saved()

@@ -174,28 +174,13 @@ const pendingInvitation = `i.used_at IS NULL AND i.expires_at > now()
 // ListSupporterInvitations lists the client's pending invitations, oldest
 // first (the client only).
 func (s *Store) ListSupporterInvitations(ctx context.Context, a Actor, clientID uuid.UUID, cursor string, limit int) ([]SupporterInvitation, string, error) {
-	after, err := decodeCursor(cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	var out []SupporterInvitation
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if err := requireOwner(tx, a, clientID, "only the client sees their invitations"); err != nil {
-			return err
-		}
-		q, args := `SELECT `+invitationColumns+` FROM supporter_invitations i WHERE i.client_id = ? AND `+pendingInvitation,
-			[]any{clientID}
-		q, args = pageClause(q, args, "i.id", after, ListFilter{Limit: limit})
-		if err := tx.Raw(q, args...).Scan(&out).Error; err != nil {
-			return fmt.Errorf("list invitations: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	out, next := page(out, limit, func(i SupporterInvitation) uuid.UUID { return i.ID })
-	return out, next, nil
+	return listPage(ctx, s, cursor, listSpec[SupporterInvitation]{what: "invitations",
+		query: `SELECT ` + invitationColumns + ` FROM supporter_invitations i WHERE i.client_id = ? AND ` + pendingInvitation,
+		args:  []any{clientID},
+		col:   "i.id", filter: ListFilter{Limit: limit}, id: func(i SupporterInvitation) uuid.UUID { return i.ID },
+		before: func(tx *gorm.DB) error {
+			return requireOwner(tx, a, clientID, "only the client sees their invitations")
+		}})
 }
 
 // CancelSupporterInvitation voids an invitation that was not redeemed (the

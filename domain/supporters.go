@@ -71,35 +71,23 @@ func readSupporter(tx *gorm.DB, clientID, personID uuid.UUID) (Supporter, error)
 // them for the client, only themself for a supporter. The care team and
 // administrators are refused (403): who supports a client is the client's.
 func (s *Store) ListSupporters(ctx context.Context, a Actor, clientID uuid.UUID, cursor string, limit int) ([]Supporter, string, error) {
-	after, err := decodeCursor(cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	var out []Supporter
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		q, args := supporterSelect+` WHERE s.client_id = ? AND ?`, []any{clientID, a.SupporterScope("s")}
-		q, args = pageClause(q, args, "s.id", after, ListFilter{Limit: limit})
-		if err := tx.Raw(q, args...).Scan(&out).Error; err != nil {
-			return fmt.Errorf("list supporters: %w", err)
-		}
-		if len(out) == 0 {
-			var self []bool
-			if err := tx.Raw(`SELECT true FROM supporters s WHERE s.client_id = ? AND ?`, clientID, a.SupporterScope("s")).Scan(&self).Error; err != nil {
-				return fmt.Errorf("look up supporter: %w", err)
-			}
-			if len(self) == 0 {
-				if err := requireOwner(tx, a, clientID, "only the client sees who supports them"); err != nil {
-					return err
+	return listPage(ctx, s, cursor, listSpec[Supporter]{what: "supporters",
+		query: supporterSelect + ` WHERE s.client_id = ? AND ?`, args: []any{clientID, a.SupporterScope("s")},
+		col: "s.id", filter: ListFilter{Limit: limit}, id: func(s Supporter) uuid.UUID { return s.ID },
+		after: func(tx *gorm.DB, rows []Supporter) error {
+			if len(rows) == 0 {
+				var self []bool
+				if err := tx.Raw(`SELECT true FROM supporters s WHERE s.client_id = ? AND ?`, clientID, a.SupporterScope("s")).Scan(&self).Error; err != nil {
+					return fmt.Errorf("look up supporter: %w", err)
+				}
+				if len(self) == 0 {
+					if err := requireOwner(tx, a, clientID, "only the client sees who supports them"); err != nil {
+						return err
+					}
 				}
 			}
-		}
-		return logAccess(tx, a, ActionRead, ResourceSupporter, []uuid.UUID{clientID}, []string{a.PersonID.String()})
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	out, next := page(out, limit, func(s Supporter) uuid.UUID { return s.ID })
-	return out, next, nil
+			return logAccess(tx, a, ActionRead, ResourceSupporter, []uuid.UUID{clientID}, []string{a.PersonID.String()})
+		}})
 }
 
 // GetSupporter returns one grant: to the client, or to the supporter
