@@ -93,3 +93,16 @@ const SensitivitySUD = "sud"
 // SensitivityLabels lists the sensitivity labels a goal or conversation may
 // carry, each gated by a per-worker consent of the client.
 func SensitivityLabels() []string { return []string{SensitivitySUD} }
+
+// Where an unmet need was seen (table unmet_needs).
+const (
+	UnmetNeedSearch           = "search"
+	UnmetNeedDeclinedReferral = "declined_referral"
+	UnmetNeedBarrier          = "barrier"
+)
+
+// UnmetNeedSources lists where unmet needs come from: a search that found
+// nothing, a declined referral, a barrier someone reported on a service.
+func UnmetNeedSources() []string {
+	return []string{UnmetNeedBarrier, UnmetNeedDeclinedReferral, UnmetNeedSearch}
+}

@@ -96,6 +96,7 @@ func recordRules() []Rule {
 		textRule("referral.note", 0, MaxReferralNote, "referrals.note"),
 		providerSharesRule(),
 		enumRule("referral.decline_reason", DeclineReasons(), "referrals.decline_reason"),
+		enumRule("unmet_need.source", UnmetNeedSources(), "unmet_needs.source"),
 		textRule("conversation.subject", 0, MaxConversationSubject, "conversations.subject"),
 		enumRule("conversation.link_kind", ConversationLinkKinds(), "conversations.link_kind"),
 		listRule("conversation.worker_ids", MaxConversationWorkers),
