@@ -14,6 +14,7 @@ const (
 	pgForeignKey       = "23503"
 	pgCheckViolation   = "23514"
 	pgQueryCanceled    = "57014" // statement_timeout, or a cancel request
+	pgNoChange         = "WP001" // waypoint_changed(0): a one-statement change that changes nothing
 	unstorableTextHint = "the request contains a character that cannot be stored (U+0000 or another control character)"
 )
 

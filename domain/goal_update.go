@@ -49,7 +49,13 @@ type goalChange struct {
 	// clientOnly names a field in the change that only the client may set
 	// (visibility, sensitivity); "" when there is none.
 	clientOnly string
+	// labels: the change sets visibility or sensitivity, so someone may
+	// lose sight of the goal (goal.hidden); such changes take two statements.
+	labels bool
 }
+
+// joinSets is the SET list of a goal change.
+func joinSets(sets []string) string { return strings.Join(sets, ", ") }
 
 func (c *goalChange) set(col, expr string, args ...any) {
 	c.sets = append(c.sets, col+" = "+expr)
@@ -151,6 +157,7 @@ func (c *goalChange) setLabels(p GoalPatch) error {
 		}
 		c.set("sensitivity", "?", v)
 		c.clientOnly = "sensitivity"
+		c.labels = true
 	}
 	if p.Visibility != nil {
 		if !slices.Contains(GoalVisibilities(), *p.Visibility) {
@@ -158,6 +165,7 @@ func (c *goalChange) setLabels(p GoalPatch) error {
 		}
 		c.set("visibility", "?", *p.Visibility)
 		c.clientOnly = "visibility"
+		c.labels = true
 	}
 	if p.CheckInEvery != nil {
 		v, err := CheckInEvery(*p.CheckInEvery)
@@ -226,34 +234,16 @@ type goalChangeRow struct {
 var errNoChange = errors.New("no change")
 
 func (s *Store) applyGoalChange(ctx context.Context, a Actor, id uuid.UUID, c goalChange) (Goal, error) {
-	// old locks the row as it is now (after any concurrent writer committed)
-	// and carries every condition: visibility, version, lifecycle move.
-	where := `g.id = ? AND ? AND g.lifecycle_status <> 'entered-in-error'`
-	wargs := []any{id, a.GoalScope("g", ReachCare)}
-	where += ` AND ?`
-	wargs = append(wargs, c.pre.sql("g.version"))
-	if c.clientOnly != "" {
-		where += ` AND ?`
-		wargs = append(wargs, a.ownRecord("g.client_id"))
-	}
-	if c.to != "" {
-		// The statuses this actor may move the goal from, decided in the
-		// same statement as the write (the lifecycle table, per mover).
-		from := goalMoverCase(a, textArray(c.sources(MoverClient)), textArray(c.sources(MoverProposer)), textArray(c.sources(MoverWorker)))
-		if c.allowSameLife {
-			where += ` AND (g.lifecycle_status = ? OR g.lifecycle_status = ANY((?)::text[]))`
-			wargs = append(wargs, c.to, from)
-		} else {
-			where += ` AND g.lifecycle_status = ANY((?)::text[])`
-			wargs = append(wargs, from)
-		}
+	cond := c.condition(a, id)
+	if _, inRequest := ctx.Value(requestTxKey{}).(*requestTx); !c.labels && !inRequest {
+		return s.applyGoalChangeOnce(ctx, a, id, c, cond)
 	}
 	q := `WITH old AS (SELECT g.* FROM goals g WHERE ? FOR UPDATE),
 		upd AS (UPDATE goals g SET ?, version = g.version + 1, updated_at = now()
 			FROM old WHERE g.client_id = old.client_id AND g.id = old.id RETURNING g.*)
 		SELECT ` + goalColumns + `, to_jsonb(old) AS old_row, to_jsonb(g) AS new_row
 		FROM upd g JOIN old ON old.client_id = g.client_id AND old.id = g.id ` + goalRatingJoin
-	cond, sets := clause.Expr{SQL: where, Vars: wargs}, clause.Expr{SQL: strings.Join(c.sets, ", "), Vars: c.args}
+	sets := clause.Expr{SQL: joinSets(c.sets), Vars: c.args}
 
 	var g Goal
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -287,6 +277,33 @@ func (s *Store) applyGoalChange(ctx context.Context, a Actor, id uuid.UUID, c go
 		return s.GetGoal(ctx, a, id)
 	}
 	return g, err
+}
+
+// condition is the WHERE clause (on goals g) of a conditional goal change:
+// the row as it is now (after any concurrent writer committed) within the
+// actor's reach, the version, who may set what, the lifecycle move.
+func (c goalChange) condition(a Actor, id uuid.UUID) clause.Expr {
+	where := `g.id = ? AND ? AND g.lifecycle_status <> 'entered-in-error'`
+	wargs := []any{id, a.GoalScope("g", ReachCare)}
+	where += ` AND ?`
+	wargs = append(wargs, c.pre.sql("g.version"))
+	if c.clientOnly != "" {
+		where += ` AND ?`
+		wargs = append(wargs, a.ownRecord("g.client_id"))
+	}
+	if c.to != "" {
+		// The statuses this actor may move the goal from, decided in the
+		// same statement as the write (the lifecycle table, per mover).
+		from := goalMoverCase(a, textArray(c.sources(MoverClient)), textArray(c.sources(MoverProposer)), textArray(c.sources(MoverWorker)))
+		if c.allowSameLife {
+			where += ` AND (g.lifecycle_status = ? OR g.lifecycle_status = ANY((?)::text[]))`
+			wargs = append(wargs, c.to, from)
+		} else {
+			where += ` AND g.lifecycle_status = ANY((?)::text[])`
+			wargs = append(wargs, from)
+		}
+	}
+	return clause.Expr{SQL: where, Vars: wargs}
 }
 
 // unchangedGoal answers an empty patch: the goal as it is, after the same
