@@ -183,6 +183,7 @@ func (s *Server) register() {
 	s.registerSavedServices()
 	s.registerReferrals()
 	s.registerProviders()
+	s.registerFeedback()
 	s.registerAccessLog()
 	s.registerApps()
 	s.registerSupporterInvitations()

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -169,4 +170,52 @@ func recordClientServiceNeed(tx *gorm.DB, source string, serviceID, clientID uui
 		return err
 	}
 	return recordServiceNeed(tx, source, serviceID, c.PersonID, needLanguage(c.PreferredLanguage), reason, time.Now())
+}
+
+// minTermSimilarity is how closely a taxonomy term's name must appear in a
+// search text (pg_trgm word_similarity) to count as what the search was for.
+const minTermSimilarity = 0.6
+
+// RecordEmptySearch records the unmet need behind a directory search that
+// found nothing: only for a client (an actor with a client record) who has
+// not opted out; anonymous, worker and administrator searches are not
+// recorded. The need's category is the search's taxonomy term, else the term
+// whose name best matches the search text (none when nothing matches well:
+// the text itself is never stored); its area the geohash-5 cell of the
+// search point; its language the search's language filter, else the
+// client's preferred language.
+func (s *Store) RecordEmptySearch(ctx context.Context, a Actor, f SearchFilter) error {
+	if !a.Is(RoleClient) || a.ClientID == uuid.Nil {
+		return nil
+	}
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		c, found, err := readNeedClient(tx, a.ClientID)
+		if err != nil || !found || !c.Helps {
+			return err
+		}
+		n := unmetNeed{Source: UnmetNeedSearch, Language: needLanguage(c.PreferredLanguage)}
+		if f.Language != "" {
+			n.Language = needLanguage(f.Language)
+		}
+		if f.Near != nil {
+			n.Area = needArea(&f.Near.Lat, &f.Near.Lon)
+		}
+		switch {
+		case f.TaxonomyTermID != uuid.Nil:
+			term := f.TaxonomyTermID
+			n.Term = &term
+		case strings.TrimSpace(f.Search) != "":
+			var terms []uuid.UUID
+			text := strings.ToLower(strings.TrimSpace(f.Search))
+			if err := tx.Raw(`SELECT t.id FROM taxonomy_terms t WHERE word_similarity(lower(t.name), ?) >= ?
+				ORDER BY word_similarity(lower(t.name), ?) DESC, similarity(lower(t.name), ?) DESC, t.name, t.id LIMIT 1`,
+				text, minTermSimilarity, text, text).Scan(&terms).Error; err != nil {
+				return fmt.Errorf("match search to a taxonomy term: %w", err)
+			}
+			if len(terms) == 1 {
+				n.Term = &terms[0]
+			}
+		}
+		return recordUnmetNeeds(tx, c.PersonID, time.Now(), []unmetNeed{n})
+	})
 }

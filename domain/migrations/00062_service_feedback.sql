@@ -23,6 +23,7 @@ CREATE TABLE service_feedback (
     resolved_by        uuid        REFERENCES people (id) ON DELETE SET NULL,
     resolved_at        timestamptz,
     version            bigint      NOT NULL DEFAULT 1,
+    updated_at         timestamptz NOT NULL DEFAULT now(),
     created_at         timestamptz NOT NULL DEFAULT now(),
     FOREIGN KEY (referral_client_id, referral_id) REFERENCES referrals (client_id, id) ON DELETE SET NULL,
     CHECK ((referral_id IS NULL) = (referral_client_id IS NULL)),
