@@ -293,6 +293,7 @@ func (w *boundsWorld) memberFixtures() map[string]string {
 	return map[string]string{
 		"service_id": svcBallard.String(), "organization_id": orgSeattle.String(), "location_id": locDowntown.String(),
 		"taxonomy_term_id": termFood.String(), "up_to": w.msg, "goal_id": w.goal, "client_id": w.alice.ClientID.String(),
+		"referral_id": w.ref,
 	}
 }
 
