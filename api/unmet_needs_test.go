@@ -287,3 +287,20 @@ func TestWeekKeysAreDeletedAfterTheirWeek(t *testing.T) {
 		t.Fatal("this week's key changed")
 	}
 }
+
+// Counting a need must never cost the client their answer: when recording
+// fails (here the table refuses every row), the search still answers 200.
+func TestEmptySearchAnswersWhenRecordingFails(t *testing.T) {
+	w := newNeedsWorld(t)
+	e := w.e
+	if err := e.DB.Exec(`ALTER TABLE unmet_needs ADD CONSTRAINT refuse_all CHECK (false) NOT VALID`).Error; err != nil {
+		t.Fatal(err)
+	}
+	p := searchAs(t, e, w.alice, url.Values{"search": {"legal aid"}})
+	if p["total_items"].(float64) != 0 || p["empty"] != true {
+		t.Fatalf("search: %v", p)
+	}
+	if got := needs(t, e); len(got) != 0 {
+		t.Fatalf("recorded %+v", got)
+	}
+}
