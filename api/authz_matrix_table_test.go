@@ -223,6 +223,23 @@ func mxProviderOps() map[string]mxOp {
 	}
 }
 
+// mxFeedbackOps: clients and workers report barriers on services; the
+// queue is the directory's (administrators and directory editors), never
+// the provider's, whose own organization's service it may well be about.
+func mxFeedbackOps() map[string]mxOp {
+	queue := func(status int) mxWant { return mxWant{403, 403, 403, 403, status, status, 403} }
+	return map[string]mxOp{
+		"createServiceFeedback": {as: mxClient, want: mxWant{201, 201, 201, 201, 403, 403, 403},
+			req: body(map[string]any{"kind": "cost", "text": "The listing says free; they asked for $20"})},
+		"listDirectoryFeedback": {as: mxEditor, want: queue(200), prov: 403, req: plain},
+		"getDirectoryFeedback":  {as: mxEditor, want: queue(200), prov: 403, req: plain},
+		"patchDirectoryFeedback": {as: mxEditor, want: queue(200), prov: 403, req: func(w *mxWorld, _ apitest.User) mxReq {
+			return mxReq{body: map[string]any{"status": "resolved", "resolution_note": "Fees corrected"},
+				ifMatch: w.ifMatch("service_feedback", w.params["feedbackId"])}
+		}},
+	}
+}
+
 func mxSupporterOps() map[string]mxOp {
 	all := []string{"goals", "referrals", "saved_services", "assessments"}
 	sam := func(w *mxWorld) string { return w.people[mxSupporter].PersonID.String() }

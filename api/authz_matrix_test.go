@@ -133,6 +133,8 @@ func newMxWorld(t *testing.T) *mxWorld {
 		"appId": mxOldApp, "assessmentId": assessment["id"].(string),
 		"invitationId":   w.created(alice, client+"/supporter-invitations", map[string]any{"shares": []string{"goals"}}),
 		"subscriptionId": w.created(alice, "/v1/me/push-subscriptions", subscriptionBody("https://push.example.org/send/world", pk, pauth)),
+		"feedbackId": w.created(alice, "/v1/services/"+svcBallard.String()+"/feedback",
+			map[string]any{"kind": "closed_when_listed_open", "text": "Closed on Tuesday at noon", "referral_id": ref["id"]}),
 	}
 	w.buildGroup(t)
 	w.state = newDBState(t, e)
@@ -427,7 +429,7 @@ func mxTable() map[string]mxOp {
 	out := map[string]mxOp{}
 	for _, part := range []map[string]mxOp{mxPeopleOps(), mxGoalOps(), mxReferralOps(), mxMessageOps(), mxDirectoryOps(),
 		mxConsentOps(), mxSupporterOps(), mxPrivacyOps(), mxAssessmentOps(), mxFollowUpOps(), mxGroupOps(),
-		mxProviderOps()} {
+		mxProviderOps(), mxFeedbackOps()} {
 		for id, op := range part {
 			out[id] = op
 		}

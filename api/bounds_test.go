@@ -226,7 +226,7 @@ type boundsWorld struct {
 	*world
 	sam                                   apitest.User // alice's supporter
 	goal, step, conv, msg, ref, invt, sub string
-	assessment                            string
+	assessment, feedback                  string
 	group                                 boundsGroup
 }
 
@@ -252,6 +252,10 @@ func newBoundsWorld(t *testing.T) *boundsWorld {
 	e.Do(http.MethodPost, "/v1/me/push-subscriptions", w.alice.Token, subscriptionBody("https://push.example.org/bounds", k, auth)).
 		Want(t, http.StatusCreated).Decode(t, &sub)
 	w.sub = sub.ID
+	var fb struct{ ID string }
+	e.Do(http.MethodPost, "/v1/services/"+svcBallard.String()+"/feedback", w.alice.Token, map[string]any{"kind": "cost"}).
+		Want(t, http.StatusCreated).Decode(t, &fb)
+	w.feedback = fb.ID
 	w.buildGroup(t)
 	return w
 }
@@ -280,7 +284,7 @@ func (w *boundsWorld) pathFixtures() map[string]string {
 		"locationId": locDowntown.String(), "personId": w.wanda.PersonID.String(), "invitationId": w.invt,
 		"appId": "bounds-app", "assessmentId": w.assessment,
 		"subscriptionId": w.sub, "groupId": w.group.id, "groupGoalId": w.group.goal, "postId": w.group.post,
-		"sessionId": w.group.session,
+		"sessionId": w.group.session, "feedbackId": w.feedback,
 	}
 }
 
@@ -289,6 +293,7 @@ func (w *boundsWorld) memberFixtures() map[string]string {
 	return map[string]string{
 		"service_id": svcBallard.String(), "organization_id": orgSeattle.String(), "location_id": locDowntown.String(),
 		"taxonomy_term_id": termFood.String(), "up_to": w.msg, "goal_id": w.goal, "client_id": w.alice.ClientID.String(),
+		"referral_id": w.ref,
 	}
 }
 
@@ -363,6 +368,7 @@ func boundRecipes() map[string]boundRecipe {
 			return "/v1/assessments/" + w.newAssessment(t, "confirmed") + "/goals"
 		}},
 		"createService": {user: adam}, "replaceService": {user: adam},
+		"createServiceFeedback": {user: alice}, "patchDirectoryFeedback": {user: adam},
 		"createOrganization": {user: adam}, "replaceOrganization": {user: adam},
 		"createLocation": {user: adam, body: place}, "replaceLocation": {user: adam, body: place},
 		// A browser's subscription: valid keys, an endpoint of its own each call.

@@ -14,14 +14,15 @@ import (
 
 // ContactPreferences says how and when the client wants to be reached.
 type ContactPreferences struct {
-	Channels           []string    `json:"channels" rule:"client.contact_channels" nullable:"false" uniqueItems:"true" doc:"Preferred channels, most preferred first" example:"[\"app\",\"sms\"]"`
-	Phone              string      `json:"phone,omitempty" rule:"client.phone" pattern:"^[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]*$" patternDescription:"one line of text without control or formatting characters" example:"+1 206 555 0100" doc:"Phone number for calls or texts"`
-	Email              string      `json:"email,omitempty" rule:"email" format:"email" example:"alice@example.org"`
-	BestTimes          string      `json:"best_times,omitempty" rule:"client.best_times" example:"weekday mornings" doc:"When contact is welcome, in the client's words"`
-	SafeToLeaveMessage *bool       `json:"safe_to_leave_message,omitempty" doc:"Whether a voicemail or visible message is safe; when false, workers must not leave one"`
-	TimeZone           string      `json:"time_zone,omitempty" rule:"client.time_zone" example:"America/Los_Angeles" doc:"IANA time zone: the client's day boundaries (when a step is due) and quiet hours; UTC when not set"`
-	QuietHours         *QuietHours `json:"quiet_hours,omitempty" doc:"No reminder reaches the client's phone in this span of local time; 21:00 to 08:00 when not set"`
-	PushPreviews       *bool       `json:"push_previews,omitempty" doc:"Whether reminders on the phone say what they are about; when not true (the default) they say only \"You have a reminder from Waypoint\" (phones are shared). Only the client may set it"`
+	Channels            []string    `json:"channels" rule:"client.contact_channels" nullable:"false" uniqueItems:"true" doc:"Preferred channels, most preferred first" example:"[\"app\",\"sms\"]"`
+	Phone               string      `json:"phone,omitempty" rule:"client.phone" pattern:"^[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]*$" patternDescription:"one line of text without control or formatting characters" example:"+1 206 555 0100" doc:"Phone number for calls or texts"`
+	Email               string      `json:"email,omitempty" rule:"email" format:"email" example:"alice@example.org"`
+	BestTimes           string      `json:"best_times,omitempty" rule:"client.best_times" example:"weekday mornings" doc:"When contact is welcome, in the client's words"`
+	SafeToLeaveMessage  *bool       `json:"safe_to_leave_message,omitempty" doc:"Whether a voicemail or visible message is safe; when false, workers must not leave one"`
+	TimeZone            string      `json:"time_zone,omitempty" rule:"client.time_zone" example:"America/Los_Angeles" doc:"IANA time zone: the client's day boundaries (when a step is due) and quiet hours; UTC when not set"`
+	QuietHours          *QuietHours `json:"quiet_hours,omitempty" doc:"No reminder reaches the client's phone in this span of local time; 21:00 to 08:00 when not set"`
+	PushPreviews        *bool       `json:"push_previews,omitempty" doc:"Whether reminders on the phone say what they are about; when not true (the default) they say only \"You have a reminder from Waypoint\" (phones are shared). Only the client may set it"`
+	HelpImproveServices *bool       `json:"help_improve_services,omitempty" doc:"Whether Waypoint may count this client's unmet needs to show where services are missing: a directory search that finds nothing, a referral declined, a barrier they report. What is recorded is anonymous: the need's category (a taxonomy term, never the words searched), a coarse area (a geohash cell of about 5 km, never the point), a language, a reason (the decline reason or barrier kind) and the ISO week, with a mark that only lets one person count once per cell and week and cannot be tied back to them once the week's key is deleted (about two weeks later). Never the person, their client record or any text. Absent means true (on); false turns it off. Only the client may set it"`
 }
 
 // QuietHours is a span of local times of day; it may cross midnight.
@@ -54,7 +55,7 @@ func clientDTO(c domain.Client) Client {
 		Strengths: orEmpty(c.Strengths), Interests: orEmpty(c.Interests), PreferredLanguage: c.PreferredLanguage,
 		ContactPreferences: ContactPreferences{Channels: cp.Channels, Phone: cp.Phone, Email: cp.Email,
 			BestTimes: cp.BestTimes, SafeToLeaveMessage: cp.SafeToLeaveMessage, TimeZone: cp.TimeZone,
-			QuietHours: quietHoursDTO(cp.QuietHours), PushPreviews: cp.PushPreviews},
+			QuietHours: quietHoursDTO(cp.QuietHours), PushPreviews: cp.PushPreviews, HelpImproveServices: cp.HelpImproveServices},
 		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
@@ -128,14 +129,15 @@ func (ClientPatch) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema
 
 // ContactPreferencesPatch is the merge patch of contact preferences.
 type ContactPreferencesPatch struct {
-	Channels           *[]string   `json:"channels,omitempty" rule:"client.contact_channels" nullable:"true" uniqueItems:"true" example:"[\"app\",\"sms\"]"`
-	Phone              *string     `json:"phone,omitempty" rule:"client.phone" nullable:"true" pattern:"^[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]*$" patternDescription:"one line of text without control or formatting characters" example:"+1 206 555 0100"`
-	Email              *string     `json:"email,omitempty" rule:"email" nullable:"true" format:"email" example:"alice@example.org"`
-	BestTimes          *string     `json:"best_times,omitempty" rule:"client.best_times" nullable:"true" example:"weekday mornings"`
-	SafeToLeaveMessage *bool       `json:"safe_to_leave_message,omitempty" nullable:"true" doc:"Whether a voicemail or visible message is safe"`
-	TimeZone           *string     `json:"time_zone,omitempty" rule:"client.time_zone" nullable:"true" example:"America/Los_Angeles" doc:"IANA time zone name; null: UTC"`
-	QuietHours         *QuietHours `json:"quiet_hours,omitempty" doc:"Both start and end; null: the default 21:00 to 08:00"`
-	PushPreviews       *bool       `json:"push_previews,omitempty" nullable:"true" doc:"The client's alone (403 for anyone else); null: false"`
+	Channels            *[]string   `json:"channels,omitempty" rule:"client.contact_channels" nullable:"true" uniqueItems:"true" example:"[\"app\",\"sms\"]"`
+	Phone               *string     `json:"phone,omitempty" rule:"client.phone" nullable:"true" pattern:"^[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]*$" patternDescription:"one line of text without control or formatting characters" example:"+1 206 555 0100"`
+	Email               *string     `json:"email,omitempty" rule:"email" nullable:"true" format:"email" example:"alice@example.org"`
+	BestTimes           *string     `json:"best_times,omitempty" rule:"client.best_times" nullable:"true" example:"weekday mornings"`
+	SafeToLeaveMessage  *bool       `json:"safe_to_leave_message,omitempty" nullable:"true" doc:"Whether a voicemail or visible message is safe"`
+	TimeZone            *string     `json:"time_zone,omitempty" rule:"client.time_zone" nullable:"true" example:"America/Los_Angeles" doc:"IANA time zone name; null: UTC"`
+	QuietHours          *QuietHours `json:"quiet_hours,omitempty" doc:"Both start and end; null: the default 21:00 to 08:00"`
+	PushPreviews        *bool       `json:"push_previews,omitempty" nullable:"true" doc:"The client's alone (403 for anyone else); null: false"`
+	HelpImproveServices *bool       `json:"help_improve_services,omitempty" nullable:"true" doc:"The client's alone (403 for anyone else); null: true (on). See ContactPreferences.help_improve_services for exactly what is recorded"`
 }
 
 // TransformSchema lets quiet_hours be null (back to the default), as

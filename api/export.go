@@ -40,6 +40,7 @@ func exportSections() []exportSection {
 		exportList[Message]("messages", "Every message of every conversation, grouped by conversation_id, oldest first within each"),
 		exportList[Assessment]("assessments", "Every self-assessment, drafts included, with all its ratings, as GET /v1/assessments/{assessmentId} shows it to the client; oldest first"),
 		exportList[AssessmentGoalLink]("assessment_goals", "Which goals the client (or a care-team worker proposing) adopted from an assessment's suggestions: the assessment, domain and goal template; ordered by goal"),
+		exportList[ServiceFeedback]("service_feedback", "The barriers the client reported on services (POST /v1/services/{serviceId}/feedback), with their words and how directory editors resolved them; oldest first"),
 		exportList[ExportAccessEntry]("access_log", "Every recorded access to the client's data by someone else, and the client's exports (this one included); oldest first"),
 	}
 }

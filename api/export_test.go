@@ -23,13 +23,15 @@ import (
 
 // exportSectionNames are the export's sections, in document order.
 var exportSectionNames = []string{"profile", "care_team", "supporters", "supporter_invitations", "consents", "goals",
-	"goal_check_ins", "goal_history", "saved_services", "referrals", "conversations", "messages", "assessments", "assessment_goals", "access_log"}
+	"goal_check_ins", "goal_history", "saved_services", "referrals", "conversations", "messages", "assessments", "assessment_goals", "service_feedback", "access_log"}
 
 // exportWorld: alice and bob are clients with data in every table, and wanda
 // works with both of them (so each has a conversation with the same worker).
 type exportWorld struct {
 	tm *team
 	e  *apitest.Env
+	// feedback is each client's barrier report as its POST answered.
+	feedback map[uuid.UUID]any
 }
 
 func newExportWorld(t *testing.T) *exportWorld {
@@ -37,7 +39,7 @@ func newExportWorld(t *testing.T) *exportWorld {
 	tm := newTeam(t)
 	seedDirectory(t, tm.e.Store)
 	tm.addToTeam(t, tm.bob, tm.wanda)
-	x := &exportWorld{tm: tm, e: tm.e}
+	x := &exportWorld{tm: tm, e: tm.e, feedback: map[uuid.UUID]any{}}
 	x.fill(t, tm.alice, tm.wanda, "alice-marker")
 	x.fill(t, tm.bob, tm.wanda, "bob-marker")
 	return x
@@ -72,6 +74,11 @@ func (x *exportWorld) fill(t *testing.T, owner, worker apitest.User, marker stri
 	e.Do(http.MethodPut, client+"/saved-services/"+svcBallard.String(), owner.Token, nil).Want(t, http.StatusCreated)
 	r := newReferral(t, e, worker, owner, map[string]any{"service_id": svcShelter.String(), "goal_id": g.ID, "note": marker})
 	patchReferral(e, worker, r, map[string]any{"status": "acknowledged"}).Want(t, http.StatusOK)
+	// The owner's barrier report on that referral is theirs; the worker's own on it is not.
+	x.feedback[owner.ClientID] = e.Do(http.MethodPost, "/v1/services/"+svcShelter.String()+"/feedback", owner.Token,
+		map[string]any{"kind": "transport", "text": marker, "referral_id": r.ID}).Want(t, http.StatusCreated).Map(t)
+	e.Do(http.MethodPost, "/v1/services/"+svcShelter.String()+"/feedback", worker.Token,
+		map[string]any{"kind": "eligibility", "text": "worker-marker", "referral_id": r.ID}).Want(t, http.StatusCreated)
 	c := createConversation(t, e, owner, map[string]any{"worker_ids": []uuid.UUID{worker.PersonID}, "subject": marker,
 		"link": map[string]any{"kind": "goal", "id": g.ID}})
 	m := postMessage(t, e, owner, c.ID, "Hello from "+marker)
@@ -203,7 +210,7 @@ func TestExportIsCompleteAndMatchesTheAPI(t *testing.T) {
 		"goals": "goals", "goal_check_ins": "goal_check_ins",
 		"goal_history": "goal_history", "saved_services": "saved_services", "referrals": "referrals",
 		"conversations": "conversations", "messages": "messages", "assessments": "assessments",
-		"assessment_goals": "assessment_goals", "access_log": "access_log"} {
+		"assessment_goals": "assessment_goals", "access_log": "access_log", "service_feedback": "service_feedback"} {
 		where := " WHERE"
 		if strings.HasSuffix(table, " AND") {
 			where = ""
@@ -218,7 +225,8 @@ func TestExportIsCompleteAndMatchesTheAPI(t *testing.T) {
 	x.sameAsTheAPI(t, alice, doc)
 
 	// The documented order: oldest first (ids are UUIDv7), messages by conversation.
-	for _, name := range []string{"supporter_invitations", "goals", "goal_check_ins", "goal_history", "referrals", "conversations", "assessments", "access_log"} {
+	for _, name := range []string{"supporter_invitations", "goals", "goal_check_ins", "goal_history", "referrals", "conversations", "assessments",
+		"service_feedback", "access_log"} {
 		if ids := fieldOf(sectionItems(t, doc, name), "id"); !slices.IsSorted(ids) {
 			t.Errorf("section %s is not oldest first: %v", name, ids)
 		}
@@ -253,6 +261,7 @@ func (x *exportWorld) sameAsTheAPI(t *testing.T, u apitest.User, doc map[string]
 	delete(me, "supporting") // the clients alice supports are theirs, not in her export
 	sameJSON(t, "profile.person", profile["person"], me)
 	sameJSON(t, "profile.client", profile["client"], x.apiObject(t, alice, client))
+	sameJSON(t, "service_feedback", sectionItems(t, doc, "service_feedback"), []any{x.feedback[u.ClientID]})
 	sameJSON(t, "care_team", keyed(t, sectionItems(t, doc, "care_team"), "person_id"),
 		keyed(t, x.apiObject(t, alice, client+"/care-team")["members"].([]any), "person_id"))
 	sameJSON(t, "supporters", keyed(t, sectionItems(t, doc, "supporters"), "person_id"),

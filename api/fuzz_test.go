@@ -66,6 +66,8 @@ func newFuzzWorld(f *testing.F) *fuzzWorld {
 		"{organizationId}": orgSeattle.String(), "{locationId}": locDowntown.String(), "{appId}": "some-app",
 		"{subscriptionId}": e.Do(http.MethodPost, "/v1/me/push-subscriptions", alice.Token, subscriptionBody("https://push.example.org/fuzz", pk, pauth)).
 			Want(f, http.StatusCreated).Map(f)["id"].(string),
+		"{feedbackId}": e.Do(http.MethodPost, "/v1/services/"+svcDowntown.String()+"/feedback", alice.Token, map[string]any{"kind": "other"}).
+			Want(f, http.StatusCreated).Map(f)["id"].(string),
 	}
 	maps.Copy(params, newGroupFixture(f, e, wanda, alice).params())
 	w := &fuzzWorld{e: e, goal: "/v1/goals/" + g.ID, client: client}
@@ -95,7 +97,10 @@ func newFuzzWorld(f *testing.F) *fuzzWorld {
 			op := fuzzOp{method: strings.ToUpper(method), path: path, token: alice.Token, body: o.RequestBody != nil}
 			// Directory writes and care teams are the administrator's: with
 			// alice they would stop at 403 before the interesting part.
-			if isDirectoryPath(tmpl) && method != "get" || strings.Contains(tmpl, "/care-team/") || tmpl == "/v1/people" {
+			// Barrier reports are the clients' (alice's), the feedback queue the directory's.
+			report := strings.HasSuffix(tmpl, "/feedback") && method == "post"
+			if isDirectoryPath(tmpl) && method != "get" && !report || strings.Contains(tmpl, "/care-team/") || tmpl == "/v1/people" ||
+				strings.HasPrefix(tmpl, "/v1/directory/") {
 				op.token = adam.Token
 			}
 			for _, p := range o.Parameters {

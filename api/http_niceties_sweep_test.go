@@ -166,6 +166,8 @@ func newNicetiesWorld(t *testing.T) *mxWorld {
 	w.created(alice, "/v1/group-goals/"+w.params["groupGoalId"]+"/check-ins", map[string]any{"rating": 7})
 	w.created(alice, group+"/posts", map[string]any{"kind": "ask", "body": "Anyone know a landlord who takes vouchers?"})
 	w.created(wanda, group+"/sessions", map[string]any{"starts_at": "2026-12-15T18:00:00Z", "link": "https://meet.example.org/budget"})
+	// A second barrier report in the feedback queue.
+	w.created(wanda, "/v1/services/"+svcShelter.String()+"/feedback", map[string]any{"kind": "transport"})
 	// Two apps have acted on alice's data (the app list records each).
 	for _, app := range []string{"niceties-app-one", "niceties-app-two"} {
 		tok := e.Issuer.Token(t, alice.Subject, []string{"client"}, authtest.WithScopes("goals:read"), authtest.WithClaim("azp", app))

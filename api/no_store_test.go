@@ -80,6 +80,8 @@ func TestClientDataIsNeverStored(t *testing.T) {
 		"{personId}": w.wanda.PersonID.String(), "{serviceId}": svcDowntown.String(),
 		"{organizationId}": orgSeattle.String(), "{locationId}": locDowntown.String(), "{appId}": "some-app",
 		"{subscriptionId}": pushSubscription(t, e, w.alice),
+		"{feedbackId}": e.Do(http.MethodPost, "/v1/services/"+svcDowntown.String()+"/feedback", w.alice.Token,
+			map[string]any{"kind": "other"}).Want(t, http.StatusCreated).Map(t)["id"].(string),
 	}
 	maps.Copy(params, newGroupFixture(t, e, w.wanda, w.alice).params())
 	pia := e.Login("pia", "provider")
@@ -109,7 +111,7 @@ func TestClientDataIsNeverStored(t *testing.T) {
 			continue
 		}
 		token := w.alice.Token
-		if strings.HasPrefix(c.path, "/v1/people") || strings.Contains(c.path, "/care-team/") {
+		if strings.HasPrefix(c.path, "/v1/people") || strings.Contains(c.path, "/care-team/") || strings.HasPrefix(c.path, "/v1/directory/") {
 			token = w.adam.Token
 		}
 		if strings.HasPrefix(c.path, "/v1/provider/") {

@@ -142,6 +142,10 @@ func replayCases() map[string]replayCase {
 			revoke: demoteAdam, denied: http.StatusForbidden},
 		"createService": {first: byAdam("/v1/services", map[string]any{"organization_id": orgSeattle, "name": "Fremont Pantry", "status": "active"}),
 			revoke: demoteAdam, denied: http.StatusForbidden},
+		// Wanda reports a barrier; her next token carries no role (a fresh report is 403).
+		"createServiceFeedback": {first: byWandaAt("/v1/services/"+svcBallard.String()+"/feedback",
+			map[string]any{"kind": "language", "text": "No interpreter on the phone line"}),
+			revoke: func(_ *testing.T, w *world, _ apitest.User) string { return w.e.Login("wanda").Token }, denied: http.StatusForbidden},
 		"createAssessment": {first: byWanda(forAlice("/assessments"), map[string]any{"ratings": []any{map[string]any{"domain": "housing", "rating": 2}}}),
 			revoke: removeWanda, denied: http.StatusNotFound, resource: "assessment"},
 		// Wanda proposes a goal from alice's assessment; the replay is the goal's.

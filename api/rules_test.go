@@ -318,6 +318,8 @@ var paramRules = map[string]string{
 	"listTaxonomyTerms query page":       "page.number",
 	"searchServices query language":      "language_tag",
 	"listAssessments query status":       "assessment.status",
+	"listDirectoryFeedback query status": "feedback.status",
+	"listDirectoryFeedback query kind":   "feedback.kind",
 	"listProviderReferrals query status": "referral.status",
 }
 

@@ -183,6 +183,7 @@ func (s *Server) register() {
 	s.registerSavedServices()
 	s.registerReferrals()
 	s.registerProviders()
+	s.registerFeedback()
 	s.registerAccessLog()
 	s.registerApps()
 	s.registerSupporterInvitations()
@@ -236,6 +237,7 @@ func humaConfig() huma.Config {
 		{Name: "Saved services", Description: "The services a client keeps on their list"},
 		{Name: "Referrals", Description: "Referrals of a client to directory services, with their status history, linked to the client's goals"},
 		{Name: "Providers", Description: "Staff of directory organizations (role provider): linking them, and the referrals to their organizations as clients share them"},
+		{Name: "Feedback", Description: "Barriers clients and workers report on services, and the directory editors' queue that works them (the text never reaches providers or the public)"},
 		{Name: "Privacy", Description: "The client's control over their data: who touched it (the access log) and which apps may act on it"},
 		{Name: "Groups", Description: "Mutual-aid groups facilitated by workers: invitations the client decides on, members shown as they choose, shared goals with aggregates suppressed below 3, a mutual-aid board and sessions"},
 		{Name: "Supporters", Description: "The client's own circle: people the client invites to read chosen records (goals, referrals, saved services, assessments), never to change them"},

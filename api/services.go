@@ -258,7 +258,10 @@ func (s *Server) registerServices() {
 			"(sorted by distance, with distance_km), open now in each place's own time zone (or at a given moment, "+
 			"handling hours past midnight), a language, an age, a category (taxonomy term and everything under it), "+
 			"an organization, recent changes. Filters combine. Open Referral HSDS 3.0 parameters and paginated shape; "+
-			"format=ndjson streams every match, one service per line. Any signed-in person with services:read may search.",
+			"format=ndjson streams every match, one service per line. Any signed-in person with services:read may search. "+
+			"When a client's search finds nothing (first page), an anonymous unmet need is counted: its taxonomy term (or the "+
+			"term best matching the words; never the words), the geohash-5 cell of lat/lon, the language and the ISO week, "+
+			"never who searched; unless the client turned off contact_preferences.help_improve_services.",
 		"services:read", http.StatusBadRequest, http.StatusUnprocessableEntity)
 	pageSchema := s.api.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(ServicePage{}), true, "ServicePage")
 	itemSchema := s.api.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(ServiceResult{}), true, "ServiceResult")
@@ -340,6 +343,13 @@ func (s *Server) searchServices(ctx context.Context, in *searchServicesInput) (*
 	res, err := s.store.SearchServices(ctx, f)
 	if err != nil {
 		return nil, err
+	}
+	if res.Total == 0 && f.Page == 1 {
+		// What a client looked for and did not find counts, anonymously, as an
+		// unmet need; failing to count it must not fail their search.
+		if err := s.store.RecordEmptySearch(ctx, actorFrom(ctx), f); err != nil {
+			s.log.Error("record unmet need of an empty search", "error", err.Error())
+		}
 	}
 	page := ServicePage{TotalItems: res.Total, PageNumber: f.Page, Size: len(res.Hits),
 		FirstPage: f.Page == 1, Empty: len(res.Hits) == 0, Contents: make([]ServiceResult, len(res.Hits))}

@@ -31,6 +31,10 @@ type ContactPreferences struct {
 	// PushPreviews lets reminders say what they are about; default false
 	// (phones are shared: "You have a reminder from Waypoint"). The client's alone.
 	PushPreviews *bool `json:"push_previews,omitempty"`
+	// HelpImproveServices lets Waypoint count the client's unmet needs
+	// (searches that find nothing, declined referrals, barriers they report)
+	// anonymously; absent means true. The client's alone.
+	HelpImproveServices *bool `json:"help_improve_services,omitempty"`
 }
 
 // QuietHours is a span of local times of day (HH:MM); it may cross midnight.
@@ -221,16 +225,19 @@ func (s *Store) UpdateClient(ctx context.Context, a Actor, id uuid.UUID, pre Pre
 	if p.PreferredLanguage != nil {
 		set["preferred_language"] = strings.TrimSpace(*p.PreferredLanguage)
 	}
-	var zone string
-	previews := false
+	var zone, owners string
 	if p.ContactPreferences != nil {
 		var err error
-		if zone, previews, err = contactPatchFollowUp(p.ContactPreferences); err != nil {
+		if zone, owners, err = contactPatchFollowUp(p.ContactPreferences); err != nil {
 			return Client{}, err
 		}
-		if string(p.ContactPreferences) == "null" {
+		switch {
+		case string(p.ContactPreferences) == "null" && a.IsClient(id):
 			set["contact_preferences"] = gorm.Expr("'{}'::jsonb")
-		} else {
+		case string(p.ContactPreferences) == "null":
+			// The care team's reset keeps the client's own decision to opt out.
+			set["contact_preferences"] = gorm.Expr("jsonb_strip_nulls(jsonb_build_object('help_improve_services', contact_preferences -> 'help_improve_services'))")
+		default:
 			patch, err := contactPatch(p.ContactPreferences)
 			if err != nil {
 				return Client{}, err
@@ -240,8 +247,8 @@ func (s *Store) UpdateClient(ctx context.Context, a Actor, id uuid.UUID, pre Pre
 	}
 	var c Client
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if previews && !a.IsClient(id) {
-			return s.forbiddenIfVisible(tx, a, id, "only the client decides whether reminders show what they are about (push_previews)")
+		if owners != "" && !a.IsClient(id) {
+			return s.forbiddenIfVisible(tx, a, id, owners)
 		}
 		if zone != "" {
 			var known []bool
@@ -314,9 +321,9 @@ func contactPatch(raw json.RawMessage) (string, error) {
 			return "", Invalid(field+".email", "an email address like alice@example.org, with at most 64 characters before the @")
 		case k == "time_zone" && v != nil && (!isText || !validTimeZone(s)):
 			return "", Invalid(field+".time_zone", "an IANA time zone name such as America/Los_Angeles")
-		case k == "push_previews" && v != nil:
+		case (k == "push_previews" || k == "help_improve_services") && v != nil:
 			if _, ok := v.(bool); !ok {
-				return "", Invalid(field+".push_previews", "push_previews is true or false")
+				return "", Invalid(field+"."+k, "%s is true or false", k)
 			}
 		case k == "quiet_hours" && v != nil:
 			q, ok := v.(map[string]any)
@@ -336,16 +343,21 @@ func contactPatch(raw json.RawMessage) (string, error) {
 
 // contactPatchFollowUp reads what UpdateClient checks beyond the patch's
 // shape: the time zone set (checked against PostgreSQL's list too, which
-// computes with it) and whether the patch touches push_previews, which only
-// the client may.
-func contactPatchFollowUp(raw json.RawMessage) (zone string, previews bool, err error) {
+// computes with it) and whether the patch touches a member only the client
+// may set (push_previews, help_improve_services): owners is then the refusal
+// for anyone else, "" when it touches none.
+func contactPatchFollowUp(raw json.RawMessage) (zone, owners string, err error) {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(raw, &m) != nil || m == nil {
-		return "", false, nil // null, or refused by contactPatch
+		return "", "", nil // null, or refused by contactPatch
 	}
 	if z, ok := m["time_zone"]; ok {
 		_ = json.Unmarshal(z, &zone)
 	}
-	_, previews = m["push_previews"]
-	return zone, previews, nil
+	if _, ok := m["push_previews"]; ok {
+		owners = "only the client decides whether reminders show what they are about (push_previews)"
+	} else if _, ok := m["help_improve_services"]; ok {
+		owners = "only the client decides whether their unmet needs are counted to improve services (help_improve_services)"
+	}
+	return zone, owners, nil
 }

@@ -106,3 +106,22 @@ const (
 func UnmetNeedSources() []string {
 	return []string{UnmetNeedBarrier, UnmetNeedDeclinedReferral, UnmetNeedSearch}
 }
+
+// Feedback statuses: a barrier report waits in the directory editors' queue
+// (open) until they deal with it (resolved).
+const (
+	FeedbackOpen     = "open"
+	FeedbackResolved = "resolved"
+)
+
+// FeedbackKinds lists the barriers a client or worker may report on a service.
+func FeedbackKinds() []string {
+	return []string{"closed_when_listed_open", "wrong_information", "language", "cost", "transport", "eligibility",
+		"discrimination", "other"}
+}
+
+// FeedbackStatuses lists the states of a barrier report.
+func FeedbackStatuses() []string { return []string{FeedbackOpen, FeedbackResolved} }
+
+// FeedbackReporterRoles lists who reports barriers: clients and workers.
+func FeedbackReporterRoles() []string { return []string{RoleClient, RoleWorker} }

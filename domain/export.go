@@ -71,6 +71,11 @@ func ExportSections() []ExportSection {
 		{Name: "assessment_goals", Client: "ag.client_id", SQL: `SELECT jsonb_build_object('goal_id', ag.goal_id,
 			'assessment_id', ag.assessment_id, 'domain', ag.domain, 'template_id', ag.template_id, 'adopted_by', ag.adopted_by,
 			'adopted_at', ag.adopted_at) FROM assessment_goals ag WHERE ? ORDER BY ag.goal_id`},
+		{Name: "service_feedback", Client: "f.client_id", SQL: `SELECT jsonb_build_object('id', f.id,
+			'service', jsonb_build_object('id', sv.id, 'name', sv.name), 'referral_id', f.referral_id, 'kind', f.kind,
+			'text', f.text, 'reporter_role', f.reporter_role, 'status', f.status, 'resolution_note', f.resolution_note,
+			'resolved_by', f.resolved_by, 'resolved_at', f.resolved_at, 'version', f.version, 'created_at', f.created_at)
+			FROM service_feedback f JOIN services sv ON sv.id = f.service_id WHERE ? ORDER BY f.id`},
 		{Name: "access_log", Client: "l.client_id", SQL: `SELECT jsonb_build_object('id', l.id, 'at', l.at, 'action', l.action,
 			'resource', l.resource, 'resource_id', l.resource_id, 'label', l.label, 'app_id', NULLIF(l.app_id, ''),
 			'request_id', l.request_id,

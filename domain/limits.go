@@ -42,6 +42,12 @@ const (
 	MaxConversationParticipants = 1 + MaxCareTeam
 )
 
+// Barrier reports (service feedback): the reporter's words and the editor's note.
+const (
+	MaxFeedbackText   = 2000
+	MaxResolutionNote = 2000
+)
+
 // MaxAppID bounds an app id: a token's azp or client_id (a longer one makes
 // the token invalid), and an app id in a request path.
 const MaxAppID = 1000

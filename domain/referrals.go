@@ -620,6 +620,11 @@ func (s *Store) UpdateReferral(ctx context.Context, a Actor, id uuid.UUID, pre P
 		if err := emitReferralEvent(tx, full); err != nil {
 			return err
 		}
+		if declining { // an unmet need by reason, anonymous, unless the client opted out
+			if err := recordClientServiceNeed(tx, UnmetNeedDeclinedReferral, full.Service.ID, c.ClientID, *p.DeclineReason); err != nil {
+				return err
+			}
+		}
 		out = full
 		if provider {
 			if out, err = readReferralAs(tx, a, c.ClientID, id, true); err != nil {
