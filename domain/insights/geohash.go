@@ -9,6 +9,9 @@ const geohashAlphabet = "0123456789bcdefghjkmnpqrstuvwxyz"
 // is about 4.9 km × 4.9 km, coarse enough to name no one's street.
 const AreaPrecision = 5
 
+// AreaPrefixMax is the longest area filter: one published cell.
+const AreaPrefixMax = AreaPrecision
+
 // Geohash encodes a point as a geohash of precision characters.
 func Geohash(lat, lon float64, precision int) string {
 	latR, lonR := [2]float64{-90, 90}, [2]float64{-180, 180}
