@@ -61,5 +61,6 @@ func insightRules() []Rule {
 		rangeRule("insights.gap_limit", 1, MaxDirectoryGaps),
 		listRule("insights.gap_services", MaxGapServices),
 		rangeRule("insights.distance_km", 0, 20040),
+		rangeRule("insights.weeks", 1, MaxInsightWeeks),
 	}
 }
