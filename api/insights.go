@@ -86,15 +86,15 @@ type DirectoryGaps struct {
 	Gaps []DirectoryGap `json:"gaps" rule:"insights.gaps"`
 }
 
-// insightRange is the range of weeks an insights request reads.
-type insightRange struct {
+// InsightRange is the range of weeks an insights request reads.
+type InsightRange struct {
 	From string `query:"from" format:"date" example:"2026-09-07" doc:"First day; its whole ISO week counts. Default: the last 12 complete ISO weeks"`
 	To   string `query:"to" format:"date" example:"2026-11-29" doc:"Last day; its whole ISO week counts (a week not yet over is never published). Not before from; at most 53 weeks after"`
 	Area string `query:"area" rule:"insights.area_prefix" pattern:"^[0-9b-hjkmnp-z]{3,5}$" example:"c23n" doc:"Only areas inside this geohash prefix (3 to 5 characters); every cell is then grouped by area"`
 }
 
 // dates parses the range; Huma has already checked the format.
-func (r insightRange) dates() (from, to time.Time, err error) {
+func (r InsightRange) dates() (from, to time.Time, err error) {
 	if r.From != "" {
 		if from, err = time.Parse(time.DateOnly, r.From); err != nil {
 			return from, to, domain.InvalidIn(domain.SourceSelection, "from", "from is a date such as 2026-09-07")
@@ -109,7 +109,7 @@ func (r insightRange) dates() (from, to time.Time, err error) {
 }
 
 type unmetNeedsInput struct {
-	insightRange
+	InsightRange
 	Source  string   `query:"source" rule:"unmet_need.source" doc:"Only needs of this source; every cell is then grouped by source"`
 	GroupBy []string `query:"group_by" rule:"insights.group_by" doc:"Dimensions, comma-separated (default taxonomy); week is always one"`
 	acceptInput
@@ -122,7 +122,7 @@ type unmetNeedsOutput struct {
 }
 
 type directoryGapsInput struct {
-	insightRange
+	InsightRange
 	Limit int `query:"limit" rule:"insights.gap_limit" default:"20" doc:"How many gaps (1-100)"`
 }
 
