@@ -159,7 +159,9 @@ func lineHolds(line []*Cell) bool {
 // suppress applies primary suppression, then complementary suppression to
 // a fixpoint: in every line under a published cell, suppress further
 // children, smallest first, until the line holds; when no child is left to
-// suppress, suppress the parent itself. Suppression only grows, so it ends.
+// suppress, suppress the parent itself; and under a suppressed cell, no line
+// may be all published (its sum would give the cell away). Suppression only
+// grows, so it ends.
 func (w *Week) suppress() {
 	for _, c := range w.order {
 		if c.Count > 0 && c.Count < K {
@@ -170,10 +172,17 @@ func (w *Week) suppress() {
 	for changed := true; changed; {
 		changed = false
 		for _, p := range w.order {
+			line := kids[p.key()]
 			if p.Suppressed {
+				// A suppressed cell is not to be the sum of a line of
+				// published children either: one of each line goes too.
+				for d := Dim(0); d < NumDims; d++ {
+					if !p.Mask.Has(d) && len(line[d]) > 0 && !slices.ContainsFunc(line[d], func(c *Cell) bool { return c.Suppressed }) {
+						line[d][0].Suppressed, changed = true, true
+					}
+				}
 				continue
 			}
-			line := kids[p.key()]
 			for d := Dim(0); d < NumDims && !p.Suppressed; d++ {
 				if p.Mask.Has(d) {
 					continue

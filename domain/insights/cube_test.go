@@ -3,6 +3,7 @@ package insights
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -55,6 +56,27 @@ func TestSuppressionProperties(t *testing.T) {
 				t.Fatalf("week %d: under published %q by dim %d, %d suppressed children sum %d: recoverable", i, p.Values, d, n, sum)
 			}
 		})
+		for _, p := range w.order {
+			if !p.Suppressed {
+				continue
+			}
+			for d := Dim(0); d < NumDims; d++ {
+				kids := w.Cells(p.Mask|MaskOf(d), func(v Values) bool {
+					for e := Dim(0); e < NumDims; e++ {
+						if p.Mask.Has(e) && v[e] != p.Values[e] {
+							return false
+						}
+					}
+					return true
+				})
+				if p.Mask.Has(d) || len(kids) == 0 {
+					continue
+				}
+				if !slices.ContainsFunc(kids, func(c Cell) bool { return c.Suppressed }) {
+					t.Fatalf("week %d: suppressed %q is the sum of its published children by dim %d", i, p.key(), d)
+				}
+			}
+		}
 		// Same data in another order: the same pattern (nothing depends on
 		// map order or on how the rows came).
 		shuffled := append([]Row(nil), rows...)
