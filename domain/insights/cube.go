@@ -98,9 +98,8 @@ func BuildWeek(rows []Row) *Week {
 				}
 			}
 			k := cellKey(m, v)
-			c, ok := w.cells[k]
-			if !ok {
-				c = &Cell{Mask: m, Values: v}
+			if _, ok := w.cells[k]; !ok {
+				c := &Cell{Mask: m, Values: v}
 				w.cells[k] = c
 				w.order = append(w.order, c)
 				people[k] = map[string]struct{}{}
