@@ -123,7 +123,7 @@ type unmetNeedsOutput struct {
 
 type directoryGapsInput struct {
 	InsightRange
-	Limit int `query:"limit" rule:"insights.gap_limit" default:"20" doc:"How many gaps (1-100)"`
+	Limit int `query:"limit" rule:"page.size" default:"20" doc:"How many gaps (1-100)"`
 }
 
 type directoryGapsOutput struct {

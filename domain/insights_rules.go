@@ -37,7 +37,7 @@ const (
 	// MaxGapServices is how many nearby services a directory gap lists.
 	MaxGapServices = 3
 	// MaxDirectoryGaps bounds the gaps one answer ranks.
-	MaxDirectoryGaps = 100
+	MaxDirectoryGaps = MaxPageSize
 	// minAreaPrefix and maxAreaPrefix bound the area filter (geohash prefix).
 	minAreaPrefix = 3
 )
@@ -58,7 +58,6 @@ func insightRules() []Rule {
 		textRule("insights.week", len("2026-W01"), len("2026-W01")),
 		listRule("insights.cells", MaxInsightCells),
 		listRule("insights.gaps", MaxDirectoryGaps),
-		rangeRule("insights.gap_limit", 1, MaxDirectoryGaps),
 		listRule("insights.gap_services", MaxGapServices),
 		rangeRule("insights.distance_km", 0, 20040),
 		rangeRule("insights.weeks", 1, MaxInsightWeeks),
