@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -177,10 +178,22 @@ func TestInsightsDoneMeans(t *testing.T) {
 	if gb := r["group_by"].([]any); len(gb) != 3 || gb[2] != "area" {
 		t.Errorf("an area filter groups by area: %v", gb)
 	}
+	all := e.Do(http.MethodGet, "/v1/insights/unmet-needs"+q+"&group_by=taxonomy,area", otto.Token, nil).Want(t, http.StatusOK).Map(t)
+	var inside []string
+	for _, c := range all["cells"].([]any) {
+		if a, _ := c.(map[string]any)["area"].(string); strings.HasPrefix(a, rainierValley[:3]) {
+			inside = append(inside, fmt.Sprint(c))
+		}
+	}
+	var filtered []string
 	for _, c := range r["cells"].([]any) {
+		filtered = append(filtered, fmt.Sprint(c))
 		if a := c.(map[string]any)["area"]; a != rainierValley {
 			t.Errorf("area filter %s: cell %v", rainierValley[:3], c)
 		}
+	}
+	if len(filtered) != 4 || strings.Join(filtered, "|") != strings.Join(inside, "|") {
+		t.Errorf("the filtered request's cells differ from the same cells unfiltered:\n%v\n%v", filtered, inside)
 	}
 }
 

@@ -38,7 +38,7 @@ const (
 	MaxGapServices = 3
 	// MaxDirectoryGaps bounds the gaps one answer ranks.
 	MaxDirectoryGaps = MaxPageSize
-	// minAreaPrefix and maxAreaPrefix bound the area filter (geohash prefix).
+	// minAreaPrefix is the shortest area filter (a geohash prefix): about 156 km.
 	minAreaPrefix = 3
 )
 
