@@ -92,7 +92,7 @@ func demoSeed(ctx context.Context, e cli, st *openedStore, services int) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "seeded personas alice, bob (clients), wanda (on alice's care team), will (workers), adam (admin), pia (provider) for issuer %s\n", issuer)
+	fmt.Fprintf(e.stdout, "seeded personas alice, bob (clients), wanda (on alice's care team), will (workers), adam (admin), pia (provider), otto (organizer) for issuer %s\n", issuer)
 	if pantry != uuid.Nil {
 		fmt.Fprintf(e.stdout, "pia is staff of the organization offering food pantry service %s\n", pantry)
 	}

@@ -67,6 +67,8 @@ func commands() []command {
 			summary: "import Open Referral HSDS 3.0 JSON (a file or a directory); upserts by HSDS id"},
 		{name: "hsds export", args: "DIR", nargs: 1, setup: noFlags(withStore(true, hsdsExport)),
 			summary: "write the directory as HSDS JSON that hsds import reads back"},
+		{name: "insights export", args: "DIR", nargs: 1, setup: noFlags(withStore(true, insightsExport)),
+			summary: "write the k-anonymous community insights as open data (CSV + Frictionless Data Package)"},
 		{name: "demo seed", summary: "demo personas (dev issuer), alice's care team and goal, and a generated directory", setup: demoSeedFlags},
 		{name: "version", summary: "print the version of waypoint and of its API contract", setup: noFlags(cmdVersion)},
 	}

@@ -149,11 +149,18 @@ func (s *Server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 		if len(scopes) > 0 {
 			actor.Scope = scopes[0] // every operation declares exactly one
 		}
-		if !actor.HasRole() && !rolelessAllowed(ctx.Operation().OperationID) {
+		// An organizer reaches the insights and otherwise stands where a
+		// person without a role does.
+		if !actor.ActsOnRecords() && !rolelessAllowed(ctx.Operation().OperationID) &&
+			!(actor.Is(domain.RoleOrganizer) && organizerAllowed(ctx.Operation().OperationID)) {
 			s.logRolelessAttempt(ctx, actor)
 			detail := "this account holds no Waypoint role (" + strings.Join(auth.KnownRoles(), ", ") + "), so it may only " +
 				"read and change its own person (/v1/me), read the public resource directory and read what a client shared with it " +
 				"as their supporter; ask an administrator for a role"
+			if actor.Is(domain.RoleOrganizer) {
+				detail = "the organizer role reads only the anonymised community insights (/v1/insights/...); beyond them this " +
+					"account may only do what a person without a role may (/v1/me, the public resource directory, what a client shared with it)"
+			}
 			if s.dev {
 				// Roles come from each token: a role-less dev token makes the person role-less until the next token with one.
 				detail += " (dev mode: this token carries no Waypoint role; mint one with waypoint dev token --role, or leave --role out for a seeded persona)"
@@ -204,6 +211,12 @@ func rolelessAllowed(operationID string) bool {
 		return true
 	}
 	return false
+}
+
+// organizerAllowed lists the operations the organizer role adds to what a
+// person without a role may call: the anonymised community insights.
+func organizerAllowed(operationID string) bool {
+	return operationID == "getUnmetNeedInsights" || operationID == "getDirectoryGapInsights"
 }
 
 // recordParams are the path parameters that name a client's record, in the

@@ -363,3 +363,13 @@ func mxFollowUpOps() map[string]mxOp {
 		}, req: plain},
 	}
 }
+
+// mxInsightOps: the anonymised community insights, for admins, workers and
+// organizers; no client's record is involved, so the others are 403.
+func mxInsightOps() map[string]mxOp {
+	readers := mxWant{403, 403, 200, 200, 200, 403, 403}
+	return map[string]mxOp{
+		"getUnmetNeedInsights":    {as: mxAdmin, want: readers, org: 200, req: plain},
+		"getDirectoryGapInsights": {as: mxAdmin, want: readers, org: 200, req: plain},
+	}
+}

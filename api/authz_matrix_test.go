@@ -37,6 +37,7 @@ const (
 	mxRoleless              // nobody: a token with no Waypoint role
 	mxSupporter             // sam: no Waypoint role, alice's supporter with every share
 	mxProvider              // pia: provider, staff of Seattle Neighbors (the world's referrals go to its services)
+	mxOrganizer             // otto: organizer, who reads the community insights and otherwise stands where role-less people do
 	mxAppScope              // an app acting for the row's person, with exactly the operation's scope
 	mxAppSibling            // the same app with only the other scope of the family (write for a read, read for a write); for a family of one scope (export:read), every other scope
 	mxAppWrongFamily        // the same app with another family's scopes
@@ -47,7 +48,7 @@ const (
 
 func mxActorName(a int) string {
 	return [mxActors]string{"client", "other client", "care-team worker", "other worker", "admin",
-		"directory editor", "role-less", "supporter", "provider", "app with the scope", "app with the sibling scope", "app with another family",
+		"directory editor", "role-less", "supporter", "provider", "organizer", "app with the scope", "app with the sibling scope", "app with another family",
 		"no token", "expired token"}[a]
 }
 
@@ -57,6 +58,7 @@ func mxActorName(a int) string {
 // person without a role, who reaches more only where a client shares. The
 // provider's is the row's prov, or when that is 0 the directory editor's: a
 // role that reaches no client's record, but for referrals to its organization.
+// The organizer's is the row's org, or when that is 0 the role-less status.
 type mxWant [mxSupporter]int
 
 // mxReq is one call's variable parts; path parameters not named here come
@@ -76,6 +78,7 @@ type mxOp struct {
 	want  mxWant
 	sup   int
 	prov  int
+	org   int
 	setup func(t *testing.T, w *mxWorld) map[string]string
 	req   func(w *mxWorld, u apitest.User) mxReq
 }
@@ -103,7 +106,7 @@ func newMxWorld(t *testing.T) *mxWorld {
 	w := &mxWorld{t: t, e: e}
 	w.people = [mxAppScope]apitest.User{e.Login("alice", "client"), e.Login("bob", "client"), e.Login("wanda", "worker"),
 		e.Login("will", "worker"), e.Login("adam", "admin"), e.Login("ed", "directory_editor"), e.Login("nobody"), e.Login("sam"),
-		e.Login("pia", "provider")}
+		e.Login("pia", "provider"), e.Login("otto", "organizer")}
 	w.walt, w.sue = e.Login("walt", "worker"), e.Login("sue")
 	alice, adam := w.people[mxClient], w.people[mxAdmin]
 	client := "/v1/clients/" + alice.ClientID.String()
@@ -383,7 +386,7 @@ func (w *mxWorld) expect(t *testing.T, o mxOperation, row mxOp, a int) (want int
 // actor's roles) with exactly scopes.
 func (w *mxWorld) appToken(t *testing.T, u apitest.User, actor int, scopes ...string) string {
 	roles := map[int][]string{mxClient: {"client"}, mxOtherClient: {"client"}, mxAdmin: {"admin"}, mxEditor: {"directory_editor"},
-		mxTeamWorker: {"worker"}, mxSupporter: {}, mxProvider: {"provider"}}[actor]
+		mxTeamWorker: {"worker"}, mxSupporter: {}, mxProvider: {"provider"}, mxOrganizer: {"organizer"}}[actor]
 	if roles == nil {
 		t.Fatalf("no app roles for %s", mxActorName(actor))
 	}
@@ -429,7 +432,7 @@ func mxTable() map[string]mxOp {
 	out := map[string]mxOp{}
 	for _, part := range []map[string]mxOp{mxPeopleOps(), mxGoalOps(), mxReferralOps(), mxMessageOps(), mxDirectoryOps(),
 		mxConsentOps(), mxSupporterOps(), mxPrivacyOps(), mxAssessmentOps(), mxFollowUpOps(), mxGroupOps(),
-		mxProviderOps(), mxFeedbackOps()} {
+		mxProviderOps(), mxFeedbackOps(), mxInsightOps()} {
 		for id, op := range part {
 			out[id] = op
 		}
@@ -444,6 +447,12 @@ func (r mxOp) status(a int) int {
 			return r.prov
 		}
 		return r.want[mxEditor]
+	}
+	if a == mxOrganizer {
+		if r.org != 0 {
+			return r.org
+		}
+		return r.want[mxRoleless]
 	}
 	if a != mxSupporter {
 		return r.want[a]

@@ -473,6 +473,8 @@ func patternText(t *testing.T, p string, n int) string {
 		return langTag(n)
 	case `^P([0-9]{1,3}Y)?([0-9]{1,3}M)?([0-9]{1,3}W)?([0-9]{1,3}D)?$`:
 		return cadence(n)
+	case `^[0-9b-hjkmnp-z]{3,5}$`: // a geohash prefix (insights' area)
+		return strings.Repeat("c", n)
 	case `^([01][0-9]|2[0-3]):[0-5][0-9]$`:
 		return "08:00" + strings.Repeat("0", max(0, n-5))
 	}

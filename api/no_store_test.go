@@ -85,6 +85,7 @@ func TestClientDataIsNeverStored(t *testing.T) {
 	}
 	maps.Copy(params, newGroupFixture(t, e, w.wanda, w.alice).params())
 	pia := e.Login("pia", "provider")
+	otto := e.Login("otto", "organizer")
 	type call struct{ method, path string }
 	var calls []call
 	for path, ops := range servedOperations(t, e) {
@@ -116,6 +117,9 @@ func TestClientDataIsNeverStored(t *testing.T) {
 		}
 		if strings.HasPrefix(c.path, "/v1/provider/") {
 			token = pia.Token
+		}
+		if strings.HasPrefix(c.path, "/v1/insights/") {
+			token = otto.Token
 		}
 		status, h := headersOf(t, e, c.method, path, token)
 		if status >= 500 || h.Get("Cache-Control") != "no-store" {

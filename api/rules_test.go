@@ -302,25 +302,29 @@ func ruleFields(t reflect.Type, out map[string]string) {
 
 // paramRules are the parameters filled from rules (besides every limit).
 var paramRules = map[string]string{
-	"listGoals query lifecycle_status":   "goal.lifecycle_status",
-	"deleteGroupMember query reason":     "group.reason",
-	"listGoals query category":           "goal.category",
-	"listReferrals query status":         "referral.status",
-	"listPeople query role":              "person.role",
-	"searchServices query status":        "hsds.service_status",
-	"searchServices query per_page":      "page.size",
-	"listTaxonomyTerms query per_page":   "page.size",
-	"listAccessLog query resource":       "access_log.resource",
-	"listAccessLog query action":         "access_log.action",
-	"allowClientApp path appId":          "app.id",
-	"revokeClientApp path appId":         "app.id",
-	"searchServices query page":          "page.number",
-	"listTaxonomyTerms query page":       "page.number",
-	"searchServices query language":      "language_tag",
-	"listAssessments query status":       "assessment.status",
-	"listDirectoryFeedback query status": "feedback.status",
-	"listDirectoryFeedback query kind":   "feedback.kind",
-	"listProviderReferrals query status": "referral.status",
+	"listGoals query lifecycle_status":    "goal.lifecycle_status",
+	"deleteGroupMember query reason":      "group.reason",
+	"listGoals query category":            "goal.category",
+	"listReferrals query status":          "referral.status",
+	"listPeople query role":               "person.role",
+	"searchServices query status":         "hsds.service_status",
+	"searchServices query per_page":       "page.size",
+	"listTaxonomyTerms query per_page":    "page.size",
+	"listAccessLog query resource":        "access_log.resource",
+	"listAccessLog query action":          "access_log.action",
+	"allowClientApp path appId":           "app.id",
+	"revokeClientApp path appId":          "app.id",
+	"searchServices query page":           "page.number",
+	"listTaxonomyTerms query page":        "page.number",
+	"searchServices query language":       "language_tag",
+	"listAssessments query status":        "assessment.status",
+	"listDirectoryFeedback query status":  "feedback.status",
+	"listDirectoryFeedback query kind":    "feedback.kind",
+	"listProviderReferrals query status":  "referral.status",
+	"getUnmetNeedInsights query area":     "insights.area_prefix",
+	"getUnmetNeedInsights query source":   "unmet_need.source",
+	"getUnmetNeedInsights query group_by": "insights.group_by",
+	"getDirectoryGapInsights query area":  "insights.area_prefix",
 }
 
 // apiOnly are the places whose enum or bounds are the API's own (sort
@@ -340,6 +344,7 @@ func apiOnly() map[string]bool {
 		"Service.maximum_age": true, "ServiceDetail.minimum_age": true, "ServiceDetail.maximum_age": true,
 		"ClientExport.format": true, "ClientExport.format_version": true, "ClientExport.complete": true,
 		"ClientExport.redisclosure_notice": true,
+		"GapCentre.lat":                    true, "GapCentre.lon": true,
 	}
 }
 

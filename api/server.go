@@ -193,6 +193,7 @@ func (s *Server) register() {
 	s.registerAgenda()
 	s.registerPushSubscriptions()
 	s.registerGroups()
+	s.registerInsights()
 }
 
 func humaConfig() huma.Config {
@@ -207,11 +208,11 @@ func humaConfig() huma.Config {
 		"Errors are RFC 9457 problem+json. Resources you may not see are 404. Versioned resources carry a strong ETag; " +
 		"PATCH/PUT/DELETE of them require If-Match (missing: 428, stale: 412); as in RFC 9110, If-Match may list several strong ETags " +
 		"(any one matching will do) or be * (any current version); weak ETags never match. PATCH bodies are JSON Merge Patch.\n\n" +
-		"Roles (from the token's roles claim): client, worker, admin, directory_editor, provider. A token whose person holds none of them may " +
+		"Roles (from the token's roles claim): client, worker, admin, directory_editor, provider, organizer (reads only the community insights, and otherwise stands where a person without a role does). A token whose person holds none of them may " +
 		"only use GET/PATCH /v1/me, the directory reads, redeeming a supporter invitation and the reads a supporter makes (a client's goals, " +
 		"referrals and saved services as shared with them, their own supporter grant, leaving it); every other operation answers it 403. " +
 		"Scopes: each operation declares exactly one; a write scope implies the read scope of its family " +
-		"(profile, goals, assessments, services/directory:write, referrals, messages, groups, privacy).\n\n" +
+		"(profile, goals, assessments, services/directory:write, referrals, messages, groups, privacy; export and insights have a read scope only).\n\n" +
 		"While the database is unreachable every operation answers 503 with Retry-After (seconds); retry then.\n\n" +
 		"Input rules (422 naming the field): body members match exactly; text may not contain U+0000, unpaired surrogates or " +
 		"invalid UTF-8; numbers are finite (no NaN or Infinity); dates and times fall in 1900-01-01..9999-12-31; the all-zero " +
@@ -239,6 +240,7 @@ func humaConfig() huma.Config {
 		{Name: "Providers", Description: "Staff of directory organizations (role provider): linking them, and the referrals to their organizations as clients share them"},
 		{Name: "Feedback", Description: "Barriers clients and workers report on services, and the directory editors' queue that works them (the text never reaches providers or the public)"},
 		{Name: "Privacy", Description: "The client's control over their data: who touched it (the access log) and which apps may act on it"},
+		{Name: "Insights", Description: "Anonymised community insights for advocacy (admins, workers, organizers): unmet needs and directory gaps, k-anonymous (k = 10) in fixed weekly cells"},
 		{Name: "Groups", Description: "Mutual-aid groups facilitated by workers: invitations the client decides on, members shown as they choose, shared goals with aggregates suppressed below 3, a mutual-aid board and sessions"},
 		{Name: "Supporters", Description: "The client's own circle: people the client invites to read chosen records (goals, referrals, saved services, assessments), never to change them"},
 		{Name: "Assessments", Description: "The client's self-assessment of their life domains (1 in crisis ... 5 thriving), its summary over time, and suggestions from it: goals to adopt and services to look for"},

@@ -22,12 +22,15 @@ const (
 	// RoleProvider is staff of a directory organization (admins link them);
 	// it sees the referrals to that organization, as the client shares them.
 	RoleProvider = "provider"
+	// RoleOrganizer reads anonymised community insights (community
+	// organisers, funders, planners); it reaches no person's records.
+	RoleOrganizer = "organizer"
 )
 
 // KnownRoles lists the roles Waypoint acts on. A token carrying none of them
 // may only read its own person and the public directory.
 func KnownRoles() []string {
-	return []string{RoleClient, RoleWorker, RoleAdmin, RoleDirectoryEditor, RoleProvider}
+	return []string{RoleClient, RoleWorker, RoleAdmin, RoleDirectoryEditor, RoleProvider, RoleOrganizer}
 }
 
 // AllScopes lists every OAuth2 scope Waypoint understands, with a description

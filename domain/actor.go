@@ -20,17 +20,28 @@ const (
 	// RoleProvider is staff of a directory organization: it sees the
 	// referrals to its organizations' services, only as the client shares them.
 	RoleProvider = "provider"
+	// RoleOrganizer reads the anonymised, k-anonymous community insights and
+	// nothing else: for every other operation it is a person without a role.
+	RoleOrganizer = "organizer"
 )
 
 // KnownRoles lists the roles Waypoint acts on; other roles in a token are ignored.
 func KnownRoles() []string {
-	return []string{RoleClient, RoleWorker, RoleAdmin, RoleDirectoryEditor, RoleProvider}
+	return []string{RoleClient, RoleWorker, RoleAdmin, RoleDirectoryEditor, RoleProvider, RoleOrganizer}
 }
 
-// HasRole reports whether the actor holds any role Waypoint knows. Without
-// one a person may only read and change their own person and read the
-// public directory.
-func (a Actor) HasRole() bool { return len(a.Roles) > 0 }
+// ActsOnRecords reports whether the actor holds a role that reaches beyond
+// what a person without a role may do (read and change their own person,
+// read the public directory, what a client shares with them): any known role but organizer, whose
+// only right is reading community insights (no person's record).
+func (a Actor) ActsOnRecords() bool {
+	return slices.ContainsFunc(a.Roles, func(r string) bool { return r != RoleOrganizer })
+}
+
+// ReadsInsights reports whether the actor may read the community insights.
+func (a Actor) ReadsInsights() bool {
+	return a.Is(RoleAdmin) || a.Is(RoleWorker) || a.Is(RoleOrganizer)
+}
 
 // Actor is the person behind a request, resolved from a verified token and
 // the people table. Every domain operation takes one.

@@ -27,7 +27,7 @@ type Rule struct {
 // edit to its declaration, plus a migration where Columns name a column.
 func Rules() []Rule {
 	var out []Rule
-	for _, part := range [][]Rule{goalRules(), recordRules(), profileRules(), directoryRules(), assessmentRules(), groupRules()} {
+	for _, part := range [][]Rule{goalRules(), recordRules(), profileRules(), directoryRules(), assessmentRules(), groupRules(), insightRules()} {
 		out = append(out, part...)
 	}
 	return out

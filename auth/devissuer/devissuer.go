@@ -87,6 +87,8 @@ func DefaultPersonas() []Persona {
 			Description: "Administrator: assigns care teams and manages the resource directory"},
 		{Subject: "pia", Name: "Pia Novak", Roles: []string{auth.RoleProvider},
 			Description: "Provider: food bank coordinator; sees the referrals to her organization as clients share them"},
+		{Subject: "otto", Name: "Otto Lindqvist", Roles: []string{auth.RoleOrganizer},
+			Description: "Organizer: community organiser; reads the anonymised unmet needs and directory gaps, no one's records"},
 	}
 }
 

@@ -373,6 +373,7 @@ func TestDefaultPersonas(t *testing.T) {
 		"alice": {"Alice Johnson", auth.RoleClient}, "bob": {"Bob Martinez", auth.RoleClient},
 		"wanda": {"Wanda Okafor", auth.RoleWorker}, "will": {"Will Chen", auth.RoleWorker},
 		"adam": {"Adam Reyes", auth.RoleAdmin}, "pia": {"Pia Novak", auth.RoleProvider},
+		"otto": {"Otto Lindqvist", auth.RoleOrganizer},
 	}
 	ps := DefaultPersonas()
 	if len(ps) != len(want) {
