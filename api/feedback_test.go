@@ -43,10 +43,10 @@ func TestFeedbackReportsAndTheQueue(t *testing.T) {
 	}
 	// Each is a barrier need: the service's category and cell; alice's language, none for the worker.
 	got := needs(t, e)
-	if len(got) != 2 || got[0].Source != "barrier" || str(got[0].Reason) != "closed_when_listed_open" ||
-		got[0].TaxonomyTerm == nil || *got[0].TaxonomyTerm != termPantries || str(got[0].Area) != "c22zp" || str(got[0].Language) != "es" ||
-		got[1].Source != "barrier" || str(got[1].Reason) != "transport" || got[1].TaxonomyTerm == nil || *got[1].TaxonomyTerm != termHousing ||
-		str(got[1].Area) != "c23n2" || got[1].Language != nil {
+	if len(got) != 2 || got[0].Source != "barrier" || derefStr(got[0].Reason) != "closed_when_listed_open" ||
+		got[0].TaxonomyTerm == nil || *got[0].TaxonomyTerm != termPantries || derefStr(got[0].Area) != "c22zp" || derefStr(got[0].Language) != "es" ||
+		got[1].Source != "barrier" || derefStr(got[1].Reason) != "transport" || got[1].TaxonomyTerm == nil || *got[1].TaxonomyTerm != termHousing ||
+		derefStr(got[1].Area) != "c23n2" || got[1].Language != nil {
 		t.Fatalf("barrier needs: %+v", got)
 	}
 	assertAnonymous(t, e, []apitest.User{w.alice, w.wanda}, words)
@@ -204,7 +204,7 @@ func TestBarrierNeedsRespectTheClientsOptOut(t *testing.T) {
 	}
 	e.Do(http.MethodPost, feedbackURL(svcBallard), w.wanda.Token, map[string]any{"kind": "cost"}).Want(t, http.StatusCreated)
 	e.Do(http.MethodPost, feedbackURL(svcBallard), w.wanda.Token, map[string]any{"kind": "cost", "text": "again"}).Want(t, http.StatusCreated)
-	if got := needs(t, e); len(got) != 1 || str(got[0].Reason) != "cost" {
+	if got := needs(t, e); len(got) != 1 || derefStr(got[0].Reason) != "cost" {
 		t.Fatalf("the worker's barrier (once per cell and week): %+v", got)
 	}
 	assertAnonymous(t, e, []apitest.User{w.alice, w.wanda}, "again")

@@ -117,7 +117,7 @@ func TestEmptySearchRecordsAnAnonymousNeed(t *testing.T) {
 	n := got[0]
 	if n.Source != "search" || n.TaxonomyTerm == nil || *n.TaxonomyTerm != termLegalAid || n.Area == nil || *n.Area != "c23n3" ||
 		n.Language == nil || *n.Language != "es" || n.Reason != nil || !n.Week.Equal(thisWeek()) || len(n.PersonMark) != 16 {
-		t.Fatalf("need: %+v (area %v, language %v)", n, str(n.Area), str(n.Language))
+		t.Fatalf("need: %+v (area %v, language %v)", n, derefStr(n.Area), derefStr(n.Language))
 	}
 	// The same person, cell and week: counted once however often they search.
 	searchAs(t, e, w.alice, q)
@@ -139,10 +139,10 @@ func TestEmptySearchRecordsAnAnonymousNeed(t *testing.T) {
 	if len(got) != 4 {
 		t.Fatalf("want four needs, got %+v", got)
 	}
-	if h := got[2]; h.TaxonomyTerm == nil || *h.TaxonomyTerm != termHousing || str(h.Language) != "so" || h.Area == nil {
+	if h := got[2]; h.TaxonomyTerm == nil || *h.TaxonomyTerm != termHousing || derefStr(h.Language) != "so" || h.Area == nil {
 		t.Fatalf("the housing need: %+v", h)
 	}
-	if u := got[3]; u.TaxonomyTerm != nil || u.Area != nil || str(u.Language) != "es" {
+	if u := got[3]; u.TaxonomyTerm != nil || u.Area != nil || derefStr(u.Language) != "es" {
 		t.Fatalf("the uncategorised need: %+v", u)
 	}
 	assertAnonymous(t, e, []apitest.User{w.alice, w.bob}, "legal aid", "zzyzx", "qwv", "47.541", "122.274")
@@ -154,7 +154,7 @@ func TestEmptySearchRecordsAnAnonymousNeed(t *testing.T) {
 	}
 }
 
-func str(s *string) string {
+func derefStr(s *string) string {
 	if s == nil {
 		return "<nil>"
 	}
@@ -237,9 +237,9 @@ func TestDeclinedReferralRecordsANeed(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("want one need, got %+v", got)
 	}
-	if n := got[0]; n.Source != "declined_referral" || str(n.Reason) != "capacity" || n.TaxonomyTerm == nil ||
-		*n.TaxonomyTerm != termPantries || str(n.Area) != "c22zp" || str(n.Language) != "so" {
-		t.Fatalf("need: %+v (area %s)", n, str(n.Area))
+	if n := got[0]; n.Source != "declined_referral" || derefStr(n.Reason) != "capacity" || n.TaxonomyTerm == nil ||
+		*n.TaxonomyTerm != termPantries || derefStr(n.Area) != "c22zp" || derefStr(n.Language) != "so" {
+		t.Fatalf("need: %+v (area %s)", n, derefStr(n.Area))
 	}
 	assertAnonymous(t, e, []apitest.User{w.alice, w.wanda}, "Ask for Maria")
 	// Opted out: the next declined referral is not counted.
