@@ -22,7 +22,7 @@ type ContactPreferences struct {
 	TimeZone            string      `json:"time_zone,omitempty" rule:"client.time_zone" example:"America/Los_Angeles" doc:"IANA time zone: the client's day boundaries (when a step is due) and quiet hours; UTC when not set"`
 	QuietHours          *QuietHours `json:"quiet_hours,omitempty" doc:"No reminder reaches the client's phone in this span of local time; 21:00 to 08:00 when not set"`
 	PushPreviews        *bool       `json:"push_previews,omitempty" doc:"Whether reminders on the phone say what they are about; when not true (the default) they say only \"You have a reminder from Waypoint\" (phones are shared). Only the client may set it"`
-	HelpImproveServices *bool       `json:"help_improve_services,omitempty" doc:"Whether Waypoint may count this client's unmet needs to show where services are missing: a directory search that finds nothing, a referral declined, a barrier they report. What is recorded is anonymous: the need's category (a taxonomy term, never the words searched), a coarse area (a geohash cell of about 5 km, never the point), a language, a reason (the decline reason or barrier kind) and the ISO week, with a mark that only lets one person count once per cell and week and cannot be tied back to them once the week's key is deleted (about two weeks later). Never the person, their client record or any text. Absent means true (on); false turns it off. Only the client may set it"`
+	HelpImproveServices *bool       `json:"help_improve_services,omitempty" doc:"Whether Waypoint may count this client's unmet needs to show where services are missing: a directory search that finds nothing, a referral declined, a barrier they report. What is recorded is anonymous: the need's category (a taxonomy term, never the words searched), a coarse area (a geohash cell of about 5 km, never the point), a language, a reason (the decline reason or barrier kind) and the ISO week, with a mark that only lets one person count once per cell and week and cannot be tied back to them once the week's key is deleted (about two weeks later). Never the person, their client record or any text. On (true) until the client turns it off (false); always shown. Only the client may set it"`
 }
 
 // QuietHours is a span of local times of day; it may cross midnight.
@@ -49,6 +49,11 @@ func clientDTO(c domain.Client) Client {
 	cp := c.ContactPreferences.V
 	if cp.Channels == nil {
 		cp.Channels = []string{}
+	}
+	if cp.HelpImproveServices == nil {
+		// Shown as it stands: on until the client turns it off, so they see it.
+		on := true
+		cp.HelpImproveServices = &on
 	}
 	return Client{
 		ID: c.ID, PersonID: c.PersonID, DisplayName: c.DisplayName,

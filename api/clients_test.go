@@ -206,7 +206,7 @@ func TestContactPreferencesMerge(t *testing.T) {
 		t.Fatalf("null did not remove phone: %v", cp)
 	}
 	m = e.Do(http.MethodPatch, w.aliceURL, w.alice.Token, `{"contact_preferences":null}`, "If-Match", `"3"`).Want(t, http.StatusOK).Map(t)
-	if cp := m["contact_preferences"].(map[string]any); len(cp) != 1 || len(cp["channels"].([]any)) != 0 {
+	if cp := m["contact_preferences"].(map[string]any); len(cp) != 2 || len(cp["channels"].([]any)) != 0 || cp["help_improve_services"] != true {
 		t.Fatalf("null did not reset: %v", cp)
 	}
 }

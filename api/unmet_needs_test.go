@@ -189,8 +189,8 @@ func TestHelpImproveServicesOptOut(t *testing.T) {
 	cp := func() map[string]any {
 		return e.Do(http.MethodGet, w.aliceURL, w.alice.Token, nil).Want(t, http.StatusOK).Map(t)["contact_preferences"].(map[string]any)
 	}
-	if _, set := cp()["help_improve_services"]; set {
-		t.Fatal("help_improve_services is absent (on) by default")
+	if on, _ := cp()["help_improve_services"].(bool); !on {
+		t.Fatal("help_improve_services is shown on (true) by default")
 	}
 	// The care team may not decide it, either way (403 naming nothing changed).
 	setProfile(t, e, w.wanda, w.alice.ClientID, map[string]any{"contact_preferences": map[string]any{"help_improve_services": false}}).

@@ -91,7 +91,7 @@ const exportProfileSQL = `SELECT jsonb_build_object(
 		'client_id', c.id, 'version', p.version, 'created_at', p.created_at, 'updated_at', p.updated_at),
 	'client', jsonb_build_object('id', c.id, 'person_id', c.person_id, 'display_name', p.display_name,
 		'strengths', c.strengths, 'interests', c.interests, 'preferred_language', c.preferred_language,
-		'contact_preferences', jsonb_build_object('channels', '[]'::jsonb) || c.contact_preferences,
+		'contact_preferences', jsonb_build_object('channels', '[]'::jsonb, 'help_improve_services', true) || c.contact_preferences,
 		'version', c.version, 'created_at', c.created_at, 'updated_at', c.updated_at))
 	FROM clients c JOIN people p ON p.id = c.person_id WHERE ?`
 
