@@ -286,6 +286,14 @@ func TestWeekKeysAreDeletedAfterTheirWeek(t *testing.T) {
 	if string(key1) != string(key2) || len(key1) != 32 {
 		t.Fatal("this week's key changed")
 	}
+	// Weeks without new needs lose their keys too (the hourly sweep).
+	if n, err := e.Store.DeleteExpiredWeekKeys(t.Context(), week.AddDate(0, 0, 14)); err != nil || n != 1 {
+		t.Fatalf("hourly sweep 14 days on deleted %d keys (%v), want last week's", n, err)
+	}
+	e.DB.Raw(`SELECT week FROM insight_week_keys ORDER BY week`).Scan(&weeks)
+	if len(weeks) != 1 || !weeks[0].Equal(week) {
+		t.Fatalf("week keys after the sweep: %v (want only %v)", weeks, week)
+	}
 }
 
 // Counting a need must never cost the client their answer: when recording

@@ -40,6 +40,25 @@ func isoWeek(t time.Time) time.Time {
 	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
 }
 
+// weekKeysExpireBefore is the first Monday whose key is still kept at now: a
+// week ends 7 days after its Monday, and its key goes weekKeyGrace later.
+func weekKeysExpireBefore(now time.Time) time.Time {
+	return now.UTC().Add(-7*24*time.Hour - weekKeyGrace)
+}
+
+// DeleteExpiredWeekKeys deletes the keys of weeks over for longer than
+// weekKeyGrace. Making a new week's key does it too; this runs hourly
+// (with the access log's pruning) so that weeks without new needs do not
+// keep an old key alive.
+func (s *Store) DeleteExpiredWeekKeys(ctx context.Context, now time.Time) (int64, error) {
+	res := s.db.WithContext(ctx).Exec(`DELETE FROM insight_week_keys WHERE week < ?::date`,
+		weekKeysExpireBefore(now).Format(time.DateOnly))
+	if res.Error != nil {
+		return 0, fmt.Errorf("delete expired week keys: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
 // recordUnmetNeeds records needs seen for person in this ISO week, in tx
 // (the caller's transaction, so a need commits with the work that saw it).
 // The week's key is made on first use (a concurrent first use loses the
@@ -55,8 +74,7 @@ func recordUnmetNeeds(tx *gorm.DB, person uuid.UUID, now time.Time, needs []unme
 	if _, err := rand.Read(fresh); err != nil {
 		return fmt.Errorf("make week key: %w", err)
 	}
-	// A week ends 7 days after its Monday; its key goes weekKeyGrace later.
-	expired := now.UTC().Add(-7*24*time.Hour - weekKeyGrace)
+	expired := weekKeysExpireBefore(now)
 	if err := tx.Exec(`WITH made AS (INSERT INTO insight_week_keys (week, key) VALUES (?::date, ?)
 			ON CONFLICT (week) DO NOTHING RETURNING week)
 		DELETE FROM insight_week_keys k WHERE EXISTS (SELECT 1 FROM made) AND k.week < ?::date`,

@@ -32,8 +32,8 @@ func (c *AccessLogConfig) defaults() {
 	}
 }
 
-// pruneAccessLog deletes access-log entries past their retention until ctx
-// ends. Every replica runs it; their batches skip each other's rows.
+// pruneAccessLog deletes access-log entries past their retention, and the
+// keys of insight weeks long over, until ctx ends. Every replica runs it; their batches skip each other's rows.
 func pruneAccessLog(ctx context.Context, store *domain.Store, c AccessLogConfig, log *slog.Logger) {
 	c.defaults()
 	t := time.NewTimer(min(time.Minute, c.PruneEvery))
@@ -50,6 +50,11 @@ func pruneAccessLog(ctx context.Context, store *domain.Store, c AccessLogConfig,
 			log.Warn("prune access log", "error", err.Error(), "rows", n)
 		case n > 0:
 			log.Info("pruned access log", "rows", n, "retention", c.Retention.String())
+		}
+		if k, err := store.DeleteExpiredWeekKeys(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("delete expired insight week keys", "error", err.Error())
+		} else if k > 0 {
+			log.Info("deleted expired insight week keys", "keys", k)
 		}
 		t.Reset(c.PruneEvery)
 	}
