@@ -195,6 +195,7 @@ func TestIdempotentReplayIsReauthorized(t *testing.T) {
 	t.Parallel()
 	for opID, tc := range replayCases() {
 		t.Run(opID, func(t *testing.T) {
+			t.Parallel() // each case has a world of its own; together they are the suite's longest test
 			w := newWorld(t)
 			e := w.e
 			seedDirectory(t, e.Store)
