@@ -14,6 +14,7 @@ import (
 // DELETE and TRUNCATE fail, and so does deleting a client (which would
 // cascade into it); only the pruner's transactions may delete.
 func TestAccessLogAppendOnly(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	e.Do(http.MethodGet, w.aliceURL, w.wanda.Token, nil).Want(t, http.StatusOK)
@@ -40,6 +41,7 @@ func TestAccessLogAppendOnly(t *testing.T) {
 // Pruning deletes what is older than the retention, in batches of its own
 // transactions, and nothing newer.
 func TestAccessLogPruning(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	old := time.Now().AddDate(-8, 0, 0)

@@ -212,6 +212,7 @@ func (f *logFixture) loggedOps(t *testing.T) []loggedOp {
 // writes exactly one entry (a list of several clients: one per client), in
 // the request's own transaction, saying what it was in the client's terms.
 func TestAccessLogCompleteness(t *testing.T) {
+	t.Parallel()
 	f := newLogFixture(t)
 	e, alice := f.e, f.alice
 	ops := f.loggedOps(t)
@@ -307,6 +308,7 @@ func (f *logFixture) deniedCases() []deniedCase {
 // A person with no Waypoint role is refused most of these with 403 before
 // any handler runs, and that attempt is logged too.
 func TestAccessLogDenied(t *testing.T) {
+	t.Parallel()
 
 	f := newLogFixture(t)
 	e := f.e
@@ -390,6 +392,7 @@ func TestAccessLogDenied(t *testing.T) {
 // an entry; the care team may not (403, nothing logged but the attempt is
 // theirs to see as a 403); anyone else gets 404, logged as denied.
 func TestAccessLogAudit(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	logPath := w.aliceURL + "/access-log"
@@ -434,6 +437,7 @@ func insertEntry(t *testing.T, e *apitest.Env, client, actor uuid.UUID, at time.
 }
 
 func TestAccessLogFilters(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	day := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)

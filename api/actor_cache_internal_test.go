@@ -13,6 +13,7 @@ import (
 )
 
 func TestActorCacheBoundsAndLifetime(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_800_000_000, 0)
 	c := newActorCache()
 	c.entries = tokencache.New[domain.Actor](16)

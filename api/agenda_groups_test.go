@@ -16,6 +16,7 @@ import (
 // does not facilitate the group learns nothing of it there, a former member
 // loses it at once, and a facilitator's sighting is in the member's access log.
 func TestAgendaGroupSessions(t *testing.T) {
+	t.Parallel()
 	w := newGroupWorld(t)
 	e := w.e
 	w.join(t, w.alice, "Ali")
@@ -90,6 +91,7 @@ func TestAgendaGroupSessions(t *testing.T) {
 // A group's events reach a member's stream opened through an app only while
 // that member has not revoked the app; another member's revocation is theirs.
 func TestGroupEventsHonourTheMembersRevocations(t *testing.T) {
+	t.Parallel()
 	w := newGroupWorld(t)
 	e := w.e
 	w.join(t, w.alice, "Ali")

@@ -55,6 +55,7 @@ func appUseOf(t *testing.T, e *apitest.Env, client uuid.UUID, app string) appUse
 // through an app included; the record of use is cheap (once a minute, or
 // when a scope is new) and the list is the client's alone.
 func TestClientAppsList(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	g := newGoal(t, w, w.alice, w.alice, map[string]any{"title": "Pay off my phone bill"})
@@ -124,6 +125,7 @@ func TestClientAppsList(t *testing.T) {
 // has already served, at its next request, and allowing the app again
 // restores it there too.
 func TestRevokeAppAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	g := newGoal(t, w, w.alice, w.alice, map[string]any{"title": "A place of my own"})
@@ -142,6 +144,7 @@ func TestRevokeAppAcrossReplicas(t *testing.T) {
 // next request (403 where a request names it, absent from lists), leaves
 // other clients alone, and is undone by allowing it again.
 func TestRevokeApp(t *testing.T) {
+	t.Parallel()
 	f := newLogFixture(t)
 	e, alice := f.e, f.alice
 	client := []string{"client"}
@@ -227,6 +230,7 @@ func TestRevokeApp(t *testing.T) {
 
 // First-party apps are listed, but revoking one is 409 saying why.
 func TestFirstPartyAppCannotBeRevoked(t *testing.T) {
+	t.Parallel()
 	e := apitest.NewWith(t, apitest.WithFirstPartyApps("test-app", "waypoint-web"))
 	alice := e.Login("alice", "client")
 	url := "/v1/clients/" + alice.ClientID.String()
@@ -245,6 +249,7 @@ func TestFirstPartyAppCannotBeRevoked(t *testing.T) {
 // events at once; other clients' events still arrive on it, and a replay
 // holds none of the client's any more.
 func TestRevokedAppStreamStopsDelivering(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	e.Do(http.MethodPut, w.bobURL+"/care-team/"+w.wanda.PersonID.String(), w.adam.Token, nil).Want(t, http.StatusCreated)

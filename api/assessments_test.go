@@ -83,6 +83,7 @@ func (w *assessWorld) assess(t *testing.T, who apitest.User, body map[string]any
 // confirms; supporters read confirmed ones only and never write; everyone
 // else gets 404. A confirmed assessment never changes.
 func TestAssessmentDraftConfirmOwnership(t *testing.T) {
+	t.Parallel()
 	w := newAssessWorld(t)
 	e := w.e
 	ratings := []any{rating("housing", 2, true)}
@@ -192,6 +193,7 @@ func TestAssessmentDraftConfirmOwnership(t *testing.T) {
 // list, the summary and the suggestions, may not rate or adopt them, and a
 // draft's sud rating survives their patch; with consent they see them.
 func TestAssessmentSudVisibility(t *testing.T) {
+	t.Parallel()
 	w := newAssessWorld(t)
 	e := w.e
 	a := w.assess(t, w.alice, map[string]any{"ratings": []any{rating("housing", 2, true), rating("substance_use", 3, true)}})
@@ -286,6 +288,7 @@ func TestAssessmentSudVisibility(t *testing.T) {
 // TestAssessmentSummaryMath: confirmed assessments only, in the order
 // they were confirmed; latest, previous, first, both changes and trend.
 func TestAssessmentSummaryMath(t *testing.T) {
+	t.Parallel()
 	w := newAssessWorld(t)
 	e := w.e
 	at := func(v assessmentView, daysAgo int) {
@@ -370,6 +373,7 @@ func TestAssessmentSummaryMath(t *testing.T) {
 // TestAssessmentAcceptLanguage: labels and anchors in English by default,
 // in Spanish when asked, with Content-Language and Vary.
 func TestAssessmentAcceptLanguage(t *testing.T) {
+	t.Parallel()
 	w := newAssessWorld(t)
 	e := w.e
 	for _, c := range []struct{ header, lang, housing string }{
@@ -456,6 +460,7 @@ type suggestionsView struct {
 // else a text search; reasons; lat/lon and the client's language in the
 // search; supporters and others refused.
 func TestAssessmentSuggestionsMapping(t *testing.T) {
+	t.Parallel()
 	w := newAssessWorld(t)
 	e := w.e
 	seedDirectory(t, e.Store)
@@ -530,6 +535,7 @@ func TestAssessmentSuggestionsMapping(t *testing.T) {
 // goal through the goal rules (a worker's is a proposal), linked to the
 // domain, once per assessment; supporters and others cannot.
 func TestAssessmentAdoption(t *testing.T) {
+	t.Parallel()
 	w := newAssessWorld(t)
 	e := w.e
 	a := w.assess(t, w.alice, map[string]any{"ratings": []any{rating("housing", 2, true), rating("income", 2, false)}})
@@ -592,6 +598,7 @@ func TestAssessmentAdoption(t *testing.T) {
 // priorities; the summary shows her change since last month; she adopts
 // "Find stable housing" and sees nearby housing services in Spanish.
 func TestAssessmentDoneMeans(t *testing.T) {
+	t.Parallel()
 	w := newAssessWorld(t)
 	e := w.e
 	seedDirectory(t, e.Store)
@@ -673,6 +680,7 @@ func TestAssessmentDoneMeans(t *testing.T) {
 // assessment with all its ratings, drafts too; a substance_use rating
 // makes it carry the redisclosure notice.
 func TestAssessmentExportCarriesSudRatings(t *testing.T) {
+	t.Parallel()
 	w := newAssessWorld(t)
 	e := w.e
 	export := func() (*apitest.Resp, map[string]any) {

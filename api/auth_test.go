@@ -32,6 +32,7 @@ func b64(v any) string {
 // Every rejected token is a 401 problem with the RFC 6750 challenge, and
 // nobody is provisioned from it.
 func TestTokenRejections(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	iss := e.Issuer
 	other := authtest.NewIssuer(t)
@@ -89,6 +90,7 @@ func TestTokenRejections(t *testing.T) {
 }
 
 func TestInsufficientScope(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	tok := e.Issuer.Token(t, "alice", []string{"client"}, authtest.WithScopes("goals:read"))
 	r := e.Do(http.MethodGet, "/v1/me", tok, nil)
@@ -103,6 +105,7 @@ func TestInsufficientScope(t *testing.T) {
 }
 
 func TestNestedRolesClaim(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	// The default env reads "roles"; a Keycloak-style token carries them nested
 	// and the top-level claim absent: the person gets no roles, hence no client record.
@@ -114,6 +117,7 @@ func TestNestedRolesClaim(t *testing.T) {
 }
 
 func TestProvisioningRefreshesRoles(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	w := e.Login("sam", "worker")
 	if w.ClientID.String() != "00000000-0000-0000-0000-000000000000" {
@@ -134,6 +138,7 @@ func TestProvisioningRefreshesRoles(t *testing.T) {
 
 // A phone that fires several requests at sign-in must not create two people.
 func TestConcurrentFirstRequests(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	tok := e.Issuer.Token(t, "carol", []string{"client"})
 	var wg sync.WaitGroup

@@ -249,6 +249,7 @@ func registeredOperations(t *testing.T, e *apitest.Env) []mxOperation {
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	w := newMxWorld(t)
 	table := mxTable()
 	ops := registeredOperations(t, w.e)

@@ -14,6 +14,7 @@ import (
 
 // The API's own bounds (bounds.go) are as long as what it writes.
 func TestOwnBoundsFitWhatIsWritten(t *testing.T) {
+	t.Parallel()
 	if n, _ := formatMaxLength("uuid"); n != len(uuid.New().String()) {
 		t.Errorf("uuid: %d", n)
 	}
@@ -34,6 +35,7 @@ func TestOwnBoundsFitWhatIsWritten(t *testing.T) {
 }
 
 func TestSearchCorrectedHeader(t *testing.T) {
+	t.Parallel()
 	fits := strings.Repeat("ሰ", maxSearchCorrected)
 	if searchCorrectedHeader(fits) != fits || searchCorrectedHeader("food pantry") != "food pantry" {
 		t.Error("a correction within the bound is announced")
@@ -44,6 +46,7 @@ func TestSearchCorrectedHeader(t *testing.T) {
 }
 
 func TestCut(t *testing.T) {
+	t.Parallel()
 	if cut("abc", 3) != "abc" || cut("ሰሰሰሰ", 3) != "ሰሰ…" || utf8.RuneCountInString(cut(strings.Repeat("é", 10), 5)) != 5 {
 		t.Errorf("cut: %q %q", cut("abc", 3), cut("ሰሰሰሰ", 3))
 	}

@@ -751,6 +751,7 @@ func lengthRefusal(p map[string]any, loc string) bool {
 }
 
 func TestBoundsAreEnforced(t *testing.T) {
+	t.Parallel()
 	w := newBoundsWorld(t)
 	e := w.e
 	var root map[string]any

@@ -29,6 +29,7 @@ func clientIDsOf(users ...apitest.User) []string {
 // clients of the caller's own list with an open goal the caller may see due
 // in the range; private goals and sud goals without consent do not count.
 func TestCaseloadGoalsDue(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	carol := e.Login("carol", "client")
@@ -98,6 +99,7 @@ func TestCaseloadGoalsDue(t *testing.T) {
 }
 
 func TestCaseloadGoalsDueBadInput(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	for _, tc := range []struct{ query, field string }{
 		{"goal_due_from=2030-13-01", "query.goal_due_from"},

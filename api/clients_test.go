@@ -9,6 +9,7 @@ import (
 )
 
 func TestClientVisibility(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	a, b := w.alice.ClientID.String(), w.bob.ClientID.String()
@@ -50,6 +51,7 @@ func TestClientVisibility(t *testing.T) {
 }
 
 func TestClientPatch(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	r := e.Do(http.MethodGet, w.aliceURL, w.alice.Token, nil).Want(t, http.StatusOK)
@@ -109,6 +111,7 @@ func TestClientPatch(t *testing.T) {
 }
 
 func TestCareTeam(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	team := w.aliceURL + "/care-team"
@@ -156,6 +159,7 @@ func TestCareTeam(t *testing.T) {
 }
 
 func TestAccessLog(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	count := func(actor apitest.User, action string) int64 {
@@ -192,6 +196,7 @@ func TestAccessLog(t *testing.T) {
 // Contact preferences merge member by member: a partial patch keeps the
 // safety flag and phone someone else set.
 func TestContactPreferencesMerge(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	e.Do(http.MethodPatch, w.aliceURL, w.alice.Token, map[string]any{"contact_preferences": map[string]any{

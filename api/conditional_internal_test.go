@@ -10,6 +10,7 @@ import (
 func expect(n int64) domain.Precondition { return domain.ExpectVersion(n) }
 
 func TestParseIfMatch(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		h        string
 		first    domain.Precondition

@@ -15,6 +15,7 @@ import (
 // weak tags never match; the missing header stays 428 and a resource the
 // caller may not see stays 404.
 func TestIfMatchFollowsRFC9110(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	g := newGoal(t, w, w.alice, w.alice, map[string]any{"steps": []any{map[string]any{"title": "a"}, map[string]any{"title": "b"}}})

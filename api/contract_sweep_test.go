@@ -41,6 +41,7 @@ type sweepCall struct {
 // checks every answer against openapi/openapi.yaml, so a status or media type
 // an operation does not declare fails here; and nothing may be a 5xx.
 func TestContractSweep(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	seedDirectory(t, e.Store)
 	people := []apitest.User{e.Login("alice", "client"), e.Login("wanda", "worker"), e.Login("adam", "admin")}

@@ -54,6 +54,7 @@ func createGoalOf(t *testing.T, e *apitest.Env, u apitest.User) uuid.UUID {
 }
 
 func TestCreateConversation(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 
@@ -155,6 +156,7 @@ func TestCreateConversation(t *testing.T) {
 }
 
 func TestListConversations(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	c1 := createConversation(t, e, tm.alice, map[string]any{"subject": "first"})
@@ -228,6 +230,7 @@ func TestListConversations(t *testing.T) {
 }
 
 func TestMessages(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	c := createConversation(t, e, tm.alice, map[string]any{})
@@ -336,6 +339,7 @@ func TestMessages(t *testing.T) {
 // Forward paging with after= sees every message exactly once, in id order,
 // while writers on two replicas add messages concurrently.
 func TestMessagePagingWhileWriting(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e, r := tm.e, tm.e.Replica()
 	c := createConversation(t, e, tm.alice, map[string]any{})
@@ -396,6 +400,7 @@ func idemHash(method, path, body string) []byte {
 }
 
 func TestMessageIdempotency(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	c := createConversation(t, e, tm.alice, map[string]any{})
@@ -512,6 +517,7 @@ func TestMessageIdempotency(t *testing.T) {
 }
 
 func TestReadMarkers(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	c := createConversation(t, e, tm.alice, map[string]any{})
@@ -598,6 +604,7 @@ func TestReadMarkers(t *testing.T) {
 
 // A worker who leaves the care team loses the conversation at once.
 func TestLeavingCareTeamEndsAccess(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	c := createConversation(t, e, tm.alice, map[string]any{})

@@ -55,6 +55,7 @@ func mintWith(t *testing.T, issuerURL, audience string, key *rsa.PrivateKey) str
 // how to get one this server accepts; production answers the same tokens with
 // the same terse detail as ever. Nobody is provisioned either way.
 func TestInvalidTokenDetailInDevMode(t *testing.T) {
+	t.Parallel()
 	db, _ := apitest.NewDB(t)
 	d := newDevServer(t, domain.NewStore(db))
 	otherKey, err := devissuer.GenerateKey()
@@ -107,6 +108,7 @@ func TestInvalidTokenDetailInDevMode(t *testing.T) {
 }
 
 func TestInvalidTokenDetailInProductionIsTerse(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	iss := e.Issuer
 	other := authtest.NewIssuer(t)

@@ -82,6 +82,7 @@ func (d *devServer) do(t *testing.T, method, path, host string, body io.Reader, 
 // 127.0.0.1 reaches the dev server with that name as Host; every part of the
 // server refuses it (421 problem+json), and production does not care.
 func TestDevModeRefusesForeignHost(t *testing.T) {
+	t.Parallel()
 	d := newDevServer(t, nil)
 	token, err := d.iss.Mint(devissuer.TokenRequest{Subject: "adam", Roles: []string{auth.RoleAdmin}})
 	if err != nil {
@@ -152,6 +153,7 @@ var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 // whole dev server the way a browser and a front end do, then calls the API
 // with the token; a cross-site post of the same form gets no code.
 func TestDevIssuerBrowserFlow(t *testing.T) {
+	t.Parallel()
 	db, _ := apitest.NewDB(t)
 	d := newDevServer(t, domain.NewStore(db))
 	verifier := rand.Text() + rand.Text()
@@ -220,6 +222,7 @@ var (
 // stays as strict as /docs'. Here the flow runs the way the page's script
 // runs it, at the test server's (non-default) address.
 func TestDocsSignInInDevMode(t *testing.T) {
+	t.Parallel()
 	db, _ := apitest.NewDB(t)
 	d := newDevServer(t, domain.NewStore(db))
 	res, page := d.do(t, http.MethodGet, "/docs", "", nil)

@@ -63,6 +63,7 @@ func names(ids ...uuid.UUID) []string {
 const wednesdayNoonish = "2025-06-04T18:00:00Z"
 
 func TestDirectorySearchFilters(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	seedDirectory(t, e.Store)
 	alice := e.Login("alice", "client")
@@ -145,6 +146,7 @@ func with(q url.Values, k, v string) url.Values {
 
 // A misspelt search that finds nothing is corrected from the directory's words.
 func TestDirectorySearchTypo(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	seedDirectory(t, e.Store)
 	alice := e.Login("alice", "client")
@@ -162,6 +164,7 @@ func TestDirectorySearchTypo(t *testing.T) {
 }
 
 func TestDirectorySearchPaginationAndNDJSON(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	seedDirectory(t, e.Store)
 	alice := e.Login("alice", "client")
@@ -215,6 +218,7 @@ func itoa(i int) string {
 }
 
 func TestDirectorySearchBadParameters(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	seedDirectory(t, e.Store)
 	alice := e.Login("alice", "client")
@@ -260,6 +264,7 @@ func TestDirectorySearchBadParameters(t *testing.T) {
 }
 
 func TestDirectoryReadServiceOrganizationTaxonomy(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	seedDirectory(t, e.Store)
 	bob := e.Login("bob", "client")
@@ -313,6 +318,7 @@ func TestDirectoryReadServiceOrganizationTaxonomy(t *testing.T) {
 // Directory administration: the role and scope matrix, ETag/If-Match, and
 // that every write is searchable at once.
 func TestDirectoryAdminCRUD(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	seedDirectory(t, e.Store)
 	adam := e.Login("adam", "admin")
@@ -431,6 +437,7 @@ func with2(m map[string]any, k string, v any) map[string]any {
 // demo generator's data (25,000 services in eight cities), large enough that
 // PostgreSQL prefers the indexes on its own: no planner settings are changed.
 func TestDirectorySearchUsesIndexes(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("seeds 25,000 services")
 	}

@@ -33,6 +33,7 @@ func newDetachedTeam(t *testing.T, opts ...apitest.Option) (*team, *api.Server) 
 // (Every other events test runs over HTTP/1.1 too, so on hijacked
 // connections: resume, resync, care team, consent, scopes, expiry.)
 func TestStreamOnHijackedConnection(t *testing.T) {
+	t.Parallel()
 	tm, srv := newDetachedTeam(t)
 	e := tm.e
 	c := createConversation(t, e, tm.alice, map[string]any{"worker_ids": []uuid.UUID{tm.wanda.PersonID}})
@@ -63,6 +64,7 @@ func TestStreamOnHijackedConnection(t *testing.T) {
 
 // One shared ticker writes heartbeats to every hijacked stream.
 func TestHeartbeatOnHijackedStreams(t *testing.T) {
+	t.Parallel()
 	tm, srv := newDetachedTeam(t, apitest.WithEvents(api.EventsConfig{Heartbeat: 30 * time.Millisecond}))
 	e := tm.e
 	streams := []*stream{openStream(t, e.URL, tm.alice.Token, ""), openStream(t, e.URL, tm.wanda.Token, ""),
@@ -91,6 +93,7 @@ func TestHeartbeatOnHijackedStreams(t *testing.T) {
 // A reader that cannot keep up is disconnected without holding up anyone;
 // reconnecting with the last id it got recovers every event, in order.
 func TestSlowReaderResumes(t *testing.T) {
+	t.Parallel()
 	tm, srv := newDetachedTeam(t, apitest.WithHub(live.Config{Buffer: 100}),
 		apitest.WithEvents(api.EventsConfig{WriteTimeout: time.Minute, ReplayMax: 100000}))
 	e := tm.e
@@ -178,6 +181,7 @@ func TestSlowReaderResumes(t *testing.T) {
 // Stopping the hub (the start of a graceful shutdown) ends hijacked streams
 // with a proper end of response, and CloseStreams waits for them.
 func TestShutdownEndsHijackedStreams(t *testing.T) {
+	t.Parallel()
 	tm, srv := newDetachedTeam(t)
 	e := tm.e
 	var ends []chan error
@@ -224,6 +228,7 @@ func TestShutdownEndsHijackedStreams(t *testing.T) {
 
 // HTTP/2 streams cannot be hijacked: they keep a goroutine each and work the same.
 func TestStreamOverHTTP2(t *testing.T) {
+	t.Parallel()
 	tm, srv := newDetachedTeam(t)
 	e := tm.e
 	h2 := httptest.NewUnstartedServer(e.Server.Config.Handler)

@@ -188,6 +188,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestEventsDelivery(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	sa := openStream(t, e.URL, tm.alice.Token, "")
@@ -247,6 +248,7 @@ func TestEventsDelivery(t *testing.T) {
 }
 
 func TestEventsResume(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	c := createConversation(t, e, tm.alice, map[string]any{})
@@ -309,6 +311,7 @@ func TestEventsResume(t *testing.T) {
 
 // A gap larger than the replay window starts with resync, then continues live.
 func TestEventsResync(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, apitest.WithEvents(api.EventsConfig{ReplayMax: 2}))
 	e := tm.e
 	c := createConversation(t, e, tm.alice, map[string]any{})
@@ -345,6 +348,7 @@ func TestEventsResync(t *testing.T) {
 // key; her worker on another replica sees it once, live; alice sees it read;
 // a reconnect after a drop (to the other replica) misses nothing.
 func TestEventsAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e1 := tm.e
 	e2 := e1.Replica()
@@ -392,6 +396,7 @@ func TestEventsAcrossReplicas(t *testing.T) {
 // Events are authorized again when delivered: one emitted while the worker
 // was on the team but committed after she left does not reach her.
 func TestEventsStopAfterLeavingCareTeam(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	tm.addToTeam(t, tm.bob, tm.wanda)
@@ -433,6 +438,7 @@ func TestEventsStopAfterLeavingCareTeam(t *testing.T) {
 // Event positions follow commit order, not insert order: an event whose
 // transaction commits late is positioned above everything already visible.
 func TestEventSeqFollowsCommitOrder(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	emit := func(tx *gorm.DB, tag string) {
@@ -517,6 +523,7 @@ func paddedGoalUpdate(goal uuid.UUID, i int, pad string) domain.GoalEventData {
 
 // A client that stops reading is dropped and never holds up the others.
 func TestSlowReaderIsDropped(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, apitest.WithHub(live.Config{Buffer: 100}), apitest.WithEvents(api.EventsConfig{WriteTimeout: time.Minute}))
 	e := tm.e
 	// Wanda's client: a tiny receive buffer, and it never reads.
@@ -634,6 +641,7 @@ func TestHubStopEndsStreams(t *testing.T) {
 // When the listener connection dies, the hub reconnects and recovers from
 // the outbox whatever was committed meanwhile.
 func TestHubRecoversAfterReconnect(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, apitest.WithHub(live.Config{MinBackoff: 300 * time.Millisecond}))
 	e := tm.e
 	c := createConversation(t, e, tm.alice, map[string]any{})
@@ -654,6 +662,7 @@ func TestHubRecoversAfterReconnect(t *testing.T) {
 
 // The hub prunes the outbox: events past retention and idempotency keys past 24 h.
 func TestPruneOutbox(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	c := createConversation(t, e, tm.alice, map[string]any{})
@@ -682,6 +691,7 @@ func TestPruneOutbox(t *testing.T) {
 // The token is checked once, at connect: the stream must end when it expires
 // (here it already has, inside the verifier's clock-skew allowance).
 func TestStreamEndsWhenTokenExpires(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	tok := e.Issuer.Token(t, "wanda", []string{"worker"}, authtest.WithClaim("exp", time.Now().Add(-10*time.Second).Unix()))
@@ -692,6 +702,7 @@ func TestStreamEndsWhenTokenExpires(t *testing.T) {
 
 // A token without goals:read hears about conversations but not goals.
 func TestStreamAppliesTokenScopes(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	tok := e.Issuer.Token(t, "wanda", []string{"worker"}, authtest.WithScopes("messages:read"))
@@ -708,6 +719,7 @@ func TestStreamAppliesTokenScopes(t *testing.T) {
 
 // One person cannot pin unbounded streams: beyond the cap it is 429.
 func TestStreamsPerPersonCapped(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t, apitest.WithHub(live.Config{MaxPerPerson: 2}))
 	e := tm.e
 	for i := 0; i < 2; i++ {

@@ -181,6 +181,7 @@ func (x *exportWorld) apiObject(t *testing.T, u apitest.User, path string) map[s
 // Every section holds every one of the client's rows, each exactly as the API
 // shows that record, in the documented order.
 func TestExportIsCompleteAndMatchesTheAPI(t *testing.T) {
+	t.Parallel()
 	x := newExportWorld(t)
 	alice := x.tm.alice
 	_, doc := x.export(t, alice)
@@ -294,6 +295,7 @@ func (x *exportWorld) sameAsTheAPI(t *testing.T, u apitest.User, doc map[string]
 // Nothing of bob's is in alice's export, though both work with wanda and both
 // have a record in every table; and the other way round.
 func TestExportHoldsNothingOfAnotherClient(t *testing.T) {
+	t.Parallel()
 	x := newExportWorld(t)
 	for _, c := range []struct {
 		who, other apitest.User
@@ -342,6 +344,7 @@ func (x *exportWorld) idsOf(t *testing.T, u apitest.User) []string {
 // role-less token), and a token without export:read gets 403. Only the
 // client's own downloads are logged, each once.
 func TestExportIsTheClientsAloneAndLoggedOnce(t *testing.T) {
+	t.Parallel()
 	x := newExportWorld(t)
 	tm, e := x.tm, x.e
 	path := "/v1/clients/" + tm.alice.ClientID.String() + "/export"
@@ -395,6 +398,7 @@ func TestExportIsTheClientsAloneAndLoggedOnce(t *testing.T) {
 // carries the redisclosure notice (in full in the document, short in the
 // header); an export without one carries neither.
 func TestExportCarriesPrivateAndSudRecordsWithTheNotice(t *testing.T) {
+	t.Parallel()
 	x := newExportWorld(t)
 	tm, e := x.tm, x.e
 	r, doc := x.export(t, tm.alice)
@@ -436,6 +440,7 @@ func TestExportCarriesPrivateAndSudRecordsWithTheNotice(t *testing.T) {
 
 // The file name carries the client and the snapshot's date.
 func TestExportIsAnAttachment(t *testing.T) {
+	t.Parallel()
 	x := newExportWorld(t)
 	r, doc := x.export(t, x.tm.alice)
 	var at time.Time
@@ -499,11 +504,14 @@ func holdTable(t *testing.T, e *apitest.Env, table string) (release func()) {
 	return release
 }
 
-// waitersOn lists the backends waiting for a lock on table.
+// waitersOn lists the backends waiting for a lock on table. pg_locks shows
+// the whole server's locks, and every test database is a clone of one
+// template (same table oids): only this database's count.
 func waitersOn(t *testing.T, e *apitest.Env, table string) []int64 {
 	t.Helper()
 	var pids []int64
-	if err := e.DB.Raw(`SELECT pid FROM pg_locks WHERE NOT granted AND relation = ?::regclass`, table).Scan(&pids).Error; err != nil {
+	if err := e.DB.Raw(`SELECT pid FROM pg_locks WHERE NOT granted AND relation = ?::regclass
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, table).Scan(&pids).Error; err != nil {
 		t.Fatal(err)
 	}
 	return pids
@@ -531,6 +539,7 @@ func startExport(t *testing.T, e *apitest.Env, u apitest.User) *http.Response {
 // can tell is incomplete: the connection drops, the JSON ends early and there
 // is no "complete" member.
 func TestExportFailingMidStreamIsIncomplete(t *testing.T) {
+	t.Parallel()
 	x := newExportWorld(t)
 	release := holdTable(t, x.e, "messages")
 	defer release()
@@ -563,6 +572,7 @@ func TestExportFailingMidStreamIsIncomplete(t *testing.T) {
 // client's second gets 429 and a fifth client's 503, both with Retry-After,
 // and the four waiting finish once they can.
 func TestExportsAreBoundedPerServer(t *testing.T) {
+	t.Parallel()
 	x := newExportWorld(t)
 	release := holdTable(t, x.e, "messages")
 	running := []*http.Response{startExport(t, x.e, x.tm.alice)}

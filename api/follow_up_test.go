@@ -62,6 +62,7 @@ func execSQL(t *testing.T, e *apitest.Env, q string, args ...any) {
 }
 
 func TestAgendaForClientAndWorker(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	seedDirectory(t, e.Store)
@@ -256,6 +257,7 @@ func subscriptionBody(endpoint string, k *ecdh.PrivateKey, auth []byte) map[stri
 }
 
 func TestPushSubscriptions(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	k, auth := pushKeys(t)
@@ -312,6 +314,7 @@ func TestPushSubscriptions(t *testing.T) {
 }
 
 func TestContactPreferencesForReminders(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	for _, bad := range []map[string]any{

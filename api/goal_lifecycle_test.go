@@ -81,6 +81,7 @@ func (lw *lifecycleWorld) row(t *testing.T, id string) goalRow {
 // outside the table is 409 for everyone; a move someone else may make is
 // 403; naming the current status is no change. Refused moves write nothing.
 func TestGoalLifecycleOwnership(t *testing.T) {
+	t.Parallel()
 	lw := newLifecycleWorld(t)
 	e := lw.e
 	actors := []struct {
@@ -138,6 +139,7 @@ func TestGoalLifecycleOwnership(t *testing.T) {
 // that is not proposed. Creating: a worker's goal starts proposed, and asking
 // for any other status is 403.
 func TestGoalAcceptRejectCreateOwnership(t *testing.T) {
+	t.Parallel()
 	lw := newLifecycleWorld(t)
 	e := lw.e
 	for _, action := range []string{"accept", "reject"} {

@@ -103,6 +103,7 @@ func getFHIR(t *testing.T, e *apitest.Env, path, token string) *apitest.Resp {
 }
 
 func TestFHIRGoal(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	mine := newGoal(t, w, w.alice, w.alice, map[string]any{"title": "Move into my own apartment", "category": "housing",
@@ -164,6 +165,7 @@ func TestFHIRGoal(t *testing.T) {
 }
 
 func TestFHIRGoalBundlePages(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	var want []string
@@ -198,6 +200,7 @@ func TestFHIRGoalBundlePages(t *testing.T) {
 }
 
 func TestFHIRGoalSupporter(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	goals := c.supporter(t, "sam", nil, "goals")
 	nothing := c.supporter(t, "nell", nil, "referrals")
@@ -212,6 +215,7 @@ func TestFHIRGoalSupporter(t *testing.T) {
 
 // The schema check itself must be able to fail.
 func TestFHIRSchemaRejects(t *testing.T) {
+	t.Parallel()
 	s, err := fhirSchemaOnce()
 	if err != nil {
 		t.Fatal(err)

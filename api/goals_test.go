@@ -20,6 +20,7 @@ import (
 
 // The "done means", through the API alone.
 func TestGoalsWalkthrough(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 
@@ -98,6 +99,7 @@ func TestGoalsWalkthrough(t *testing.T) {
 // TestGoalLifecycleTable drives every allowed transition through PATCH and a
 // sample of forbidden ones, which are 409 naming both states and write nothing.
 func TestGoalLifecycleTable(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 
@@ -253,6 +255,7 @@ type fixture struct {
 }
 
 func TestGoalRoleMatrix(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	fresh := func(t *testing.T) fixture {
@@ -415,6 +418,7 @@ func rawPatch(url, token, etag, body string) (int, string, error) {
 }
 
 func TestGoalConcurrentPatch(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	g := newGoal(t, w, w.alice, w.alice, map[string]any{"title": "start"})
@@ -506,6 +510,7 @@ func TestGoalConcurrentPatch(t *testing.T) {
 }
 
 func TestGoalHistoryComplete(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	g := newGoal(t, w, w.alice, w.alice, map[string]any{"title": "Eat well", "description": "More vegetables", "category": "food"})
@@ -599,6 +604,7 @@ func TestGoalHistoryComplete(t *testing.T) {
 }
 
 func TestGoalSteps(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	g := newGoal(t, w, w.alice, w.alice, map[string]any{"steps": []map[string]any{{"title": "A"}, {"title": "B"}, {"title": "C"}, {"title": "D"}}})
@@ -661,6 +667,7 @@ func TestGoalSteps(t *testing.T) {
 }
 
 func TestGoalTrendAndLists(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	mk := func(title, category string, ratings ...int) goalView {
@@ -776,6 +783,7 @@ func TestGoalTrendAndLists(t *testing.T) {
 }
 
 func TestGoalBadInput(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	g := newGoal(t, w, w.alice, w.alice, map[string]any{"steps": []map[string]any{{"title": "a step"}}})
@@ -883,6 +891,7 @@ func namesField(problem map[string]any, loc string) bool {
 }
 
 func TestGoalIdempotentCreate(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	body := map[string]any{"title": "Learn to drive", "category": "education"}
@@ -915,6 +924,7 @@ func TestGoalIdempotentCreate(t *testing.T) {
 }
 
 func TestGoalEventsAndAccessLog(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	p := newGoal(t, w, w.wanda, w.alice, map[string]any{"title": "Join a walking group", "category": "wellbeing"})

@@ -69,6 +69,7 @@ func nextOfType(t *testing.T, s *stream, typ string) map[string]any {
 
 // The "Done means", over HTTP with live events on both phones.
 func TestGroupsStory(t *testing.T) {
+	t.Parallel()
 	w := newGroupWorld(t)
 	e := w.e
 	g := "/v1/groups/" + w.group
@@ -225,6 +226,7 @@ func TestGroupsStory(t *testing.T) {
 // administrator and other client, over every group read and the group's
 // events.
 func TestGroupVisibilityMatrix(t *testing.T) {
+	t.Parallel()
 	w := newGroupWorld(t)
 	e := w.e
 	g := "/v1/groups/" + w.group
@@ -321,6 +323,7 @@ func TestGroupVisibilityMatrix(t *testing.T) {
 // checked in; then it counts improving, steady and worsening between each
 // participant's last two check-ins and gives the mean of their latest.
 func TestGroupGoalAggregateSuppressedBelowThree(t *testing.T) {
+	t.Parallel()
 	w := newGroupWorld(t)
 	e := w.e
 	for _, c := range []struct {
@@ -386,6 +389,7 @@ func TestGroupGoalAggregateSuppressedBelowThree(t *testing.T) {
 // A facilitator removes a member with a reason: access ends at once
 // (requests and the open stream), and the member sees the reason.
 func TestGroupRemovalCutsAccessAtOnce(t *testing.T) {
+	t.Parallel()
 	w := newGroupWorld(t)
 	e := w.e
 	g := "/v1/groups/" + w.group
@@ -423,6 +427,7 @@ func TestGroupRemovalCutsAccessAtOnce(t *testing.T) {
 // facilitator, read there; a facilitator sees client_id only for clients
 // of their own caseload, and that sighting is in the client's access log.
 func TestGroupPathsCarryNoClientRecord(t *testing.T) {
+	t.Parallel()
 	w := newGroupWorld(t)
 	e := w.e
 	g := "/v1/groups/" + w.group

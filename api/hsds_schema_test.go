@@ -90,6 +90,7 @@ func validHSDSExport(t *testing.T, dir string) int {
 // hsds export writes documents the official HSDS 3.0 schemas accept: the
 // official examples once imported, and a generated directory of every shape.
 func TestHSDSExportMatchesTheOfficialSchemas(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, _ := apitest.NewDB(t)
 	store := domain.NewStore(db)
@@ -116,6 +117,7 @@ func TestHSDSExportMatchesTheOfficialSchemas(t *testing.T) {
 // The validator must be able to fail: a service without its required
 // status and with a malformed id is rejected.
 func TestHSDSSchemaRejects(t *testing.T) {
+	t.Parallel()
 	s := hsdsSchemas(t)["service_list.json"]
 	for _, bad := range []string{
 		`{"id": "0190a000-bbbb-7000-8000-000000000001", "name": "No status"}`,

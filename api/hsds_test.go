@@ -53,6 +53,7 @@ func exportedContents(t *testing.T, dir, name string) []any {
 // for member: the service_full example (organization, locations, schedules,
 // phones, languages, taxonomy terms, cost options, contacts, funding, ...).
 func TestHSDSServiceFullRoundTrip(t *testing.T) {
+	t.Parallel()
 	ex := examplesDir(t)
 	db, _ := apitest.NewDB(t)
 	store := domain.NewStore(db)
@@ -110,6 +111,7 @@ func TestHSDSServiceFullRoundTrip(t *testing.T) {
 // export is byte-identical: the importer reads the exporter's output back to
 // the same directory. Importing twice changes nothing (upsert by HSDS id).
 func TestHSDSDirectoryRoundTrip(t *testing.T) {
+	t.Parallel()
 	ex := examplesDir(t)
 	ctx := context.Background()
 	dbA, _ := apitest.NewDB(t)
@@ -188,6 +190,7 @@ func sameDirs(t *testing.T, x, y string) {
 // A malformed record is reported with its file, line and id and skipped;
 // the records around it are imported.
 func TestHSDSImportSkipsMalformedRecords(t *testing.T) {
+	t.Parallel()
 	db, _ := apitest.NewDB(t)
 	store := domain.NewStore(db)
 	dir := t.TempDir()

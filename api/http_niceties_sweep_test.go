@@ -217,6 +217,7 @@ func nicetiesRow(t *testing.T, table map[string]mxOp, id string) mxOp {
 // Every GET whose 200 documents an ETag answers If-None-Match naming it
 // with 304, no body and the same ETag; a stale tag gets the full 200.
 func TestEveryETagAnswersIfNoneMatch(t *testing.T) {
+	t.Parallel()
 	var ops []contractGET
 	for _, o := range committedGETs(t) {
 		if o.etag {
@@ -260,6 +261,7 @@ func TestEveryETagAnswersIfNoneMatch(t *testing.T) {
 // HSDS page); following it yields the next page, pages never repeat an
 // item, and the last page has no Link.
 func TestEveryListLinksItsNextPage(t *testing.T) {
+	t.Parallel()
 	var ops []contractGET
 	for _, o := range committedGETs(t) {
 		if o.list {

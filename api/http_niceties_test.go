@@ -13,6 +13,7 @@ import (
 // A GET with If-None-Match naming the current ETag answers 304 with no
 // body and the ETag echoed; a stale one gets the full 200.
 func TestIfNoneMatch(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	g := newGoal(t, w, w.alice, w.alice, map[string]any{})
@@ -38,6 +39,7 @@ var linkNext = regexp.MustCompile(`^<([^>]+)>; rel="next"$`)
 
 // Every page but the last links the next one, keeping the query.
 func TestLinkNext(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	for range 3 {
@@ -76,6 +78,7 @@ func TestLinkNext(t *testing.T) {
 
 // Problem types are URIs that serve their documentation.
 func TestProblemTypesResolve(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	alice := e.Login("alice", "client")
 	p := e.Do(http.MethodGet, "/v1/goals/0193a0f0-0000-7000-8000-000000000001", alice.Token, nil).Problem(t, http.StatusNotFound)
@@ -94,6 +97,7 @@ func TestProblemTypesResolve(t *testing.T) {
 // /docs comes from the binary: same-origin assets only, typed, under a CSP
 // that allows nothing else; the contract's server is relative.
 func TestDocsServedOffline(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	r := e.Do(http.MethodGet, "/docs", "", nil).Want(t, http.StatusOK)
 	page := string(r.Body)

@@ -13,6 +13,7 @@ import (
 // included) never imports the PostgreSQL driver; domain translates its
 // errors (domain.AsError).
 func TestAPIDoesNotImportTheDatabaseDriver(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("*.go")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no api sources found: %v", err)

@@ -44,6 +44,7 @@ func (tc hostileCase) run(t *testing.T, e *apitest.Env, token string) {
 // class: every date field, integer bound, non-finite number and text that
 // cannot be stored is a 422 naming the field, and changes nothing.
 func TestHostileInputIsRefused(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	seedDirectory(t, e.Store)
@@ -143,6 +144,7 @@ func hostileParameterCases() []hostileCase {
 // them: the first and last accepted dates, a huge position (clamped to the
 // end), a phone with the usual punctuation, astral characters in text.
 func TestValidInputAtTheEdges(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	g := newGoal(t, w, w.alice, w.alice, map[string]any{"target_date": "1900-01-01",
@@ -165,6 +167,7 @@ func TestValidInputAtTheEdges(t *testing.T) {
 
 // TestListParametersRepeated: a list filter takes a,b and x=a&x=b alike.
 func TestListParametersRepeated(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	seedDirectory(t, e.Store)
@@ -203,6 +206,7 @@ func TestListParametersRepeated(t *testing.T) {
 // parameter or request body member) declares bounds inside PostgreSQL's
 // integer, so none can overflow a column or an OFFSET. New fields are caught.
 func TestIntegerInputsAreBounded(t *testing.T) {
+	t.Parallel()
 	oapi := api.New(api.Deps{}).API().OpenAPI()
 	reg := oapi.Components.Schemas
 	checked := 0
@@ -262,6 +266,7 @@ func bound(f *float64) string {
 // TestDirectoryPeriodsAndIDs: a schedule or cost option that ends before it
 // starts is 422, as are out-of-range dates and the nil UUID as a reference.
 func TestDirectoryPeriodsAndIDs(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	seedDirectory(t, e.Store)
 	adam := e.Login("adam", "admin")
@@ -291,6 +296,7 @@ func TestDirectoryPeriodsAndIDs(t *testing.T) {
 // TestTokenWithNULSubject: a validly signed token whose sub contains NUL is
 // 401 (it was a 500 from the person lookup), and provisions nobody.
 func TestTokenWithNULSubject(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	for _, sub := range []string{"mallory\x00", "\x00", "mal\u0007lory"} {
 		r := e.Do(http.MethodGet, "/v1/me", e.Issuer.Token(t, sub, []string{"client"}), nil)

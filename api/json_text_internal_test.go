@@ -12,6 +12,7 @@ import (
 )
 
 func TestMarkUnstorable(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, out string }{
 		{`{"a":"ok"}`, `{"a":"ok"}`},
 		{`{"a":"\ud83d\ude00"}`, `{"a":"\ud83d\ude00"}`}, // a pair is a character
@@ -29,6 +30,7 @@ func TestMarkUnstorable(t *testing.T) {
 }
 
 func TestProblemWithNonFiniteValueEncodes(t *testing.T) {
+	t.Parallel()
 	p := newProblem(context.Background(), 422, "validation failed",
 		&huma.ErrorDetail{Location: "query.lat", Message: "bad", Value: math.Inf(1)},
 		&huma.ErrorDetail{Location: "query.lon", Message: "bad", Value: []any{math.NaN()}})

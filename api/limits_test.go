@@ -23,6 +23,7 @@ import (
 // response (apitest checks each one).
 
 func TestCareTeamIsBounded(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t) // wanda is on alice's team
 	e := w.e
 	team := w.aliceURL + "/care-team/"
@@ -69,6 +70,7 @@ func TestCareTeamIsBounded(t *testing.T) {
 }
 
 func TestConsentsAreBounded(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	consent := func(u apitest.User) *apitest.Resp {
@@ -105,6 +107,7 @@ func TestConsentsAreBounded(t *testing.T) {
 }
 
 func TestSupportedClientsAreBounded(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	sam := e.Login("sam")
 	invite := func(i int) string {
@@ -135,6 +138,7 @@ func TestSupportedClientsAreBounded(t *testing.T) {
 // path; a token's display name is cut to a display name's length when the
 // person is created (a suggestion, not a claim to refuse the token for).
 func TestTokenTextIsBounded(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	app := strings.Repeat("ሰ", domain.MaxAppID)
 	ok := e.Issuer.Token(t, "alice", []string{"client"}, authtest.WithClaim("azp", app))
@@ -157,6 +161,7 @@ func TestTokenTextIsBounded(t *testing.T) {
 // quoting a long path, and the errors of a body with more wrong members than
 // a problem lists. (apitest checks the 422 against the Problem schema.)
 func TestProblemsAreBounded(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	p := e.Do(http.MethodGet, "/v1/"+strings.Repeat("ሰ", 3000), w.alice.Token, nil).Problem(t, http.StatusNotFound)
@@ -177,6 +182,7 @@ func TestProblemsAreBounded(t *testing.T) {
 // Reads show at most hsds.MaxListed of a list assembled from records
 // written one by one (an organization's locations): the first, in order.
 func TestDirectoryReadsAreBounded(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	reader := e.Login("reader", "client")
 	org := uuid.MustParse("0190a000-0a00-7000-8000-0000000000ff")

@@ -14,6 +14,7 @@ import (
 // A conversation's link names a goal or referral of the conversation's own
 // client: never another client's, whoever asks (issue 9, finding 7).
 func TestConversationLinkSameClient(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	seedDirectory(t, e.Store)
@@ -63,6 +64,7 @@ func TestConversationLinkSameClient(t *testing.T) {
 // conversation links), it takes no steps, check-ins or edits, and changes of
 // referrals linked before no longer write to its history (issue 9, finding 8).
 func TestEnteredInErrorGoalIsFrozen(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	seedDirectory(t, e.Store)
@@ -125,6 +127,7 @@ func TestEnteredInErrorGoalIsFrozen(t *testing.T) {
 // either commits before the freeze (and its history row comes first) or is
 // refused. Never a row written to the goal after it froze.
 func TestFreezeRacesLinks(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	seedDirectory(t, e.Store)

@@ -9,6 +9,7 @@ import (
 // Domain errors name their input in domain words (a source and a path); the
 // problem's errors[].location is spelled here, once, as clients see it.
 func TestLocationOfDomainErrors(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		src   domain.Source
 		field string

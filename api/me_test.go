@@ -9,6 +9,7 @@ import (
 )
 
 func TestPatchMe(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	alice := e.Login("alice", "client")
 	r := e.Do(http.MethodGet, "/v1/me", alice.Token, nil).Want(t, http.StatusOK)
@@ -50,6 +51,7 @@ func TestPatchMe(t *testing.T) {
 }
 
 func TestListPeople(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	adam := e.Login("adam", "admin")
 	wanda := e.Login("wanda", "worker")

@@ -53,6 +53,7 @@ func thingsServer(t *testing.T, runs *atomic.Int64, hold <-chan struct{}, starte
 }
 
 func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	var runs atomic.Int64
 	hold, started := make(chan struct{}), make(chan struct{}, 1)
 	e := thingsServer(t, &runs, hold, started)
@@ -109,6 +110,7 @@ func TestIdempotencyKey(t *testing.T) {
 }
 
 func TestProblemResponses(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	alice := e.Login("alice", "client")
 
@@ -154,6 +156,7 @@ func TestProblemResponses(t *testing.T) {
 }
 
 func TestHealthAndMetrics(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	e.Do(http.MethodGet, "/healthz", "", nil).Want(t, http.StatusOK)
 	e.Do(http.MethodGet, "/readyz", "", nil).Want(t, http.StatusOK)
@@ -182,6 +185,7 @@ func TestHealthAndMetrics(t *testing.T) {
 }
 
 func TestCORS(t *testing.T) {
+	t.Parallel()
 	c := api.CORS{Origins: []string{"https://app.example.org"}, AllowLoopback: true}
 	for origin, want := range map[string]bool{
 		"https://app.example.org": true, "http://localhost:5173": true, "http://127.0.0.1:3000": true,
@@ -231,6 +235,7 @@ func TestCORS(t *testing.T) {
 // nothing behind (neither the claim nor work done before it failed), and a
 // success commits the work with the response a retry replays.
 func TestClaimWithWork(t *testing.T) {
+	t.Parallel()
 	hold, started := make(chan struct{}), make(chan struct{}, 1)
 	var runs atomic.Int64
 	var e *apitest.Env

@@ -57,6 +57,7 @@ func isDirectoryPath(p string) bool {
 // (history, check-ins, saved services, care team, conversations, me, the
 // directory, ...). A new operation is covered without edits.
 func TestClientDataIsNeverStored(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	seedDirectory(t, e.Store)

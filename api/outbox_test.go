@@ -15,6 +15,7 @@ import (
 // after everything the stream had seen, then the later events in order; a
 // second resume from the same point replays the same sequence.
 func TestEventsResumeAcrossLateCommit(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	c := createConversation(t, e, tm.alice, map[string]any{})

@@ -64,6 +64,7 @@ func nextEvent(s *stream) liveEvent {
 }
 
 func TestPrivateGoalDisappearsForTheCareTeam(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	seedDirectory(t, e.Store)
@@ -203,6 +204,7 @@ func getGoalAs(t *testing.T, e *apitest.Env, who apitest.User, id string) goalVi
 // Only the client decides who sees their goals: a worker setting visibility
 // or sensitivity is 403 naming the field, and nothing changes.
 func TestOnlyTheClientSetsVisibilityAndSensitivity(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	count := func() int64 { return countRows(t, e, `SELECT count(*) FROM goals`) }
@@ -272,6 +274,7 @@ func historyOf(t *testing.T, e *apitest.Env, who apitest.User, id string) []hist
 // An Idempotency-Key replay of a worker's proposal is re-authorized: once
 // the client made the goal private, the replay is 404 like a fresh read.
 func TestReplayOfAGoalNowPrivateIsRefused(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	body := map[string]any{"title": "Open a savings account"}
@@ -287,6 +290,7 @@ func TestReplayOfAGoalNowPrivateIsRefused(t *testing.T) {
 // Hostile and malformed values of the new fields are 422 naming the field,
 // never 5xx, and write nothing.
 func TestVisibilityAndSensitivityInputIsChecked(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	g := teamGoal(t, e, tm.alice, tm.alice, map[string]any{})

@@ -10,6 +10,7 @@ import (
 // Every problem carries type (its page, or about:blank), title and status,
 // as the contract requires, whatever its status and whether it has a detail.
 func TestProblemAlwaysHasTypeTitleStatus(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusTooManyRequests, http.StatusInternalServerError, 499} {
 		b, err := json.Marshal(newProblem(context.Background(), status, ""))
 		if err != nil {
@@ -27,6 +28,7 @@ func TestProblemAlwaysHasTypeTitleStatus(t *testing.T) {
 
 // An empty page is an empty array, never null.
 func TestEmptyPageItemsAreAnArray(t *testing.T) {
+	t.Parallel()
 	b, err := json.Marshal(newPage[int, int](nil, "", func(i int) int { return i }))
 	if err != nil {
 		t.Fatal(err)

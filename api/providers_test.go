@@ -57,6 +57,7 @@ func providerList(t *testing.T, e *apitest.Env, who apitest.User, query string) 
 // narrows sharing, status moves and history, and every provider access in
 // the client's access log.
 func TestProviderReferrals(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	seedDirectory(t, e.Store)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestClientAddr(t *testing.T) {
+	t.Parallel()
 	trusted, err := ParseTrustedProxies("10.0.0.0/8, 192.0.2.7, ::ffff:172.16.0.0/108")
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +43,7 @@ func TestClientAddr(t *testing.T) {
 }
 
 func TestAddrKey(t *testing.T) {
+	t.Parallel()
 	for addr, want := range map[string]string{
 		"203.0.113.5":           "203.0.113.5",
 		"2001:db8:1:2::1":       "2001:db8:1:2::/64",

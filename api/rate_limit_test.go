@@ -74,6 +74,7 @@ func wantThrottled(t *testing.T, r *apitest.Resp, policy, declared string) {
 // A person's requests, whatever their token, share one bucket: after the
 // burst they get 429 and nothing runs; another person is unaffected.
 func TestRateLimitPerPerson(t *testing.T) {
+	t.Parallel()
 	e := apitest.NewWith(t, apitest.WithRateLimits(api.RateLimits{Person: hourly(5), IP: limitNever()}))
 	alice := e.Login("alice", "client") // the first request of five
 	bob := e.Login("bob", "client")
@@ -110,6 +111,7 @@ func TestRateLimitPerPerson(t *testing.T) {
 // IPv6 /64 is one address; only trusted proxies' X-Forwarded-For counts,
 // and only its right-most untrusted entry.
 func TestRateLimitPerAddress(t *testing.T) {
+	t.Parallel()
 	e := apitest.NewWith(t, apitest.WithRateLimits(api.RateLimits{Person: limitNever(), IP: hourly(3)}), trustLoopback())
 	token := e.Issuer.Token(t, "alice", []string{"client"})
 	from := func(addr string) *apitest.Resp {
@@ -152,6 +154,7 @@ func TestRateLimitPerAddress(t *testing.T) {
 // Without trusted proxies X-Forwarded-For is the client's to invent, so it
 // is ignored: every request counts against the connection's address.
 func TestForwardedForIsIgnoredByDefault(t *testing.T) {
+	t.Parallel()
 	e := apitest.NewWith(t, apitest.WithRateLimits(api.RateLimits{Person: limitNever(), IP: hourly(3)}))
 	token := e.Issuer.Token(t, "alice", []string{"client"})
 	for i := range 3 {
@@ -163,6 +166,7 @@ func TestForwardedForIsIgnoredByDefault(t *testing.T) {
 // An event stream costs one request when it opens, however long it stays
 // open; the other requests of its person are counted as before.
 func TestEventStreamCountsOnce(t *testing.T) {
+	t.Parallel()
 	e := apitest.NewWith(t, apitest.WithRateLimits(api.RateLimits{Person: hourly(4), IP: limitNever()}),
 		apitest.WithEvents(api.EventsConfig{Heartbeat: 20 * time.Millisecond}))
 	token := e.Issuer.Token(t, "alice", []string{"client"})
@@ -195,6 +199,7 @@ func TestEventStreamCountsOnce(t *testing.T) {
 
 // Turned off, a policy is neither enforced nor announced.
 func TestRateLimitsOff(t *testing.T) {
+	t.Parallel()
 	off := api.Limit{Off: true}
 	e := apitest.NewWith(t, apitest.WithRateLimits(api.RateLimits{Person: off, IP: hourly(1000)}))
 	r := e.Do(http.MethodGet, "/v1/me", e.Issuer.Token(t, "alice", []string{"client"}), nil).Want(t, http.StatusOK)
@@ -206,6 +211,7 @@ func TestRateLimitsOff(t *testing.T) {
 // Every operation but the health probes declares 429 with Retry-After, and
 // every response of it the RateLimit fields; nobody writes this per operation.
 func TestRateLimitsAreDocumented(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	var doc struct {
 		Paths map[string]map[string]struct {

@@ -17,6 +17,7 @@ func savedPath(u apitest.User, svc uuid.UUID) string {
 }
 
 func TestSavedServices(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	seedDirectory(t, e.Store)
@@ -91,6 +92,7 @@ func TestSavedServices(t *testing.T) {
 // The story: wanda refers alice to a pantry for her housing goal;
 // alice sees it and every status change, and so does the goal's history.
 func TestReferralFlow(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	seedDirectory(t, e.Store)
@@ -233,6 +235,7 @@ func TestReferralFlow(t *testing.T) {
 
 // Referrals belong to the client and their care team: everyone else gets 404.
 func TestReferralVisibility(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	seedDirectory(t, e.Store)

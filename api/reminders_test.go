@@ -304,6 +304,7 @@ func round(t *testing.T, s *push.Scheduler) push.Stats {
 // details), once, and not at 2 a.m.; Wanda's agenda lists Alice's overdue
 // referral.
 func TestFollowUpDoneMeans(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	seedDirectory(t, e.Store)
@@ -366,6 +367,7 @@ type agendaDueData struct {
 }
 
 func TestReminderPreviewsAndAudience(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	priv, pub := vapidKeys(t)
@@ -399,6 +401,7 @@ func TestReminderPreviewsAndAudience(t *testing.T) {
 }
 
 func TestReminderQuietHoursAndGoneSubscriptions(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	priv, pub := vapidKeys(t)
@@ -444,6 +447,7 @@ func TestReminderQuietHoursAndGoneSubscriptions(t *testing.T) {
 // Exactly one sender: the advisory lock admits one scheduler at a time,
 // and even rounds run at once (as during a failover) push each delivery once.
 func TestReminderSingleSender(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	priv, pub := vapidKeys(t)
@@ -500,6 +504,7 @@ func TestReminderSingleSender(t *testing.T) {
 // the reminder is pushed again (at-least-once) under the same Topic and tag,
 // so the push service replaces an undelivered copy and the phone shows one.
 func TestReminderCrashBetweenSendAndRecord(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	priv, pub := vapidKeys(t)

@@ -196,8 +196,10 @@ func sameAnswer(t *testing.T, a, b *apitest.Resp, secret string) bool {
 // response; a caller who still has access gets the replay, and it is written
 // to the client's access log like any other disclosure.
 func TestIdempotentReplayIsReauthorized(t *testing.T) {
+	t.Parallel()
 	for opID, tc := range replayCases() {
 		t.Run(opID, func(t *testing.T) {
+			t.Parallel() // each case has a world of its own; together they are the suite's longest test
 			w := newWorld(t)
 			e := w.e
 			seedDirectory(t, e.Store)
@@ -247,6 +249,7 @@ func TestIdempotentReplayIsReauthorized(t *testing.T) {
 // Every operation that takes an Idempotency-Key has a case above, so a new
 // one cannot be added without its replay being checked.
 func TestEveryIdempotentOperationHasAReplayCase(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	var doc struct {
 		Paths map[string]map[string]struct {

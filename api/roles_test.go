@@ -45,6 +45,7 @@ func directoryWriteBody(method, path string) any {
 // person and the public directory, and nothing else: every directory write
 // is a 403 problem that says why, and changes nothing.
 func TestRolelessTokenHasNoRights(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	seedDirectory(t, e.Store)
 	e.Login("rita", "admin") // later revoked at the provider
@@ -93,6 +94,7 @@ func TestRolelessTokenHasNoRights(t *testing.T) {
 // Directory writes need the admin or directory_editor role and the
 // directory:write scope; clients and workers are refused even with the scope.
 func TestDirectoryEditorRole(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	seedDirectory(t, e.Store)
 	state := newDBState(t, e)

@@ -10,6 +10,7 @@ import (
 // standing next to a tag that restates its bound, stops the server from
 // starting (every test would fail), rather than leaving two declarations.
 func TestFieldRuleRefusesSecondDeclarations(t *testing.T) {
+	t.Parallel()
 	type dto struct {
 		Fine     string `json:"fine" rule:"goal.title"`
 		Unknown  string `json:"unknown" rule:"goal.no_such_thing"`

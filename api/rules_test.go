@@ -112,6 +112,7 @@ func parseCheck(col, def string) (b bounds, ok bool) {
 // or bounding a length is declared by a rule, so a migration and the Go
 // declarations cannot drift apart.
 func TestRulesMatchCheckConstraints(t *testing.T) {
+	t.Parallel()
 	db, _ := apitest.NewDB(t)
 	var rows []struct{ Tbl, Col, Def string }
 	if err := db.Raw(`SELECT c.conrelid::regclass::text AS tbl, a.attname AS col, pg_get_constraintdef(c.oid) AS def
@@ -353,6 +354,7 @@ func apiOnly() map[string]bool {
 // enum or bound in the document comes from anywhere else than a rule or the
 // short list of the API's own.
 func TestRulesMatchOpenAPI(t *testing.T) {
+	t.Parallel()
 	doc, reg := openAPIDoc(t)
 	used := map[string]bool{}
 	explained := map[string]bool{}
@@ -461,6 +463,7 @@ func checkParams(t *testing.T, doc map[string]any, used, own, ownSeen map[string
 
 // TestRuleDeclarations: the declarations are consistent among themselves.
 func TestRuleDeclarations(t *testing.T) {
+	t.Parallel()
 	names := map[string]bool{}
 	for _, r := range api.Rules() {
 		if names[r.Name] {
@@ -495,6 +498,7 @@ func TestRuleDeclarations(t *testing.T) {
 // requests are validated against (the hooks run after Huma built the
 // schemas), for bodies and parameters alike, and lengths count characters.
 func TestRuleBoundsAreEnforced(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	// Pronouns have no domain check and no column constraint: only the
@@ -529,6 +533,7 @@ func TestRuleBoundsAreEnforced(t *testing.T) {
 // characters is accepted whatever its script, as the column's CHECK and the
 // schema count; one character more is refused, naming the field.
 func TestReferralNoteCountsCharacters(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	seedDirectory(t, e.Store)

@@ -16,6 +16,7 @@ import (
 // scope of its family (so what a write answers is data the token may read),
 // a read scope never allows a write, and referrals are their own family.
 func TestScopeFamilies(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	e := w.e
 	seedDirectory(t, e.Store)
@@ -94,6 +95,7 @@ func TestScopeFamilies(t *testing.T) {
 // The event stream applies the same rule per event: referral events need
 // referrals:read (or referrals:write), goal events goals:read (or goals:write).
 func TestStreamScopeFamilies(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	seedDirectory(t, e.Store)

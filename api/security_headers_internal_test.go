@@ -9,6 +9,7 @@ import (
 
 // A request that arrived over TLS gets HSTS; one over plain HTTP does not.
 func TestStrictTransportSecurityOverTLS(t *testing.T) {
+	t.Parallel()
 	h := (&Server{}).securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
 	for _, tc := range []struct {
 		tls  bool

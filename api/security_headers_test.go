@@ -33,6 +33,7 @@ func missingSecurityHeaders(h http.Header) string {
 // and unauthenticated answers all carry the security headers; only the
 // docs page brings its own Content-Security-Policy (it loads its assets).
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	alice := e.Login("alice", "client")
 	for _, c := range []struct {
@@ -71,6 +72,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 // HSTS goes out only when the client reached us over TLS: a trusted proxy
 // says so in X-Forwarded-Proto; anyone else saying so is ignored.
 func TestStrictTransportSecurityBehindTrustedProxy(t *testing.T) {
+	t.Parallel()
 	const hsts = "max-age=63072000; includeSubDomains"
 	behind := apitest.NewWith(t, trustLoopback())
 	for proto, want := range map[string]string{"https": hsts, "HTTPS": hsts, "http": "", "https, http": hsts, "": ""} {

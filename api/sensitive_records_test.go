@@ -48,6 +48,7 @@ func consentIDs(t *testing.T, e *apitest.Env, who, client apitest.User) []string
 // The story: Alice marks her recovery goal sud and consents for
 // Wanda only; Will, also on her team, sees nothing of it.
 func TestSudGoalOnlyForConsentedWorkers(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	seedDirectory(t, e.Store)
@@ -179,6 +180,7 @@ func TestSudGoalOnlyForConsentedWorkers(t *testing.T) {
 // label's own change) stay for the client and consented workers, with the
 // notice; the rest of the care team sees only what came after.
 func TestSudGoalHistoryStaysAfterTheLabelIsCleared(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	g := decodeGoal(t, e.Do(http.MethodPost, goalsPath(tm.alice), tm.alice.Token,
@@ -219,6 +221,7 @@ func TestSudGoalHistoryStaysAfterTheLabelIsCleared(t *testing.T) {
 // A sud conversation: the client and the consented workers only, on every
 // path (list, messages, posting, read markers, events).
 func TestSudConversation(t *testing.T) {
+	t.Parallel()
 	tm := newTeam(t)
 	e := tm.e
 	// Nobody could read it without a consent.

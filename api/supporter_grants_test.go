@@ -11,6 +11,7 @@ import (
 // applies to the supporter's next request; access that reaches its end
 // date stops by itself; DELETE ends it at once.
 func TestSupporterGrantChanges(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	sam := c.supporter(t, "sam", nil, "goals")
 	url := c.supporterURL(sam)
@@ -62,6 +63,7 @@ func TestSupporterGrantChanges(t *testing.T) {
 // A supporter may leave a client's circle; nobody else but the client may
 // remove them.
 func TestSupporterLeaves(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	sam := c.supporter(t, "sam", nil, "goals")
 	sue := c.supporter(t, "sue", nil, "goals")
@@ -90,6 +92,7 @@ func TestSupporterLeaves(t *testing.T) {
 // Only the client cancels an invitation; cancelling voids the code, is
 // idempotent, and refuses an invitation already redeemed.
 func TestCancelSupporterInvitation(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	inv := c.invite(t, map[string]any{"shares": []string{"goals"}})
 	url := c.aliceURL + "/supporter-invitations/" + inv["id"].(string)
@@ -108,6 +111,7 @@ func TestCancelSupporterInvitation(t *testing.T) {
 // retry with the same key answers the same invitation with a new code, and
 // the first code no longer works. A replayed redemption is re-authorized.
 func TestInvitationRetryNeverStoresTheCode(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	body := map[string]any{"shares": []string{"goals"}}
 	first := c.invite(t, body, "Idempotency-Key", "invite-sam")

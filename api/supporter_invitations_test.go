@@ -19,6 +19,7 @@ func redeem(e *apitest.Env, u apitest.User, code any, hdrs ...string) *apitest.R
 // The code: 12 symbols of Crockford's base32 in groups of four, shown once,
 // stored only as a hash, and forgiving of how a person types it.
 func TestInvitationCode(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	inv := c.invite(t, map[string]any{"shares": []string{"referrals", "goals", "goals"}})
 	code := inv["code"].(string)
@@ -62,6 +63,7 @@ func TestInvitationCode(t *testing.T) {
 // Wrong, expired, cancelled and used codes are one answer; so is a code
 // whose access would already have ended.
 func TestRedeemRefusesUniformly(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	sam, sue := c.e.Login("sam"), c.e.Login("sue")
 	used := c.invite(t, map[string]any{"shares": []string{"goals"}})["code"].(string)
@@ -87,6 +89,7 @@ func TestRedeemRefusesUniformly(t *testing.T) {
 
 // Of concurrent redemptions of one code exactly one succeeds.
 func TestRedeemConcurrentlyExactlyOnce(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	code := c.invite(t, map[string]any{"shares": []string{"goals"}})["code"].(string)
 	people := make([]apitest.User, 8)
@@ -121,6 +124,7 @@ func TestRedeemConcurrentlyExactlyOnce(t *testing.T) {
 // Redeeming your own code is 422 and redeeming while already a supporter is
 // 409; either way the code stays good for the person it was meant for.
 func TestRedeemOwnCodeOrTwice(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	code := c.invite(t, map[string]any{"shares": []string{"goals"}})["code"].(string)
 	p := redeem(c.e, c.alice, code).Problem(t, http.StatusUnprocessableEntity)
@@ -143,6 +147,7 @@ func TestRedeemOwnCodeOrTwice(t *testing.T) {
 // Guessing codes is slow: after 10 tries in an hour a person gets 429 with
 // Retry-After, even for a good code; the count is per person.
 func TestRedeemAttemptsAreLimited(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	mallory := c.e.Login("mallory")
 	for i := 0; i < 10; i++ {
@@ -170,6 +175,7 @@ func TestRedeemAttemptsAreLimited(t *testing.T) {
 // Hostile or malformed input is 422 naming the field, never a 5xx, and
 // changes nothing.
 func TestSupporterHostileInput(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	sam := c.supporter(t, "sam", nil, "goals")
 	state := newDBState(t, c.e)

@@ -70,6 +70,7 @@ func (c *circle) sharedReads() []struct{ name, share, path, id string } {
 // (a list with its items), and 404 for everything else. Assessments are a
 // share with nothing to read yet, so that supporter sees nothing at all.
 func TestSupporterReadsOnlyWhatIsShared(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	for _, share := range []string{"goals", "referrals", "saved_services", "assessments"} {
 		sup := c.supporter(t, "sup-"+share, nil, share)
@@ -98,6 +99,7 @@ func TestSupporterReadsOnlyWhatIsShared(t *testing.T) {
 // A goal's history shows a linked referral's status changes only to those
 // who may read referrals.
 func TestSupporterGoalHistoryLeavesOutUnsharedReferrals(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	hasReferral := func(who apitest.User) bool {
 		return slices.ContainsFunc(history(t, c.world, who, c.goal.ID), func(h historyView) bool {
@@ -122,6 +124,7 @@ func TestSupporterGoalHistoryLeavesOutUnsharedReferrals(t *testing.T) {
 // for one who holds a role of their own (refused by the domain: 403, since
 // they can see what they tried to change).
 func TestSupporterNeverSeesMoreNorWrites(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	all := []string{"goals", "referrals", "saved_services", "assessments"}
 	sam := c.supporter(t, "sam", nil, all...)
@@ -191,6 +194,7 @@ func TestSupporterNeverSeesMoreNorWrites(t *testing.T) {
 // records go to the client and their team only. Bob (a client himself,
 // alice's supporter) hears his own goal's event first, not alice's before it.
 func TestSupporterGetsNoEvents(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	bob := c.supporter(t, "bob", []string{"client"}, "goals", "referrals", "saved_services")
 	s := openStream(t, c.e.URL, bob.Token, "")
@@ -204,6 +208,7 @@ func TestSupporterGetsNoEvents(t *testing.T) {
 // Every supporter read is in the client's access log, exactly once per
 // request, attributed to the supporter; the client's own reads are not.
 func TestSupporterReadsAreLogged(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	all := []string{"goals", "referrals", "saved_services"}
 	sam := c.supporter(t, "sam", nil, all...)
@@ -246,6 +251,7 @@ func TestSupporterReadsAreLogged(t *testing.T) {
 // An administrator's audit read shows who touched alice's data and when,
 // not her words (labels) nor whom she chose as a supporter; alice sees both.
 func TestAccessLogAuditHidesLabelsAndSupporters(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	sam := c.supporter(t, "sam", nil, "goals")
 	c.e.Do(http.MethodGet, goalPath(c.goal.ID), sam.Token, nil).Want(t, http.StatusOK)
@@ -299,6 +305,7 @@ func TestAccessLogAuditHidesLabelsAndSupporters(t *testing.T) {
 
 // /v1/me lists the clients a person supports now, with the client's name.
 func TestMeListsSupportedClients(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	sam := c.supporter(t, "sam", nil, "saved_services", "goals")
 	var me struct {
@@ -334,6 +341,7 @@ func (c *circle) supporterURL(u apitest.User) string {
 // (only consented care-team workers do), on any read path; a referral shows
 // its goal only to those who may read the goal.
 func TestSupporterNeverSeesPrivateOrSensitiveGoals(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	sam := c.supporter(t, "sam", nil, "goals", "referrals")
 	ref := c.supporter(t, "ref-only", nil, "referrals")
@@ -361,6 +369,7 @@ func TestSupporterNeverSeesPrivateOrSensitiveGoals(t *testing.T) {
 // included: through it sam neither reads nor removes his grant, and /v1/me
 // does not list alice; through another app he still does.
 func TestRevokedAppLosesTheSupportersGrant(t *testing.T) {
+	t.Parallel()
 	c := newCircle(t)
 	sam := c.supporter(t, "sam", nil, "goals")
 	samBudget := appToken(t, c.e, sam, nil, budgetApp)

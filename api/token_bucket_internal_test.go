@@ -18,6 +18,7 @@ func newTestLimiter(l Limit, maxKeys int) (*limiter, *clock) {
 }
 
 func TestBucketSpendsAndRefills(t *testing.T) {
+	t.Parallel()
 	l, c := newTestLimiter(Limit{Requests: 10, Per: time.Second, Burst: 3}, 0)
 	for _, want := range []decision{
 		{allowed: true, remaining: 2, reset: 1}, // 1 token short of full: 0.1 s, rounded up
@@ -51,6 +52,7 @@ func TestBucketSpendsAndRefills(t *testing.T) {
 
 // An address sprayer cannot grow the limiter past its bound.
 func TestBucketsAreBounded(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLimiter(Limit{Requests: 1, Per: time.Hour, Burst: 5}, 1000)
 	for i := range 100_000 {
 		l.take("10." + strconv.Itoa(i>>16) + "." + strconv.Itoa(i>>8&255) + "." + strconv.Itoa(i&255))
@@ -64,6 +66,7 @@ func TestBucketsAreBounded(t *testing.T) {
 // follows the active keys; a bucket that has not refilled is kept while
 // there is room, so forgetting never forgives.
 func TestIdleBucketsAreDroppedExhaustedOnesKept(t *testing.T) {
+	t.Parallel()
 	l, c := newTestLimiter(Limit{Requests: 10, Per: time.Second, Burst: 2}, 10_000)
 	for range 2 {
 		l.take("exhausted")

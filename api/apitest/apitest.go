@@ -6,6 +6,8 @@ package apitest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -15,6 +17,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +32,14 @@ import (
 	"github.com/waypoint-portal/waypoint/domain"
 	"github.com/waypoint-portal/waypoint/domain/live"
 )
+
+// poolConns bounds each test database's pool (and each replica's). Tests run
+// in parallel, several packages at once, beside other checkouts' suites on
+// the same server: parallel tests × (pool + the hub's listener) must stay
+// well inside PostgreSQL's max_connections (100). Requests beyond it wait
+// for a connection; none of the tests needs more at once. Idle ones stay
+// open (as in production, where both bounds are 20), so bursts reuse them.
+const poolConns = 8
 
 // NewDB returns a GORM handle and URL for a fresh, migrated database that is
 // dropped when the test ends. PG* variables override the local defaults.
@@ -47,7 +58,7 @@ func NewDB(t testing.TB) (*gorm.DB, string) {
 	}
 	conf := pgtestdb.Custom(t, admin, dbaMigrator{
 		Migrator: goosemigrator.New(".", goosemigrator.WithFS(domain.Migrations())), admin: admin})
-	db, err := domain.OpenDB(context.Background(), domain.DBConfig{URL: conf.URL(), MaxOpenConns: 20})
+	db, err := domain.OpenDB(context.Background(), domain.DBConfig{URL: conf.URL(), MaxOpenConns: poolConns, MaxIdleConns: poolConns})
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
@@ -169,6 +180,13 @@ func WithServerTimeouts(read, write time.Duration) Option {
 	return func(o *options) { o.readTimeout, o.writeTimeout = read, write }
 }
 
+// issuerKey signs for every Env's issuer, generated once per test binary.
+// Sharing it across tests trusts nothing new: each test's server accepts
+// only tokens whose iss is its own issuer's URL, and a test's second issuer
+// (authtest.NewIssuer) still has a key of its own. It is a memoised
+// constant, never written after it is made.
+var issuerKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
+
 // New starts a server on a fresh database. extend may register extra
 // operations on the server before it starts (tests of shared middleware).
 func New(t testing.TB, extend ...func(*api.Server)) *Env {
@@ -185,7 +203,11 @@ func Extend(extend ...func(*api.Server)) Option {
 func NewWith(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	db, dbURL := NewDB(t)
-	iss := authtest.NewIssuer(t)
+	key, err := issuerKey()
+	if err != nil {
+		t.Fatalf("issuer key: %v", err)
+	}
+	iss := authtest.NewIssuerWithKey(t, key)
 	e := &Env{t: t, DBURL: dbURL, DB: db, Store: domain.NewStore(db), Issuer: iss}
 	for _, o := range opts {
 		o(&e.opts)
@@ -243,7 +265,7 @@ func (e *Env) Positioned() {
 // same database and issuer, like another replica behind a load balancer.
 func (e *Env) Replica() *Env {
 	e.t.Helper()
-	db, err := domain.OpenDB(context.Background(), domain.DBConfig{URL: e.DBURL, MaxOpenConns: 20})
+	db, err := domain.OpenDB(context.Background(), domain.DBConfig{URL: e.DBURL, MaxOpenConns: poolConns, MaxIdleConns: poolConns})
 	if err != nil {
 		e.t.Fatalf("open replica pool: %v", err)
 	}
