@@ -17,6 +17,7 @@ func feedbackURL(svc uuid.UUID) string { return "/v1/services/" + svc.String() +
 // barrier need; directory editors work the queue (filters, paging, ETag,
 // If-Match), which never shows who reported.
 func TestFeedbackReportsAndTheQueue(t *testing.T) {
+	t.Parallel()
 	w := newNeedsWorld(t)
 	e := w.e
 	ed := e.Login("ed", "directory_editor")
@@ -111,6 +112,7 @@ func TestFeedbackReportsAndTheQueue(t *testing.T) {
 // Bad reports are 422 naming the member (or 404 for an unknown service),
 // and nothing is stored, no need counted.
 func TestFeedbackValidation(t *testing.T) {
+	t.Parallel()
 	w := newNeedsWorld(t)
 	e := w.e
 	bobs := newReferral(t, e, w.bob, w.bob, map[string]any{"service_id": svcBallard.String()})
@@ -151,6 +153,7 @@ func TestFeedbackValidation(t *testing.T) {
 // reporting client's own export, nobody else: not the service's staff (in
 // any referral read), not the public directory, not other clients.
 func TestFeedbackTextStaysWithTheDirectoryEditors(t *testing.T) {
+	t.Parallel()
 	w := newNeedsWorld(t)
 	e := w.e
 	pia := e.Login("pia", "provider")
@@ -194,6 +197,7 @@ func TestFeedbackTextStaysWithTheDirectoryEditors(t *testing.T) {
 
 // A client who opted out is not counted for a barrier; a worker always is.
 func TestBarrierNeedsRespectTheClientsOptOut(t *testing.T) {
+	t.Parallel()
 	w := newNeedsWorld(t)
 	e := w.e
 	setProfile(t, e, w.alice, w.alice.ClientID, map[string]any{"contact_preferences": map[string]any{"help_improve_services": false}}).

@@ -108,6 +108,7 @@ func insightsWorld(t *testing.T) (*apitest.Env, []time.Time) {
 // organizer sees the month in the unmet-needs table, with no cell under 10,
 // and directory-gaps puts the cell beside the legal aid service 14 km away.
 func TestInsightsDoneMeans(t *testing.T) {
+	t.Parallel()
 	e, weeks := insightsWorld(t)
 	otto := e.Login("otto", "organizer")
 	q := "?from=" + weeks[0].Format(time.DateOnly) + "&to=" + weeks[3].AddDate(0, 0, 6).Format(time.DateOnly)
@@ -200,6 +201,7 @@ func TestInsightsDoneMeans(t *testing.T) {
 func twoDigits(n int) string { return string([]byte{byte('0' + n/10), byte('0' + n%10)}) }
 
 func TestInsightsCSV(t *testing.T) {
+	t.Parallel()
 	e, weeks := insightsWorld(t)
 	otto := e.Login("otto", "organizer")
 	q := "?from=" + weeks[0].Format(time.DateOnly) + "&to=" + weeks[3].Format(time.DateOnly) + "&group_by=taxonomy,area,language"
@@ -231,6 +233,7 @@ func TestInsightsCSV(t *testing.T) {
 }
 
 func TestInsightsReaders(t *testing.T) {
+	t.Parallel()
 	e, _ := insightsWorld(t)
 	for _, u := range []struct {
 		user apitest.User
@@ -254,6 +257,7 @@ func TestInsightsReaders(t *testing.T) {
 }
 
 func TestInsightsValidation(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	otto := e.Login("otto", "organizer")
 	weeks := completeWeeks(1)

@@ -103,6 +103,7 @@ func searchAs(t *testing.T, e *apitest.Env, who apitest.User, q url.Values) map[
 // words name (never the words), the point's geohash-5 cell, the client's
 // language, this week; searching again the same week counts nothing more.
 func TestEmptySearchRecordsAnAnonymousNeed(t *testing.T) {
+	t.Parallel()
 	w := newNeedsWorld(t)
 	e := w.e
 	setProfile(t, e, w.alice, w.alice.ClientID, map[string]any{"preferred_language": "es-MX"}).Want(t, http.StatusOK)
@@ -164,6 +165,7 @@ func derefStr(s *string) string {
 // Only a client's searches count; a search that found something, a later
 // page, and workers', administrators' and role-less people's searches do not.
 func TestOnlyClientsEmptySearchesAreRecorded(t *testing.T) {
+	t.Parallel()
 	w := newNeedsWorld(t)
 	e := w.e
 	empty := url.Values{"search": {"legal aid"}}
@@ -184,6 +186,7 @@ func TestOnlyClientsEmptySearchesAreRecorded(t *testing.T) {
 // help_improve_services false stops the counting; it is the client's
 // decision alone, and a care-team reset of the preferences keeps it.
 func TestHelpImproveServicesOptOut(t *testing.T) {
+	t.Parallel()
 	w := newNeedsWorld(t)
 	e := w.e
 	cp := func() map[string]any {
@@ -227,6 +230,7 @@ func TestHelpImproveServicesOptOut(t *testing.T) {
 // A declined referral is a need by reason: the service's first category and
 // place, the client's language; not when the client opted out.
 func TestDeclinedReferralRecordsANeed(t *testing.T) {
+	t.Parallel()
 	w := newNeedsWorld(t)
 	e := w.e
 	setProfile(t, e, w.alice, w.alice.ClientID, map[string]any{"preferred_language": "so"}).Want(t, http.StatusOK)
@@ -256,6 +260,7 @@ func TestDeclinedReferralRecordsANeed(t *testing.T) {
 // The statement that makes a new week's key deletes the keys of weeks that
 // ended more than 8 days ago, and only those.
 func TestWeekKeysAreDeletedAfterTheirWeek(t *testing.T) {
+	t.Parallel()
 	w := newNeedsWorld(t)
 	e := w.e
 	week := thisWeek()
@@ -299,6 +304,7 @@ func TestWeekKeysAreDeletedAfterTheirWeek(t *testing.T) {
 // Counting a need must never cost the client their answer: when recording
 // fails (here the table refuses every row), the search still answers 200.
 func TestEmptySearchAnswersWhenRecordingFails(t *testing.T) {
+	t.Parallel()
 	w := newNeedsWorld(t)
 	e := w.e
 	if err := e.DB.Exec(`ALTER TABLE unmet_needs ADD CONSTRAINT refuse_all CHECK (false) NOT VALID`).Error; err != nil {
