@@ -65,7 +65,8 @@ func TestProviderReferrals(t *testing.T) {
 	pete := e.Login("pete", "provider") // staff of Brooklyn Aid
 	nell := e.Login("nell", "provider") // provider role, no organization
 	e.DB.Exec(`UPDATE people SET display_name = 'Alice Johnson' WHERE id = ?`, w.alice.PersonID)
-	e.DB.Exec(`UPDATE clients SET contact_preferences = '{"channels":["sms"],"phone":"+1 206 555 0100"}', preferred_language = 'es' WHERE id = ?`, w.alice.ClientID)
+	e.DB.Exec(`UPDATE clients SET contact_preferences = '{"channels":["sms"],"phone":"+1 206 555 0100","push_previews":true,"help_improve_services":false}',
+		preferred_language = 'es' WHERE id = ?`, w.alice.ClientID)
 
 	// Only administrators link staff; idempotent; unknown organization 404.
 	e.Do(http.MethodPut, staffPath(orgSeattle, pia.PersonID), w.adam.Token, nil).Want(t, http.StatusCreated)
@@ -105,6 +106,13 @@ func TestProviderReferrals(t *testing.T) {
 		}
 		if !slices.Equal(v.SharedWithProvider, []string{"contact", "name"}) {
 			t.Fatalf("shared_with_provider %v", v.SharedWithProvider)
+		}
+	}
+	// The contact is how to reach her, never her settings in the app.
+	contact := e.Do(http.MethodGet, "/v1/referrals/"+ref.ID, pia.Token, nil).Want(t, http.StatusOK).Map(t)["shared"].(map[string]any)["contact"].(map[string]any)
+	for k := range contact {
+		if !slices.Contains([]string{"channels", "phone", "email", "best_times", "safe_to_leave_message", "time_zone", "quiet_hours"}, k) {
+			t.Fatalf("pia sees alice's %s: %v", k, contact)
 		}
 	}
 	// The client's circle sees the whole referral, and no provider view.
@@ -218,9 +226,9 @@ func TestProviderReferrals(t *testing.T) {
 	var other int64
 	e.DB.Raw(`SELECT count(*) FROM access_log WHERE client_id = ? AND actor_person_id = ? AND relationship <> 'provider'`,
 		w.alice.ClientID, pia.PersonID).Scan(&other)
-	// Reads: the first list, 3 gets of ref, 1 of r2, 2 filtered lists of one; writes: 4 moves of ref, 2 of r2.
+	// Reads: the first list, 4 gets of ref, 1 of r2, 2 filtered lists of one; writes: 4 moves of ref, 2 of r2.
 	// Refused calls (412, 403, 409, 422) rolled back and wrote nothing.
-	if n != 13 || other != 0 {
+	if n != 14 || other != 0 {
 		t.Fatalf("access log: %d provider entries, %d others", n, other)
 	}
 	var log struct {

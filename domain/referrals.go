@@ -197,6 +197,8 @@ func (r referralRow) referral() Referral {
 		sh := &ProviderShared{FirstName: r.SharedFirstName, PreferredLanguage: r.SharedLanguage, GoalTitle: r.SharedGoalTitle}
 		if r.SharedContact != nil {
 			c := r.SharedContact.V
+			// How to reach the client, not their settings in the app.
+			c.PushPreviews, c.HelpImproveServices = nil, nil
 			sh.Contact = &c
 		}
 		out.Shared = sh
