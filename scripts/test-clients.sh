@@ -31,7 +31,8 @@ echo "== dev server on $url (database $db)"
 go build -o bin/waypoint .
 dropdb() { psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null; }
 dropdb
-export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db?sslmode=disable" WAYPOINT_ADDR="$addr"
+# No metrics listener: the smoke needs none, and a developer's `make run` may hold 127.0.0.1:9464.
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db?sslmode=disable" WAYPOINT_ADDR="$addr" WAYPOINT_METRICS_ADDR=off
 bin/waypoint serve --dev >bin/test-clients-server.log 2>&1 &
 server=$!
 cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; dropdb; }
