@@ -46,7 +46,7 @@ func (s *Store) applyGoalChangeOnce(ctx context.Context, a Actor, id uuid.UUID, 
 		ev AS (?), logged AS (?), used AS (?)
 		SELECT ` + goalColumns + ` FROM upd g ` + goalRatingJoin + `
 		WHERE waypoint_changed((SELECT count(*) FROM diff)) > 0`
-	g, err := scanGoal(s.db.WithContext(ctx).Raw(q, cond, clause.Expr{SQL: joinSets(c.sets), Vars: c.args},
+	g, err := scanGoal(rawSized(s.db.WithContext(ctx), q, cond, clause.Expr{SQL: joinSets(c.sets), Vars: c.args},
 		names, fields, ids, a.PersonID, nilIfZero(a.ClientID), actorRoleFor(a, uuid.Nil),
 		eventFrom(EventGoalUpdated, id, "upd", "upd.client_id", data, recipients),
 		logAccessFrom(a, ActionWrite, ResourceGoal, "upd", "upd.client_id", "upd.id", "upd.title"),

@@ -255,7 +255,7 @@ func scanGoals(q *gorm.DB) ([]Goal, error) {
 func (s *Store) GetGoal(ctx context.Context, a Actor, id uuid.UUID) (Goal, error) {
 	db := s.db.WithContext(ctx)
 	if a.ClientID != uuid.Nil {
-		g, err := scanGoal(db.Raw(`WITH g AS (SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+`
+		g, err := scanGoal(rawSized(db, `WITH g AS (SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+`
 				WHERE g.id = ? AND g.client_id = ? AND ?), used AS (?)
 			SELECT * FROM g`, id, a.ClientID, a.GoalScope("g", ReachGoalsShared), appUse(a, "g.client_id", "g")), NotFound("goal"))
 		if !IsKind(err, KindNotFound) {
@@ -263,7 +263,7 @@ func (s *Store) GetGoal(ctx context.Context, a Actor, id uuid.UUID) (Goal, error
 		}
 		// Not their own: perhaps a goal they read as a worker or supporter.
 	}
-	g, err := scanGoal(db.Raw(`WITH g AS (SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+` WHERE g.id = ? AND ?),
+	g, err := scanGoal(rawSized(db, `WITH g AS (SELECT `+goalColumns+` FROM goals g `+goalRatingJoin+` WHERE g.id = ? AND ?),
 		logged AS (?), used AS (?)
 		SELECT * FROM g`, id, a.GoalScope("g", ReachGoalsShared),
 		logAccessFrom(a, ActionRead, ResourceGoal, "g", "g.client_id", "g.id", "g.title"),
@@ -323,7 +323,7 @@ func (s *Store) ListGoals(ctx context.Context, a Actor, clientID uuid.UUID, f Go
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		var err error
-		if out, err = scanGoals(tx.Raw(q, args...)); err != nil {
+		if out, err = scanGoals(rawSized(tx, q, args...)); err != nil {
 			return fmt.Errorf("list goals: %w", err)
 		}
 		if len(out) == 0 {

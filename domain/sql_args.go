@@ -97,3 +97,16 @@ func sortedIDs(m map[uuid.UUID]bool) uuidArray {
 	slices.SortFunc(s, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
 	return s
 }
+
+// rawSized is db.Raw with the statement's buffer grown once to about the
+// statement's size. GORM writes a statement byte by byte into an empty
+// builder, which reallocated the goal reads' 3 KB statements about ten
+// times per request: 16% of a goal read's allocated bytes (bench/REPORT.md,
+// issue #12). extra covers what the arguments' expressions add.
+func rawSized(db *gorm.DB, sql string, vars ...any) *gorm.DB {
+	const extra = 1024
+	tx := db.Raw("")
+	tx.Statement.SQL.Grow(len(sql) + extra)
+	clause.Expr{SQL: sql, Vars: vars}.Build(tx.Statement)
+	return tx
+}
