@@ -14,7 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/waypoint-portal/waypoint/domain"
-	"github.com/waypoint-portal/waypoint/domain/insights"
+	"github.com/waypoint-portal/waypoint/domain/geohash"
 )
 
 const (
@@ -227,7 +227,7 @@ func unmetNeedsDTO(ins domain.UnmetNeedInsights) UnmetNeedInsights {
 func directoryGapsDTO(g domain.DirectoryGaps) DirectoryGaps {
 	out := DirectoryGaps{K: g.K, From: g.From.Format(time.DateOnly), To: g.To.Format(time.DateOnly), Gaps: make([]DirectoryGap, len(g.Gaps))}
 	for i, gap := range g.Gaps {
-		lat, lon := insights.GeohashCentre(gap.Area)
+		lat, lon := geohash.Centre(gap.Area)
 		d := DirectoryGap{TaxonomyTerm: insightTerm(gap.TaxonomyTerm), Area: gap.Area, Centre: GapCentre{Lat: lat, Lon: lon},
 			People: gap.People, Weeks: gap.Weeks, NearestServices: make([]GapService, len(gap.Nearest))}
 		for j, n := range gap.Nearest {

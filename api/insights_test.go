@@ -14,6 +14,7 @@ import (
 
 	"github.com/waypoint-portal/waypoint/api/apitest"
 	"github.com/waypoint-portal/waypoint/domain"
+	"github.com/waypoint-portal/waypoint/domain/geohash"
 	"github.com/waypoint-portal/waypoint/domain/hsds"
 	"github.com/waypoint-portal/waypoint/domain/insights"
 )
@@ -26,7 +27,7 @@ var (
 )
 
 // rainierValley is the geohash-5 cell of Rainier Valley, Seattle (47.55, -122.28).
-var rainierValley = insights.Geohash(47.55, -122.28, insights.AreaPrecision)
+var rainierValley, _ = geohash.Encode(47.55, -122.28, insights.AreaPrecision)
 
 // seedLegalAid adds a legal aid term and a legal aid service in Bellevue
 // (47.68, -122.20), about 14 km from Rainier Valley.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/waypoint-portal/waypoint/domain/geohash"
 	"github.com/waypoint-portal/waypoint/domain/hsds"
 	"github.com/waypoint-portal/waypoint/domain/insights"
 )
@@ -138,7 +139,7 @@ func (s *Store) directoryGaps(ctx context.Context, a Actor, q GapsQuery, now tim
 func (s *Store) nearestServices(ctx context.Context, gaps []*DirectoryGap) error {
 	terms, lats, lons := make([]string, len(gaps)), make([]string, len(gaps)), make([]string, len(gaps))
 	for i, g := range gaps {
-		lat, lon := insights.GeohashCentre(g.Area)
+		lat, lon := geohash.Centre(g.Area)
 		terms[i], lats[i], lons[i] = g.TaxonomyTerm.ID, fmt.Sprint(lat), fmt.Sprint(lon)
 	}
 	var rows []struct {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/waypoint-portal/waypoint/domain/geohash"
 	"github.com/waypoint-portal/waypoint/domain/insights"
 	"github.com/waypoint-portal/waypoint/domain/valid"
 )
@@ -113,7 +114,7 @@ func insightWeeks(from, to, now time.Time) (first, last time.Time, err error) {
 
 // checkArea checks an area filter: a geohash prefix of 3 to 5 characters.
 func checkArea(field, area string) error {
-	if area != "" && !insights.ValidGeohash(area, minAreaPrefix, insights.AreaPrefixMax) {
+	if area != "" && !geohash.Valid(area, minAreaPrefix, insights.AreaPrefixMax) {
 		return InvalidIn(SourceSelection, field, "%s is a geohash prefix of %d to %d characters (0-9 and b-z without a, i, l, o), such as c23n9",
 			field, minAreaPrefix, insights.AreaPrefixMax)
 	}

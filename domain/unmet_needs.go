@@ -12,7 +12,14 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+
+	"github.com/waypoint-portal/waypoint/domain/geohash"
+	"github.com/waypoint-portal/waypoint/domain/insights"
 )
+
+// UnmetNeedAreaPrecision is the geohash precision of an unmet need's area:
+// the cells insights publish.
+const UnmetNeedAreaPrecision = insights.AreaPrecision
 
 // Unmet needs are recorded anonymously (migration 00061): a row holds a
 // taxonomy term, a geohash-5 cell, a language subtag, a reason and the ISO
@@ -115,7 +122,7 @@ func needArea(lat, lon *float64) *string {
 	if lat == nil || lon == nil {
 		return nil
 	}
-	h, ok := geohash(*lat, *lon, UnmetNeedAreaPrecision)
+	h, ok := geohash.Encode(*lat, *lon, UnmetNeedAreaPrecision)
 	if !ok {
 		return nil
 	}

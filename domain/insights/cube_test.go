@@ -138,24 +138,3 @@ func TestSuppressionExample(t *testing.T) {
 		t.Fatalf("complementary suppression: en %+v, es %+v", en, es)
 	}
 }
-
-func TestGeohash(t *testing.T) {
-	if g := Geohash(47.55, -122.28, 5); g != "c23n9" || !ValidGeohash(g, 5, 5) { // Rainier Valley
-		t.Fatalf("geohash %q", g)
-	}
-	for _, p := range [][2]float64{{47.55, -122.28}, {-33.9, 151.2}, {0, 0}, {89.9, 179.9}} {
-		g := Geohash(p[0], p[1], 5)
-		lat, lon := GeohashCentre(g)
-		if Geohash(lat, lon, 5) != g || lat-p[0] > 0.03 || p[0]-lat > 0.03 || lon-p[1] > 0.03 || p[1]-lon > 0.03 {
-			t.Errorf("%v: %s centre %v,%v", p, g, lat, lon)
-		}
-	}
-	if Geohash(57.64911, 10.40744, 11) != "u4pruydqqvj" {
-		t.Errorf("reference geohash: %s", Geohash(57.64911, 10.40744, 11))
-	}
-	for _, bad := range []string{"c2", "c22zpa", "C22Z", "c22i", "c22 z"} {
-		if ValidGeohash(bad, 3, 5) {
-			t.Errorf("%q valid", bad)
-		}
-	}
-}
