@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -82,14 +81,7 @@ func checkFeedbackInput(in FeedbackInput) (text *string, err error) {
 	if in.Text == nil {
 		return nil, nil
 	}
-	t := strings.TrimSpace(*in.Text)
-	if utf8.RuneCountInString(t) > MaxFeedbackText {
-		return nil, Invalid("text", "text is at most %d characters", MaxFeedbackText)
-	}
-	if t == "" {
-		return nil, nil
-	}
-	return &t, nil
+	return optText("text", *in.Text, MaxFeedbackText)
 }
 
 // CreateFeedback records a barrier the actor (a client or a worker) met on a
@@ -225,11 +217,14 @@ func (s *Store) UpdateFeedback(ctx context.Context, a Actor, id uuid.UUID, pre P
 		set["status"] = *p.Status
 	}
 	if p.ResolutionNote != nil {
-		n := strings.TrimSpace(*p.ResolutionNote)
-		if utf8.RuneCountInString(n) > MaxResolutionNote {
-			return Feedback{}, Invalid("resolution_note", "resolution_note is at most %d characters", MaxResolutionNote)
+		n, err := optText("resolution_note", *p.ResolutionNote, MaxResolutionNote)
+		if err != nil {
+			return Feedback{}, err
 		}
-		set["resolution_note"] = n
+		set["resolution_note"] = "" // the column is '' when there is no note
+		if n != nil {
+			set["resolution_note"] = *n
+		}
 	}
 	var out Feedback
 	err := s.tx(ctx, func(tx *gorm.DB) error {

@@ -3,7 +3,6 @@ package domain
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -146,13 +145,13 @@ func (s *Store) nearestServices(ctx context.Context, gaps []*DirectoryGap) error
 		N         int
 		ServiceID uuid.UUID
 		Name      string
-		Chord     float64
+		KM        float64
 	}
 	err := s.db.WithContext(ctx).Raw(`WITH RECURSIVE g AS (
 			SELECT * FROM unnest(?::uuid[], ?::float8[], ?::float8[]) WITH ORDINALITY AS g(term, lat, lon, n)),
 		d AS (SELECT DISTINCT term AS root, term AS id FROM g
 			UNION SELECT d.root, t.id FROM taxonomy_terms t JOIN d ON t.parent_id = d.id)
-		SELECT g.n, s.service_id, s.name, s.chord FROM g CROSS JOIN LATERAL (
+		SELECT g.n, s.service_id, s.name, round((sec_to_gc(s.chord) / 1000)::numeric, 1)::float8 AS km FROM g CROSS JOIN LATERAL (
 			SELECT ss.service_id, min(ss.name) AS name, min(cube_distance(ll_to_earth(g.lat, g.lon)::cube, ss.earth)) AS chord
 			FROM service_search ss
 			WHERE ss.status = ? AND ss.earth IS NOT NULL
@@ -165,9 +164,8 @@ func (s *Store) nearestServices(ctx context.Context, gaps []*DirectoryGap) error
 	}
 	for _, r := range rows {
 		g := gaps[r.N-1]
-		// the chord back to the great-circle distance on earthdistance's sphere
-		km := 2 * earthRadius * math.Asin(min(1, r.Chord/(2*earthRadius))) / 1000
-		g.Nearest = append(g.Nearest, NearbyService{ID: r.ServiceID, Name: r.Name, DistanceKM: math.Round(km*10) / 10})
+		// sec_to_gc: the chord back to the great-circle distance, as the directory search reports it
+		g.Nearest = append(g.Nearest, NearbyService{ID: r.ServiceID, Name: r.Name, DistanceKM: r.KM})
 	}
 	return nil
 }

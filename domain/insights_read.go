@@ -55,12 +55,6 @@ type UnmetNeedInsights struct {
 	SuppressedCells int
 }
 
-// isoWeekStart is the Monday (UTC) of t's ISO week.
-func isoWeekStart(t time.Time) time.Time {
-	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
-}
-
 // isoWeekName is the ISO 8601 week of Monday m, such as 2026-W47.
 func isoWeekName(m time.Time) string {
 	y, w := m.ISOWeek()
@@ -71,7 +65,7 @@ func isoWeekName(m time.Time) string {
 // a week is published once it is over, so its cells never change after and
 // reading them twice tells nothing new.
 func insightWeeks(from, to, now time.Time) (first, last time.Time, err error) {
-	current := isoWeekStart(now)
+	current := isoWeek(now)
 	lastDone := current.AddDate(0, 0, -7)
 	for _, d := range []struct {
 		t    time.Time
@@ -88,13 +82,13 @@ func insightWeeks(from, to, now time.Time) (first, last time.Time, err error) {
 		last = lastDone
 		first = last.AddDate(0, 0, -7*(DefaultInsightWeeks-1))
 	case from.IsZero():
-		last = isoWeekStart(to)
+		last = isoWeek(to)
 		first = last.AddDate(0, 0, -7*(DefaultInsightWeeks-1))
 	case to.IsZero():
-		first = isoWeekStart(from)
+		first = isoWeek(from)
 		last = first.AddDate(0, 0, 7*(DefaultInsightWeeks-1)) // cut at the last complete week below
 	default:
-		first, last = isoWeekStart(from), isoWeekStart(to)
+		first, last = isoWeek(from), isoWeek(to)
 	}
 	if !to.IsZero() && !from.IsZero() && to.Before(from) {
 		return first, last, InvalidIn(SourceSelection, "to", "to is before from; give a range that is not empty")
