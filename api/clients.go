@@ -88,19 +88,9 @@ type listClientsInput struct {
 	PageParams
 }
 
-// dates parses the goal-due range; Huma has already checked the format.
+// dates parses the goal-due range.
 func (in *listClientsInput) dates() (from, to time.Time, err error) {
-	if in.GoalDueFrom != "" {
-		if from, err = time.Parse(time.DateOnly, in.GoalDueFrom); err != nil {
-			return from, to, domain.InvalidIn(domain.SourceSelection, "goal_due_from", "goal_due_from is a date such as 2025-07-14")
-		}
-	}
-	if in.GoalDueTo != "" {
-		if to, err = time.Parse(time.DateOnly, in.GoalDueTo); err != nil {
-			return from, to, domain.InvalidIn(domain.SourceSelection, "goal_due_to", "goal_due_to is a date such as 2025-07-20")
-		}
-	}
-	return from, to, nil
+	return dateRange("goal_due_from", in.GoalDueFrom, "goal_due_to", in.GoalDueTo)
 }
 
 type clientsOutput struct {

@@ -93,19 +93,9 @@ type InsightRange struct {
 	Area string `query:"area" rule:"insights.area_prefix" pattern:"^[0-9b-hjkmnp-z]{3,5}$" example:"c23n" doc:"Only areas inside this geohash prefix (3 to 5 characters); every cell is then grouped by area"`
 }
 
-// dates parses the range; Huma has already checked the format.
+// dates parses the range.
 func (r InsightRange) dates() (from, to time.Time, err error) {
-	if r.From != "" {
-		if from, err = time.Parse(time.DateOnly, r.From); err != nil {
-			return from, to, domain.InvalidIn(domain.SourceSelection, "from", "from is a date such as 2026-09-07")
-		}
-	}
-	if r.To != "" {
-		if to, err = time.Parse(time.DateOnly, r.To); err != nil {
-			return from, to, domain.InvalidIn(domain.SourceSelection, "to", "to is a date such as 2026-11-29")
-		}
-	}
-	return from, to, nil
+	return dateRange("from", r.From, "to", r.To)
 }
 
 type unmetNeedsInput struct {
