@@ -163,7 +163,8 @@ func derefStr(s *string) string {
 }
 
 // Only a client's searches count; a search that found something, a later
-// page, and workers', administrators' and role-less people's searches do not.
+// page, a search naming no category or words, and workers', administrators'
+// and role-less people's searches do not.
 func TestOnlyClientsEmptySearchesAreRecorded(t *testing.T) {
 	t.Parallel()
 	w := newNeedsWorld(t)
@@ -174,6 +175,10 @@ func TestOnlyClientsEmptySearchesAreRecorded(t *testing.T) {
 	}
 	searchAs(t, e, w.alice, url.Values{"search": {"pantry"}})
 	searchAs(t, e, w.alice, url.Values{"search": {"pantry"}, "page": {"9"}})
+	// Nothing near a point far from every service, but no category or words either: no need named.
+	if r := searchAs(t, e, w.alice, url.Values{"lat": {"47.40"}, "lon": {"-121.90"}, "radius_km": {"1"}}); r["total_items"] != float64(0) {
+		t.Fatalf("the search near no service found %v", r["total_items"])
+	}
 	if got := needs(t, e); len(got) != 0 {
 		t.Fatalf("recorded %+v", got)
 	}

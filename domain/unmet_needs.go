@@ -208,10 +208,14 @@ const minTermSimilarity = 0.6
 // whose name best matches the search text (none when nothing matches well:
 // the text itself is never stored); its area the geohash-5 cell of the
 // search point; its language the search's language filter, else the
-// client's preferred language.
+// client's preferred language. A search with neither a term nor words (only
+// a place, hours, a language...) says no need and is not recorded.
 func (s *Store) RecordEmptySearch(ctx context.Context, a Actor, f SearchFilter) error {
 	if !a.Is(RoleClient) || a.ClientID == uuid.Nil {
 		return nil
+	}
+	if f.TaxonomyTermID == uuid.Nil && strings.TrimSpace(f.Search) == "" {
+		return nil // no category and no words: nothing says what was needed
 	}
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		c, found, err := readNeedClient(tx, a.ClientID)
