@@ -274,15 +274,26 @@ func (s *Server) registerMessages() {
 			"connections should always send one): a retry with the same key and body replays the first 201 byte for byte, so the "+
 			"message appears once. Participants receive message.created. The sender's read marker moves to their own message.",
 		"messages:write", http.StatusNotFound, http.StatusUnprocessableEntity), s.replayForConversation("conversationId", domain.ResourceMessage))
-	// Its work is Store.PostMessage alone: the claim, the message and the
-	// kept response commit together.
-	post = ClaimWithWork(post)
+	// Its work is Store.PostMessage alone, which claims the key and keeps
+	// the response in the statement that writes the message.
+	post = KeptByWork(post)
 	post.DefaultStatus = http.StatusCreated
 	handle(s.api, post,
 		func(ctx context.Context, in *postMessageInput) (*messageOutput, error) {
-			m, _, err := s.store.PostMessage(ctx, actorFrom(ctx), in.ConversationID, in.Body.Body, idempotencyToken(ctx))
+			m, saved, err := s.store.PostMessage(ctx, actorFrom(ctx), in.ConversationID, in.Body.Body,
+				keepFor(ctx, http.StatusCreated, func(m domain.Message) (http.Header, any) {
+					h := http.Header{}
+					if r := redisclosure(m.Sensitivity); r != "" {
+						h.Set("Waypoint-Redisclosure", r)
+					}
+					return h, messageDTO(m)
+				}))
 			if err != nil {
 				return nil, err
+			}
+			if saved != nil {
+				replayKept(ctx, saved)
+				return nil, nil
 			}
 			return &messageOutput{Status: http.StatusCreated, Redisclosure: redisclosure(m.Sensitivity), Body: messageDTO(m)}, nil
 		})

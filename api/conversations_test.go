@@ -492,20 +492,39 @@ func TestMessageIdempotency(t *testing.T) {
 		t.Fatalf("%d messages after a burst of retries, want %d", n, before+1)
 	}
 
-	// A server that died after committing, before storing the response: the
-	// claim is taken over once it expires, and the re-run finds the message.
-	crash := e.Do(http.MethodPost, path, tm.alice.Token, `{"body":"crash"}`, "Idempotency-Key", "k-crash").Want(t, http.StatusCreated)
-	if err := e.DB.Exec(`UPDATE idempotency_keys SET state = 'running', status = NULL, headers = NULL, body = NULL,
-		locked_until = now() - interval '1 second' WHERE person_id = ? AND key = 'k-crash'`, tm.alice.PersonID).Error; err != nil {
+	// A claim left running by a server that died before its work (other
+	// operations claim before they work) is taken over once it expires: the
+	// message is posted once, and its response kept.
+	if err := e.DB.Exec(`INSERT INTO idempotency_keys (person_id, key, request_hash, state, locked_until)
+		VALUES (?, 'k-crash', ?, 'running', now() - interval '1 second')`, tm.alice.PersonID, idemHash("POST", path, `{"body":"crash"}`)).Error; err != nil {
 		t.Fatal(err)
 	}
 	before = count()
 	rerun := e.Do(http.MethodPost, path, tm.alice.Token, `{"body":"crash"}`, "Idempotency-Key", "k-crash").Want(t, http.StatusCreated)
-	var m1, m2 api.Message
-	crash.Decode(t, &m1)
-	rerun.Decode(t, &m2)
-	if m1.ID != m2.ID || count() != before {
-		t.Fatalf("re-run after a crash created another message: %s vs %s", m1.ID, m2.ID)
+	replayed := e.Do(http.MethodPost, path, tm.alice.Token, `{"body":"crash"}`, "Idempotency-Key", "k-crash").Want(t, http.StatusCreated)
+	if count() != before+1 || !bytes.Equal(rerun.Body, replayed.Body) || replayed.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("after a stale claim: %d messages (want %d), replay %s vs %s", count(), before+1, replayed.Body, rerun.Body)
+	}
+
+	// A conversation that is not hers: 404, and neither a message nor a
+	// claim stays, so the key is still hers to use.
+	other := createConversation(t, e, tm.bob, map[string]any{})
+	e.Do(http.MethodPost, "/v1/conversations/"+other.ID.String()+"/messages", tm.alice.Token, body, "Idempotency-Key", "k-foreign").
+		Problem(t, http.StatusNotFound)
+	var claims int64
+	e.DB.Raw(`SELECT count(*) FROM idempotency_keys WHERE key = 'k-foreign'`).Scan(&claims)
+	if claims != 0 || count() != before+1 {
+		t.Fatalf("a foreign conversation left %d claims, %d messages", claims, count())
+	}
+
+	// In a sud conversation the redisclosure notice is part of the kept
+	// response: the replay carries it too.
+	e.Do(http.MethodPatch, "/v1/conversations/"+c.ID.String(), tm.alice.Token, map[string]any{"sensitivity": "sud"}).Want(t, http.StatusOK)
+	sud := e.Do(http.MethodPost, path, tm.alice.Token, `{"body":"day 30"}`, "Idempotency-Key", "k-sud").Want(t, http.StatusCreated)
+	sudAgain := e.Do(http.MethodPost, path, tm.alice.Token, `{"body":"day 30"}`, "Idempotency-Key", "k-sud").Want(t, http.StatusCreated)
+	if sud.Header.Get("Waypoint-Redisclosure") == "" || sudAgain.Header.Get("Waypoint-Redisclosure") != sud.Header.Get("Waypoint-Redisclosure") ||
+		!bytes.Equal(sud.Body, sudAgain.Body) {
+		t.Fatalf("sud replay: %v vs %v", sud.Header, sudAgain.Header)
 	}
 
 	// Creating conversations takes keys too.

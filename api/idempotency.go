@@ -54,20 +54,21 @@ func Idempotent(o huma.Operation, guard ReplayGuard) huma.Operation {
 
 func ptr[T any](v T) *T { return &v }
 
-const metaClaimWithWork = "idempotent-claim-with-work"
+const metaKeptByWork = "idempotent-kept-by-work"
 
-// ClaimWithWork makes an Idempotent operation claim its key, do its work
-// and keep its response in ONE transaction (domain.Store.RunIdempotent):
-// one commit instead of three, and no window in which the work committed
-// but its response is not kept. Only for operations whose handler does
-// all its database work through one domain call that runs in Store.tx (which
-// joins the request's transaction); anything the handler
-// ran on the pool directly would commit on its own.
-func ClaimWithWork(o huma.Operation) huma.Operation {
+// KeptByWork marks an Idempotent operation whose handler makes one domain
+// call that claims the key, does the work and keeps the response in ONE
+// statement (domain.Keep): one round trip where a transaction took six, and
+// no window in which the work committed but its response is not kept. The
+// middleware hands the handler the claim (keepFor); the handler reports a
+// key already used (replayKept), and the middleware answers with the
+// replay. Only for operations whose handler passes keepFor to its domain
+// call, which renders the response with it.
+func KeptByWork(o huma.Operation) huma.Operation {
 	if _, ok := o.Metadata[metaIdempotent].(ReplayGuard); !ok {
-		panic("claim with work: operation " + o.OperationID + " is not Idempotent")
+		panic("kept by work: operation " + o.OperationID + " is not Idempotent")
 	}
-	o.Metadata[metaClaimWithWork] = true
+	o.Metadata[metaKeptByWork] = true
 	return o
 }
 
@@ -200,8 +201,8 @@ func (s *Server) idempotency(api huma.API) func(huma.Context, func(huma.Context)
 		io.WriteString(h, ctx.Method()+" "+u.Path+"?"+u.RawQuery+"\n")
 		h.Write(body)
 		person := actorFrom(ctx.Context()).PersonID
-		if ctx.Operation().Metadata[metaClaimWithWork] == true {
-			s.claimWithWork(api, ctx, next, guard, person, key, h.Sum(nil), body)
+		if ctx.Operation().Metadata[metaKeptByWork] == true {
+			s.keptByWork(api, ctx, next, guard, key, h.Sum(nil), body)
 			return
 		}
 
@@ -239,43 +240,95 @@ func (s *Server) idempotency(api huma.API) func(huma.Context, func(huma.Context)
 	}
 }
 
-// claimWithWork is the idempotency middleware for a ClaimWithWork
-// operation: the claim, the handler's work and the kept response commit
-// together (domain.Store.RunIdempotent), and the response reaches the
-// client only after that commit; a failure commits nothing, the claim
-// included.
-func (s *Server) claimWithWork(api huma.API, ctx huma.Context, next func(huma.Context), guard ReplayGuard,
-	person uuid.UUID, key string, hash, body []byte) {
-	rec := &recordingContext{body: bytes.NewReader(body), headers: http.Header{}, hold: true}
-	ran := false
-	saved, err := s.store.RunIdempotent(ctx.Context(), person, key, hash, func(c context.Context, token string) (domain.SavedOutcome, bool) {
-		ran = true
-		rec.humaContext = huma.WithValue(huma.WithContext(ctx, c), idempotencyTokenKey{}, token)
-		next(rec)
-		if rec.status < 200 || rec.status > 299 {
-			return domain.SavedOutcome{}, false
-		}
-		out, err := s.outcomeOf(ctx.Operation(), rec)
-		if err != nil {
-			// Not kept, so not done: nothing commits, and the client gets a 500.
-			rec.status = 0
-			s.log.Error("store idempotent response", "error", err.Error())
-			return domain.SavedOutcome{}, false
-		}
-		return out, true
-	})
+// keptClaim is the Idempotency-Key of a KeptByWork request, as its
+// handler gets it (keepFor) and reports back (replayKept).
+type keptClaim struct {
+	key  string
+	hash []byte
+	// hc and api render the kept response as Huma renders the handler's.
+	hc  huma.Context
+	api huma.API
+	// kept: the last response rendered to keep; replay: the response an
+	// earlier request with this key kept.
+	kept, replay *domain.SavedOutcome
+}
+
+type keptClaimKey struct{}
+
+// keptByWork is the idempotency middleware for a KeptByWork operation: the
+// handler's domain call claims the key and keeps the response with its
+// work; the response reaches the client only after it returns (committed),
+// and a key already used is answered with its replay.
+func (s *Server) keptByWork(api huma.API, ctx huma.Context, next func(huma.Context), guard ReplayGuard, key string, hash, body []byte) {
+	k := &keptClaim{key: key, hash: hash, hc: ctx, api: api}
+	rec := &recordingContext{humaContext: huma.WithValue(ctx, keptClaimKey{}, k), body: bytes.NewReader(body), headers: http.Header{}, hold: true}
+	next(rec)
 	switch {
-	case err != nil && ran && rec.status >= 200 && rec.status <= 299:
-		// The work did not commit: the response held back must not be sent.
-		writeError(api, ctx, fmt.Errorf("commit the request's work: %w", err))
-	case err != nil:
-		writeClaimError(api, ctx, err)
-	case saved != nil:
-		replay(api, ctx, guard, saved)
-	case ran && rec.status == 0:
-		writeError(api, ctx, errors.New("the response could not be kept for replays"))
-	default:
-		rec.release(ctx)
+	case k.replay != nil:
+		replay(api, ctx, guard, k.replay)
+		return
+	case rec.status >= 200 && rec.status <= 299 && (k.kept == nil || k.kept.Code != rec.status || !bytes.Equal(k.kept.Body, rec.buf.Bytes())):
+		// A replay would answer otherwise than this first response: a
+		// defect of the operation (tests compare the two), said loudly.
+		s.log.Error("kept response differs from the response sent", "operation", ctx.Operation().OperationID)
+	case rec.status == http.StatusConflict:
+		// The key's first request is still running, or the work is busy:
+		// worth a retry soon, as writeClaimError says for other operations.
+		rec.headers.Set("Retry-After", "1")
+	}
+	rec.release(ctx)
+}
+
+// keepFor is the domain.Keep a KeptByWork handler passes its domain call:
+// nil without an Idempotency-Key. render gives the response's headers
+// (besides Content-Type) and body for what the call creates; it is
+// rendered with status as Huma renders a handler's response to this
+// request.
+func keepFor[T any](ctx context.Context, status int, render func(T) (http.Header, any)) *domain.Keep[T] {
+	k, ok := ctx.Value(keptClaimKey{}).(*keptClaim)
+	if !ok {
+		return nil
+	}
+	return &domain.Keep[T]{Key: k.key, Hash: k.hash, Render: func(v T) (domain.SavedOutcome, error) {
+		headers, body := render(v)
+		out, err := k.render(status, headers, body)
+		if err != nil {
+			return domain.SavedOutcome{}, err
+		}
+		k.kept = &out
+		return out, nil
+	}}
+}
+
+// render is writeResponse's work (huma.go) for body with status: the
+// negotiated content type, the API's transformers, its marshaller.
+func (k *keptClaim) render(status int, headers http.Header, body any) (domain.SavedOutcome, error) {
+	ct, err := k.api.Negotiate(k.hc.Header("Accept"))
+	if err != nil {
+		return domain.SavedOutcome{}, fmt.Errorf("negotiate the kept response: %w", err)
+	}
+	tv, err := k.api.Transform(k.hc, strconv.Itoa(status), body)
+	if err != nil {
+		return domain.SavedOutcome{}, fmt.Errorf("transform the kept response: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := k.api.Marshal(&buf, ct, tv); err != nil {
+		return domain.SavedOutcome{}, fmt.Errorf("marshal the kept response: %w", err)
+	}
+	h := headers.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set("Content-Type", ct)
+	return storedResponse{Status: status, Headers: h, Body: buf.Bytes()}.outcome()
+}
+
+// replayKept reports that a KeptByWork handler's key was already used:
+// the middleware answers with saved (re-authorized) instead of the
+// handler's response.
+func replayKept(ctx context.Context, saved *domain.SavedOutcome) {
+	if k, ok := ctx.Value(keptClaimKey{}).(*keptClaim); ok {
+		k.replay = saved
 	}
 }
 

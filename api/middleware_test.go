@@ -14,7 +14,6 @@ import (
 
 	"github.com/waypoint-portal/waypoint/api"
 	"github.com/waypoint-portal/waypoint/api/apitest"
-	"github.com/waypoint-portal/waypoint/domain"
 )
 
 type thing struct {
@@ -227,105 +226,4 @@ func TestCORS(t *testing.T) {
 	if res.Header.Get("Access-Control-Allow-Origin") != "http://localhost:5173" || !strings.Contains(res.Header.Get("Access-Control-Expose-Headers"), "ETag") {
 		t.Fatalf("simple request: %v", res.Header)
 	}
-}
-
-// An operation marked ClaimWithWork claims its Idempotency-Key, does its
-// work and keeps its response in one transaction: a retry while the first
-// runs is 409 at once (and sees no claim committed), a failure leaves
-// nothing behind (neither the claim nor work done before it failed), and a
-// success commits the work with the response a retry replays.
-func TestClaimWithWork(t *testing.T) {
-	t.Parallel()
-	hold, started := make(chan struct{}), make(chan struct{}, 1)
-	var runs atomic.Int64
-	var e *apitest.Env
-	var alice apitest.User
-	var conv uuid.UUID
-	e = apitest.New(t, func(s *api.Server) {
-		huma.Register(s.API(), api.ClaimWithWork(api.Idempotent(huma.Operation{
-			OperationID: "createThingWithWork", Method: http.MethodPost, Path: "/v1/test-things-with-work", DefaultStatus: http.StatusCreated,
-			Security: []map[string][]string{{"bearer": {"messages:write"}}},
-		}, func(context.Context, huma.Context, []byte) error { return nil })), func(ctx context.Context, in *createThingInput) (*createThingOutput, error) {
-			runs.Add(1)
-			// Work in the request's transaction: a message in alice's conversation.
-			a := domain.Actor{PersonID: alice.PersonID, ClientID: alice.ClientID, Roles: []string{domain.RoleClient}}
-			m, _, err := e.Store.PostMessage(ctx, a, conv, in.Body.Name, "")
-			if err != nil {
-				return nil, err
-			}
-			switch in.Body.Name {
-			case "slow":
-				started <- struct{}{}
-				<-hold
-			case "fail":
-				return nil, huma.Error500InternalServerError("failed after the work")
-			}
-			return &createThingOutput{Location: "/v1/test-things/" + m.ID.String(), Body: thing{ID: m.ID.String(), Name: in.Body.Name}}, nil
-		})
-	})
-	alice = e.Login("alice", "client")
-	wanda, adam := e.Login("wanda", "worker"), e.Login("adam", "admin")
-	e.Do(http.MethodPut, "/v1/clients/"+alice.ClientID.String()+"/care-team/"+wanda.PersonID.String(), adam.Token, nil).
-		Want(t, http.StatusCreated)
-	var c struct {
-		ID uuid.UUID `json:"id"`
-	}
-	e.Do(http.MethodPost, "/v1/conversations", alice.Token, map[string]any{}).Want(t, http.StatusCreated).Decode(t, &c)
-	conv = c.ID
-	count := func(q string) int64 {
-		t.Helper()
-		var n int64
-		if err := e.DB.Raw(q).Scan(&n).Error; err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	post := func(name, key string) *apitest.Resp {
-		return e.Do(http.MethodPost, "/v1/test-things-with-work", alice.Token, map[string]any{"name": name}, "Idempotency-Key", key)
-	}
-
-	// A failure after the work: nothing of it stays, the claim neither, and
-	// the same key runs again.
-	post("fail", "k-fail").Problem(t, http.StatusInternalServerError)
-	if n, k := count(`SELECT count(*) FROM messages`), count(`SELECT count(*) FROM idempotency_keys WHERE key = 'k-fail'`); n != 0 || k != 0 {
-		t.Fatalf("a failed request left %d messages and %d claims", n, k)
-	}
-	post("fail", "k-fail").Problem(t, http.StatusInternalServerError)
-	if runs.Load() != 2 {
-		t.Fatalf("the retry after a failure ran %d times in all, want 2", runs.Load())
-	}
-
-	// In flight: a retry is 409 at once, and no claim is visible outside.
-	var wg sync.WaitGroup
-	var slow *apitest.Resp
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		slow = post("slow", "k-slow")
-	}()
-	<-started
-	r := post("slow", "k-slow")
-	r.Problem(t, http.StatusConflict)
-	if r.Header.Get("Retry-After") == "" {
-		t.Fatalf("409 without Retry-After")
-	}
-	if n := count(`SELECT count(*) FROM idempotency_keys WHERE key = 'k-slow'`) + count(`SELECT count(*) FROM messages`); n != 0 {
-		t.Fatalf("the request in flight committed %d rows before its end", n)
-	}
-	close(hold)
-	wg.Wait()
-	slow.Want(t, http.StatusCreated)
-	// Done: the work and the response committed together; a retry replays it.
-	if n, k := count(`SELECT count(*) FROM messages`), count(`SELECT count(*) FROM idempotency_keys WHERE key = 'k-slow' AND state = 'done'`); n != 1 || k != 1 {
-		t.Fatalf("after success: %d messages, %d kept responses", n, k)
-	}
-	again := post("slow", "k-slow").Want(t, http.StatusCreated)
-	if string(again.Body) != string(slow.Body) || again.Header.Get("Idempotent-Replayed") != "true" || again.Header.Get("Location") != slow.Header.Get("Location") {
-		t.Fatalf("replay differs:\n%s %v\n%s %v", slow.Body, slow.Header, again.Body, again.Header)
-	}
-	if runs.Load() != 3 || count(`SELECT count(*) FROM messages`) != 1 {
-		t.Fatalf("the replay ran the work again (%d runs)", runs.Load())
-	}
-	// Another request with the same key: 422.
-	post("other", "k-slow").Problem(t, http.StatusUnprocessableEntity)
 }

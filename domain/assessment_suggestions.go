@@ -215,8 +215,8 @@ func (s *Store) AdoptGoalTemplate(ctx context.Context, a Actor, assessmentID uui
 }
 
 // inOneTx runs fn with a context in which every Store.tx joins one
-// transaction (the request's own, under an Idempotency-Key, or a new one
-// committed when fn succeeds): store operations compose atomically.
+// transaction (an enclosing inOneTx's, or a new one committed when fn
+// succeeds): store operations compose atomically.
 func (s *Store) inOneTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if _, ok := ctx.Value(requestTxKey{}).(*requestTx); ok {
 		return fn(ctx)

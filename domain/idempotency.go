@@ -3,10 +3,7 @@ package domain
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -22,6 +19,25 @@ type SavedOutcome struct {
 	Code int
 	Meta json.RawMessage
 	Body []byte
+}
+
+// Keep asks a creating call to claim an Idempotency-Key and keep its
+// response in the statement that does its work (PostMessage): the claim, the
+// work and the response commit together, in one round trip. Render is the
+// response to keep for what the call creates; the domain stores it as
+// given, as SavedOutcome says.
+type Keep[T any] struct {
+	Key    string
+	Hash   []byte
+	Render func(T) (SavedOutcome, error)
+}
+
+// metaArg is kept headers as a jsonb argument: NULL when there are none.
+func metaArg(meta json.RawMessage) any {
+	if len(meta) == 0 {
+		return nil
+	}
+	return string(meta)
 }
 
 // claimInsert and claimConflict claim (person, key) for a request whose
@@ -103,121 +119,14 @@ func stillRunning() *Error {
 	return Errorf(KindConflict, "a request with this Idempotency-Key is still being processed; retry shortly")
 }
 
-// requestTx is a request's own transaction (RunIdempotent): Store.tx runs
-// its work in it instead of in one of its own.
-type requestTx struct {
-	tx   *gorm.DB
-	mark *emitMark
-	// done: committed or rolled back; nothing more may run in it.
-	done bool
-}
-
-type requestTxKey struct{}
-
-// errRequestTxDone refuses work after the request's transaction ended (a
-// statement of the request failed, which rolled it back).
-var errRequestTxDone = errors.New("the request's transaction has already ended")
-
-func (r *requestTx) rollback() {
-	if !r.done {
-		r.done = true
-		_ = r.tx.Rollback().Error
-	}
-}
-
-// inRequestTx runs fn in the request's transaction. A failure ends it at
-// once: nothing of the request may commit (its Idempotency-Key claim
-// included), and a miss is then settled on another connection, so a denied
-// attempt is still logged and the request holds one connection at a time.
-func (s *Store) inRequestTx(ctx context.Context, r *requestTx, fn func(tx *gorm.DB) error) error {
-	if r.done {
-		return errRequestTxDone
-	}
-	if err := fn(r.tx.WithContext(context.WithValue(ctx, emitMarkKey{}, r.mark))); err != nil {
-		r.rollback()
-		return s.settleMiss(ctx, err)
-	}
-	return nil
-}
-
-// RunIdempotent runs a request under an Idempotency-Key in ONE transaction
-// with its claim and its outcome: one commit where claiming, working and
-// saving the outcome took three. run gets a context whose Store.tx work
-// joins that transaction, and the claim's token (see
-// ClaimIdempotencyKey); it returns the outcome to save and whether to keep
-// it (only successes are kept). Then:
-//
-//   - kept: the outcome is saved and everything commits together, or
-//     nothing does (an error: the caller must not answer with the outcome);
-//   - not kept, a failed statement, a panic: everything rolls back, the
-//     claim too, so a retry runs again;
-//   - the key already used: run does not run; the saved outcome of the same
-//     request (to replay), or 422 (another request with this key);
-//   - the same key in flight in another transaction: 409 at once, without
-//     waiting for it (a transaction-scoped advisory lock per person and key,
-//     tried before the claim).
-//
-// Claims committed as running (by ClaimIdempotencyKey, whose work commits
-// on its own) are answered and taken over as there.
-func (s *Store) RunIdempotent(ctx context.Context, personID uuid.UUID, key string, hash []byte,
-	run func(ctx context.Context, token string) (SavedOutcome, bool)) (*SavedOutcome, error) {
-	tx := s.db.WithContext(ctx).Begin()
-	if tx.Error != nil {
-		return nil, fmt.Errorf("begin: %w", tx.Error)
-	}
-	r := &requestTx{tx: tx, mark: &emitMark{}}
-	defer r.rollback() // a panic, or anything but a commit
-	h := sha256.Sum256(append(personID[:], key...))
-	var rows []struct {
-		Locked    bool
-		ClaimedAt *time.Time
-	}
-	err := tx.Raw(`WITH l AS (SELECT pg_try_advisory_xact_lock(?, ?) AS locked),
-		c AS (`+claimInsert+` FROM l WHERE l.locked`+claimConflict+`)
-		SELECT l.locked, (SELECT created_at FROM c) AS claimed_at FROM l`,
-		int32(binary.BigEndian.Uint32(h[0:4])), int32(binary.BigEndian.Uint32(h[4:8])), personID, key, hash).Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("claim idempotency key: %w", err)
-	}
-	switch {
-	case len(rows) != 1 || !rows[0].Locked:
-		return nil, stillRunning()
-	case rows[0].ClaimedAt == nil:
-		r.rollback()
-		return s.usedKey(ctx, personID, key, hash)
-	}
-	out, keep := run(context.WithValue(ctx, requestTxKey{}, r), claimToken(key, *rows[0].ClaimedAt))
-	if !keep {
-		return nil, nil
-	}
-	if r.done {
-		return nil, errRequestTxDone
-	}
-	if err := saveOutcome(tx, personID, key, out); err != nil {
-		return nil, err
-	}
-	r.done = true
-	if err := tx.Commit().Error; err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
-	}
-	if r.mark.emitted.Load() {
-		s.WakePositioner()
-	}
-	return nil, nil
-}
-
 // CompleteIdempotencyKey saves the outcome of a claimed request.
 func (s *Store) CompleteIdempotencyKey(ctx context.Context, personID uuid.UUID, key string, o SavedOutcome) error {
 	return saveOutcome(s.db.WithContext(ctx), personID, key, o)
 }
 
 func saveOutcome(db *gorm.DB, personID uuid.UUID, key string, o SavedOutcome) error {
-	var meta any // NULL when there is none; jsonb takes JSON as text
-	if len(o.Meta) > 0 {
-		meta = string(o.Meta)
-	}
 	err := db.Exec(`UPDATE idempotency_keys SET state = 'done', status = ?, headers = ?, body = ?
-		WHERE person_id = ? AND key = ? AND state = 'running'`, o.Code, meta, o.Body, personID, key).Error
+		WHERE person_id = ? AND key = ? AND state = 'running'`, o.Code, metaArg(o.Meta), o.Body, personID, key).Error
 	if err != nil {
 		return fmt.Errorf("save idempotent outcome: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -75,91 +76,162 @@ func lockConversation(tx *gorm.DB, a Actor, id uuid.UUID, lock bool) (convRef, e
 }
 
 // PostMessage adds a message to a conversation the actor takes part in.
-// idempotencyToken, when set, names the Idempotency-Key claim the request
-// runs under: a re-run of the same claim returns the message it already
-// created (created=false) instead of adding another.
+// With keep (a request under an Idempotency-Key), the same statement
+// claims the key and keeps the response keep renders for the message, so
+// the claim, the message and the kept response commit together or not at
+// all; a key already used is not run again: its kept response is returned
+// as replay (the caller re-authorizes it before answering with it), or a
+// 422 (another request) or 409 (still running elsewhere).
 //
-// Two statements in one transaction (under an Idempotency-Key, the
-// request's own: Store.RunIdempotent): the conversation locked within the
-// actor's reach with the message of an earlier run of the same claim, then
-// (the new id chosen under the lock) the message, the conversation's last
-// message, the sender's read marker, the access log, the app's use and the
-// message.created event.
-func (s *Store) PostMessage(ctx context.Context, a Actor, conversationID uuid.UUID, body, idempotencyToken string) (m Message, created bool, err error) {
+// One statement, one round trip: the conversation locked within the
+// actor's reach, and only while its last message is older than the new
+// id, the claim, the message, the conversation's last message, the
+// sender's read marker, the access log, the app's use and the
+// message.created event. The id (a UUIDv7, rendered into the kept
+// response before the statement runs) must sort after the conversation's
+// last message, so ids grow in commit order; when it does not (another
+// post overtook it, or a clock behind), the statement writes nothing and
+// runs again in a transaction that locks the conversation before choosing
+// the id.
+func (s *Store) PostMessage(ctx context.Context, a Actor, conversationID uuid.UUID, body string, keep *Keep[Message]) (m Message, replay *SavedOutcome, err error) {
 	if strings.TrimSpace(body) == "" {
-		return Message{}, false, Invalid("body", "must not be empty")
+		return Message{}, nil, Invalid("body", "must not be empty")
 	}
 	if err := plainText("body", body, 1, MaxMessageLength); err != nil {
-		return Message{}, false, err
+		return Message{}, nil, err
 	}
-	var token *string
-	if idempotencyToken != "" {
-		token = &idempotencyToken
-	}
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		var conv struct {
-			ClientID      uuid.UUID
-			LastMessageID *uuid.UUID
-			Sensitivity   *string
-			Prior         JSONValue[*Message]
-		}
-		res := tx.Raw(`SELECT c.client_id, c.last_message_id, c.sensitivity,
-				(SELECT `+messageJSON+` FROM messages m WHERE CAST(? AS text) IS NOT NULL AND m.client_id = c.client_id
-					AND m.conversation_id = c.id AND m.sender_id = ? AND m.idempotency_token = CAST(? AS text)) AS prior
-			FROM conversations c WHERE c.id = ? AND ? FOR UPDATE OF c`,
-			token, a.PersonID, token, conversationID, conversationVisible(a)).Scan(&conv)
-		if res.Error != nil {
-			return fmt.Errorf("find conversation: %w", res.Error)
-		}
-		if res.RowsAffected == 0 {
-			return missing(a, conversationTarget(conversationID))
-		}
-		if conv.Prior.V != nil {
-			m = *conv.Prior.V
-			m.Sensitivity = conv.Sensitivity
-			return nil
-		}
-		id := nextMessageID(conv.LastMessageID)
-		now := uuidTime(id)
-		data, err := jsonData(MessageEventData{ConversationID: conversationID, MessageID: id, SenderID: a.PersonID, CreatedAt: now})
-		if err != nil {
+	id := newID()
+	m, last, err := s.postMessageOnce(ctx, s.db, a, conversationID, id, body, keep)
+	if err == nil && m.ID == uuid.Nil && last != nil && bytes.Compare(last[:], id[:]) >= 0 {
+		// Another post to the conversation took a later id first. Hold the
+		// conversation's lock, then choose the id: nothing can overtake it
+		// now (a loop of tries could lose again and again).
+		err = s.tx(ctx, func(tx *gorm.DB) error {
+			var locked struct{ Last *uuid.UUID }
+			if err := tx.Raw(`SELECT last_message_id AS last FROM conversations WHERE id = ? FOR UPDATE`, conversationID).
+				Scan(&locked).Error; err != nil {
+				return fmt.Errorf("lock conversation: %w", err)
+			}
+			id = nextMessageID(locked.Last)
+			m, last, err = s.postMessageOnce(ctx, tx, a, conversationID, id, body, keep)
 			return err
+		})
+		if err == nil && m.ID == uuid.Nil && last != nil && bytes.Compare(last[:], id[:]) >= 0 {
+			return Message{}, nil, fmt.Errorf("post message: id %s not after %s under the conversation's lock", id, last)
 		}
-		err = tx.Exec(postMessageSQL, map[string]any{"client": conv.ClientID, "conv": conversationID, "id": id,
-			"sender": a.PersonID, "body": body, "token": token, "at": now,
-			// A message is named by its conversation's subject.
-			"logged": logAccessFrom(a, ActionWrite, ResourceMessage, "m", "m.client_id", "m.id",
-				"COALESCE((SELECT x.subject FROM conversations x WHERE x.client_id = m.client_id AND x.id = m.conversation_id), '')"),
-			"used": appUse(a, "m.client_id", "m"),
-			"event": eventFrom(EventMessageCreated, conversationID, "m", "m.client_id", data, clause.Expr{SQL: `SELECT p.person_id
-				FROM conversation_participants p WHERE p.client_id = m.client_id AND p.conversation_id = m.conversation_id AND ?`,
-				Vars: []any{activeParticipant()}}),
-		}).Error
-		if err != nil {
-			return fmt.Errorf("post message: %w", err)
-		}
-		markEmitted(tx)
-		m = Message{ID: id, ConversationID: conversationID, SenderID: a.PersonID, Body: body, CreatedAt: now, ReadBy: []uuid.UUID{},
-			Sensitivity: conv.Sensitivity}
-		created = true
-		return nil
-	})
-	return m, created, err
+	}
+	switch {
+	case err != nil:
+		return Message{}, nil, s.settleMiss(ctx, err)
+	case m.ID != uuid.Nil:
+		s.WakePositioner() // committed with its message.created event
+		return m, nil, nil
+	}
+	// Nothing written, and the id was free: the key is already used.
+	replay, err = s.usedKey(ctx, a.PersonID, keep.Key, keep.Hash)
+	return Message{}, replay, err
 }
 
-// postMessageSQL writes a message whose conversation the transaction holds
-// locked: the message, the conversation's last message, the sender's read
-// marker (they have read their own message), and the access log, the app's
-// use and the event for the message written.
-const postMessageSQL = `WITH m AS (INSERT INTO messages (client_id, conversation_id, id, sender_id, body, idempotency_token, created_at)
-		VALUES (@client, @conv, @id, @sender, @body, @token, @at) RETURNING client_id, conversation_id, id),
+// renderMessage is the response keep renders for m, in the two forms the
+// statement chooses from by the conversation's label (which it reads):
+// unlabelled, and labelled sud (with the redisclosure notice). Only the
+// headers may differ.
+func renderMessage(keep *Keep[Message], m Message) (plain, sud SavedOutcome, err error) {
+	if plain, err = keep.Render(m); err != nil {
+		return SavedOutcome{}, SavedOutcome{}, fmt.Errorf("render the kept response: %w", err)
+	}
+	m.Sensitivity = ptrTo(SensitivitySUD)
+	if sud, err = keep.Render(m); err != nil {
+		return SavedOutcome{}, SavedOutcome{}, fmt.Errorf("render the kept response: %w", err)
+	}
+	if plain.Code != sud.Code || !bytes.Equal(plain.Body, sud.Body) {
+		return SavedOutcome{}, SavedOutcome{}, errors.New("render the kept response: a label may change its headers only")
+	}
+	return plain, sud, nil
+}
+
+// postMessageOnce runs PostMessage's statement once for message id. It
+// returns the message written; or, writing nothing, the conversation's last
+// message (an id at or after id means: run again with a later one), with
+// m.ID zero; or the miss of a conversation out of reach.
+func (s *Store) postMessageOnce(ctx context.Context, db *gorm.DB, a Actor, conversationID, id uuid.UUID, body string, keep *Keep[Message]) (m Message, last *uuid.UUID, err error) {
+	now := uuidTime(id)
+	m = Message{ID: id, ConversationID: conversationID, SenderID: a.PersonID, Body: body, CreatedAt: now, ReadBy: []uuid.UUID{}}
+	args := map[string]any{"conv": conversationID, "id": id, "sender": a.PersonID, "body": body, "at": now,
+		"visible": conversationVisible(a), "key": "", "hash": []byte(nil), "code": 0, "resp": []byte(nil), "meta": nil, "meta_sud": nil}
+	if keep != nil {
+		plain, sud, err := renderMessage(keep, m)
+		if err != nil {
+			return Message{}, nil, err
+		}
+		args["key"], args["hash"], args["code"], args["resp"], args["meta"], args["meta_sud"] =
+			keep.Key, keep.Hash, plain.Code, plain.Body, metaArg(plain.Meta), metaArg(sud.Meta)
+	}
+	data, err := jsonData(MessageEventData{ConversationID: conversationID, MessageID: id, SenderID: a.PersonID, CreatedAt: now})
+	if err != nil {
+		return Message{}, nil, err
+	}
+	// A message is named by its conversation's subject.
+	args["logged"] = logAccessFrom(a, ActionWrite, ResourceMessage, "m", "m.client_id", "m.id", "m.subject")
+	args["used"] = appUse(a, "m.client_id", "m")
+	args["event"] = eventFrom(EventMessageCreated, conversationID, "m", "m.client_id", data, clause.Expr{SQL: `SELECT p.person_id
+		FROM conversation_participants p WHERE p.client_id = m.client_id AND p.conversation_id = m.conversation_id AND ?`,
+		Vars: []any{activeParticipant()}})
+	var rows []struct {
+		Found       bool
+		Last        *uuid.UUID
+		Inserted    bool
+		Sensitivity *string
+	}
+	if err := db.WithContext(ctx).Raw(postMessageSQL, args).Scan(&rows).Error; err != nil {
+		return Message{}, nil, fmt.Errorf("post message: %w", err)
+	}
+	switch {
+	case len(rows) != 1 || !rows[0].Found:
+		return Message{}, nil, missing(a, conversationTarget(conversationID))
+	case !rows[0].Inserted:
+		return Message{}, rows[0].Last, nil
+	}
+	m.Sensitivity = rows[0].Sensitivity
+	return m, nil, nil
+}
+
+// postMessageSQL is PostMessage's statement. With a key (@key not empty)
+// the claim is taken as the product's other claims are (a new key, an
+// expired one, or a running claim of the same request whose server died),
+// but done at once with the kept response (@code, @resp, and the headers
+// @meta, or @meta_sud for a conversation labelled sud); the message is
+// written only if the claim was taken, and is tagged with the claim's
+// token (claimToken). The sender has read their own message.
+const postMessageSQL = `WITH conv AS (SELECT c.client_id, c.last_message_id, c.sensitivity, c.subject FROM conversations c
+		WHERE c.id = @conv AND @visible FOR UPDATE OF c),
+	ok AS (SELECT conv.* FROM conv WHERE conv.last_message_id IS NULL OR conv.last_message_id < @id),
+	claim AS (INSERT INTO idempotency_keys (person_id, key, request_hash, state, status, headers, body, locked_until)
+		SELECT @sender, @key, @hash, 'done', @code, CASE WHEN ok.sensitivity = 'sud' THEN CAST(@meta_sud AS jsonb) ELSE CAST(@meta AS jsonb) END,
+			@resp, now()
+		FROM ok WHERE @key <> ''
+		ON CONFLICT (person_id, key) DO UPDATE
+			SET request_hash = EXCLUDED.request_hash, state = 'done', status = EXCLUDED.status, headers = EXCLUDED.headers,
+				body = EXCLUDED.body, locked_until = EXCLUDED.locked_until,
+				created_at = CASE WHEN idempotency_keys.created_at < now() - interval '24 hours'
+					THEN now() ELSE idempotency_keys.created_at END
+			WHERE idempotency_keys.created_at < now() - interval '24 hours'
+			   OR (idempotency_keys.state = 'running' AND idempotency_keys.locked_until < now()
+			       AND idempotency_keys.request_hash = EXCLUDED.request_hash)
+		RETURNING created_at),
+	m AS (INSERT INTO messages (client_id, conversation_id, id, sender_id, body, idempotency_token, created_at)
+		SELECT ok.client_id, @conv, @id, @sender, @body,
+			(SELECT @key || '@' || (extract(epoch FROM claim.created_at) * 1000000)::bigint FROM claim), @at
+		FROM ok WHERE @key = '' OR EXISTS (SELECT 1 FROM claim)
+		RETURNING client_id, conversation_id, id, COALESCE((SELECT subject FROM conv), '') AS subject),
 	cu AS (UPDATE conversations c SET last_message_id = m.id, activity_id = m.id FROM m
 		WHERE c.client_id = m.client_id AND c.id = m.conversation_id),
 	ru AS (UPDATE conversation_participants p SET read_up_to = m.id, read_at = @at FROM m
 		WHERE p.client_id = m.client_id AND p.conversation_id = m.conversation_id AND p.person_id = @sender
 		AND (p.read_up_to IS NULL OR p.read_up_to < m.id)),
 	logged AS (@logged), used AS (@used), ev AS (@event)
-	SELECT 1`
+	SELECT EXISTS (SELECT 1 FROM conv) AS found, (SELECT last_message_id FROM conv) AS last,
+		EXISTS (SELECT 1 FROM m) AS inserted, (SELECT sensitivity FROM conv) AS sensitivity`
 
 // nextMessageID returns a new UUIDv7 greater than last. The caller holds the
 // conversation's row lock, so ids grow in commit order even when replicas'

@@ -5,6 +5,7 @@ package domain
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -48,7 +49,7 @@ func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 // tx runs fn in one transaction: multi-row changes commit together or not
 // at all. A miss on a record the request named is settled after it. When
 // the transaction wrote an event, its commit wakes the positioner. Within a
-// request's own transaction (RunIdempotent), fn runs in that one.
+// shared transaction (inOneTx), fn runs in that one.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if r, ok := ctx.Value(requestTxKey{}).(*requestTx); ok {
 		return s.inRequestTx(ctx, r, fn)
@@ -59,4 +60,40 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		s.WakePositioner()
 	}
 	return s.settleMiss(ctx, err)
+}
+
+// requestTx is one transaction several store calls share (inOneTx): Store.tx runs
+// its work in it instead of in one of its own.
+type requestTx struct {
+	tx   *gorm.DB
+	mark *emitMark
+	// done: committed or rolled back; nothing more may run in it.
+	done bool
+}
+
+type requestTxKey struct{}
+
+// errRequestTxDone refuses work after the request's transaction ended (a
+// statement of the request failed, which rolled it back).
+var errRequestTxDone = errors.New("the request's transaction has already ended")
+
+func (r *requestTx) rollback() {
+	if !r.done {
+		r.done = true
+		_ = r.tx.Rollback().Error
+	}
+}
+
+// inRequestTx runs fn in the shared transaction. A failure ends it at
+// once: nothing of the shared work may commit, and a miss is then settled on another connection, so a denied
+// attempt is still logged and the request holds one connection at a time.
+func (s *Store) inRequestTx(ctx context.Context, r *requestTx, fn func(tx *gorm.DB) error) error {
+	if r.done {
+		return errRequestTxDone
+	}
+	if err := fn(r.tx.WithContext(context.WithValue(ctx, emitMarkKey{}, r.mark))); err != nil {
+		r.rollback()
+		return s.settleMiss(ctx, err)
+	}
+	return nil
 }
