@@ -308,7 +308,7 @@ func (s *Store) ListGoals(ctx context.Context, a Actor, clientID uuid.UUID, f Go
 	// The hot path: one statement reads the page and, when it holds a goal,
 	// logs the read (unless it is the client's own) and records the app's use.
 	// An empty page is told apart below, in a transaction of its own.
-	out, err := scanGoals(s.db.WithContext(ctx).Raw(`WITH g AS (`+q+`),
+	out, err := scanGoals(rawSized(s.db.WithContext(ctx), `WITH g AS (`+q+`),
 		seen AS (SELECT ?::uuid AS client_id WHERE EXISTS (SELECT 1 FROM g)),
 		logged AS (?), used AS (?)
 		SELECT * FROM g ORDER BY g.id`, append(args, clientID,

@@ -117,7 +117,12 @@ type PositionerConfig struct {
 	// woken (default 1 s): events committed by another process that runs no
 	// positioner, or whose wake was lost with a crash, wait at most this long.
 	Interval time.Duration
-	Logger   *slog.Logger
+	// Gather is how long the positioner waits after a wake before it
+	// positions (default 5 ms): the events committed meanwhile join the
+	// batch, so a busy server commits one positioning transaction (a WAL
+	// flush) per few writes instead of one per write. Negative: none.
+	Gather time.Duration
+	Logger *slog.Logger
 }
 
 // RunPositioner positions committed events until ctx ends: whenever a
@@ -130,6 +135,9 @@ func (s *Store) RunPositioner(ctx context.Context, c PositionerConfig) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.Gather == 0 {
+		c.Gather = 5 * time.Millisecond
+	}
 	t := time.NewTicker(c.Interval)
 	defer t.Stop()
 	for {
@@ -140,6 +148,13 @@ func (s *Store) RunPositioner(ctx context.Context, c PositionerConfig) {
 		case <-ctx.Done():
 			return
 		case <-s.wake:
+			if c.Gather > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(c.Gather):
+				}
+			}
 		case <-t.C:
 		}
 	}

@@ -3,11 +3,14 @@ package domain
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -142,5 +145,68 @@ func TestUUIDArrayRoundTrip(t *testing.T) {
 	}
 	if v, err := (uuidArray{}).Value(); err != nil || v != "{}" {
 		t.Errorf("empty uuid array renders %v, %v", v, err)
+	}
+}
+
+// rawSized writes what GORM's Build writes, text and arguments, whether it
+// takes the span-at-a-time path or leaves the statement to Build.
+func TestRawSizedMatchesBuild(t *testing.T) {
+	t.Parallel()
+	db := pgDB(t).Session(&gorm.Session{DryRun: true})
+	id, s, when := uuid.Must(uuid.NewV7()), "text", time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+	var nilText *string
+	cases := []struct {
+		name  string
+		sql   string
+		vars  []any
+		spans bool
+	}{
+		{"scalars", `SELECT ? , ?, ?, ?, ?`, []any{1, "a", true, when, id}, true},
+		{"nil and pointers", `SELECT ?, ?, ?`, []any{nil, nilText, &s}, true},
+		{"nested expressions", `WITH g AS (SELECT 1 WHERE ? AND x = ?) SELECT ?`,
+			[]any{clause.Expr{SQL: "(a = ? OR ?)", Vars: []any{id, clause.Expr{SQL: "b = ?", Vars: []any{2}}}}, 3, column("c")}, true},
+		{"a placeholder right after (", `SELECT (?)`, []any{5}, true},
+		{"an array type", `SELECT ?::text[]`, []any{textArray{"a", "b"}}, false},
+		{"a slice GORM expands", `SELECT 1 WHERE x IN (?)`, []any{[]int{1, 2}}, false},
+		{"bytes", `SELECT ?`, []any{[]byte("x")}, false},
+		{"more arguments than placeholders", `SELECT ?`, []any{1, 2}, false},
+		{"a placeholder without argument", `SELECT ? ?`, []any{1}, false},
+	}
+	for _, c := range cases {
+		if got := spansOnly(c.sql, c.vars); got != c.spans {
+			t.Errorf("%s: spansOnly = %v, want %v", c.name, got, c.spans)
+		}
+		got := rawSized(db, c.sql, c.vars...).Statement
+		want := db.Raw("")
+		clause.Expr{SQL: c.sql, Vars: c.vars}.Build(want.Statement)
+		vars := slices.Clone(got.Vars)
+		for i, v := range vars {
+			if u, ok := v.(pgtype.UUID); ok { // the same value, bound in binary
+				vars[i] = uuid.UUID(u.Bytes)
+			}
+		}
+		if got.SQL.String() != want.Statement.SQL.String() || !reflect.DeepEqual(vars, want.Statement.Vars) {
+			t.Errorf("%s:\n%s %#v\nwant\n%s %#v", c.name, got.SQL.String(), got.Vars, want.Statement.SQL.String(), want.Statement.Vars)
+		}
+	}
+}
+
+// A UUID bound by rawSized reads as the same UUID where PostgreSQL expects
+// a uuid and where it expects text.
+func TestRawSizedUUIDs(t *testing.T) {
+	t.Parallel()
+	db := pgDB(t)
+	id := uuid.Must(uuid.NewV7())
+	var row struct {
+		Same bool
+		Text string
+		Back uuid.UUID
+	}
+	if err := rawSized(db, `SELECT ? = CAST(? AS uuid) AS same, CAST(? AS text) AS text, ? AS back`, id, id.String(), id,
+		clause.Expr{SQL: "CAST(? AS uuid)", Vars: []any{id}}).Scan(&row).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !row.Same || row.Text != id.String() || row.Back != id {
+		t.Fatalf("got %+v for %s", row, id)
 	}
 }

@@ -23,7 +23,8 @@ func (f *Floor) wakePositioner() {
 }
 
 // RunPositioner positions committed events until ctx ends: after every
-// write that emitted one and every second, as the product's does.
+// write that emitted one (after gathering for 5 ms) and every second, as
+// the product's does.
 func (f *Floor) RunPositioner(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
@@ -38,6 +39,13 @@ func (f *Floor) RunPositioner(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-f.wake:
+			// As the product's: gather the events committed in the next
+			// 5 ms into the same batch (domain.PositionerConfig.Gather).
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
 		case <-t.C:
 		}
 	}
