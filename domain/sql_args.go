@@ -137,6 +137,7 @@ func spansOnly(text string, vars []any) bool {
 			if !spansOnly(v.SQL, v.Vars) {
 				return false
 			}
+		case textArray, uuidArray: // bound as their literal (GormValue)
 		case gorm.Valuer, clause.Interface, clause.Expression, clause.Column, clause.Table, sql.NamedArg, *gorm.DB:
 			return false
 		case driver.Valuer:
@@ -162,6 +163,12 @@ func writeSpans(stmt *gorm.Statement, sql string, vars []any) {
 		if e, ok := v.(clause.Expr); ok {
 			writeSpans(stmt, e.SQL, e.Vars)
 			continue
+		}
+		switch a := v.(type) {
+		case textArray:
+			v = a.literal()
+		case uuidArray:
+			v = a.literal()
 		}
 		if u, ok := v.(uuid.UUID); ok {
 			// pgx encodes a pgtype.UUID in binary for a uuid parameter; a

@@ -166,7 +166,12 @@ func TestRawSizedMatchesBuild(t *testing.T) {
 		{"nested expressions", `WITH g AS (SELECT 1 WHERE ? AND x = ?) SELECT ?`,
 			[]any{clause.Expr{SQL: "(a = ? OR ?)", Vars: []any{id, clause.Expr{SQL: "b = ?", Vars: []any{2}}}}, 3, column("c")}, true},
 		{"a placeholder right after (", `SELECT (?)`, []any{5}, true},
-		{"an array type", `SELECT ?::text[]`, []any{textArray{"a", "b"}}, false},
+		{"array types", `SELECT ?::text[], (?::uuid[])`, []any{textArray{"a", "b"}, uuidArray{id}}, true},
+		{"a goal read's scope and app use", `SELECT ? AND ?, ?`, []any{
+			Actor{PersonID: id, ClientID: id, Roles: []string{RoleClient}, AppID: "app", Scope: "goals:read"}.GoalScope("g", ReachGoalsShared),
+			Actor{PersonID: id, Roles: []string{RoleWorker}}.GoalScope("g", ReachGoalsShared),
+			appUse(Actor{PersonID: id, ClientID: id, AppID: "app", Scope: "goals:read"}, "g.client_id", "g")}, true},
+		{"a GORM valuer of another type", `SELECT ?`, []any{clause.Expr{SQL: "?", Vars: []any{gormValued{}}}}, false},
 		{"a slice GORM expands", `SELECT 1 WHERE x IN (?)`, []any{[]int{1, 2}}, false},
 		{"bytes", `SELECT ?`, []any{[]byte("x")}, false},
 		{"more arguments than placeholders", `SELECT ?`, []any{1, 2}, false},
@@ -209,4 +214,11 @@ func TestRawSizedUUIDs(t *testing.T) {
 	if !row.Same || row.Text != id.String() || row.Back != id {
 		t.Fatalf("got %+v for %s", row, id)
 	}
+}
+
+// gormValued is a gorm.Valuer rawSized leaves to GORM.
+type gormValued struct{}
+
+func (gormValued) GormValue(context.Context, *gorm.DB) clause.Expr {
+	return clause.Expr{SQL: "upper(?)", Vars: []any{"x"}}
 }
