@@ -215,7 +215,7 @@ func (s *Server) idempotency(api huma.API) func(huma.Context, func(huma.Context)
 			replay(api, ctx, guard, stored)
 			return
 		}
-		rec := &recordingContext{humaContext: huma.WithValue(ctx, idempotencyTokenKey{}, token), body: bytes.NewReader(body), headers: http.Header{}}
+		rec := &recordingContext{humaContext: ctx, body: bytes.NewReader(body), headers: http.Header{}}
 		bg := context.WithoutCancel(ctx.Context())
 		finished := false
 		defer func() {
@@ -389,16 +389,6 @@ func replay(api huma.API, ctx huma.Context, guard ReplayGuard, saved *domain.Sav
 		return
 	}
 	resp.write(ctx)
-}
-
-type idempotencyTokenKey struct{}
-
-// idempotencyToken names the Idempotency-Key claim the request runs under
-// ("" without a key). Handlers that record it with their work can recognise
-// a re-run after a crash between their commit and the stored response.
-func idempotencyToken(ctx context.Context) string {
-	t, _ := ctx.Value(idempotencyTokenKey{}).(string)
-	return t
 }
 
 func writeStatusError(api huma.API, ctx huma.Context, se huma.StatusError) {
