@@ -11,7 +11,7 @@ run:
 ## test: the full test suite against local PostgreSQL (127.0.0.1:5432, user postgres); the api tests run 4 at a time
 ## (-parallel 4 whatever the core count: they wait on PostgreSQL more than on the CPU, and 4 × a pool of 8 stays far from max_connections)
 test:
-	$(GO) test -race -count=1 -timeout 12m -parallel 4 $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m -parallel 4 $(PKGS)
 
 ## test-long: the slow checks after make test: authorization matrix, fuzzing (FUZZTIME per target, default 10s), fault injection; one summary (scripts/test-long.sh)
 test-long:
