@@ -52,7 +52,10 @@ const (
 	claimConflict = `
 		ON CONFLICT (person_id, key) DO UPDATE
 			SET request_hash = EXCLUDED.request_hash, state = 'running', status = NULL, headers = NULL,
-				body = NULL, locked_until = EXCLUDED.locked_until,
+				body = NULL, locked_until = EXCLUDED.locked_until, ` + claimTakeover
+	// claimTakeover ends a claim's ON CONFLICT DO UPDATE (after its SET
+	// list): when a used key's row may be taken, and the claim's time.
+	claimTakeover = `
 				created_at = CASE WHEN idempotency_keys.created_at < now() - interval '24 hours'
 					THEN now() ELSE idempotency_keys.created_at END
 			-- expired keys are reusable; a claim whose server died is taken over

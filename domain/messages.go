@@ -212,13 +212,7 @@ const postMessageSQL = `WITH conv AS (SELECT c.client_id, c.last_message_id, c.s
 		FROM ok WHERE @key <> ''
 		ON CONFLICT (person_id, key) DO UPDATE
 			SET request_hash = EXCLUDED.request_hash, state = 'done', status = EXCLUDED.status, headers = EXCLUDED.headers,
-				body = EXCLUDED.body, locked_until = EXCLUDED.locked_until,
-				created_at = CASE WHEN idempotency_keys.created_at < now() - interval '24 hours'
-					THEN now() ELSE idempotency_keys.created_at END
-			WHERE idempotency_keys.created_at < now() - interval '24 hours'
-			   OR (idempotency_keys.state = 'running' AND idempotency_keys.locked_until < now()
-			       AND idempotency_keys.request_hash = EXCLUDED.request_hash)
-		RETURNING created_at),
+				body = EXCLUDED.body, locked_until = EXCLUDED.locked_until, ` + claimTakeover + `),
 	m AS (INSERT INTO messages (client_id, conversation_id, id, sender_id, body, idempotency_token, created_at)
 		SELECT ok.client_id, @conv, @id, @sender, @body,
 			(SELECT @key || '@' || (extract(epoch FROM claim.created_at) * 1000000)::bigint FROM claim), @at
