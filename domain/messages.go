@@ -127,7 +127,11 @@ func (s *Store) PostMessage(ctx context.Context, a Actor, conversationID uuid.UU
 		s.WakePositioner() // committed with its message.created event
 		return m, nil, nil
 	}
-	// Nothing written, and the id was free: the key is already used.
+	// Nothing written, and the id was free: the key is already used (only a
+	// claim can keep the statement from writing then).
+	if keep == nil {
+		return Message{}, nil, errors.New("post message: nothing written without a key")
+	}
 	replay, err = s.usedKey(ctx, a.PersonID, keep.Key, keep.Hash)
 	return Message{}, replay, err
 }

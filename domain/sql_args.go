@@ -169,13 +169,12 @@ func writeSpans(stmt *gorm.Statement, sql string, vars []any) {
 			v = a.literal()
 		case uuidArray:
 			v = a.literal()
-		}
-		if u, ok := v.(uuid.UUID); ok {
+		case uuid.UUID:
 			// pgx encodes a pgtype.UUID in binary for a uuid parameter; a
 			// uuid.UUID it encodes through its driver.Valuer, as text that
 			// PostgreSQL parses back (5% of a goal PATCH's CPU). For a
 			// parameter of another type it still takes the Valuer.
-			v = pgtype.UUID{Bytes: u, Valid: true}
+			v = pgtype.UUID{Bytes: a, Valid: true}
 		}
 		stmt.Vars = append(stmt.Vars, v)
 		stmt.DB.Dialector.BindVarTo(stmt, stmt, v)

@@ -85,8 +85,9 @@ func (r *requestTx) rollback() {
 }
 
 // inRequestTx runs fn in the shared transaction. A failure ends it at
-// once: nothing of the shared work may commit, and a miss is then settled on another connection, so a denied
-// attempt is still logged and the request holds one connection at a time.
+// once: nothing of the shared work may commit, and a miss is then settled
+// on another connection, so a denied attempt is still logged and the
+// request holds one connection at a time.
 func (s *Store) inRequestTx(ctx context.Context, r *requestTx, fn func(tx *gorm.DB) error) error {
 	if r.done {
 		return errRequestTxDone
