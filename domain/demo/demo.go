@@ -18,6 +18,13 @@ import (
 //go:embed directory.sql
 var directorySQL string
 
+// refreshBatch is how many new services one directory_refresh call indexes.
+// A bulk load calls it a few times rather than once over a million ids, so
+// no one statement grows with the load; not many more, because each call
+// also reads the directory's tables whole (20,000 at a time took over a
+// minute a call at a million services).
+const refreshBatch = 250000
+
 // DefaultServices is the size of the demo directory.
 const DefaultServices = 2000
 
@@ -46,7 +53,17 @@ func SeedDirectory(ctx context.Context, db *gorm.DB, n int) (int, error) {
 				return fmt.Errorf("seed directory: %w", err)
 			}
 		}
-		return tx.Raw(`SELECT count(*) FROM demo_new`).Scan(&added).Error
+		if err := tx.Raw(`SELECT count(*) FROM demo_new`).Scan(&added).Error; err != nil {
+			return fmt.Errorf("seed directory: %w", err)
+		}
+		for from := 0; from < added; from += refreshBatch {
+			err := tx.Exec(`SELECT directory_refresh(ARRAY(SELECT id FROM demo_refresh WHERE ord > ? AND ord <= ?))`,
+				from, from+refreshBatch).Error
+			if err != nil {
+				return fmt.Errorf("seed directory: index services %d to %d: %w", from+1, min(from+refreshBatch, added), err)
+			}
+		}
+		return nil
 	})
 	return added, err
 }
