@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -494,5 +495,79 @@ func TestDirectorySearchUsesIndexes(t *testing.T) {
 	if !strings.Contains(plan, "service_search_earth_idx") {
 		t.Fatalf("combined plan:\n%s", plan)
 	}
+	// "food" is in a fifth of the directory: around a point the circle drives
+	// and the words are tested on its places, not read from the text index.
+	if strings.Contains(plan, "service_search_document_idx") || !strings.Contains(plan, "ts_match_vq") {
+		t.Fatalf("a common text around a point reads the text index:\n%s", plan)
+	}
 	t.Logf("combined plan:\n%s", plan)
+	// A rare text around a point is the planner's choice, and a common one in
+	// a circle wider than a city too: both keep the indexable operator.
+	for _, f := range []domain.SearchFilter{
+		{Search: "kalihi", Near: &domain.Near{Lat: 21.31, Lon: -157.86, RadiusKM: 5}},
+		{Search: "food pantry", Near: &domain.Near{Lat: 47.61, Lon: -122.33, RadiusKM: 80}},
+	} {
+		plan, err := store.ExplainSearch(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(plan, "@@") || strings.Contains(plan, "ts_match_vq") {
+			t.Fatalf("%q within %g km does not use the text operator:\n%s", f.Search, f.Near.RadiusKM, plan)
+		}
+	}
+
+	// The estimate behind that choice, from ANALYZE's statistics.
+	for _, tc := range []struct {
+		text     string
+		min, max float64 // NaN: no estimate (NULL)
+	}{
+		{"food pantry", 0.02, 1},
+		{"food", 0.02, 1},
+		{"kalihi", 1e-9, 0.02},
+		{"zzzqqqxx", 0, 0},
+		{"the", math.NaN(), math.NaN()},
+		{"-food", math.NaN(), math.NaN()},
+	} {
+		var share *float64
+		if err := db.Raw(`SELECT directory_text_share(websearch_to_tsquery('english', ?))`, tc.text).Scan(&share).Error; err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case math.IsNaN(tc.min) && share != nil:
+			t.Errorf("share of %q = %g, want no estimate", tc.text, *share)
+		case !math.IsNaN(tc.min) && (share == nil || *share < tc.min || *share > tc.max):
+			t.Errorf("share of %q = %v, want %g..%g", tc.text, share, tc.min, tc.max)
+		}
+	}
+	var food, negated float64
+	if err := db.Raw(`SELECT directory_text_share(websearch_to_tsquery('english', 'shelter')),
+		directory_text_share(websearch_to_tsquery('english', 'shelter -kalihi'))`).Row().Scan(&food, &negated); err != nil {
+		t.Fatal(err)
+	}
+	if food != negated {
+		t.Errorf("a negated word narrows the estimate: %g vs %g", negated, food)
+	}
+
+	// Either way the search finds the same services: the geo-first form
+	// against the operator, counted independently.
+	near := &domain.Near{Lat: 47.61, Lon: -122.33, RadiusKM: 12}
+	res, err := store.SearchServices(ctx, domain.SearchFilter{Search: "food pantry", Near: near, Sort: domain.SortName, Page: 1, PerPage: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	if err := db.Raw(`SELECT DISTINCT ON (name, service_id) service_id::text FROM service_search
+		WHERE status = 'active' AND document @@ websearch_to_tsquery('english', 'food pantry')
+		  AND earth_distance(ll_to_earth(47.61, -122.33), earth) <= 12000
+		ORDER BY name, service_id`).Scan(&want).Error; err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != len(want) || len(want) < 20 {
+		t.Fatalf("geo-first search found %d, the operator %d (want at least 20 to compare)", res.Total, len(want))
+	}
+	for i, h := range res.Hits {
+		if i < len(want) && h.ID.String() != want[i] {
+			t.Fatalf("hit %d is %s, the operator's is %s", i, h.ID, want[i])
+		}
+	}
 }

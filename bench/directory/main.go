@@ -57,6 +57,9 @@ type config struct {
 	// skipRefresh leaves out the statistics refresh after seeding (with fresh:
 	// the database as a bulk load left it before `hsds import` and `demo seed` refreshed it)
 	skipRefresh bool
+	// explain prints EXPLAIN (ANALYZE, BUFFERS) of representative searches
+	// on each size before measuring it (with scales)
+	explain bool
 }
 
 func main() {
@@ -71,6 +74,7 @@ func main() {
 	flag.StringVar(&c.scales, "scales", "", "comma-separated directory sizes: the constant-rate phase on each, in databases named after -db with _10k, _100k, _1m... (seeded once each)")
 	flag.BoolVar(&c.fresh, "fresh", false, "drop and recreate the database, seed -services, then two constant-rate phases in a row without warm-up (first run after a bulk load vs the next)")
 	flag.BoolVar(&c.skipRefresh, "skip-refresh", false, "do not refresh statistics after seeding (shows what a bulk load without it leaves)")
+	flag.BoolVar(&c.explain, "explain", false, "with -scales: print EXPLAIN (ANALYZE, BUFFERS) of representative searches on each size first")
 	flag.Parse()
 	if total := c.duration + c.maxDuration; total > 90*time.Second {
 		fmt.Fprintf(os.Stderr, "bench: %s of load is more than the 90 s this bench allows itself\n", total)

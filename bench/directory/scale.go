@@ -137,6 +137,11 @@ func measure(ctx context.Context, c config, dbURL string, n int, warm bool, runs
 		return nil, 0, err
 	}
 	store := domain.NewStore(db)
+	if c.explain {
+		if err := explainSearches(ctx, store); err != nil {
+			return nil, 0, err
+		}
+	}
 	srv, iss, err := load.Server(ctx, store, issuerURL, audience)
 	if err != nil {
 		return nil, 0, err
@@ -162,4 +167,34 @@ func measure(ctx context.Context, c config, dbURL string, n int, warm bool, runs
 		out = append(out, m)
 	}
 	return out, rows, nil
+}
+
+// explainSearches prints what representative searches read and where their
+// time goes: a common text in the densest city (Los Angeles at scale), the
+// benchmark's query in Seattle, and a text in a circle wider than a city. Each
+// runs twice and the second, warm, plan is printed.
+func explainSearches(ctx context.Context, store *domain.Store) error {
+	at := time.Now()
+	for _, s := range []struct {
+		title string
+		f     domain.SearchFilter
+	}{
+		{"search=food&lat=34.05&lon=-118.24&radius_km=10&open_now=true (Los Angeles)",
+			domain.SearchFilter{Search: "food", OpenNow: true, At: at, Near: &domain.Near{Lat: 34.05, Lon: -118.24, RadiusKM: 10}}},
+		{"search=food pantry&lat=47.61&lon=-122.33&radius_km=5&open_now=true (Seattle)",
+			domain.SearchFilter{Search: "food pantry", OpenNow: true, At: at, Near: &domain.Near{Lat: 47.61, Lon: -122.33, RadiusKM: 5}}},
+		{"search=immigration&lat=40.71&lon=-74.01&radius_km=80 (New York, a circle wider than the geo-first rule)",
+			domain.SearchFilter{Search: "immigration", Near: &domain.Near{Lat: 40.71, Lon: -74.01, RadiusKM: 80}}},
+	} {
+		s.f.Page, s.f.PerPage = 1, 20
+		var plan string
+		for range 2 {
+			var err error
+			if plan, err = store.ExplainAnalyzeSearch(ctx, s.f); err != nil {
+				return fmt.Errorf("explain %s: %w", s.title, err)
+			}
+		}
+		fmt.Printf("EXPLAIN (ANALYZE, BUFFERS) of %s, warm:\n%s\n", s.title, plan)
+	}
+	return nil
 }
