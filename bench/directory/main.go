@@ -57,6 +57,9 @@ type config struct {
 	// skipRefresh leaves out the statistics refresh after seeding (with fresh:
 	// the database as a bulk load left it before `hsds import` and `demo seed` refreshed it)
 	skipRefresh bool
+	// dense seeds every size in the 100,000-service metro areas (density
+	// grows with the directory) instead of widening them (constant density)
+	dense bool
 	// explain prints EXPLAIN (ANALYZE, BUFFERS) of representative searches
 	// on each size before measuring it (with scales)
 	explain bool
@@ -74,6 +77,7 @@ func main() {
 	flag.StringVar(&c.scales, "scales", "", "comma-separated directory sizes: the constant-rate phase on each, in databases named after -db with _10k, _100k, _1m... (seeded once each)")
 	flag.BoolVar(&c.fresh, "fresh", false, "drop and recreate the database, seed -services, then two constant-rate phases in a row without warm-up (first run after a bulk load vs the next)")
 	flag.BoolVar(&c.skipRefresh, "skip-refresh", false, "do not refresh statistics after seeding (shows what a bulk load without it leaves)")
+	flag.BoolVar(&c.dense, "dense", false, "seed past 100,000 services into the same metro areas (services per km² grow with the directory; databases get a _dense suffix) instead of widening them")
 	flag.BoolVar(&c.explain, "explain", false, "with -scales: print EXPLAIN (ANALYZE, BUFFERS) of representative searches on each size first")
 	flag.Parse()
 	if total := c.duration + c.maxDuration; total > 90*time.Second {
@@ -104,7 +108,7 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	defer closeDB()
-	if err := seed(ctx, db, c.services, !c.skipRefresh); err != nil {
+	if err := seed(ctx, db, c.services, c); err != nil {
 		return err
 	}
 
@@ -158,19 +162,23 @@ func run(ctx context.Context, c config) error {
 
 // seed fills the directory up to want services (a larger one is kept) and
 // prints its size; refresh ends the load as `demo seed` does.
-func seed(ctx context.Context, db *gorm.DB, want int, refresh bool) error {
+func seed(ctx context.Context, db *gorm.DB, want int, c config) error {
 	var have int
 	if err := db.Raw(`SELECT count(*) FROM services`).Scan(&have).Error; err != nil {
 		return err
 	}
 	if have < want {
 		start := time.Now()
-		added, err := demo.SeedDirectory(ctx, db, want)
+		spread := demo.Spread(want)
+		if c.dense {
+			spread = 1
+		}
+		added, err := demo.SeedDirectorySpread(ctx, db, want, spread)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("seeded %d services in %s\n", added, time.Since(start).Round(time.Millisecond))
-		if refresh {
+		fmt.Printf("seeded %d services (metro areas %.2f× as wide as at 100,000) in %s\n", added, spread, time.Since(start).Round(time.Millisecond))
+		if !c.skipRefresh {
 			start = time.Now()
 			if err := domain.NewStore(db).RefreshDirectoryStatistics(ctx); err != nil {
 				return err

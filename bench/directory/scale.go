@@ -14,6 +14,7 @@ import (
 	"github.com/waypoint-portal/waypoint/auth/devissuer"
 	"github.com/waypoint-portal/waypoint/bench/internal/load"
 	"github.com/waypoint-portal/waypoint/domain"
+	"github.com/waypoint-portal/waypoint/domain/demo"
 )
 
 // sizeName is 10k for 10000, 1m for 1000000.
@@ -63,7 +64,11 @@ func runScales(ctx context.Context, c config) error {
 		if err != nil || n < 1 {
 			return fmt.Errorf("-scales: %q is not a size", f)
 		}
-		dbURL, err := withDatabase(c.dbURL, base+"_"+sizeName(n))
+		name := base + "_" + sizeName(n)
+		if c.dense && demo.Spread(n) > 1 {
+			name += "_dense"
+		}
+		dbURL, err := withDatabase(c.dbURL, name)
 		if err != nil {
 			return err
 		}
@@ -129,7 +134,7 @@ func measure(ctx context.Context, c config, dbURL string, n int, warm bool, runs
 		return nil, 0, err
 	}
 	defer closeDB()
-	if err := seed(ctx, db, n, !c.skipRefresh); err != nil {
+	if err := seed(ctx, db, n, c); err != nil {
 		return nil, 0, err
 	}
 	var rows int

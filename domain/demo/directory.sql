@@ -5,6 +5,8 @@
 -- A demo-sized directory (up to 5,000 services) fills eight cities densely,
 -- Seattle most; a larger one spreads over 43 metro areas roughly by
 -- population, as a national directory would (Seattle gets about 2%).
+-- @spread widens each metro area's box (about 27 by 31 km at 1): a directory
+-- past 100,000 services covers more ground, not the same cities denser.
 
 CREATE TEMP TABLE demo_cities (c int PRIMARY KEY, city text, state text, lat float8, lon float8, tz text, area text, zip text,
                                weight int, hoods text[], streets text[], national int) ON COMMIT DROP;
@@ -204,8 +206,8 @@ SELECT s.location_id, 'physical', s.organization_id,
        c.hoods[1 + s.h % array_length(c.hoods, 1)] || ' ' ||
        (ARRAY['Community Center','Resource Hub','Church Hall','Family Center','Civic Center','Clinic'])[1 + (s.h / 7) % 6],
        'Entrance on the street side; ask at the front desk.',
-       round((c.lat + ((abs(hashint4(s.i * 23)) % 20001) / 10000.0 - 1) * 0.12)::numeric, 6)::float8,
-       round((c.lon + ((abs(hashint4(s.i * 29)) % 20001) / 10000.0 - 1) * 0.17)::numeric, 6)::float8,
+       round((c.lat + ((abs(hashint4(s.i * 23)) % 20001) / 10000.0 - 1) * 0.12 * @spread)::numeric, 6)::float8,
+       round((c.lon + ((abs(hashint4(s.i * 29)) % 20001) / 10000.0 - 1) * 0.17 * @spread)::numeric, 6)::float8,
        c.tz,
        jsonb_build_array(jsonb_build_object(
            'id', ('0190a000-0007-7000-8000-' || lpad(to_hex(s.i), 12, '0')),
