@@ -17,10 +17,14 @@ type Store struct {
 	db *gorm.DB
 	// wake carries at most one pending request to position events (outbox.go).
 	wake chan struct{}
+	// shares remembers directory_text_share by search text (directory_search.go).
+	shares *shareCache
 }
 
 // NewStore returns a Store over db.
-func NewStore(db *gorm.DB) *Store { return &Store{db: db, wake: make(chan struct{}, 1)} }
+func NewStore(db *gorm.DB) *Store {
+	return &Store{db: db, wake: make(chan struct{}, 1), shares: &shareCache{entries: map[string]shareEntry{}}}
+}
 
 // DB exposes the GORM handle (for health checks and tools).
 func (s *Store) DB() *gorm.DB { return s.db }
