@@ -383,7 +383,8 @@ func (s *Store) SearchServices(ctx context.Context, f SearchFilter) (SearchResul
 }
 
 // pageSQL is the statement of one page: the total and the page's hits (a
-// single row with a NULL document when there are none).
+// single row with a NULL document when there are none). It adds the paging
+// parameters to q.args, so a query is rendered once.
 func (q *searchQuery) pageSQL() string {
 	limit, offset := q.args.add(q.f.PerPage), q.args.add((q.f.Page-1)*q.f.PerPage)
 	return `WITH hits AS (` + q.hitsSQL() + `),
