@@ -10,12 +10,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/waypoint-portal/waypoint/auth/tokencache"
 	"github.com/waypoint-portal/waypoint/domain/hsds"
 )
 
@@ -107,8 +107,9 @@ func (s *Store) prepareSearch(ctx context.Context, db *sql.DB, f SearchFilter) (
 		statuses = []string{hsds.StatusActive}
 	}
 	q.where = append(q.where, "ss.status = ANY ("+q.args.add(textArray(statuses).literal())+"::text[])")
-	if t := strings.TrimSpace(f.Search); t != "" {
-		q.text = "websearch_to_tsquery('english', " + q.args.add(t) + ")"
+	text := strings.TrimSpace(f.Search)
+	if text != "" {
+		q.text = "websearch_to_tsquery('english', " + q.args.add(text) + ")"
 	}
 	if f.Near != nil {
 		lat, lon := q.args.add(f.Near.Lat), q.args.add(f.Near.Lon)
@@ -156,7 +157,7 @@ func (s *Store) prepareSearch(ctx context.Context, db *sql.DB, f SearchFilter) (
 	if q.text != "" {
 		// last: PostgreSQL tests equally cheap conditions in the order
 		// written, and the words are the dearest test of a row
-		geo, err := s.geoFirst(ctx, db, f, strings.TrimSpace(f.Search))
+		geo, err := s.geoFirst(ctx, db, f, text)
 		switch {
 		case err != nil:
 			return nil, err
@@ -187,60 +188,32 @@ const (
 )
 
 // geoFirst says whether a search around a point tests its text on the
-// circle's places instead of reading the text index.
+// circle's places instead of reading the text index. The estimate is
+// remembered by text for shareTTL: reading pg_stats costs about a
+// millisecond of the database's time, more than a search of a small
+// directory, and the statistics change only when the directory is analysed.
 func (s *Store) geoFirst(ctx context.Context, db *sql.DB, f SearchFilter, text string) (bool, error) {
 	if f.Near == nil || f.Near.RadiusKM > geoFirstMaxKM {
 		return false, nil
 	}
-	share, ok := s.shares.get(text, time.Now())
+	key, now := tokencache.KeyOf(text), time.Now()
+	share, ok := s.shares.Get(key, now, nil)
 	if !ok {
 		err := db.QueryRowContext(ctx, `SELECT directory_text_share(websearch_to_tsquery('english', $1))`, text).Scan(&share)
 		if err != nil {
 			return false, fmt.Errorf("estimate search text: %w", err)
 		}
-		s.shares.put(text, share, time.Now())
+		s.shares.Put(key, share, now, now.Add(shareTTL))
 	}
 	return share.Valid && share.Float64 >= geoFirstMinShare, nil
 }
 
-// shareCache remembers directory_text_share by search text for a few
-// minutes: reading pg_stats costs about a millisecond of the database's time,
-// more than a search of a small directory, and the statistics it reads
-// change only when the directory is analysed. At shareCacheSize entries it
-// starts afresh (a bound on memory, not an eviction policy).
-type shareCache struct {
-	mu      sync.Mutex
-	entries map[string]shareEntry
-}
-
-type shareEntry struct {
-	share sql.NullFloat64
-	at    time.Time
-}
-
+// shareTTL is how long a search text's estimate is reused; the Store keeps
+// at most shareCacheSize of them.
 const (
-	shareCacheTTL  = 5 * time.Minute
+	shareTTL       = 5 * time.Minute
 	shareCacheSize = 10000
 )
-
-func (c *shareCache) get(text string, now time.Time) (sql.NullFloat64, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[text]
-	if !ok || now.Sub(e.at) > shareCacheTTL {
-		return sql.NullFloat64{}, false
-	}
-	return e.share, true
-}
-
-func (c *shareCache) put(text string, share sql.NullFloat64, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= shareCacheSize {
-		clear(c.entries)
-	}
-	c.entries[text] = shareEntry{share, now}
-}
 
 // orderBy picks the sort: the one asked for, else distance with a place,
 // relevance with words, name otherwise; it refuses a sort the filters

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+
+	"github.com/waypoint-portal/waypoint/auth/tokencache"
 )
 
 // Store is the entry point to persisted state.
@@ -18,12 +20,12 @@ type Store struct {
 	// wake carries at most one pending request to position events (outbox.go).
 	wake chan struct{}
 	// shares remembers directory_text_share by search text (directory_search.go).
-	shares *shareCache
+	shares *tokencache.Cache[sql.NullFloat64]
 }
 
 // NewStore returns a Store over db.
 func NewStore(db *gorm.DB) *Store {
-	return &Store{db: db, wake: make(chan struct{}, 1), shares: &shareCache{entries: map[string]shareEntry{}}}
+	return &Store{db: db, wake: make(chan struct{}, 1), shares: tokencache.New[sql.NullFloat64](shareCacheSize)}
 }
 
 // DB exposes the GORM handle (for health checks and tools).

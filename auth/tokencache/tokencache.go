@@ -1,6 +1,8 @@
 // Package tokencache holds a bounded map from a token's SHA-256 to what was
 // learnt from the token (its verified claims, the person it resolves to),
-// each entry kept until a deadline. It never holds a token itself.
+// each entry kept until a deadline. It never holds a token itself. The
+// directory search keeps its per-text estimates in one too, keyed the same
+// way by the search text.
 package tokencache
 
 import (

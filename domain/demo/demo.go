@@ -60,8 +60,8 @@ func SeedDirectorySpread(ctx context.Context, db *gorm.DB, n int, spread float64
 	}
 	var added int
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// Indexing 100,000 services is one long statement; the pool's
-		// per-statement timeout is for requests, not for this.
+		// Generating and indexing many services takes long statements; the
+		// pool's per-statement timeout is for requests, not for this.
 		if err := tx.Exec(`SET LOCAL statement_timeout = 0`).Error; err != nil {
 			return fmt.Errorf("seed directory: %w", err)
 		}
